@@ -1,0 +1,397 @@
+"""The command line: one function per command; each docstring is the command's help."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mediafind import __version__, config
+from mediafind.errors import MediafindError
+from mediafind.store import Store, decode_path, encode_path
+
+if TYPE_CHECKING:
+    from mediafind.embed import Encoder
+    from mediafind.indexer import Progress
+
+log = logging.getLogger("mediafind")
+
+
+@dataclass
+class Context:
+    """What every command needs: the settings and the options given before the command."""
+
+    settings: config.Settings
+    library: Path
+    model_flag: str | None
+    device: str
+
+    def open_store(self) -> Store:
+        return Store.open(self.library / config.LIBRARY_FILE)
+
+    def model_spec(self, store: Store) -> str:
+        """--model / MEDIAFIND_MODEL / settings, else the library's own model, else the
+        default preset."""
+        from mediafind.embed import default_spec
+
+        chosen = config.chosen_model(self.model_flag, self.settings)
+        if chosen:
+            return chosen
+        info = store.model()
+        return info.spec if info else default_spec()
+
+    def encoder(self, store: Store) -> Encoder:
+        from mediafind.embed import OpenClipEncoder, parse_spec
+
+        return OpenClipEncoder(parse_spec(self.model_spec(store)), self.device)
+
+
+def _folders_add(ctx: Context, args: argparse.Namespace) -> int:
+    """Watch folders: their photos and notes are indexed by `index`.
+
+    example: mediafind folders add ~/Pictures ~/Documents/notes"""
+    with ctx.open_store() as store:
+        for raw in args.paths:
+            folder = _existing_folder(raw)
+            root = store.add_root(encode_path(folder))
+            where = decode_path(root.path)
+            if where == folder:
+                print(f"watching {folder}")
+            else:
+                print(f"{folder} is already watched, inside {where}")
+    print("run `mediafind index` to index them")
+    return 0
+
+
+def _folders_remove(ctx: Context, args: argparse.Namespace) -> int:
+    """Stop watching folders and forget what was indexed from them (the files stay on disk).
+
+    example: mediafind folders remove ~/Downloads"""
+    status = 0
+    with ctx.open_store() as store:
+        for raw in args.paths:
+            folder = Path(raw).expanduser().absolute()
+            if store.remove_root(encode_path(folder)):
+                print(f"no longer watching {folder}")
+            else:
+                print(f"mediafind: {folder} is not a watched folder", file=sys.stderr)
+                status = 1
+    return status
+
+
+def _folders_list(ctx: Context, args: argparse.Namespace) -> int:
+    """List the watched folders with their file and error counts.
+
+    example: mediafind folders list"""
+    with ctx.open_store() as store:
+        folders = _folder_states(store)
+    if not folders:
+        print("no watched folders yet: mediafind folders add PATH")
+    for f in folders:
+        print(f"{f['path']}  ({f['state']}, {f['files']} files, {f['errors']} errors)")
+    return 0
+
+
+def _index(ctx: Context, args: argparse.Namespace) -> int:
+    """Scan the watched folders (after adding PATHs to them) and embed what is new or changed.
+
+    Unreadable files are listed with their reason and skipped. Exits non-zero only when
+    nothing at all could be indexed.
+    example: mediafind index ~/Pictures"""
+    from mediafind.embed import OpenClipEncoder, parse_spec, spec_identity
+    from mediafind.indexer import Indexer
+
+    with ctx.open_store() as store:
+        folders = [_existing_folder(raw) for raw in args.paths]
+        for folder in folders:
+            store.add_root(encode_path(folder))
+        if not store.roots():
+            raise MediafindError("no watched folders: mediafind index PATH, or folders add PATH")
+        spec = parse_spec(ctx.model_spec(store))
+        progress = _TerminalProgress() if sys.stderr.isatty() else None
+        indexer = Indexer(
+            store,
+            lambda: OpenClipEncoder(spec, ctx.device),
+            spec_identity(spec),
+            on_progress=progress,
+            excludes=ctx.settings.excludes,
+        )
+        try:
+            summary = indexer.sync()
+        finally:
+            if progress:
+                progress.finish()
+    for path, reason in summary.walk_errors:
+        print(f"skipped folder {path}: {reason}", file=sys.stderr)
+    for path in summary.offline:
+        print(f"offline, kept as it was: {path}", file=sys.stderr)
+    for path, reason in summary.errors:
+        print(f"error: {path}: {reason}", file=sys.stderr)
+    parts = [f"{summary.indexed} indexed", f"{summary.reused} reused"]
+    parts += [f"{summary.moved} moved", f"{summary.removed} removed"]
+    parts += [f"{summary.unchanged} unchanged", f"{len(summary.errors)} errors"]
+    reset = " (new model: everything re-embedded)" if summary.model_reset else ""
+    print(f"{', '.join(parts)} in {summary.seconds:.1f} s{reset}")
+    if summary.errors and summary.indexed + summary.reused == 0:
+        return 1
+    return 0
+
+
+def _search(ctx: Context, args: argparse.Namespace) -> int:
+    """Search photos and notes by words, or by a picture with --image.
+
+    examples: mediafind search "dog on a beach" --kind photo
+              mediafind search --image holiday.jpg --kind note --json"""
+    from mediafind.search import Searcher
+
+    if (args.text is None) == (args.image is None):
+        raise MediafindError("search needs either TEXT or --image FILE (not both)")
+    with ctx.open_store() as store:
+        if store.model() is None:
+            raise MediafindError("nothing is indexed yet: mediafind index PATH")
+        searcher = Searcher(store, ctx.encoder(store))
+        folder = Path(args.folder).expanduser().absolute() if args.folder else None
+        if args.image is not None:
+            hits = searcher.image(Path(args.image).expanduser(), args.kind, args.n, folder)
+        else:
+            hits = searcher.text(args.text, args.kind, args.n, folder)
+    if args.json:
+        print(json.dumps([h.to_json() for h in hits], indent=2))
+        return 0
+    if not hits:
+        print("no results")
+    for hit in hits:
+        print(f"{hit.score:7.4f}  {hit.kind:5}  {hit.path}")
+        if hit.snippet:
+            snippet = " ".join(hit.snippet.split())
+            print(f"{'':15}{snippet[:160]}{'…' if len(snippet) > 160 else ''}")
+    return 0
+
+
+def _status(ctx: Context, args: argparse.Namespace) -> int:
+    """Show the library: model, counts per kind, watched folders, recent errors.
+
+    example: mediafind status --json"""
+    with ctx.open_store() as store:
+        info = store.model()
+        counts = store.counts()
+        folders = _folder_states(store)
+        errors = [
+            {"path": str(decode_path(e.path)), "reason": e.reason}
+            for e in store.errors(limit=None if args.json else 10)
+        ]
+        size = store.file_size_on_disk()
+        library = str(store.path)
+    model = info.spec if info else None
+    if args.json:
+        report = {
+            "library": library,
+            "size_bytes": size,
+            "model": model,
+            "counts": counts,
+            "folders": folders,
+            "errors": errors,
+        }
+        print(json.dumps(report, indent=2))
+        return 0
+    print(f"library   {library} ({_size(size)})")
+    print(f"model     {model or 'none yet'}")
+    print(
+        f"indexed   {counts['photo']} photos, {counts['note']} notes; "
+        f"{counts['pending']} pending, {counts['error']} errors"
+    )
+    for f in folders:
+        print(f"folder    {f['path']}  ({f['state']}, {f['files']} files, {f['errors']} errors)")
+    for e in errors:
+        print(f"error     {e['path']}: {e['reason']}")
+    return 0
+
+
+def _models(ctx: Context, args: argparse.Namespace) -> int:
+    """List the model presets, the model this library uses, and where weights are kept.
+
+    Any OpenCLIP model works as NAME:PRETRAINED, or a model folder as local-dir:PATH.
+    example: mediafind --model fast index"""
+    from mediafind.embed import DEFAULT_PRESET, PRESETS, weights_cache_dir
+
+    with ctx.open_store() as store:
+        current = ctx.model_spec(store)
+        info = store.model()
+    for p in PRESETS:
+        marks = " (default)" if p.name == DEFAULT_PRESET else ""
+        print(f"{p.name}{marks}: {p.spec}")
+        print(f"    {p.summary}")
+        print(f"    licence of the weights: {p.license}")
+    print(f"\nmodel in use: {current}")
+    print(f"library's vectors made by: {info.spec if info else 'nothing indexed yet'}")
+    print(f"downloaded weights are kept in: {weights_cache_dir()}")
+    return 0
+
+
+def _existing_folder(raw: str) -> Path:
+    folder = Path(raw).expanduser().absolute()
+    if not folder.exists():
+        raise MediafindError(f"{folder} does not exist")
+    if not folder.is_dir():
+        raise MediafindError(f"{folder} is not a folder")
+    return Path(os.path.realpath(folder)) if folder.is_symlink() else folder
+
+
+def _folder_states(store: Store) -> list[dict[str, object]]:
+    counts = store.root_counts()
+    out: list[dict[str, object]] = []
+    for root in store.roots():
+        path = decode_path(root.path)
+        files, errors = counts.get(root.id, (0, 0))
+        state = "online" if path.is_dir() else "offline"
+        out.append({"path": str(path), "state": state, "files": files, "errors": errors})
+    return out
+
+
+def _size(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"
+
+
+class _TerminalProgress:
+    """One line on stderr, rewritten in place: counts, rate, time left, current file."""
+
+    def __init__(self) -> None:
+        self._last = 0.0
+        self._shown = False
+
+    def __call__(self, p: Progress) -> None:
+        now = time.monotonic()
+        if now - self._last < 0.2 and p.done < p.total:
+            return
+        self._last = now
+        eta = f", {_duration(p.eta)} left" if p.eta is not None and p.done < p.total else ""
+        name = p.current.name if p.current else ""
+        line = f"{p.done}/{p.total} files, {p.rate:.1f}/s{eta}, {p.errors} errors  {name}"
+        width = 100
+        sys.stderr.write("\r" + line[:width].ljust(width))
+        sys.stderr.flush()
+        self._shown = True
+
+    def finish(self) -> None:
+        if self._shown:
+            sys.stderr.write("\n")
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02}:{seconds % 60:02}"
+
+
+Command = Callable[[Context, argparse.Namespace], int]
+
+
+def _add_command(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], name: str, func: Command
+) -> argparse.ArgumentParser:
+    doc = (func.__doc__ or "").strip()
+    parser = subparsers.add_parser(
+        name,
+        help=doc.splitlines()[0],
+        description=doc,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.set_defaults(func=func)
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mediafind",
+        description="Search your own photos and notes: type words to find photos, "
+        "give a picture to find the notes about it.",
+        epilog="example: mediafind index ~/Pictures && mediafind search 'red bicycle'",
+    )
+    parser.add_argument("--version", action="version", version=f"mediafind {__version__}")
+    parser.add_argument(
+        "--library",
+        metavar="DIR",
+        help=f"library folder (default: ${config.ENV_LIBRARY} or the user data folder)",
+    )
+    parser.add_argument(
+        "--model",
+        metavar="SPEC",
+        help="a preset (fast, balanced, best, multilingual), NAME:PRETRAINED or local-dir:PATH",
+    )
+    parser.add_argument("--device", choices=config.DEVICES, help="where the model runs")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    folders = commands.add_parser("folders", help="add, remove or list watched folders")
+    actions = folders.add_subparsers(dest="folders_command", metavar="ACTION", required=True)
+    for name, func in (("add", _folders_add), ("remove", _folders_remove)):
+        _add_command(actions, name, func).add_argument("paths", nargs="+", metavar="PATH")
+    _add_command(actions, "list", _folders_list)
+
+    index = _add_command(commands, "index", _index)
+    index.add_argument("paths", nargs="*", metavar="PATH", help="folders to watch and index")
+
+    search = _add_command(commands, "search", _search)
+    search.add_argument("text", nargs="?", metavar="TEXT", help="words to search for")
+    search.add_argument("--image", metavar="FILE", help="search with a picture instead of words")
+    search.add_argument("-n", type=_positive, default=20, metavar="N", help="results (20)")
+    search.add_argument("--kind", choices=("photo", "note", "all"), default="all")
+    search.add_argument("--folder", metavar="DIR", help="only results inside this folder")
+    search.add_argument("--json", action="store_true", help="print a JSON array, best first")
+
+    status = _add_command(commands, "status", _status)
+    status.add_argument("--json", action="store_true", help="print a JSON object")
+
+    _add_command(commands, "models", _models)
+    return parser
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be a positive number")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    if os.name == "posix":
+        # File names that are not valid UTF-8 print as the bytes they are.
+        for stream in (sys.stdout, sys.stderr):
+            if hasattr(stream, "reconfigure"):
+                stream.reconfigure(errors="surrogateescape")
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        settings = config.load_settings()
+        ctx = Context(
+            settings,
+            config.library_dir(args.library, settings),
+            args.model,
+            config.chosen_device(args.device, settings),
+        )
+        result: int = args.func(ctx, args)
+        return result
+    except MediafindError as e:
+        print(f"mediafind: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("mediafind: interrupted", file=sys.stderr)
+        return 130

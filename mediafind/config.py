@@ -1,0 +1,123 @@
+"""Settings file and where things live on disk (platformdirs, with environment overrides)."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import platformdirs
+import tomli_w
+
+from mediafind.errors import ConfigError
+
+APP_NAME = "mediafind"
+LIBRARY_FILE = "library.sqlite3"
+
+# Environment overrides, for tests, portable installs and scripts.
+ENV_LIBRARY = "MEDIAFIND_LIBRARY"
+ENV_MODEL = "MEDIAFIND_MODEL"
+ENV_DEVICE = "MEDIAFIND_DEVICE"
+ENV_CONFIG_DIR = "MEDIAFIND_CONFIG_DIR"
+ENV_DATA_DIR = "MEDIAFIND_DATA_DIR"
+ENV_CACHE_DIR = "MEDIAFIND_CACHE_DIR"
+
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+
+def config_dir() -> Path:
+    return Path(os.environ.get(ENV_CONFIG_DIR) or platformdirs.user_config_dir(APP_NAME))
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get(ENV_DATA_DIR) or platformdirs.user_data_dir(APP_NAME))
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get(ENV_CACHE_DIR) or platformdirs.user_cache_dir(APP_NAME))
+
+
+def log_dir() -> Path:
+    return Path(platformdirs.user_log_dir(APP_NAME))
+
+
+def settings_path() -> Path:
+    return config_dir() / "settings.toml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the user chose; None or empty means "the default"."""
+
+    model: str | None = None
+    device: str = "auto"
+    library: str | None = None
+    excludes: tuple[str, ...] = field(default_factory=tuple)
+
+    def with_changes(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read the settings file; a missing file means all defaults."""
+    path = path or settings_path()
+    try:
+        with open(path, "rb") as f:
+            raw = tomllib.load(f)
+    except FileNotFoundError:
+        return Settings()
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise ConfigError(f"cannot read settings file {path}: {e}") from e
+    known = {"model", "device", "library", "excludes"}
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise ConfigError(f"unknown setting(s) {', '.join(unknown)} in {path}")
+    excludes = raw.get("excludes", [])
+    if not isinstance(excludes, list) or not all(isinstance(x, str) for x in excludes):
+        raise ConfigError(f"'excludes' in {path} must be a list of strings")
+    for key in ("model", "device", "library"):
+        if key in raw and not isinstance(raw[key], str):
+            raise ConfigError(f"'{key}' in {path} must be a string")
+    device = raw.get("device", "auto")
+    if device not in DEVICES:
+        raise ConfigError(f"'device' in {path} must be one of {', '.join(DEVICES)}, not {device!r}")
+    return Settings(
+        model=raw.get("model") or None,
+        device=device,
+        library=raw.get("library") or None,
+        excludes=tuple(excludes),
+    )
+
+
+def save_settings(settings: Settings, path: Path | None = None) -> None:
+    """Write the settings file atomically, leaving out defaults."""
+    path = path or settings_path()
+    data = {k: v for k, v in asdict(settings).items() if v not in (None, "", ())}
+    if data.get("device") == "auto":
+        del data["device"]
+    if "excludes" in data:
+        data["excludes"] = list(data["excludes"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "wb") as f:
+        tomli_w.dump(data, f)
+    tmp.replace(path)
+
+
+def library_dir(flag: str | None, settings: Settings) -> Path:
+    """The library folder: --library, then MEDIAFIND_LIBRARY, then settings, then the default."""
+    chosen = flag or os.environ.get(ENV_LIBRARY) or settings.library
+    return Path(chosen).expanduser() if chosen else data_dir() / "library"
+
+
+def chosen_model(flag: str | None, settings: Settings) -> str | None:
+    """The model the user asked for (--model, MEDIAFIND_MODEL, settings), or None."""
+    return flag or os.environ.get(ENV_MODEL) or settings.model
+
+
+def chosen_device(flag: str | None, settings: Settings) -> str:
+    device = flag or os.environ.get(ENV_DEVICE) or settings.device
+    if device not in DEVICES:
+        raise ConfigError(f"device must be one of {', '.join(DEVICES)}, not {device!r}")
+    return device

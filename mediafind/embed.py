@@ -1,0 +1,359 @@
+"""Encoders turn pictures and text into vectors in one shared space.
+
+torch and open_clip are imported only when a model is loaded, so the command line and the window
+start without them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from mediafind.errors import ModelUnavailable
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+log = logging.getLogger(__name__)
+
+Vectors = npt.NDArray[np.float32]
+
+LOCAL_DIR = "local-dir:"
+HF_HUB = "hf-hub:"
+CONFIG_FILE = "open_clip_config.json"
+# The names open_clip looks for in a model folder, best first.
+WEIGHT_FILES = (
+    "open_clip_model.safetensors",
+    "open_clip_pytorch_model.safetensors",
+    "open_clip_pytorch_model.bin",
+    "open_clip_pytorch_model.pth",
+    "model.safetensors",
+    "pytorch_model.bin",
+    "pytorch_model.pth",
+    "model.pth",
+)
+
+# Pictures per forward pass. On CPU larger batches barely help and hold more memory; on a GPU
+# 64 keeps it busy without running out of memory on 4 GB cards with ViT-B models.
+CPU_BATCH = 16
+GPU_BATCH = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Preset:
+    name: str
+    spec: str
+    summary: str
+    license: str
+
+
+# Figures: images per second measured on 2 CPU cores with random weights (bench/encoder_speed.py);
+# Flickr30k text->image R@1 as published by the weights' authors.
+PRESETS = (
+    Preset(
+        "fast",
+        "MobileCLIP2-S0:dfndr2b",
+        "MobileCLIP2-S0: ~28 img/s on 2 CPU cores (reparameterized, channels-last); "
+        "Flickr30k R@1 69.2. Fastest and slightly better than balanced, but see licence.",
+        "Apple ML research licence (research use only)",
+    ),
+    Preset(
+        "balanced",
+        "ViT-B-32:laion2b_s34b_b79k",
+        "OpenCLIP ViT-B/32 on LAION-2B: ~25 img/s on 2 CPU cores; Flickr30k R@1 66.8. "
+        "The default: good quality per millisecond on a laptop CPU, and free for anyone.",
+        "MIT",
+    ),
+    Preset(
+        "best",
+        "ViT-L-14:datacomp_xl_s13b_b90k",
+        "OpenCLIP ViT-L/14 on DataComp-1B: clearly better matches, about 15x the compute of "
+        "balanced: meant for a GPU, slow on a laptop CPU.",
+        "MIT",
+    ),
+    Preset(
+        "multilingual",
+        "xlm-roberta-base-ViT-B-32:laion5b_s13b_b90k",
+        "ViT-B/32 image tower with an XLM-RoBERTa text tower: queries in Chinese, German, "
+        "Spanish and 100 more languages. Needs the `multilingual` extra (transformers).",
+        "MIT",
+    ),
+)
+DEFAULT_PRESET = "balanced"
+
+
+def preset(name: str) -> Preset | None:
+    return next((p for p in PRESETS if p.name == name), None)
+
+
+def default_spec() -> str:
+    found = preset(DEFAULT_PRESET)
+    assert found is not None
+    return found.spec
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSpec:
+    """A model as the user names it: a preset, NAME:PRETRAINED, hf-hub:ORG/REPO or
+    local-dir:PATH."""
+
+    text: str  # canonical form, as stored in the library
+    name: str  # what open_clip is given as model name
+    pretrained: str | None = None
+    local_dir: Path | None = None
+
+
+def parse_spec(text: str) -> ModelSpec:
+    text = text.strip()
+    found = preset(text)
+    if found is not None:
+        text = found.spec
+    if text.startswith(LOCAL_DIR):
+        raw = text[len(LOCAL_DIR) :]
+        if not raw:
+            raise ModelUnavailable(
+                "local-dir: needs a folder, e.g. --model local-dir:/path/to/model"
+            )
+        folder = Path(raw).expanduser().resolve()
+        return ModelSpec(f"{LOCAL_DIR}{folder}", f"{LOCAL_DIR}{folder}", local_dir=folder)
+    if text.startswith(HF_HUB):
+        return ModelSpec(text, text)
+    name, sep, pretrained = text.partition(":")
+    if not sep or not name or not pretrained:
+        names = ", ".join(p.name for p in PRESETS)
+        raise ModelUnavailable(
+            f"model {text!r} is not a preset ({names}), NAME:PRETRAINED "
+            "(e.g. ViT-B-32:laion2b_s34b_b79k) or local-dir:PATH"
+        )
+    return ModelSpec(text, name, pretrained=pretrained)
+
+
+def _weights_in(folder: Path) -> Path | None:
+    for name in WEIGHT_FILES:
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+def _local_fix(spec: ModelSpec) -> str:
+    return (
+        "a model folder holds open_clip_config.json and open_clip_model.safetensors; "
+        f"use --model local-dir:/path/to/that/folder (now: {spec.text})"
+    )
+
+
+def check_local_dir(spec: ModelSpec) -> Path:
+    """The weights file of a local-dir model, or ModelUnavailable saying what is missing.
+
+    open_clip itself only logs a warning for a folder without weights and builds a model with
+    random weights, which would silently fill the library with noise."""
+    folder = spec.local_dir
+    assert folder is not None
+    if not folder.is_dir():
+        raise ModelUnavailable(f"model folder {folder} does not exist; {_local_fix(spec)}")
+    config = folder / CONFIG_FILE
+    if not config.is_file():
+        raise ModelUnavailable(f"model folder {folder} has no {CONFIG_FILE}; {_local_fix(spec)}")
+    try:
+        data = json.loads(config.read_text(encoding="utf-8"))
+        data["model_cfg"]["embed_dim"]
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise ModelUnavailable(
+            f"{config} is not an open_clip model config (needs model_cfg.embed_dim): {e}"
+        ) from e
+    weights = _weights_in(folder)
+    if weights is None:
+        raise ModelUnavailable(
+            f"model folder {folder} has no weights file ({WEIGHT_FILES[0]}); {_local_fix(spec)}"
+        )
+    return weights
+
+
+def local_identity(folder: Path, weights: Path) -> str:
+    """Identity of a local model: its content, so moving the folder does not re-embed."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update((folder / CONFIG_FILE).read_bytes())
+    with open(weights, "rb") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+    return f"local:{digest.hexdigest()}"
+
+
+def spec_identity(spec: ModelSpec) -> str:
+    """What identifies the vectors a spec makes, without loading the model."""
+    if spec.local_dir is not None:
+        return local_identity(spec.local_dir, check_local_dir(spec))
+    return spec.text
+
+
+class Encoder(Protocol):
+    """Turns pictures and texts into unit vectors of one space."""
+
+    spec: str  # as the user named it (canonical)
+    identity: str  # changes whenever the vectors would change
+    dimension: int
+    image_size: int  # the picture side the model looks at
+    max_text_tokens: int  # tokens of text one vector can cover
+
+    def encode_images(self, images: Sequence[Image.Image]) -> Vectors: ...
+
+    def encode_texts(self, texts: Sequence[str]) -> Vectors: ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+
+def pick_device(choice: str) -> str:
+    """'auto' picks CUDA, then Apple's MPS, then the CPU."""
+    import torch
+
+    if choice != "auto":
+        if choice == "cuda" and not torch.cuda.is_available():
+            raise ModelUnavailable("device 'cuda' was asked for, but no CUDA GPU is available")
+        if choice == "mps" and not torch.backends.mps.is_available():
+            raise ModelUnavailable("device 'mps' was asked for, but Apple MPS is not available")
+        return choice
+    if torch.cuda.is_available():
+        return "cuda"
+    if torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+class OpenClipEncoder:
+    """An OpenCLIP model, loaded on construction (which may download weights once)."""
+
+    def __init__(self, spec: ModelSpec, device: str = "auto") -> None:
+        import open_clip
+        import torch
+
+        self.spec = spec.text
+        self.device = pick_device(device)
+        # Half precision on GPUs: twice the speed and half the memory, same retrieval quality.
+        self._dtype = torch.float16 if self.device in ("cuda", "mps") else torch.float32
+        self._batch = GPU_BATCH if self.device != "cpu" else CPU_BATCH
+        self._lock = threading.Lock()
+        if spec.local_dir is None:
+            problem = registry_problem(spec)
+            if problem:
+                raise ModelUnavailable(f"{problem}; `mediafind models` lists the presets")
+        self.identity = spec_identity(spec)
+        try:
+            model, _, preprocess = open_clip.create_model_and_transforms(
+                spec.name,
+                pretrained=spec.pretrained,
+                device=self.device,
+                precision="fp16" if self._dtype == torch.float16 else "fp32",
+            )
+            tokenizer = open_clip.get_tokenizer(spec.name)
+        except ModelUnavailable:
+            raise
+        except Exception as e:
+            raise ModelUnavailable(_load_failure(spec, e)) from e
+        model.eval()
+        self._channels_last = False
+        if _reparameterizable(model):
+            # MobileCLIP-style towers fuse their training branches for inference: about twice
+            # as fast, and faster again in channels-last layout on CPU.
+            from timm.utils.model import reparameterize_model
+
+            model = reparameterize_model(model)
+            model = model.to(memory_format=torch.channels_last)
+            self._channels_last = True
+        self._model: Any = model
+        self._preprocess: Any = preprocess
+        self._tokenizer: Any = tokenizer
+        self.dimension = 0
+        self.dimension = int(self.encode_texts(["x"]).shape[1])
+        self.image_size = int(_image_size(model))
+        context = int(getattr(tokenizer, "context_length", 77) or 77)
+        self.max_text_tokens = context - 2  # start and end tokens
+        log.info("loaded model %s on %s (dimension %d)", self.spec, self.device, self.dimension)
+
+    def encode_images(self, images: Sequence[Image.Image]) -> Vectors:
+        import torch
+
+        out: list[Vectors] = []
+        with self._lock, torch.inference_mode():
+            for start in range(0, len(images), self._batch):
+                batch = torch.stack(
+                    [self._preprocess(im) for im in images[start : start + self._batch]]
+                )
+                batch = batch.to(self.device, self._dtype)
+                if self._channels_last:
+                    batch = batch.contiguous(memory_format=torch.channels_last)
+                features = self._model.encode_image(batch, normalize=True)
+                out.append(features.float().cpu().numpy())
+        return _stack(out, self.dimension)
+
+    def encode_texts(self, texts: Sequence[str]) -> Vectors:
+        import torch
+
+        out: list[Vectors] = []
+        with self._lock, torch.inference_mode():
+            for start in range(0, len(texts), self._batch):
+                tokens = self._tokenizer(list(texts[start : start + self._batch])).to(self.device)
+                features = self._model.encode_text(tokens, normalize=True)
+                out.append(features.float().cpu().numpy())
+        return _stack(out, self.dimension)
+
+    def count_tokens(self, text: str) -> int:
+        inner = getattr(self._tokenizer, "tokenizer", None)
+        if inner is not None:  # a Hugging Face tokenizer (multilingual models)
+            return len(inner(text, add_special_tokens=False)["input_ids"])
+        return len(self._tokenizer.encode(text))
+
+
+def _stack(parts: list[Vectors], dimension: int) -> Vectors:
+    if not parts:
+        return np.zeros((0, dimension), dtype=np.float32)
+    return np.ascontiguousarray(np.concatenate(parts), dtype=np.float32)
+
+
+def _image_size(model: Any) -> int:
+    size = getattr(model.visual, "image_size", 224)
+    return int(size[0] if isinstance(size, tuple | list) else size)
+
+
+def _reparameterizable(model: Any) -> bool:
+    return any(hasattr(m, "reparameterize") for m in model.visual.modules())
+
+
+def _load_failure(spec: ModelSpec, error: Exception) -> str:
+    reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    if spec.local_dir is not None:
+        return f"cannot load the model in {spec.local_dir}: {reason}; {_local_fix(spec)}"
+    return (
+        f"cannot get the weights of {spec.text} ({reason}). Connect to the internet once so "
+        "they download into the cache, or copy a model folder (open_clip_config.json + "
+        "open_clip_model.safetensors) to this machine and use --model local-dir:/path/to/folder"
+    )
+
+
+def registry_problem(spec: ModelSpec) -> str | None:
+    """Why open_clip's registry does not know spec (None when it does). No download."""
+    import open_clip
+
+    if spec.local_dir is not None or spec.text.startswith(HF_HUB):
+        return None
+    if spec.name not in open_clip.list_models():
+        return f"open_clip has no model named {spec.name!r}"
+    tags = open_clip.list_pretrained_tags_by_model(spec.name)
+    if spec.pretrained not in tags:
+        return f"{spec.name} has no weights tagged {spec.pretrained!r} (known: {', '.join(tags)})"
+    return None
+
+
+def weights_cache_dir() -> Path:
+    """Where open_clip (through huggingface_hub) keeps downloaded weights."""
+    from huggingface_hub import constants
+
+    return Path(constants.HF_HUB_CACHE)

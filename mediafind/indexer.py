@@ -1,0 +1,331 @@
+"""The indexing pipeline: scan plans -> decode pool -> batches -> encoder -> one transaction per
+batch. Files that cannot be read are recorded with their reason and skipped; the run goes on."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mediafind import media, scan
+from mediafind.embed import Encoder
+from mediafind.errors import UnreadableFile
+from mediafind.store import (
+    CAPTION_SOURCE,
+    IMAGE_SOURCE,
+    TEXT_SOURCE,
+    FileRow,
+    ModelInfo,
+    NewChunk,
+    Root,
+    Store,
+    decode_path,
+)
+
+log = logging.getLogger(__name__)
+
+# Photos per batch: one encoder call and one transaction each. Bigger batches amortise the
+# commit; smaller ones show progress sooner and lose less work to a crash.
+PHOTO_BATCH = 32
+# Text chunks per batch; the text tower is much cheaper per item than the image tower.
+TEXT_BATCH = 128
+# Files decoded ahead of the encoder. Two batches keep it fed without holding many pictures.
+LOOKAHEAD = 2 * PHOTO_BATCH
+DECODE_WORKERS = 2
+# Overlap between consecutive text chunks, in tokens: enough to keep a short sentence whole.
+CHUNK_OVERLAP_TOKENS = 16
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    done: int
+    total: int
+    current: Path | None
+    errors: int
+    rate: float  # files per second
+    eta: float | None  # seconds
+
+
+@dataclass
+class Summary:
+    indexed: int = 0
+    reused: int = 0  # copies and unchanged content whose vectors were kept
+    moved: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    errors: list[tuple[Path, str]] = field(default_factory=list)
+    walk_errors: list[tuple[Path, str]] = field(default_factory=list)
+    offline: list[Path] = field(default_factory=list)
+    model_reset: bool = False
+    cancelled: bool = False
+    seconds: float = 0.0
+
+    @property
+    def attempted(self) -> int:
+        return self.indexed + self.reused + len(self.errors)
+
+
+@dataclass
+class _Prepared:
+    """One pending file, read and decoded in the pool, waiting for the encoder."""
+
+    row: FileRow
+    size: int = 0
+    mtime_ns: int = 0
+    digest: str = ""
+    picture: media.Picture | None = None
+    spans: list[media.Span] = field(default_factory=list)
+    captions: list[media.Span] = field(default_factory=list)
+    reuse_from: int | None = None  # a file whose vectors for this content are kept
+    error: str | None = None
+    vanished: bool = False
+
+
+ProgressCallback = Callable[[Progress], None]
+EncoderFactory = Callable[[], Encoder]
+
+
+class Indexer:
+    """Brings a library in step with its watched folders. Owns the write side of the store."""
+
+    def __init__(
+        self,
+        store: Store,
+        encoder_factory: EncoderFactory,
+        model_identity: str,
+        *,
+        on_progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+        excludes: Sequence[str] = (),
+    ) -> None:
+        self.store = store
+        self._factory = encoder_factory
+        self._identity = model_identity
+        self._encoder: Encoder | None = None
+        self._on_progress = on_progress
+        self._cancel = cancel or threading.Event()
+        self._excludes = tuple(excludes)
+
+    def sync(self, roots: Sequence[Root] | None = None) -> Summary:
+        """Scan the watched folders (or the given ones), then embed everything pending."""
+        started = time.monotonic()
+        summary = Summary()
+        plans = [scan.plan(self.store, r, self._excludes) for r in (roots or self.store.roots())]
+        for p in plans:
+            summary.walk_errors.extend(p.walk_errors)
+            summary.unchanged += p.unchanged
+            if not p.online:
+                summary.offline.append(decode_path(p.root.path))
+        current = self.store.model()
+        needs_model = (
+            any(p.has_work for p in plans)
+            or bool(self.store.pending())
+            or (current is not None and current.identity != self._identity)
+        )
+        if needs_model:
+            # Load the model before writing anything: if it cannot be had, the library stays
+            # exactly as it was.
+            encoder = self._load_encoder()
+            with self.store.atomic():
+                summary.model_reset = self.store.set_model(
+                    ModelInfo(encoder.spec, encoder.identity, encoder.dimension)
+                )
+                scan.apply(self.store, plans)
+            summary.moved = sum(len(p.moved) for p in plans)
+            summary.removed = sum(len(p.vanished) for p in plans)
+            self._embed_pending(summary)
+        summary.seconds = time.monotonic() - started
+        return summary
+
+    def _load_encoder(self) -> Encoder:
+        if self._encoder is None:
+            self._encoder = self._factory()
+        return self._encoder
+
+    def _embed_pending(self, summary: Summary) -> None:
+        encoder = self._load_encoder()
+        pending = self.store.pending()
+        total = len(pending)
+        if not total:
+            return
+        known = self.store.indexed_hashes()
+        started = time.monotonic()
+        done = 0
+        queue: deque[tuple[FileRow, Future[_Prepared]]] = deque()
+        rows = iter(pending)
+        batch: list[_Prepared] = []
+        with ThreadPoolExecutor(DECODE_WORKERS, thread_name_prefix="mediafind-decode") as pool:
+
+            def top_up() -> None:
+                while len(queue) < LOOKAHEAD:
+                    row = next(rows, None)
+                    if row is None:
+                        return
+                    queue.append((row, pool.submit(_prepare, row, encoder, known)))
+
+            top_up()
+            while queue:
+                if self._cancel.is_set():
+                    for _, future in queue:
+                        future.cancel()
+                    summary.cancelled = True
+                    break
+                row, future = queue.popleft()
+                top_up()
+                batch.append(future.result())
+                images = sum(1 for p in batch if p.picture is not None)
+                texts = sum(len(p.spans) + len(p.captions) for p in batch)
+                if images >= PHOTO_BATCH or texts >= TEXT_BATCH or not queue:
+                    self._flush(batch, encoder, summary, known)
+                    done += len(batch)
+                    self._report(done, total, decode_path(row.path), summary, started)
+                    batch = []
+
+    def _report(
+        self, done: int, total: int, current: Path, summary: Summary, started: float
+    ) -> None:
+        if self._on_progress is None:
+            return
+        elapsed = max(time.monotonic() - started, 1e-6)
+        rate = done / elapsed
+        eta = (total - done) / rate if rate > 0 else None
+        self._on_progress(Progress(done, total, current, len(summary.errors), rate, eta))
+
+    def _flush(
+        self,
+        batch: list[_Prepared],
+        encoder: Encoder,
+        summary: Summary,
+        known: dict[tuple[str, str], int],
+    ) -> None:
+        """Embed one batch, then write it in one transaction."""
+        fresh = [p for p in batch if p.error is None and not p.vanished]
+        pictures = [p for p in fresh if p.picture is not None]
+        image_vectors = _encode_each(
+            pictures,
+            lambda ps: encoder.encode_images([p.picture.image for p in ps]),  # type: ignore[union-attr]
+        )
+        texts = [s.text for p in fresh for s in (*p.spans, *p.captions)]
+        text_vectors = encoder.encode_texts(texts) if texts else None
+        image_by_file = dict(zip((id(p) for p in pictures), image_vectors, strict=True))
+        next_text = 0
+        with self.store.atomic():
+            for p in batch:
+                path = decode_path(p.row.path)
+                if p.vanished:
+                    self.store.delete_files([p.row.id])
+                    summary.removed += 1
+                    continue
+                vector = image_by_file.get(id(p))
+                if p.error is None and p.picture is not None and vector is None:
+                    p.error = "the model could not read this picture"
+                if p.error is not None:
+                    self.store.save_error(p.row.id, p.error, p.size, p.mtime_ns)
+                    summary.errors.append((path, p.error))
+                    continue
+                chunks: list[NewChunk] = []
+                if vector is not None:
+                    chunks.append(NewChunk(IMAGE_SOURCE, None, None, None, vector))
+                for source, spans in ((TEXT_SOURCE, p.spans), (CAPTION_SOURCE, p.captions)):
+                    for span in spans:
+                        assert text_vectors is not None
+                        embedding = text_vectors[next_text].tobytes()
+                        next_text += 1
+                        chunks.append(NewChunk(source, span.text, span.start, span.end, embedding))
+                keep: tuple[str, ...] = ()
+                if p.reuse_from is not None:
+                    # The content is known: keep (or copy) its image or text vectors, and
+                    # embed only the caption, which lives in another file.
+                    keep = (IMAGE_SOURCE, TEXT_SOURCE)
+                    if p.reuse_from != p.row.id:
+                        self.store.copy_chunks(p.reuse_from, p.row.id, keep)
+                    summary.reused += 1
+                else:
+                    summary.indexed += 1
+                picture = p.picture
+                self.store.save_indexed(
+                    p.row.id,
+                    content_hash=p.digest,
+                    size=p.size,
+                    mtime_ns=p.mtime_ns,
+                    chunks=chunks,
+                    keep_sources=keep,
+                    width=picture.width if picture else None,
+                    height=picture.height if picture else None,
+                    taken_at=picture.taken_at if picture else None,
+                )
+                known.setdefault((p.row.kind, p.digest), p.row.id)
+
+
+def _encode_each(
+    items: list[_Prepared], encode: Callable[[list[_Prepared]], object]
+) -> list[bytes | None]:
+    """Vectors for items, one encoder call for all; if that call fails, item by item so that
+    one bad picture costs only itself."""
+    if not items:
+        return []
+    try:
+        vectors = encode(items)
+        return [v.tobytes() for v in vectors]  # type: ignore[attr-defined]
+    except Exception:
+        log.warning("a batch failed to encode; retrying its pictures one by one", exc_info=True)
+    out: list[bytes | None] = []
+    for item in items:
+        try:
+            out.append(encode([item])[0].tobytes())  # type: ignore[index]
+        except Exception:
+            log.warning("cannot encode %s", decode_path(item.row.path), exc_info=True)
+            out.append(None)
+    return out
+
+
+def _prepare(row: FileRow, encoder: Encoder, known: dict[tuple[str, str], int]) -> _Prepared:
+    """Read, hash and decode one file (runs in the decode pool)."""
+    path = decode_path(row.path)
+    prepared = _Prepared(row)
+    try:
+        st = path.stat()
+        data = path.read_bytes()
+    except FileNotFoundError:
+        prepared.vanished = True
+        return prepared
+    except OSError as e:
+        prepared.error = e.strerror or str(e)
+        return prepared
+    prepared.size, prepared.mtime_ns = len(data), st.st_mtime_ns
+    if not data:
+        prepared.error = "empty file"
+        return prepared
+    prepared.digest = scan.content_hash(data)
+    try:
+        if row.kind == "photo":
+            caption = media.read_caption(path)
+            if caption is not None:
+                prepared.captions = _chunks(caption[0], encoder)
+        if row.hash == prepared.digest:
+            prepared.reuse_from = row.id
+        else:
+            prepared.reuse_from = known.get((row.kind, prepared.digest))
+        if prepared.reuse_from is not None:
+            return prepared
+        if row.kind == "photo":
+            prepared.picture = media.open_image(data, encoder.image_size)
+        else:
+            prepared.spans = _chunks(media.read_note(path, data), encoder)
+    except UnreadableFile as e:
+        prepared.error = str(e)
+    except Exception as e:  # a decoder bug must not stop the run
+        log.warning("unexpected error reading %s", path, exc_info=True)
+        prepared.error = f"cannot read: {type(e).__name__}: {e}"
+    return prepared
+
+
+def _chunks(text: str, encoder: Encoder) -> list[media.Span]:
+    return media.chunk_text(
+        text, encoder.count_tokens, encoder.max_text_tokens, CHUNK_OVERLAP_TOKENS
+    )

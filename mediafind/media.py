@@ -1,0 +1,267 @@
+"""Opening files: pictures, the text of notes, photo captions, and cutting text into chunks."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from io import BytesIO
+from pathlib import Path
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from mediafind.errors import UnreadableFile
+
+log = logging.getLogger(__name__)
+
+PHOTO_EXTENSIONS = frozenset(
+    {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".heic", ".heif"}
+)
+NOTE_EXTENSIONS = frozenset({".txt", ".md", ".markdown"})
+MARKDOWN_EXTENSIONS = frozenset({".md", ".markdown"})
+CAPTION_EXTENSION = ".txt"
+
+# Text longer than this is cut off (with a log line): a multi-megabyte "note" is almost always a
+# log or a data dump, and embedding it would hold the indexer for minutes.
+MAX_TEXT_CHARS = 2_000_000
+
+_heif_registered: bool | None = None
+
+
+def _register_heif() -> bool:
+    """Decode HEIC/HEIF through pillow-heif when it is installed (the `heic` extra)."""
+    global _heif_registered
+    if _heif_registered is None:
+        try:
+            from pillow_heif import register_heif_opener
+
+            register_heif_opener()
+            _heif_registered = True
+        except ImportError:
+            _heif_registered = False
+    return _heif_registered
+
+
+def kind_of(path: Path) -> str | None:
+    """'photo', 'note' or None for files mediafind does not index."""
+    suffix = path.suffix.lower()
+    if suffix in PHOTO_EXTENSIONS:
+        return "photo"
+    if suffix in NOTE_EXTENSIONS:
+        return "note"
+    return None
+
+
+def caption_candidates(photo: Path) -> tuple[Path, Path]:
+    """Where a photo's sidecar caption may be: photo.jpg.txt, then photo.txt."""
+    return photo.with_name(photo.name + CAPTION_EXTENSION), photo.with_suffix(CAPTION_EXTENSION)
+
+
+def caption_owner(text_file: Path, siblings: set[str]) -> str | None:
+    """If text_file is a sidecar caption of a photo among siblings (names in the same folder),
+    the photo's name."""
+    if text_file.suffix.lower() != CAPTION_EXTENSION:
+        return None
+    inner = text_file.name[: -len(CAPTION_EXTENSION)]
+    if Path(inner).suffix.lower() in PHOTO_EXTENSIONS and inner in siblings:
+        return inner
+    for ext in PHOTO_EXTENSIONS:
+        for candidate in (inner + ext, inner + ext.upper()):
+            if candidate in siblings:
+                return candidate
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Picture:
+    image: Image.Image  # RGB, reduced to about the model's input size
+    width: int  # as the photo is shown (EXIF orientation applied)
+    height: int
+    taken_at: float | None
+
+
+def open_image(data: bytes, min_side: int) -> Picture:
+    """Decode a photo from its bytes, no smaller than min_side on its short side.
+
+    Pillow's decompression-bomb guard stays on: a picture of absurd pixel count is refused."""
+    if not data:
+        raise UnreadableFile("empty file")
+    _register_heif()
+    try:
+        with Image.open(BytesIO(data)) as img:
+            # JPEG can decode at 1/2, 1/4 or 1/8 scale directly: far faster for big photos.
+            img.draft("RGB", (min_side, min_side))
+            taken_at = _taken_at(img)
+            img.load()
+            oriented = ImageOps.exif_transpose(img)
+            picture = _to_rgb(oriented)
+    except Image.DecompressionBombError as e:
+        raise UnreadableFile(f"image too large to open safely ({e})") from e
+    except UnidentifiedImageError as e:
+        raise UnreadableFile("not a readable image (corrupt or unsupported format)") from e
+    except (OSError, SyntaxError, ValueError, EOFError) as e:
+        raise UnreadableFile(f"damaged image: {_reason(e)}") from e
+    width, height = picture.size
+    factor = min(width, height) // max(min_side, 1)
+    if factor >= 2:
+        # The model resizes to min_side anyway; shrinking here keeps queued pictures small.
+        picture = picture.reduce(factor)
+    return Picture(picture, width, height, taken_at)
+
+
+def _reason(e: BaseException) -> str:
+    text = str(e).strip() or type(e).__name__
+    if "truncated" in text.lower():
+        return "file is truncated"
+    return text
+
+
+def _to_rgb(img: Image.Image) -> Image.Image:
+    if img.mode == "RGB":
+        return img.copy()
+    if img.mode in ("RGBA", "LA") or (img.mode == "P" and "transparency" in img.info):
+        # Transparent areas over white, as a viewer would show them, not over black.
+        rgba = img.convert("RGBA")
+        background = Image.new("RGB", rgba.size, (255, 255, 255))
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return background
+    return img.convert("RGB")
+
+
+def _taken_at(img: Image.Image) -> float | None:
+    """EXIF DateTimeOriginal (or DateTime) as a timestamp in local time."""
+    try:
+        exif = img.getexif()
+        raw = exif.get_ifd(0x8769).get(0x9003) or exif.get(0x0132)
+        if not isinstance(raw, str):
+            return None
+        return datetime.strptime(raw.strip("\x00 ")[:19], "%Y:%m:%d %H:%M:%S").timestamp()
+    except (ValueError, OSError, SyntaxError, KeyError, TypeError):
+        return None
+
+
+def decode_text(data: bytes) -> str:
+    """Bytes of a text file in any common encoding, as str."""
+    if not data.strip():
+        raise UnreadableFile("empty file")
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace")
+    if not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        if b"\x00" in data[:8192]:
+            raise UnreadableFile("binary file, not text")
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data[:MAX_TEXT_CHARS]).best()
+    if best is None:
+        raise UnreadableFile("not text (unknown encoding or binary file)")
+    return str(best)
+
+
+def strip_markdown(source: str) -> str:
+    """The readable text of a Markdown document: headings, paragraphs, list items, code,
+    link and image texts, without the markup."""
+    from markdown_it import MarkdownIt
+
+    blocks: list[str] = []
+    for token in MarkdownIt("commonmark").parse(source):
+        if token.type == "inline" and token.children is not None:
+            parts: list[str] = []
+            for child in token.children:
+                if child.type in ("text", "code_inline"):
+                    parts.append(child.content)
+                elif child.type in ("softbreak", "hardbreak"):
+                    parts.append("\n")
+                elif child.type == "image":
+                    parts.append(child.content)
+            blocks.append("".join(parts))
+        elif token.type in ("fence", "code_block"):
+            blocks.append(token.content.rstrip("\n"))
+    return "\n\n".join(b for b in blocks if b.strip())
+
+
+def read_note(path: Path, data: bytes) -> str:
+    """The text of a note file, Markdown stripped; refuses notes with no text."""
+    text = decode_text(data)
+    if path.suffix.lower() in MARKDOWN_EXTENSIONS:
+        text = strip_markdown(text)
+    if len(text) > MAX_TEXT_CHARS:
+        log.info("%s: only the first %d characters are indexed", path, MAX_TEXT_CHARS)
+        text = text[:MAX_TEXT_CHARS]
+    if not text.strip():
+        raise UnreadableFile("no text in the file")
+    return text
+
+
+def read_caption(photo: Path) -> tuple[str, str] | None:
+    """A photo's sidecar caption as (text, signature), or None when it has none.
+
+    The signature (size and mtime) lets a scan notice an edited caption."""
+    for candidate in caption_candidates(photo):
+        try:
+            stat = candidate.stat()
+            data = candidate.read_bytes()
+        except OSError:
+            continue
+        try:
+            text = decode_text(data).strip()
+        except UnreadableFile:
+            continue
+        if text:
+            return text, caption_signature(stat.st_size, stat.st_mtime_ns)
+    return None
+
+
+def caption_signature(size: int, mtime_ns: int) -> str:
+    return f"{size}:{mtime_ns}"
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    start: int
+    end: int
+    text: str
+
+
+_WORD = re.compile(r"\S+")
+
+
+def chunk_text(
+    text: str,
+    count_tokens: Callable[[str], int],
+    max_tokens: int,
+    overlap_tokens: int,
+) -> list[Span]:
+    """Cut text into spans of at most max_tokens tokens (as the model's tokenizer counts them),
+    consecutive spans sharing about overlap_tokens tokens so a sentence cut in two is still
+    whole in one of them."""
+    words = [(m.start(), m.end()) for m in _WORD.finditer(text)]
+    if not words:
+        return []
+    counted = lru_cache(maxsize=16384)(count_tokens)
+    costs = [max(1, counted(text[s:e])) for s, e in words]
+    spans: list[Span] = []
+    i = 0
+    while i < len(words):
+        j, used = i, 0
+        while j < len(words) and used + costs[j] <= max_tokens:
+            used += costs[j]
+            j += 1
+        if j == i:
+            j = i + 1  # one word longer than the limit: alone, the tokenizer truncates it
+        start, end = words[i][0], words[j - 1][1]
+        spans.append(Span(start, end, " ".join(text[start:end].split())))
+        if j == len(words):
+            break
+        k, shared = j, 0
+        while k - 1 > i and shared + costs[k - 1] <= overlap_tokens:
+            shared += costs[k - 1]
+            k -= 1
+        i = k
+    return spans

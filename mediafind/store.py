@@ -1,0 +1,624 @@
+"""The library file: every SQL string, the schema and its migrations, sqlite-vec, typed rows.
+
+Paths are stored as bytes (``os.fsencode``) so that names which are not valid UTF-8 round-trip.
+One process writes (the indexer); readers open their own connections. WAL lets them overlap.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import apsw
+import sqlite_vec
+
+from mediafind.errors import LibraryBusy, LibraryError, LibraryTooNew
+
+log = logging.getLogger(__name__)
+
+# How long a connection waits for another one's lock before giving up. Long enough to ride out
+# an indexer batch commit, short enough that a stuck writer is reported rather than hanging.
+BUSY_TIMEOUT_MS = 10_000
+
+PHOTO = "photo"
+NOTE = "note"
+# Chunk sources: the picture itself, text of a note, caption text of a photo.
+IMAGE_SOURCE = "image"
+TEXT_SOURCE = "text"
+CAPTION_SOURCE = "caption"
+
+PENDING = "pending"
+INDEXED = "indexed"
+ERROR = "error"
+
+
+def encode_path(path: str | os.PathLike[str]) -> bytes:
+    return os.fsencode(path)
+
+
+def decode_path(raw: bytes) -> Path:
+    return Path(os.fsdecode(raw))
+
+
+def prefix_range(folder: bytes) -> tuple[bytes, bytes]:
+    """Byte range [low, high) holding every path strictly inside folder."""
+    sep = os.fsencode(os.sep)
+    low = folder if folder.endswith(sep) else folder + sep
+    high = low[:-1] + bytes([low[-1] + 1])
+    return low, high
+
+
+@dataclass(frozen=True, slots=True)
+class Root:
+    id: int
+    path: bytes
+    polling: bool | None  # None: decide from the kind of drive
+    excludes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FileRow:
+    id: int
+    path: bytes
+    root_id: int | None
+    kind: str
+    size: int
+    mtime_ns: int
+    caption_sig: str | None
+    hash: str | None
+    status: str
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    spec: str
+    identity: str
+    dimension: int
+
+
+@dataclass(frozen=True, slots=True)
+class NewChunk:
+    """A piece to store: an image (text None) or a span of text, with its vector."""
+
+    source: str
+    text: str | None
+    start: int | None
+    end: int | None
+    vector: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkHit:
+    chunk_id: int
+    file_id: int
+    path: bytes
+    kind: str
+    source: str
+    text: str | None
+    distance: float
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorRow:
+    path: bytes
+    reason: str
+
+
+_FILE_COLUMNS = "id, path, root_id, kind, size, mtime_ns, caption_sig, hash, status, error"
+
+
+def _file_row(row: Sequence[object]) -> FileRow:
+    return FileRow(*row)  # type: ignore[arg-type]
+
+
+# One step per schema version: MIGRATIONS[i] upgrades version i to i + 1. Never edit a step that
+# has shipped; add a new one.
+MIGRATIONS: list[str] = [
+    # 0 -> 1: the first schema.
+    """
+    CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE roots(
+        id INTEGER PRIMARY KEY,
+        path BLOB NOT NULL UNIQUE,
+        polling INTEGER,                      -- NULL: decide from the drive
+        excludes TEXT NOT NULL DEFAULT '[]',  -- JSON list of glob patterns
+        added_at REAL NOT NULL
+    );
+    CREATE TABLE files(
+        id INTEGER PRIMARY KEY,
+        path BLOB NOT NULL UNIQUE,
+        root_id INTEGER REFERENCES roots(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN ('photo', 'note')),
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        caption_sig TEXT,                     -- size:mtime of a photo's sidecar caption
+        hash TEXT,                            -- content hash, to recognise moves and copies
+        status TEXT NOT NULL CHECK (status IN ('pending', 'indexed', 'error')),
+        error TEXT,
+        width INTEGER,
+        height INTEGER,
+        taken_at REAL,
+        indexed_at REAL
+    );
+    CREATE INDEX files_hash ON files(hash);
+    CREATE INDEX files_root ON files(root_id);
+    CREATE INDEX files_status ON files(status);
+    CREATE TABLE chunks(
+        id INTEGER PRIMARY KEY,
+        file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        source TEXT NOT NULL CHECK (source IN ('image', 'text', 'caption')),
+        text TEXT,
+        start INTEGER,
+        end INTEGER
+    );
+    CREATE INDEX chunks_file ON chunks(file_id);
+    -- The keyword index covers text chunks only; the view keeps its content table free of the
+    -- picture rows, whose text is NULL.
+    CREATE VIEW text_chunks AS SELECT id, text FROM chunks WHERE text IS NOT NULL;
+    CREATE VIRTUAL TABLE chunks_fts USING fts5(
+        text, content='text_chunks', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER chunks_fts_insert AFTER INSERT ON chunks WHEN new.text IS NOT NULL BEGIN
+        INSERT INTO chunks_fts(rowid, text) VALUES (new.id, new.text);
+    END;
+    CREATE TRIGGER chunks_fts_delete AFTER DELETE ON chunks WHEN old.text IS NOT NULL BEGIN
+        INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.id, old.text);
+    END;
+    """,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _connect(path: Path) -> apsw.Connection:
+    try:
+        conn = apsw.Connection(str(path))
+    except apsw.Error as e:
+        raise LibraryError(f"cannot open library {path}: {e}") from e
+    conn.set_busy_timeout(BUSY_TIMEOUT_MS)
+    # The one place sqlite-vec is loaded.
+    conn.enable_load_extension(True)
+    conn.load_extension(sqlite_vec.loadable_path())
+    conn.enable_load_extension(False)
+    conn.pragma("foreign_keys", True)
+    return conn
+
+
+class Store:
+    """A library file. Use ``Store.open``; close it when done (or use it as a context manager)."""
+
+    def __init__(self, conn: apsw.Connection, path: Path) -> None:
+        self.conn = conn
+        self.path = path
+        self._depth = 0
+
+    # -- opening and schema ---------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path) -> Store:
+        """Open (creating if needed) the library file and bring its schema up to date."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        store = cls(_connect(path), path)
+        try:
+            mode = store.conn.pragma("journal_mode", "wal")
+            if mode != "wal":
+                log.warning("library %s is not in WAL mode (%s); readers may wait", path, mode)
+            store._migrate()
+        except apsw.BusyError as e:
+            store.close()
+            raise LibraryBusy(f"library {path} is locked by another process") from e
+        except BaseException:
+            store.close()
+            raise
+        return store
+
+    def _migrate(self) -> None:
+        version = int(self.conn.pragma("user_version"))
+        if version > SCHEMA_VERSION:
+            raise LibraryTooNew(
+                f"library {self.path} was written by a newer mediafind (schema {version}, "
+                f"this version knows up to {SCHEMA_VERSION}); update mediafind to open it"
+            )
+        if version == SCHEMA_VERSION:
+            return
+        if version > 0:
+            backup = self.path.with_name(f"{self.path.name}.v{version}.bak")
+            log.info("backing up library to %s before upgrading its schema", backup)
+            backup.unlink(missing_ok=True)
+            self.conn.execute("VACUUM INTO ?", (str(backup),))
+        with self.atomic():
+            for step in range(version, SCHEMA_VERSION):
+                log.info("upgrading library schema %d -> %d", step, step + 1)
+                self.conn.execute(MIGRATIONS[step])
+            self.conn.pragma("user_version", SCHEMA_VERSION)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """A write transaction; nested calls become savepoints. Rolls back on any exception."""
+        if self._depth:
+            self._depth += 1
+            try:
+                with self.conn:
+                    yield
+            finally:
+                self._depth -= 1
+            return
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except apsw.BusyError as e:
+            raise LibraryBusy(f"library {self.path} is being written by another process") from e
+        self._depth = 1
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+        finally:
+            self._depth = 0
+
+    def _scalar(self, sql: str, args: tuple[object, ...] = ()) -> Any:
+        row = self.conn.execute(sql, args).fetchone()
+        assert row is not None
+        return row[0]
+
+    # -- meta and model -------------------------------------------------------------------
+
+    def _meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self.conn.execute(
+            "INSERT INTO meta(key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    def model(self) -> ModelInfo | None:
+        """The model whose vectors this library holds, if any."""
+        raw = self._meta("model")
+        if raw is None:
+            return None
+        data = json.loads(raw)
+        return ModelInfo(data["spec"], data["identity"], int(data["dimension"]))
+
+    def set_model(self, info: ModelInfo) -> bool:
+        """Make info the library's model. A different model drops every vector and marks every
+        file pending, so the index is re-embedded and never mixes two models. Returns whether
+        anything had to be reset."""
+        current = self.model()
+        if current is not None and (current.identity, current.dimension) == (
+            info.identity,
+            info.dimension,
+        ):
+            if current.spec != info.spec:
+                with self.atomic():
+                    self._set_meta("model", json.dumps(_model_json(info)))
+            return False
+        with self.atomic():
+            reset = current is not None
+            if reset:
+                log.info("model changed from %s to %s: re-embedding", current, info)
+                self.conn.execute("DELETE FROM chunks")
+                self.conn.execute(
+                    "UPDATE files SET status = 'pending', hash = NULL WHERE status = 'indexed'"
+                )
+            self.conn.execute("DROP TABLE IF EXISTS vectors")
+            self.conn.execute(
+                "CREATE VIRTUAL TABLE vectors USING vec0("
+                f"chunk_id INTEGER PRIMARY KEY, embedding float[{int(info.dimension)}] "
+                "distance_metric=cosine, modality TEXT)"
+            )
+            self._set_meta("model", json.dumps(_model_json(info)))
+        return reset
+
+    # -- roots ----------------------------------------------------------------------------
+
+    def roots(self) -> list[Root]:
+        rows = self.conn.execute("SELECT id, path, polling, excludes FROM roots ORDER BY path")
+        return [
+            Root(i, p, None if poll is None else bool(poll), tuple(json.loads(ex)))
+            for i, p, poll, ex in rows
+        ]
+
+    def add_root(self, path: bytes) -> Root:
+        """Watch a folder. A folder inside a watched one is already watched (that root is
+        returned); a folder holding watched ones takes them over, with their files."""
+        with self.atomic():
+            for root in self.roots():
+                if root.path == path or path.startswith(prefix_range(root.path)[0]):
+                    return root
+            self.conn.execute(
+                "INSERT INTO roots(path, added_at) VALUES (?, ?)", (path, time.time())
+            )
+            new_id = self.conn.last_insert_rowid()
+            low, high = prefix_range(path)
+            inner = "SELECT id FROM roots WHERE path >= ? AND path < ?"
+            self.conn.execute(
+                f"UPDATE files SET root_id = ? WHERE root_id IN ({inner})", (new_id, low, high)
+            )
+            self.conn.execute(f"DELETE FROM roots WHERE id IN ({inner})", (low, high))
+        return next(r for r in self.roots() if r.id == new_id)
+
+    def remove_root(self, path: bytes) -> bool:
+        """Forget a watched folder and everything indexed from it."""
+        with self.atomic():
+            row = self.conn.execute("SELECT id FROM roots WHERE path = ?", (path,)).fetchone()
+            if row is None:
+                return False
+            ids = [r[0] for r in self.conn.execute("SELECT id FROM files WHERE root_id = ?", row)]
+            self.delete_files(ids)
+            self.conn.execute("DELETE FROM roots WHERE id = ?", row)
+        return True
+
+    # -- files ----------------------------------------------------------------------------
+
+    def files_under(self, root_id: int) -> dict[bytes, FileRow]:
+        rows = self.conn.execute(f"SELECT {_FILE_COLUMNS} FROM files WHERE root_id = ?", (root_id,))
+        return {r.path: r for r in map(_file_row, rows)}
+
+    def file(self, file_id: int) -> FileRow | None:
+        row = self.conn.execute(f"SELECT {_FILE_COLUMNS} FROM files WHERE id = ?", (file_id,))
+        found = row.fetchone()
+        return None if found is None else _file_row(found)
+
+    def file_by_path(self, path: bytes) -> FileRow | None:
+        row = self.conn.execute(f"SELECT {_FILE_COLUMNS} FROM files WHERE path = ?", (path,))
+        found = row.fetchone()
+        return None if found is None else _file_row(found)
+
+    def pending(self) -> list[FileRow]:
+        rows = self.conn.execute(
+            f"SELECT {_FILE_COLUMNS} FROM files WHERE status = 'pending' ORDER BY id"
+        )
+        return list(map(_file_row, rows))
+
+    def mark_pending(
+        self,
+        root_id: int,
+        path: bytes,
+        kind: str,
+        size: int,
+        mtime_ns: int,
+        caption_sig: str | None,
+    ) -> None:
+        """Record a new or changed file as waiting to be embedded (its old vectors stay until
+        the new ones replace them)."""
+        self.conn.execute(
+            "INSERT INTO files(path, root_id, kind, size, mtime_ns, caption_sig, status) "
+            "VALUES (?, ?, ?, ?, ?, ?, 'pending') ON CONFLICT(path) DO UPDATE SET "
+            "root_id = excluded.root_id, kind = excluded.kind, size = excluded.size, "
+            "mtime_ns = excluded.mtime_ns, caption_sig = excluded.caption_sig, "
+            "status = 'pending', error = NULL",
+            (path, root_id, kind, size, mtime_ns, caption_sig),
+        )
+
+    def move_file(self, file_id: int, new_path: bytes, mtime_ns: int) -> None:
+        """A file moved or renamed with the same content: keep its row, chunks and vectors."""
+        self.conn.execute(
+            "UPDATE files SET path = ?, mtime_ns = ? WHERE id = ?", (new_path, mtime_ns, file_id)
+        )
+
+    def delete_files(self, file_ids: Iterable[int]) -> int:
+        """Remove files with their chunks, text index entries and vectors."""
+        count = 0
+        with self.atomic():
+            has_vectors = self._has_vectors()
+            for file_id in file_ids:
+                self._delete_chunks(file_id, has_vectors)
+                self.conn.execute("DELETE FROM files WHERE id = ?", (file_id,))
+                count += 1
+        return count
+
+    def _has_vectors(self) -> bool:
+        row = self.conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'vectors'"
+        ).fetchone()
+        return row is not None
+
+    def _delete_chunks(self, file_id: int, has_vectors: bool, source: str | None = None) -> None:
+        where = "file_id = ?" + (" AND source = ?" if source else "")
+        args: tuple[object, ...] = (file_id, source) if source else (file_id,)
+        if has_vectors:
+            self.conn.execute(
+                f"DELETE FROM vectors WHERE chunk_id IN (SELECT id FROM chunks WHERE {where})", args
+            )
+        self.conn.execute(f"DELETE FROM chunks WHERE {where}", args)
+
+    def indexed_with_hash(self, content_hash: str, kind: str) -> FileRow | None:
+        """An indexed file with this content, whose vectors a copy can reuse."""
+        row = self.conn.execute(
+            f"SELECT {_FILE_COLUMNS} FROM files WHERE hash = ? AND kind = ? AND status = 'indexed' "
+            "LIMIT 1",
+            (content_hash, kind),
+        ).fetchone()
+        return None if row is None else _file_row(row)
+
+    def indexed_hashes(self) -> dict[tuple[str, str], int]:
+        """(kind, content hash) -> an indexed file with that content, for reusing vectors."""
+        rows = self.conn.execute(
+            "SELECT kind, hash, min(id) FROM files WHERE status = 'indexed' AND hash IS NOT NULL "
+            "GROUP BY kind, hash"
+        )
+        return {(kind, digest): file_id for kind, digest, file_id in rows}
+
+    def copy_chunks(self, from_file: int, to_file: int, sources: Sequence[str]) -> None:
+        """Replace to_file's chunks and vectors of the given sources by copies of from_file's,
+        with the picture facts that come with the same content."""
+        for source in sources:
+            self._delete_chunks(to_file, True, source)
+        self.conn.execute(
+            "UPDATE files SET (width, height, taken_at) = "
+            "(SELECT width, height, taken_at FROM files WHERE id = ?) WHERE id = ?",
+            (from_file, to_file),
+        )
+        marks = ",".join("?" * len(sources))
+        rows = self.conn.execute(
+            f"SELECT c.seq, c.source, c.text, c.start, c.end, v.embedding, v.modality "
+            f"FROM chunks c JOIN vectors v ON v.chunk_id = c.id "
+            f"WHERE c.file_id = ? AND c.source IN ({marks}) ORDER BY c.seq",
+            (from_file, *sources),
+        ).fetchall()
+        for seq, kind, text, start, end, embedding, modality in rows:
+            self.conn.execute(
+                "INSERT INTO chunks(file_id, seq, source, text, start, end) VALUES (?,?,?,?,?,?)",
+                (to_file, seq, kind, text, start, end),
+            )
+            self.conn.execute(
+                "INSERT INTO vectors(chunk_id, embedding, modality) VALUES (?, ?, ?)",
+                (self.conn.last_insert_rowid(), embedding, modality),
+            )
+
+    def save_indexed(
+        self,
+        file_id: int,
+        *,
+        content_hash: str,
+        size: int,
+        mtime_ns: int,
+        chunks: Sequence[NewChunk],
+        keep_sources: Sequence[str] = (),
+        width: int | None = None,
+        height: int | None = None,
+        taken_at: float | None = None,
+    ) -> None:
+        """Replace a file's chunks and vectors (all but keep_sources) and mark it indexed;
+        picture facts left None keep their stored value. vec0 has no upsert: old rows are
+        deleted and new ones inserted in one transaction."""
+        with self.atomic():
+            for source in {IMAGE_SOURCE, TEXT_SOURCE, CAPTION_SOURCE} - set(keep_sources):
+                self._delete_chunks(file_id, True, source)
+            first_seq = self._scalar(
+                "SELECT coalesce(max(seq) + 1, 0) FROM chunks WHERE file_id = ?", (file_id,)
+            )
+            for seq, chunk in enumerate(chunks, start=first_seq):
+                self.conn.execute(
+                    "INSERT INTO chunks(file_id, seq, source, text, start, end) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (file_id, seq, chunk.source, chunk.text, chunk.start, chunk.end),
+                )
+                modality = "image" if chunk.source == IMAGE_SOURCE else "text"
+                self.conn.execute(
+                    "INSERT INTO vectors(chunk_id, embedding, modality) VALUES (?, ?, ?)",
+                    (self.conn.last_insert_rowid(), chunk.vector, modality),
+                )
+            self.conn.execute(
+                "UPDATE files SET status = 'indexed', error = NULL, hash = ?, size = ?, "
+                "mtime_ns = ?, width = coalesce(?, width), height = coalesce(?, height), "
+                "taken_at = coalesce(?, taken_at), indexed_at = ? WHERE id = ?",
+                (content_hash, size, mtime_ns, width, height, taken_at, time.time(), file_id),
+            )
+
+    def save_error(self, file_id: int, reason: str, size: int, mtime_ns: int) -> None:
+        """Record why a file cannot be indexed; stale vectors of it go, the row stays."""
+        with self.atomic():
+            self._delete_chunks(file_id, self._has_vectors())
+            self.conn.execute(
+                "UPDATE files SET status = 'error', error = ?, hash = NULL, size = ?, "
+                "mtime_ns = ?, indexed_at = ? WHERE id = ?",
+                (reason, size, mtime_ns, time.time(), file_id),
+            )
+
+    # -- search ---------------------------------------------------------------------------
+
+    def knn(
+        self,
+        vector: bytes,
+        modality: str,
+        k: int,
+        folder: bytes | None = None,
+        exclude_files: Sequence[int] = (),
+    ) -> list[ChunkHit]:
+        """The k chunks nearest to vector among one modality ('image' or 'text'), nearest first."""
+        if not self._has_vectors() or k <= 0:
+            return []
+        select = (
+            "SELECT c.id, c.file_id, f.path, f.kind, c.source, c.text, {dist} "
+            "FROM {source} JOIN chunks c ON c.id = v.chunk_id JOIN files f ON f.id = c.file_id "
+        )
+        marks = ",".join("?" * len(exclude_files))
+        not_excluded = f" AND c.file_id NOT IN ({marks})" if exclude_files else ""
+        if folder is None:
+            # sqlite-vec's KNN; exclusions are applied after it, so ask for that many more.
+            sql = select.format(
+                dist="v.distance",
+                source="(SELECT chunk_id, distance FROM vectors "
+                "WHERE embedding MATCH ? AND k = ? AND modality = ?) v",
+            )
+            sql += f"WHERE 1 {not_excluded} ORDER BY v.distance LIMIT ?"
+            args: tuple[object, ...] = (vector, k + len(exclude_files), modality)
+            args += (*exclude_files, k)
+        else:
+            # Restricted to a folder: an exact scan of that folder's vectors only.
+            low, high = prefix_range(folder)
+            sql = select.format(dist="vec_distance_cosine(v.embedding, ?) AS d", source="vectors v")
+            sql += f"WHERE v.modality = ? AND f.path >= ? AND f.path < ? {not_excluded} "
+            sql += "ORDER BY d LIMIT ?"
+            args = (vector, modality, low, high, *exclude_files, k)
+        return [ChunkHit(*row) for row in self.conn.execute(sql, args)]
+
+    def files_with_hash(self, content_hash: str) -> list[int]:
+        return [
+            r[0] for r in self.conn.execute("SELECT id FROM files WHERE hash = ?", (content_hash,))
+        ]
+
+    def vector_count(self) -> int:
+        if not self._has_vectors():
+            return 0
+        return int(self._scalar("SELECT count(*) FROM vectors"))
+
+    # -- status ---------------------------------------------------------------------------
+
+    def counts(self) -> dict[str, int]:
+        """Indexed photos and notes, plus files in error and pending."""
+        counts = {PHOTO: 0, NOTE: 0, ERROR: 0, PENDING: 0}
+        for kind, status, n in self.conn.execute(
+            "SELECT kind, status, count(*) FROM files GROUP BY kind, status"
+        ):
+            counts[kind if status == INDEXED else status] += n
+        return counts
+
+    def root_counts(self) -> dict[int, tuple[int, int]]:
+        """Per root: (files, errors)."""
+        rows = self.conn.execute(
+            "SELECT root_id, count(*), sum(status = 'error') FROM files GROUP BY root_id"
+        )
+        return {r: (n, e or 0) for r, n, e in rows if r is not None}
+
+    def errors(self, limit: int | None = None) -> list[ErrorRow]:
+        rows = self.conn.execute(
+            "SELECT path, error FROM files WHERE status = 'error' ORDER BY indexed_at DESC LIMIT ?",
+            (-1 if limit is None else limit,),
+        )
+        return [ErrorRow(p, e or "unknown error") for p, e in rows]
+
+    def file_size_on_disk(self) -> int:
+        total = 0
+        for suffix in ("", "-wal", "-shm"):
+            part = self.path.with_name(self.path.name + suffix)
+            if part.exists():
+                total += part.stat().st_size
+        return total
+
+
+def _model_json(info: ModelInfo) -> dict[str, object]:
+    return {"spec": info.spec, "identity": info.identity, "dimension": info.dimension}

@@ -1,0 +1,96 @@
+"""Shared fixtures: a library in tmp_path, a deterministic fake encoder, the tiny model."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mediafind import shapes
+from mediafind.embed import Vectors
+from mediafind.store import Store
+
+# Never reach for the network: open_clip downloads through huggingface_hub, which reads these
+# when it is first imported.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="mediafind-hf-")
+
+TINY_MODEL = Path(__file__).parent / "assets" / "tiny-clip"
+TINY_SPEC = f"local-dir:{TINY_MODEL}"
+
+
+class FakeEncoder:
+    """Deterministic stand-in for plumbing tests: texts embed as bags of hashed words, pictures
+    as their mean colour. It counts what it was asked to encode."""
+
+    spec = "fake"
+    identity = "fake-1"
+    dimension = 16
+    image_size = 32
+    max_text_tokens = 12
+
+    def __init__(self) -> None:
+        self.images_encoded = 0
+        self.texts_encoded: list[str] = []
+
+    def encode_images(self, images: Sequence[Image.Image]) -> Vectors:
+        self.images_encoded += len(images)
+        out = np.zeros((len(images), self.dimension), dtype=np.float32)
+        for i, image in enumerate(images):
+            r, g, b = np.asarray(image.convert("RGB"), dtype=np.float32).mean(axis=(0, 1))
+            out[i, :3] = (r, g, b)
+            out[i, 3] = 1.0
+        return _normalise(out)
+
+    def encode_texts(self, texts: Sequence[str]) -> Vectors:
+        self.texts_encoded.extend(texts)
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for i, text in enumerate(texts):
+            for word in text.lower().split():
+                slot = hashlib.blake2b(word.encode(), digest_size=2).digest()[0] % self.dimension
+                out[i, slot] += 1.0
+            out[i, -1] += 0.01
+        return _normalise(out)
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+
+def _normalise(v: Vectors) -> Vectors:
+    return (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    with Store.open(tmp_path / "lib" / "library.sqlite3") as s:
+        yield s
+
+
+@pytest.fixture
+def fake() -> FakeEncoder:
+    return FakeEncoder()
+
+
+def save_shape(path: Path, colour: str, shape: str, seed: int = 0) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shapes.render(colour, shape, random.Random(seed)).save(path)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads or writes the user's own settings, library or caches."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("MEDIAFIND_CONFIG_DIR", str(home / "config"))
+    monkeypatch.setenv("MEDIAFIND_DATA_DIR", str(home / "data"))
+    monkeypatch.setenv("MEDIAFIND_CACHE_DIR", str(home / "cache"))
+    monkeypatch.delenv("MEDIAFIND_LIBRARY", raising=False)
+    monkeypatch.delenv("MEDIAFIND_MODEL", raising=False)
+    monkeypatch.delenv("MEDIAFIND_DEVICE", raising=False)

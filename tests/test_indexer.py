@@ -1,0 +1,212 @@
+"""The pipeline with a fake encoder: what gets embedded, reused, removed and reported."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import FakeEncoder, save_shape
+from mediafind.indexer import Indexer, Progress
+from mediafind.store import Store, encode_path
+
+
+def make_indexer(store: Store, encoder: FakeEncoder, **kw: object) -> Indexer:
+    return Indexer(store, lambda: encoder, encoder.identity, **kw)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    root = tmp_path / "photos and notes"
+    save_shape(root / "red circle.jpg", "red", "circle", 1)
+    save_shape(root / "trip" / "blue triangle.png", "blue", "triangle", 2)
+    (root / "notes").mkdir()
+    (root / "notes" / "groceries.md").write_text("# List\n\n- eggs\n- a **green square** card\n")
+    return root
+
+
+def test_first_run_embeds_every_photo_and_note(store: Store, fake: FakeEncoder, folder: Path) -> None:
+    store.add_root(encode_path(folder))
+    summary = make_indexer(store, fake).sync()
+    assert (summary.indexed, summary.errors) == (3, [])
+    assert store.counts() == {"photo": 2, "note": 1, "error": 0, "pending": 0}
+    assert fake.images_encoded == 2
+
+
+def test_second_run_with_nothing_changed_embeds_nothing(
+    store: Store, fake: FakeEncoder, folder: Path
+) -> None:
+    store.add_root(encode_path(folder))
+    make_indexer(store, fake).sync()
+    again = FakeEncoder()
+    summary = make_indexer(store, again).sync()
+    assert (summary.indexed, summary.unchanged) == (0, 3)
+    assert again.images_encoded == 0 and again.texts_encoded == []
+
+
+def test_renamed_photo_keeps_its_vector_without_reembedding(
+    store: Store, fake: FakeEncoder, folder: Path
+) -> None:
+    store.add_root(encode_path(folder))
+    make_indexer(store, fake).sync()
+    old = store.file_by_path(encode_path(folder / "red circle.jpg"))
+    assert old is not None
+    (folder / "trip" / "deeper").mkdir()
+    (folder / "red circle.jpg").rename(folder / "trip" / "deeper" / "renamed.jpg")
+    again = FakeEncoder()
+    summary = make_indexer(store, again).sync()
+    assert summary.moved == 1 and again.images_encoded == 0
+    moved = store.file_by_path(encode_path(folder / "trip" / "deeper" / "renamed.jpg"))
+    assert moved is not None and moved.id == old.id and moved.status == "indexed"
+    assert store.file_by_path(encode_path(folder / "red circle.jpg")) is None
+    assert store.vector_count() == 2 + 1
+
+
+def test_copied_photo_reuses_the_vectors_of_the_original(
+    store: Store, fake: FakeEncoder, folder: Path
+) -> None:
+    store.add_root(encode_path(folder))
+    make_indexer(store, fake).sync()
+    shutil.copy2(folder / "red circle.jpg", folder / "copy.jpg")
+    again = FakeEncoder()
+    summary = make_indexer(store, again).sync()
+    assert (summary.reused, again.images_encoded) == (1, 0)
+    assert store.counts()["photo"] == 3
+    assert store.vector_count() == 3 + 1
+
+
+def test_deleted_photo_leaves_the_index(store: Store, fake: FakeEncoder, folder: Path) -> None:
+    store.add_root(encode_path(folder))
+    make_indexer(store, fake).sync()
+    (folder / "trip" / "blue triangle.png").unlink()
+    summary = make_indexer(store, FakeEncoder()).sync()
+    assert summary.removed == 1
+    assert store.counts()["photo"] == 1
+    assert store.vector_count() == 1 + 1
+    # FTS5 checks its index against the chunks table and raises if they differ.
+    store.conn.execute("INSERT INTO chunks_fts(chunks_fts, rank) VALUES ('integrity-check', 1)")
+
+
+def test_changed_photo_is_embedded_again(store: Store, fake: FakeEncoder, folder: Path) -> None:
+    store.add_root(encode_path(folder))
+    make_indexer(store, fake).sync()
+    save_shape(folder / "red circle.jpg", "yellow", "square", 9)
+    again = FakeEncoder()
+    summary = make_indexer(store, again).sync()
+    assert (summary.indexed, again.images_encoded) == (1, 1)
+    assert store.vector_count() == 3
+
+
+def test_unreadable_files_are_recorded_with_reasons_and_the_rest_indexed(
+    store: Store, fake: FakeEncoder, folder: Path
+) -> None:
+    (folder / "corrupt.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not a jpeg")
+    (folder / "zero.png").write_bytes(b"")
+    good = (folder / "red circle.jpg").read_bytes()
+    (folder / "truncated.jpg").write_bytes(good[: len(good) // 2])
+    (folder / "empty note.txt").write_text("   \n")
+    store.add_root(encode_path(folder))
+    summary = make_indexer(store, fake).sync()
+    reasons = {p.name: r for p, r in summary.errors}
+    assert set(reasons) == {"corrupt.jpg", "zero.png", "truncated.jpg", "empty note.txt"}
+    assert reasons["zero.png"] == "empty file"
+    assert "truncated" in reasons["truncated.jpg"]
+    assert reasons["corrupt.jpg"].startswith(("damaged image", "not a readable image"))
+    assert summary.indexed == 3
+    assert {Path(os.fsdecode(e.path)).name for e in store.errors()} == set(reasons)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file")
+def test_permission_denied_is_recorded(store: Store, fake: FakeEncoder, folder: Path) -> None:
+    secret = folder / "secret.txt"
+    secret.write_text("a private red circle")
+    secret.chmod(0)
+    store.add_root(encode_path(folder))
+    summary = make_indexer(store, fake).sync()
+    assert [(p.name, r) for p, r in summary.errors] == [("secret.txt", "Permission denied")]
+
+
+def test_caption_sidecar_is_embedded_with_its_photo_not_as_a_note(
+    store: Store, fake: FakeEncoder, folder: Path
+) -> None:
+    (folder / "red circle.jpg.txt").write_text("Grandma's red circle plate")
+    store.add_root(encode_path(folder))
+    make_indexer(store, fake).sync()
+    assert store.counts()["note"] == 1
+    assert "Grandma's red circle plate" in fake.texts_encoded
+    # Editing the caption embeds the caption again, not the picture.
+    (folder / "red circle.jpg.txt").write_text("Grandpa's red circle plate")
+    os.utime(folder / "red circle.jpg.txt", ns=(1, 1))
+    again = FakeEncoder()
+    make_indexer(store, again).sync()
+    assert again.images_encoded == 0
+    assert again.texts_encoded == ["Grandpa's red circle plate"]
+
+
+def test_file_names_that_are_not_utf8_round_trip(store: Store, fake: FakeEncoder, tmp_path: Path) -> None:
+    root = tmp_path / "raw"
+    root.mkdir()
+    name = os.fsdecode(b"caf\xe9 \xff.jpg")  # Latin-1 bytes, not valid UTF-8
+    save_shape(root / name, "green", "square")
+    store.add_root(encode_path(root))
+    summary = make_indexer(store, fake).sync()
+    assert summary.indexed == 1
+    (row,) = store.conn.execute("SELECT path FROM files").fetchall()
+    assert row[0] == os.fsencode(root) + b"/caf\xe9 \xff.jpg"
+
+
+def test_progress_reports_counts_and_cancel_stops_between_batches(
+    store: Store, fake: FakeEncoder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from mediafind import indexer
+
+    monkeypatch.setattr(indexer, "PHOTO_BATCH", 2)
+    root = tmp_path / "many"
+    for i in range(10):
+        save_shape(root / f"{i}.png", "red", "circle", i)
+    store.add_root(encode_path(root))
+    seen: list[Progress] = []
+    cancel = threading.Event()
+
+    def on_progress(p: Progress) -> None:
+        seen.append(p)
+        if p.done >= 4:
+            cancel.set()
+
+    summary = make_indexer(store, fake, on_progress=on_progress, cancel=cancel).sync()
+    assert summary.cancelled
+    assert seen[0].total == 10 and seen[-1].done == 4
+    assert store.counts()["pending"] == 6
+    # The next run picks up where this one stopped.
+    rest = make_indexer(store, FakeEncoder()).sync()
+    assert rest.indexed == 6 and store.counts()["photo"] == 10
+
+
+def test_a_different_model_reembeds_everything(store: Store, fake: FakeEncoder, folder: Path) -> None:
+    store.add_root(encode_path(folder))
+    make_indexer(store, fake).sync()
+    other = FakeEncoder()
+    other.identity = "fake-2"
+    summary = make_indexer(store, other).sync()
+    assert summary.model_reset and summary.indexed == 3
+    assert other.images_encoded == 2
+    info = store.model()
+    assert info is not None and info.identity == "fake-2"
+
+
+def test_model_that_cannot_load_leaves_the_library_untouched(store: Store, folder: Path) -> None:
+    from mediafind.errors import ModelUnavailable
+
+    store.add_root(encode_path(folder))
+
+    def no_model() -> FakeEncoder:
+        raise ModelUnavailable("no weights")
+
+    with pytest.raises(ModelUnavailable):
+        Indexer(store, no_model, "x").sync()  # type: ignore[arg-type]
+    assert store.conn.execute("SELECT count(*) FROM files").fetchone()[0] == 0
+    assert store.model() is None
