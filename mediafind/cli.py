@@ -108,18 +108,20 @@ def _index(ctx: Context, args: argparse.Namespace) -> int:
     from mediafind.embed import OpenClipEncoder, parse_spec, spec_identity
     from mediafind.indexer import Indexer
 
+    folders = [_existing_folder(raw) for raw in args.paths]
     with ctx.open_store() as store:
-        folders = [_existing_folder(raw) for raw in args.paths]
+        # The model is checked first: if it cannot be had, the library stays as it was.
+        spec = parse_spec(ctx.model_spec(store))
+        identity = spec_identity(spec)
         for folder in folders:
             store.add_root(encode_path(folder))
         if not store.roots():
             raise MediafindError("no watched folders: mediafind index PATH, or folders add PATH")
-        spec = parse_spec(ctx.model_spec(store))
         progress = _TerminalProgress() if sys.stderr.isatty() else None
         indexer = Indexer(
             store,
             lambda: OpenClipEncoder(spec, ctx.device),
-            spec_identity(spec),
+            identity,
             on_progress=progress,
             excludes=ctx.settings.excludes,
         )
@@ -364,13 +366,27 @@ def _positive(text: str) -> int:
     return value
 
 
+def _configure_logging(verbose: bool) -> None:
+    """mediafind's own warnings always; other libraries' chatter (download retries, open_clip's
+    messages, which our errors already sum up) only with --verbose."""
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, "mediafind", False)]:
+        root.removeHandler(old)
+    handler = logging.StreamHandler()
+    handler.mediafind = True  # type: ignore[attr-defined]
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    if not verbose:
+        handler.addFilter(lambda record: record.name.startswith("mediafind"))
+    root.addHandler(handler)
+    root.setLevel(logging.INFO if verbose else logging.WARNING)
+    if not verbose:
+        logging.getLogger("huggingface_hub").setLevel(logging.ERROR)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    _configure_logging(args.verbose)
     if os.name == "posix":
         # File names that are not valid UTF-8 print as the bytes they are.
         for stream in (sys.stdout, sys.stderr):

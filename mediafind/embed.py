@@ -9,11 +9,14 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import socket
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import urlsplit
 
 import numpy as np
 import numpy.typing as npt
@@ -45,6 +48,8 @@ WEIGHT_FILES = (
 # Pictures per forward pass. On CPU larger batches barely help and hold more memory; on a GPU
 # 64 keeps it busy without running out of memory on 4 GB cards with ViT-B models.
 CPU_BATCH = 16
+# How long to wait for the Hugging Face Hub before treating the machine as offline.
+HUB_CHECK_SECONDS = 3.0
 GPU_BATCH = 64
 
 
@@ -246,18 +251,17 @@ class OpenClipEncoder:
             if problem:
                 raise ModelUnavailable(f"{problem}; `mediafind models` lists the presets")
         self.identity = spec_identity(spec)
-        try:
-            model, _, preprocess = open_clip.create_model_and_transforms(
-                spec.name,
-                pretrained=spec.pretrained,
-                device=self.device,
-                precision="fp16" if self._dtype == torch.float16 else "fp32",
-            )
-            tokenizer = open_clip.get_tokenizer(spec.name)
-        except ModelUnavailable:
-            raise
-        except Exception as e:
-            raise ModelUnavailable(_load_failure(spec, e)) from e
+        with _offline_unless_hub_reachable(spec) as offline:
+            try:
+                model, _, preprocess = open_clip.create_model_and_transforms(
+                    spec.name,
+                    pretrained=spec.pretrained,
+                    device=self.device,
+                    precision="fp16" if self._dtype == torch.float16 else "fp32",
+                )
+                tokenizer = open_clip.get_tokenizer(spec.name)
+            except Exception as e:
+                raise ModelUnavailable(_load_failure(spec, e, offline)) from e
         model.eval()
         self._channels_last = False
         if _reparameterizable(model):
@@ -327,10 +331,40 @@ def _reparameterizable(model: Any) -> bool:
     return any(hasattr(m, "reparameterize") for m in model.visual.modules())
 
 
-def _load_failure(spec: ModelSpec, error: Exception) -> str:
+@contextmanager
+def _offline_unless_hub_reachable(spec: ModelSpec) -> Iterator[bool]:
+    """Without a connection to the Hugging Face Hub, load from its cache only: otherwise each
+    missing file costs a minute of retries before the same failure."""
+    if spec.local_dir is not None:
+        yield False
+        return
+    from huggingface_hub import constants
+
+    if constants.HF_HUB_OFFLINE:
+        yield True
+        return
+    host = urlsplit(constants.ENDPOINT).hostname or "huggingface.co"
+    try:
+        socket.create_connection((host, 443), timeout=HUB_CHECK_SECONDS).close()
+    except OSError:
+        log.info("%s cannot be reached: using downloaded weights only", host)
+        constants.HF_HUB_OFFLINE = True
+        try:
+            yield True
+        finally:
+            constants.HF_HUB_OFFLINE = False
+        return
+    yield False
+
+
+def _load_failure(spec: ModelSpec, error: Exception, offline: bool) -> str:
     reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     if spec.local_dir is not None:
         return f"cannot load the model in {spec.local_dir}: {reason}; {_local_fix(spec)}"
+    if offline:
+        reason = "not downloaded yet, and there is no internet connection"
+    elif len(reason) > 160:
+        reason = reason[:157] + "..."
     return (
         f"cannot get the weights of {spec.text} ({reason}). Connect to the internet once so "
         "they download into the cache, or copy a model folder (open_clip_config.json + "
@@ -347,7 +381,7 @@ def registry_problem(spec: ModelSpec) -> str | None:
     if spec.name not in open_clip.list_models():
         return f"open_clip has no model named {spec.name!r}"
     tags = open_clip.list_pretrained_tags_by_model(spec.name)
-    if spec.pretrained not in tags:
+    if spec.pretrained is not None and spec.pretrained not in tags:
         return f"{spec.name} has no weights tagged {spec.pretrained!r} (known: {', '.join(tags)})"
     return None
 

@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 # an indexer batch commit, short enough that a stuck writer is reported rather than hanging.
 BUSY_TIMEOUT_MS = 10_000
 
+# The largest k sqlite-vec accepts in one KNN query (SQLITE_VEC_VEC0_K_MAX).
+_KNN_MAX_K = 4096
+
 PHOTO = "photo"
 NOTE = "note"
 # Chunk sources: the picture itself, text of a note, caption text of a photo.
@@ -558,14 +561,20 @@ class Store:
         marks = ",".join("?" * len(exclude_files))
         not_excluded = f" AND c.file_id NOT IN ({marks})" if exclude_files else ""
         if folder is None:
-            # sqlite-vec's KNN; exclusions are applied after it, so ask for that many more.
+            # sqlite-vec's KNN; exclusions are applied after it, so ask for as many more as the
+            # excluded files have chunks (a note has several), within sqlite-vec's limit on k.
+            extra = 0
+            if exclude_files:
+                extra = self._scalar(
+                    f"SELECT count(*) FROM chunks WHERE file_id IN ({marks})", tuple(exclude_files)
+                )
             sql = select.format(
                 dist="v.distance",
                 source="(SELECT chunk_id, distance FROM vectors "
                 "WHERE embedding MATCH ? AND k = ? AND modality = ?) v",
             )
             sql += f"WHERE 1 {not_excluded} ORDER BY v.distance LIMIT ?"
-            args: tuple[object, ...] = (vector, k + len(exclude_files), modality)
+            args: tuple[object, ...] = (vector, min(k + extra, _KNN_MAX_K), modality)
             args += (*exclude_files, k)
         else:
             # Restricted to a folder: an exact scan of that folder's vectors only.

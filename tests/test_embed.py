@@ -1,0 +1,93 @@
+"""Model specs, presets and loading through the real open_clip code path."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import TINY_MODEL, TINY_SPEC
+from mediafind import embed
+from mediafind.errors import ModelUnavailable
+
+
+@pytest.mark.parametrize("preset", embed.PRESETS, ids=lambda p: p.name)
+def test_every_preset_resolves_in_open_clips_registry(preset: embed.Preset) -> None:
+    spec = embed.parse_spec(preset.name)
+    assert spec.text == preset.spec
+    assert embed.registry_problem(spec) is None
+
+
+def test_default_preset_is_free_for_anyone() -> None:
+    default = embed.preset(embed.DEFAULT_PRESET)
+    assert default is not None and default.license == "MIT"
+
+
+def test_spec_forms_are_parsed() -> None:
+    named = embed.parse_spec("ViT-B-32:laion2b_s34b_b79k")
+    assert (named.name, named.pretrained, named.local_dir) == (
+        "ViT-B-32",
+        "laion2b_s34b_b79k",
+        None,
+    )
+    local = embed.parse_spec("local-dir:tests/assets/tiny-clip")
+    assert local.local_dir == TINY_MODEL.resolve()
+    assert local.text == f"local-dir:{TINY_MODEL.resolve()}"
+    with pytest.raises(ModelUnavailable, match="NAME:PRETRAINED"):
+        embed.parse_spec("ViT-B-32")
+
+
+def test_unknown_model_name_is_a_clear_error() -> None:
+    with pytest.raises(ModelUnavailable, match="no model named 'ViT-Nope'"):
+        embed.OpenClipEncoder(embed.parse_spec("ViT-Nope:foo"))
+
+
+def test_weights_that_cannot_be_downloaded_say_how_to_use_a_local_folder() -> None:
+    # HF_HUB_OFFLINE is set for the whole test run: open_clip cannot download.
+    with pytest.raises(ModelUnavailable) as raised:
+        embed.OpenClipEncoder(embed.parse_spec("ViT-B-32:laion2b_s34b_b79k"))
+    message = str(raised.value)
+    assert "cannot get the weights of ViT-B-32:laion2b_s34b_b79k" in message
+    assert "--model local-dir:" in message
+    assert "\n" not in message
+
+
+def test_local_folder_without_weights_is_refused_not_filled_with_random_weights(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "model"
+    folder.mkdir()
+    shutil.copy(TINY_MODEL / "open_clip_config.json", folder)
+    with pytest.raises(ModelUnavailable, match="has no weights file"):
+        embed.OpenClipEncoder(embed.parse_spec(f"local-dir:{folder}"))
+
+
+def test_missing_local_folder_is_named_in_the_error(tmp_path: Path) -> None:
+    with pytest.raises(ModelUnavailable, match="does not exist; .*--model local-dir:"):
+        embed.OpenClipEncoder(embed.parse_spec(f"local-dir:{tmp_path / 'nowhere'}"))
+
+
+def test_local_identity_follows_the_content_not_the_place(tmp_path: Path) -> None:
+    moved = tmp_path / "elsewhere"
+    shutil.copytree(TINY_MODEL, moved)
+    assert embed.spec_identity(embed.parse_spec(f"local-dir:{moved}")) == embed.spec_identity(
+        embed.parse_spec(TINY_SPEC)
+    )
+
+
+def test_tiny_model_encodes_unit_vectors_of_its_dimension() -> None:
+    from mediafind import shapes
+
+    encoder = embed.OpenClipEncoder(embed.parse_spec(TINY_SPEC), device="cpu")
+    import random
+
+    pictures = [shapes.render("red", "circle", random.Random(i)) for i in range(3)]
+    images = encoder.encode_images(pictures)
+    texts = encoder.encode_texts(["a red circle", "a note about a blue square"])
+    assert images.shape == (3, encoder.dimension) and texts.shape == (2, encoder.dimension)
+    assert images.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(images, axis=1), 1.0, atol=1e-3)
+    assert encoder.max_text_tokens == 75
+    assert encoder.count_tokens("a red circle") == 3
