@@ -92,11 +92,14 @@ def open_image(data: bytes, min_side: int) -> Picture:
     _register_heif()
     try:
         with Image.open(BytesIO(data)) as img:
+            width, height = img.size  # the photo's own size; draft may decode it smaller
             # JPEG can decode at 1/2, 1/4 or 1/8 scale directly: far faster for big photos.
             img.draft("RGB", (min_side, min_side))
             taken_at = _taken_at(img)
             img.load()
             oriented = ImageOps.exif_transpose(img)
+            if oriented.size != img.size:  # turned a quarter: shown the other way round
+                width, height = height, width
             picture = _to_rgb(oriented)
     except Image.DecompressionBombError as e:
         raise UnreadableFile(f"image too large to open safely ({e})") from e
@@ -104,8 +107,7 @@ def open_image(data: bytes, min_side: int) -> Picture:
         raise UnreadableFile("not a readable image (corrupt or unsupported format)") from e
     except (OSError, SyntaxError, ValueError, EOFError) as e:
         raise UnreadableFile(f"damaged image: {_reason(e)}") from e
-    width, height = picture.size
-    factor = min(width, height) // max(min_side, 1)
+    factor = min(picture.size) // max(min_side, 1)
     if factor >= 2:
         # The model resizes to min_side anyway; shrinking here keeps queued pictures small.
         picture = picture.reduce(factor)
@@ -122,6 +124,10 @@ def _reason(e: BaseException) -> str:
 def _to_rgb(img: Image.Image) -> Image.Image:
     if img.mode == "RGB":
         return img.copy()
+    if img.mode.startswith("I;16") or img.mode == "I":
+        # 16-bit greyscale (Pillow opens it as I;16 or I): converting clips every value above
+        # 255 to white, so scale it to 8 bits first.
+        return img.convert("I").point(lambda v: v * (1 / 256)).convert("RGB")
     if img.mode in ("RGBA", "LA") or (img.mode == "P" and "transparency" in img.info):
         # Transparent areas over white, as a viewer would show them, not over black.
         rgba = img.convert("RGBA")
@@ -158,9 +164,16 @@ def decode_text(data: bytes) -> str:
             pass
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data[:MAX_TEXT_CHARS]).best()
+    matches = from_bytes(data[:MAX_TEXT_CHARS])
+    best = matches.best()
     if best is None:
         raise UnreadableFile("not text (unknown encoding or binary file)")
+    # Short text often fits several single-byte code pages equally well (cp1250 is tried first);
+    # on a tie, Windows-1252, by far the most common of them, reads "crème" as written.
+    for match in matches:
+        tied = (match.chaos, match.coherence) == (best.chaos, best.coherence)
+        if tied and "cp1252" in match.could_be_from_charset:
+            return str(match)
     return str(best)
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import TINY_MODEL, TINY_SPEC
+
 from mediafind import embed
 from mediafind.errors import ModelUnavailable
 
@@ -65,7 +65,7 @@ def test_local_folder_without_weights_is_refused_not_filled_with_random_weights(
 
 
 def test_missing_local_folder_is_named_in_the_error(tmp_path: Path) -> None:
-    with pytest.raises(ModelUnavailable, match="does not exist; .*--model local-dir:"):
+    with pytest.raises(ModelUnavailable, match=r"does not exist; .*--model local-dir:"):
         embed.OpenClipEncoder(embed.parse_spec(f"local-dir:{tmp_path / 'nowhere'}"))
 
 

@@ -9,15 +9,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from conftest import TINY_SPEC, save_shape
+
 from mediafind import shapes
 from mediafind.cli import main
 from mediafind.embed import OpenClipEncoder, parse_spec
 from mediafind.search import Searcher
 from mediafind.store import Store
 
-PAIRS = [(c, s) for c in ("red", "green", "blue", "yellow") for s in ("circle", "square", "triangle")]
+PAIRS = [
+    (c, s) for c in ("red", "green", "blue", "yellow") for s in ("circle", "square", "triangle")
+]
 PHOTOS_PER_PAIR = 6
 # Folders a real library has: nested, spaces, accents, other scripts.
 FOLDERS = ["Ferien 2024/über den Wolken", "photos with spaces", "日本の写真/秋", "."]
@@ -189,7 +191,7 @@ def test_a_model_that_cannot_load_stops_with_one_line_and_touches_nothing(
     base = ["--library", str(lib), "--model", TINY_SPEC]
     assert cli(*base, "index", str(root), capsys=capsys)[0] == 0
     save_shape(root / "b.jpg", "blue", "circle", 2)
-    code, out, err = cli("--library", str(lib), "--model", f"local-dir:{tmp_path / 'missing'}",
+    code, _, err = cli("--library", str(lib), "--model", f"local-dir:{tmp_path / 'missing'}",
                          "index", str(tmp_path), capsys=capsys)  # fmt: skip
     assert code == 2
     assert err.count("\n") == 1 and "--model local-dir:" in err

@@ -7,8 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import FakeEncoder, save_shape
+
 from mediafind.indexer import Indexer, Progress
 from mediafind.store import Store, encode_path
 
@@ -27,7 +27,9 @@ def folder(tmp_path: Path) -> Path:
     return root
 
 
-def test_first_run_embeds_every_photo_and_note(store: Store, fake: FakeEncoder, folder: Path) -> None:
+def test_first_run_embeds_every_photo_and_note(
+    store: Store, fake: FakeEncoder, folder: Path
+) -> None:
     store.add_root(encode_path(folder))
     summary = make_indexer(store, fake).sync()
     assert (summary.indexed, summary.errors) == (3, [])
@@ -145,7 +147,9 @@ def test_caption_sidecar_is_embedded_with_its_photo_not_as_a_note(
     assert again.texts_encoded == ["Grandpa's red circle plate"]
 
 
-def test_file_names_that_are_not_utf8_round_trip(store: Store, fake: FakeEncoder, tmp_path: Path) -> None:
+def test_file_names_that_are_not_utf8_round_trip(
+    store: Store, fake: FakeEncoder, tmp_path: Path
+) -> None:
     root = tmp_path / "raw"
     root.mkdir()
     name = os.fsdecode(b"caf\xe9 \xff.jpg")  # Latin-1 bytes, not valid UTF-8
@@ -186,7 +190,9 @@ def test_progress_reports_counts_and_cancel_stops_between_batches(
     assert rest.indexed == 6 and store.counts()["photo"] == 10
 
 
-def test_a_different_model_reembeds_everything(store: Store, fake: FakeEncoder, folder: Path) -> None:
+def test_a_different_model_reembeds_everything(
+    store: Store, fake: FakeEncoder, folder: Path
+) -> None:
     store.add_root(encode_path(folder))
     make_indexer(store, fake).sync()
     other = FakeEncoder()

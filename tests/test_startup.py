@@ -14,8 +14,8 @@ def test_help_does_not_import_torch() -> None:
         "    main(['--help'])\n"
         "except SystemExit:\n"
         "    pass\n"
-        "heavy = [m for m in ('torch', 'open_clip', 'torchvision', 'PySide6') if m in sys.modules]\n"
-        "print('HEAVY', heavy)\n"
+        "heavy = ('torch', 'open_clip', 'torchvision', 'PySide6')\n"
+        "print('HEAVY', [m for m in heavy if m in sys.modules])\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "usage: mediafind" in out.stdout

@@ -1,0 +1,389 @@
+"""Opening files: pictures of every kind, text in any encoding, Markdown, captions, chunks."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import struct
+import zlib
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mediafind import media
+from mediafind.errors import UnreadableFile
+from mediafind.media import Span, caption_owner, chunk_text, decode_text, kind_of, open_image
+
+EXIF_IFD = 0x8769
+DATE_TIME_ORIGINAL = 0x9003
+ORIENTATION = 0x0112
+
+
+def encoded(img: Image.Image, fmt: str, **options: object) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, fmt, **options)
+    return buf.getvalue()
+
+
+def words_counter(text: str) -> int:
+    """A stand-in tokenizer: one token per word, two for long words."""
+    return sum(2 if len(word) > 6 else 1 for word in text.split())
+
+
+# -- what a file is ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("kite.jpg", "photo"),
+        ("KITE.JPEG", "photo"),
+        ("scan.tiff", "photo"),
+        ("IMG_0001.HEIC", "photo"),
+        ("list.md", "note"),
+        ("diary.txt", "note"),
+        ("notes.markdown", "note"),
+        ("report.pdf", None),
+        ("Makefile", None),
+    ],
+)
+def test_kind_of_names_photos_and_notes(name: str, kind: str | None) -> None:
+    assert kind_of(Path(name)) == kind
+
+
+def test_photo_name_plus_txt_is_its_caption() -> None:
+    assert caption_owner(Path("kite.jpg.txt"), {"kite.jpg", "kite.jpg.txt"}) == "kite.jpg"
+
+
+def test_txt_with_a_photos_stem_is_its_caption() -> None:
+    assert caption_owner(Path("kite.txt"), {"kite.jpg", "kite.txt"}) == "kite.jpg"
+    assert caption_owner(Path("IMG_1.txt"), {"IMG_1.JPG", "IMG_1.txt"}) == "IMG_1.JPG"
+
+
+def test_txt_without_a_photo_is_a_note() -> None:
+    assert caption_owner(Path("notes.txt"), {"notes.txt", "kite.jpg"}) is None
+    assert caption_owner(Path("kite.jpg.txt"), {"kite.jpg.txt"}) is None
+    assert caption_owner(Path("kite.md"), {"kite.md", "kite.jpg"}) is None
+
+
+# -- pictures ----------------------------------------------------------------------------------
+
+
+def test_exif_orientation_turns_the_picture_upright() -> None:
+    exif = Image.Exif()
+    exif[ORIENTATION] = 6  # stored sideways: shown turned a quarter clockwise
+    data = encoded(Image.new("RGB", (64, 32), "red"), "JPEG", exif=exif)
+
+    picture = open_image(data, 16)
+
+    assert (picture.width, picture.height) == (32, 64)
+    assert picture.image.width < picture.image.height
+
+
+def test_big_jpeg_is_decoded_small_but_keeps_its_real_size() -> None:
+    data = encoded(Image.new("RGB", (4000, 3000), (20, 120, 200)), "JPEG")
+
+    picture = open_image(data, 224)
+
+    assert 224 <= min(picture.image.size) <= 750
+    assert (picture.width, picture.height) == (4000, 3000)
+    assert picture.image.mode == "RGB"
+
+
+def test_animated_gif_gives_its_first_frame() -> None:
+    frames = [Image.new("RGB", (32, 32), colour) for colour in ("red", "blue")]
+    data = encoded(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=100)
+
+    picture = open_image(data, 16)
+
+    assert picture.image.mode == "RGB"
+    assert picture.image.getpixel((8, 8)) == (255, 0, 0)
+
+
+def test_transparent_png_is_shown_over_white() -> None:
+    img = Image.new("RGBA", (32, 32), (0, 0, 255, 255))
+    img.putpixel((0, 0), (0, 0, 0, 0))
+
+    picture = open_image(encoded(img, "PNG"), 32)
+
+    assert picture.image.mode == "RGB"
+    assert picture.image.getpixel((0, 0)) == (255, 255, 255)
+    assert picture.image.getpixel((16, 16)) == (0, 0, 255)
+
+
+def test_sixteen_bit_grey_keeps_its_brightness() -> None:
+    mid_grey = Image.fromarray(np.full((32, 32), 32768, dtype=np.uint16))
+    assert mid_grey.mode.startswith("I;16")
+
+    picture = open_image(encoded(mid_grey, "PNG"), 32)
+
+    assert picture.image.mode == "RGB"
+    r, g, b = picture.image.getpixel((5, 5))  # type: ignore[misc]
+    assert r == g == b and 120 <= r <= 136
+
+
+def test_palette_image_becomes_rgb() -> None:
+    img = Image.new("RGB", (32, 32), (0, 0, 255)).convert("P")
+    picture = open_image(encoded(img, "PNG"), 32)
+    assert picture.image.mode == "RGB"
+    assert picture.image.getpixel((5, 5)) == (0, 0, 255)
+
+
+def test_cmyk_jpeg_becomes_rgb() -> None:
+    img = Image.new("CMYK", (32, 32), (0, 255, 255, 0))  # red in print colours
+    picture = open_image(encoded(img, "JPEG", quality=95), 32)
+    assert picture.image.mode == "RGB"
+    r, g, b = picture.image.getpixel((5, 5))  # type: ignore[misc]
+    assert r > 200 and g < 50 and b < 50
+
+
+def test_date_taken_comes_from_exif() -> None:
+    exif = Image.Exif()
+    exif.get_ifd(EXIF_IFD)[DATE_TIME_ORIGINAL] = "2021:07:04 12:30:45"
+    data = encoded(Image.new("RGB", (32, 32)), "JPEG", exif=exif)
+
+    picture = open_image(data, 16)
+
+    assert picture.taken_at == datetime(2021, 7, 4, 12, 30, 45).timestamp()
+
+
+def test_photo_without_exif_has_no_date_taken() -> None:
+    assert open_image(encoded(Image.new("RGB", (32, 32)), "PNG"), 16).taken_at is None
+
+
+def test_empty_file_is_unreadable() -> None:
+    with pytest.raises(UnreadableFile, match=r"^empty file$"):
+        open_image(b"", 16)
+
+
+def test_garbage_is_not_a_readable_image() -> None:
+    with pytest.raises(UnreadableFile, match="not a readable image"):
+        open_image(b"this is not a picture at all" * 20, 16)
+
+
+def test_truncated_jpeg_is_reported_as_truncated() -> None:
+    data = encoded(Image.effect_noise((256, 256), 64).convert("RGB"), "JPEG")
+    with pytest.raises(UnreadableFile, match="truncated"):
+        open_image(data[: len(data) // 2], 16)
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG that claims a size and holds no pixels."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body)
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b"")
+
+
+def test_picture_claiming_a_huge_size_is_refused() -> None:
+    with pytest.raises(UnreadableFile, match="too large"):
+        open_image(png_header(100_000, 100_000), 224)
+
+
+def test_decompression_bomb_guard_stays_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Pillow errors (rather than warns) beyond twice the limit.
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
+    with pytest.raises(UnreadableFile, match="too large"):
+        open_image(encoded(Image.new("RGB", (100, 100)), "JPEG"), 16)
+
+
+def test_heic_photo_opens() -> None:
+    pillow_heif = pytest.importorskip("pillow_heif")
+    pillow_heif.register_heif_opener()
+    try:
+        data = encoded(Image.new("RGB", (64, 48), (200, 0, 0)), "HEIF", quality=90)
+    except (KeyError, OSError, ValueError) as e:
+        pytest.skip(f"pillow-heif cannot encode here: {e}")
+
+    picture = open_image(data, 16)
+
+    assert (picture.width, picture.height) == (64, 48)
+    r, g, b = picture.image.getpixel((5, 5))  # type: ignore[misc]
+    assert r > 150 and g < 60 and b < 60
+
+
+# -- text --------------------------------------------------------------------------------------
+
+FRENCH = "Café crème, naïve façade — déjà vu à Noël."
+
+
+def test_utf8_text_decodes() -> None:
+    assert decode_text(FRENCH.encode("utf-8")) == FRENCH
+
+
+def test_utf8_with_bom_loses_the_bom() -> None:
+    assert decode_text(b"\xef\xbb\xbf" + FRENCH.encode("utf-8")) == FRENCH
+
+
+def test_utf16_with_bom_decodes() -> None:
+    assert decode_text(FRENCH.encode("utf-16")) == FRENCH
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "latin-1"])
+def test_western_legacy_text_decodes_to_the_right_accents(encoding: str) -> None:
+    assert decode_text("Café crème, naïve".encode(encoding)) == "Café crème, naïve"
+
+
+CHINESE = (
+    "我们在海边看到了一只红色的圆形风筝，孩子们都很高兴。"
+    "明天我们还要去公园散步，看看那里的花。"
+    "下午天气很好，大家一起吃了冰淇淋，拍了很多照片。"
+)
+JAPANESE = (
+    "昨日は友達と一緒に京都の古いお寺を訪ねました。"
+    "紅葉がとても綺麗で、写真をたくさん撮りました。"
+    "帰りに抹茶のお菓子を買って、家族と一緒に食べました。"
+)
+
+
+@pytest.mark.parametrize(("words", "encoding"), [(CHINESE, "gb18030"), (JAPANESE, "shift_jis")])
+def test_east_asian_legacy_text_decodes(words: str, encoding: str) -> None:
+    assert decode_text(words.encode(encoding)) == words
+
+
+def test_binary_data_is_not_text() -> None:
+    with pytest.raises(UnreadableFile):
+        decode_text(encoded(Image.new("RGB", (8, 8)), "PNG"))
+
+
+def test_blank_file_is_not_text() -> None:
+    with pytest.raises(UnreadableFile, match="empty"):
+        decode_text(b" \n\t\n")
+
+
+MARKDOWN = """\
+# Trip to the *coast*
+
+We flew a **red kite** near the `lighthouse`, see [the map](https://example.org/map).
+
+![a red circle on the sand](circle.png)
+
+- buy eggs
+- fix the bike
+
+```python
+print("hello")
+```
+"""
+
+
+def test_markdown_keeps_its_words_and_drops_its_markup() -> None:
+    plain = media.strip_markdown(MARKDOWN)
+
+    for kept in (
+        "Trip to the coast",
+        "We flew a red kite near the lighthouse, see the map.",
+        "a red circle on the sand",
+        "buy eggs",
+        "fix the bike",
+        'print("hello")',
+    ):
+        assert kept in plain
+    for markup in ("#", "*", "`", "](", "https://", "circle.png", "- buy"):
+        assert markup not in plain
+
+
+def test_markdown_note_is_read_without_markup(tmp_path: Path) -> None:
+    path = tmp_path / "trip.md"
+    path.write_text(MARKDOWN, encoding="utf-8")
+    text = media.read_note(path, path.read_bytes())
+    assert "red kite" in text and "**" not in text
+
+
+def test_plain_note_is_read_as_is(tmp_path: Path) -> None:
+    path = tmp_path / "list.txt"
+    path.write_bytes(b"# not a heading\n**eggs**")
+    assert media.read_note(path, path.read_bytes()) == "# not a heading\n**eggs**"
+
+
+def test_markdown_note_with_only_markup_is_unreadable(tmp_path: Path) -> None:
+    path = tmp_path / "rule.md"
+    path.write_text("---\n\n***\n", encoding="utf-8")
+    with pytest.raises(UnreadableFile, match="no text"):
+        media.read_note(path, path.read_bytes())
+
+
+def test_caption_is_read_with_its_signature(tmp_path: Path) -> None:
+    photo = tmp_path / "kite.jpg"
+    photo.write_bytes(b"jpeg")
+    caption = tmp_path / "kite.jpg.txt"
+    caption.write_text("  a red kite over the dunes\n", encoding="utf-8")
+    st = caption.stat()
+
+    assert media.read_caption(photo) == (
+        "a red kite over the dunes",
+        f"{st.st_size}:{st.st_mtime_ns}",
+    )
+
+
+def test_caption_named_after_the_stem_is_read(tmp_path: Path) -> None:
+    (tmp_path / "kite.txt").write_text("a red kite", encoding="utf-8")
+    caption = media.read_caption(tmp_path / "kite.jpg")
+    assert caption is not None and caption[0] == "a red kite"
+
+
+def test_photo_without_a_caption_has_none(tmp_path: Path) -> None:
+    (tmp_path / "kite.jpg.txt").write_text("   \n", encoding="utf-8")  # blank: no caption
+    assert media.read_caption(tmp_path / "kite.jpg") is None
+
+
+# -- chunks ------------------------------------------------------------------------------------
+
+LONG_TEXT = (
+    "The  lighthouse keeper\nwalked along the shore every morning, counting seagulls and "
+    "collecting driftwood.\n\nIn winter the storms were terrible; in summer the tourists "
+    "arrived with cameras, kites and enormous umbrellas. Nobody remembered who had painted "
+    "the lighthouse red, but everybody agreed it was the right colour."
+)
+
+
+def test_chunks_fit_the_limit_overlap_and_cover_every_word() -> None:
+    spans = chunk_text(LONG_TEXT, words_counter, 12, 3)
+
+    assert len(spans) > 3
+    assert all(words_counter(span.text) <= 12 for span in spans)
+    for before, after in itertools.pairwise(spans):
+        assert after.start < before.end  # they share words
+        assert after.start > before.start  # and move forward
+    words = [(m.start(), m.end()) for m in media._WORD.finditer(LONG_TEXT)]
+    assert all(any(s.start <= a and b <= s.end for s in spans) for a, b in words)
+
+
+def test_chunk_offsets_point_into_the_original_text() -> None:
+    for span in chunk_text(LONG_TEXT, words_counter, 12, 3):
+        assert " ".join(LONG_TEXT[span.start : span.end].split()) == span.text
+
+
+def test_overlong_word_becomes_its_own_chunk() -> None:
+    text = "a b " + "x" * 500 + " c d"
+
+    spans = chunk_text(text, lambda s: len(s) // 10 + 1, 5, 1)
+
+    assert Span(4, 504, "x" * 500) in spans
+    assert spans[-1].text.endswith("c d")
+
+
+def test_overlap_as_large_as_the_limit_still_moves_forward() -> None:
+    spans = chunk_text("one two three four five six", words_counter, 2, 2)
+    assert [span.text for span in spans] == [
+        "one two",
+        "two three",
+        "three four",
+        "four five",
+        "five six",
+    ]
+
+
+def test_short_text_is_one_chunk() -> None:
+    assert chunk_text("  red kite ", words_counter, 12, 3) == [Span(2, 10, "red kite")]
+
+
+def test_empty_text_has_no_chunks() -> None:
+    assert chunk_text("", words_counter, 12, 3) == []
+    assert chunk_text(" \n\t ", words_counter, 12, 3) == []
