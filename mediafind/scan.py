@@ -11,7 +11,7 @@ import hashlib
 import logging
 import os
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,11 +94,14 @@ class Excluder:
         return any(fnmatch.fnmatchcase(relative, p) for p in self.paths)
 
 
-def walk(root: Path, excluder: Excluder, errors: list[tuple[Path, str]]) -> Iterator[Entry]:
-    """Every indexable file under root. Follows symbolic links to folders, but enters each real
-    folder once, so link loops end. Unreadable folders are reported in errors and skipped."""
+def walk(
+    root: Path, excluder: Excluder, errors: list[tuple[Path, str]], start: Path | None = None
+) -> Iterator[Entry]:
+    """Every indexable file under start (default: root), excludes matched relative to root.
+    Follows symbolic links to folders, but enters each real folder once, so link loops end.
+    Unreadable folders are reported in errors and skipped."""
     seen: set[tuple[int, int]] = set()
-    stack = [root]
+    stack = [start or root]
     while stack:
         folder = stack.pop()
         try:
@@ -166,10 +169,83 @@ def plan(store: Store, root: Root, extra_excludes: Sequence[str] = ()) -> Plan:
         # An unplugged drive or unmounted share: keep its entries rather than forget them.
         result.online = False
         return result
-    known = store.files_under(root.id)
     excluder = Excluder((*root.excludes, *extra_excludes))
+    entries = walk(folder, excluder, result.walk_errors)
+    _compare(result, store.files_under(root.id), entries)
+    return result
+
+
+def plan_paths(
+    store: Store, root: Root, paths: Iterable[Path], extra_excludes: Sequence[str] = ()
+) -> Plan:
+    """Like plan, for only these paths inside the folder (files or folders, present or gone),
+    as a watcher names them. Writes nothing."""
+    result = Plan(root)
+    folder = decode_path(root.path)
+    if not folder.is_dir():
+        result.online = False
+        return result
+    excluder = Excluder((*root.excludes, *extra_excludes))
+    known: dict[bytes, FileRow] = {}
+    entries: dict[Path, Entry] = {}
+    by_parent: dict[Path, list[Path]] = {}
+    for path in paths:
+        try:
+            relative = path.relative_to(folder)
+        except ValueError:
+            continue
+        if not relative.parts or _excluded(excluder, relative):
+            continue
+        known.update((row.path, row) for row in store.files_at(encode_path(path)))
+        if path.is_dir() and not path.is_symlink():
+            for entry in walk(folder, excluder, result.walk_errors, start=path):
+                entries[entry.path] = entry
+        else:
+            by_parent.setdefault(path.parent, []).append(path)
+    for parent, names in by_parent.items():
+        for entry in _entries_in(folder, parent, names, excluder):
+            entries[entry.path] = entry
+            known.update((row.path, row) for row in store.files_at(encode_path(entry.path)))
+    _compare(result, known, entries.values())
+    return result
+
+
+def _excluded(excluder: Excluder, relative: Path) -> bool:
+    parts = relative.parts
+    return any(excluder.skips(name, "/".join(parts[: i + 1])) for i, name in enumerate(parts))
+
+
+def _entries_in(root: Path, parent: Path, paths: list[Path], excluder: Excluder) -> Iterator[Entry]:
+    """Entries for named files of one folder; a named caption stands for its photo."""
+    try:
+        names = {child.name for child in parent.iterdir()}
+    except OSError:
+        return
+    wanted: set[Path] = set()
+    for path in paths:
+        owner = media.caption_owner(path, names)
+        wanted.add(parent / owner if owner else path)
+    for path in wanted:
+        if path.name not in names:
+            continue
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        kind = media.kind_of(path)
+        if kind is None or not stat.S_ISREG(st.st_mode):
+            continue
+        if kind == "note" and media.caption_owner(path, names):
+            continue
+        if excluder.skips(path.name, path.relative_to(root).as_posix()):
+            continue
+        caption = _caption_sig(path, names) if kind == "photo" else None
+        yield Entry(path, kind, st.st_size, st.st_mtime_ns, caption)
+
+
+def _compare(result: Plan, known: dict[bytes, FileRow], entries: Iterable[Entry]) -> None:
     found: set[bytes] = set()
-    for entry in walk(folder, excluder, result.walk_errors):
+    for entry in entries:
         raw = encode_path(entry.path)
         found.add(raw)
         row = known.get(raw)
@@ -187,7 +263,6 @@ def plan(store: Store, root: Root, extra_excludes: Sequence[str] = ()) -> Plan:
             result.unchanged += 1
     result.vanished = [row for raw, row in known.items() if raw not in found]
     _find_moves(result)
-    return result
 
 
 def _find_moves(result: Plan) -> None:
@@ -219,21 +294,27 @@ def _find_moves(result: Plan) -> None:
     result.vanished = [row for row in result.vanished if row.id not in moved_ids]
 
 
-def apply(store: Store, plans: Sequence[Plan]) -> None:
+def apply(store: Store, plans: Sequence[Plan], priority: int = 0) -> None:
     """Write what scans found into the library, in one transaction: moves, new and changed files
-    as pending, vanished files removed."""
+    as pending (with this priority), vanished files removed."""
     with store.atomic():
         for p in plans:
             for row, entry in p.moved:
                 store.move_file(row.id, encode_path(entry.path), entry.mtime_ns)
                 if entry.caption_sig != row.caption_sig:
-                    _mark(store, p.root, entry)
+                    _mark(store, p.root, entry, priority)
             for entry in (*p.added, *p.changed):
-                _mark(store, p.root, entry)
+                _mark(store, p.root, entry, priority)
             store.delete_files(row.id for row in p.vanished)
 
 
-def _mark(store: Store, root: Root, entry: Entry) -> None:
+def _mark(store: Store, root: Root, entry: Entry, priority: int) -> None:
     store.mark_pending(
-        root.id, encode_path(entry.path), entry.kind, entry.size, entry.mtime_ns, entry.caption_sig
+        root.id,
+        encode_path(entry.path),
+        entry.kind,
+        entry.size,
+        entry.mtime_ns,
+        entry.caption_sig,
+        priority,
     )

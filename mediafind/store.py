@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import apsw
 import sqlite_vec
@@ -133,7 +133,9 @@ MIGRATIONS: list[str] = [
         path BLOB NOT NULL UNIQUE,
         polling INTEGER,                      -- NULL: decide from the drive
         excludes TEXT NOT NULL DEFAULT '[]',  -- JSON list of glob patterns
-        added_at REAL NOT NULL
+        added_at REAL NOT NULL,
+        state TEXT,                           -- as the watching process last saw it
+        note TEXT                             -- why it is in that state
     );
     CREATE TABLE files(
         id INTEGER PRIMARY KEY,
@@ -145,6 +147,7 @@ MIGRATIONS: list[str] = [
         caption_sig TEXT,                     -- size:mtime of a photo's sidecar caption
         hash TEXT,                            -- content hash, to recognise moves and copies
         status TEXT NOT NULL CHECK (status IN ('pending', 'indexed', 'error')),
+        priority INTEGER NOT NULL DEFAULT 0,  -- pending files the user may be waiting for: 1
         error TEXT,
         width INTEGER,
         height INTEGER,
@@ -154,6 +157,7 @@ MIGRATIONS: list[str] = [
     CREATE INDEX files_hash ON files(hash);
     CREATE INDEX files_root ON files(root_id);
     CREATE INDEX files_status ON files(status);
+    CREATE INDEX files_pending ON files(priority DESC, id) WHERE status = 'pending';
     CREATE TABLE chunks(
         id INTEGER PRIMARY KEY,
         file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
@@ -195,21 +199,97 @@ def _connect(path: Path) -> apsw.Connection:
     return conn
 
 
+class WriterLock:
+    """Only one process writes a library: an OS lock on a file beside it, which also holds the
+    writer's pid so that a second writer can say who holds it. The OS drops the lock when the
+    holder dies, even by kill -9."""
+
+    # Windows locks are mandatory: lock a byte past the pid so that others can still read it.
+    _LOCK_OFFSET = 4096
+
+    def __init__(self, library: Path) -> None:
+        self.library = library
+        self.path = library.with_name(library.name + ".lock")
+        self._file: IO[str] | None = None
+
+    def acquire(self) -> None:
+        f = open(self.path, "a+", encoding="ascii")  # noqa: SIM115 (kept open while held)
+        try:
+            self._lock(f)
+        except OSError:
+            f.seek(0)
+            holder = f.read(32).strip() or "unknown"
+            f.close()
+            raise LibraryBusy(
+                f"library {self.library} is being written by another mediafind process "
+                f"(pid {holder}); searches still work, changes must wait until it stops"
+            ) from None
+        f.seek(0)
+        f.truncate()
+        f.write(str(os.getpid()))
+        f.flush()
+        self._file = f
+
+    def release(self) -> None:
+        if self._file is not None:
+            self._file.close()  # closing the file releases the lock
+            self._file = None
+
+    def holder(self) -> int | None:
+        """The pid of the process writing the library, or None when nobody does."""
+        if self._file is not None:
+            return os.getpid()
+        try:
+            with open(self.path, "a+", encoding="ascii") as f:
+                try:
+                    self._lock(f)
+                except OSError:
+                    f.seek(0)
+                    text = f.read(32).strip()
+                    return int(text) if text.isdigit() else -1
+                return None
+        except OSError:
+            return None
+
+    def _lock(self, f: IO[str]) -> None:
+        if os.name == "nt":
+            import msvcrt
+
+            f.seek(self._LOCK_OFFSET)
+            msvcrt.locking(f.fileno(), msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
+        else:
+            import fcntl
+
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
 class Store:
     """A library file. Use ``Store.open``; close it when done (or use it as a context manager)."""
 
-    def __init__(self, conn: apsw.Connection, path: Path) -> None:
+    def __init__(self, conn: apsw.Connection, path: Path, lock: WriterLock | None = None) -> None:
         self.conn = conn
         self.path = path
+        self._lock = lock
         self._depth = 0
 
     # -- opening and schema ---------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: Path) -> Store:
-        """Open (creating if needed) the library file and bring its schema up to date."""
+    def open(cls, path: Path, writer: bool = False) -> Store:
+        """Open (creating if needed) the library file and bring its schema up to date.
+        writer: this process will change the library; refused while another process does."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        store = cls(_connect(path), path)
+        lock = None
+        if writer:
+            lock = WriterLock(path)
+            lock.acquire()
+        try:
+            conn = _connect(path)
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
+        store = cls(conn, path, lock)
         try:
             mode = store.conn.pragma("journal_mode", "wal")
             if mode != "wal":
@@ -245,6 +325,12 @@ class Store:
 
     def close(self) -> None:
         self.conn.close()
+        if self._lock is not None:
+            self._lock.release()
+
+    def writer_pid(self) -> int | None:
+        """The pid of the process allowed to write this library now, if any."""
+        return (self._lock or WriterLock(self.path)).holder()
 
     def __enter__(self) -> Store:
         return self
@@ -390,10 +476,35 @@ class Store:
         return None if found is None else _file_row(found)
 
     def pending(self) -> list[FileRow]:
+        """Files waiting to be embedded, those the user may be waiting for first."""
         rows = self.conn.execute(
-            f"SELECT {_FILE_COLUMNS} FROM files WHERE status = 'pending' ORDER BY id"
+            f"SELECT {_FILE_COLUMNS} FROM files WHERE status = 'pending' ORDER BY priority DESC, id"
         )
         return list(map(_file_row, rows))
+
+    def has_pending(self) -> bool:
+        return (
+            self.conn.execute("SELECT 1 FROM files WHERE status = 'pending' LIMIT 1").fetchone()
+            is not None
+        )
+
+    def files_at(self, path: bytes) -> list[FileRow]:
+        """The file at path, or every file under it when it is a folder."""
+        low, high = prefix_range(path)
+        rows = self.conn.execute(
+            f"SELECT {_FILE_COLUMNS} FROM files WHERE path = ? OR (path >= ? AND path < ?)",
+            (path, low, high),
+        )
+        return list(map(_file_row, rows))
+
+    def set_root_state(self, root_id: int, state: str, note: str) -> None:
+        with self.atomic():
+            self.conn.execute(
+                "UPDATE roots SET state = ?, note = ? WHERE id = ?", (state, note, root_id)
+            )
+
+    def root_states(self) -> dict[int, tuple[str | None, str | None]]:
+        return {i: (s, n) for i, s, n in self.conn.execute("SELECT id, state, note FROM roots")}
 
     def mark_pending(
         self,
@@ -403,16 +514,17 @@ class Store:
         size: int,
         mtime_ns: int,
         caption_sig: str | None,
+        priority: int = 0,
     ) -> None:
         """Record a new or changed file as waiting to be embedded (its old vectors stay until
         the new ones replace them)."""
         self.conn.execute(
-            "INSERT INTO files(path, root_id, kind, size, mtime_ns, caption_sig, status) "
-            "VALUES (?, ?, ?, ?, ?, ?, 'pending') ON CONFLICT(path) DO UPDATE SET "
+            "INSERT INTO files(path, root_id, kind, size, mtime_ns, caption_sig, status, priority) "
+            "VALUES (?, ?, ?, ?, ?, ?, 'pending', ?) ON CONFLICT(path) DO UPDATE SET "
             "root_id = excluded.root_id, kind = excluded.kind, size = excluded.size, "
             "mtime_ns = excluded.mtime_ns, caption_sig = excluded.caption_sig, "
-            "status = 'pending', error = NULL",
-            (path, root_id, kind, size, mtime_ns, caption_sig),
+            "status = 'pending', error = NULL, priority = max(priority, excluded.priority)",
+            (path, root_id, kind, size, mtime_ns, caption_sig, priority),
         )
 
     def move_file(self, file_id: int, new_path: bytes, mtime_ns: int) -> None:
@@ -525,8 +637,8 @@ class Store:
                     (self.conn.last_insert_rowid(), chunk.vector, modality),
                 )
             self.conn.execute(
-                "UPDATE files SET status = 'indexed', error = NULL, hash = ?, size = ?, "
-                "mtime_ns = ?, width = coalesce(?, width), height = coalesce(?, height), "
+                "UPDATE files SET status = 'indexed', error = NULL, priority = 0, hash = ?, "
+                "size = ?, mtime_ns = ?, width = coalesce(?, width), height = coalesce(?, height), "
                 "taken_at = coalesce(?, taken_at), indexed_at = ? WHERE id = ?",
                 (content_hash, size, mtime_ns, width, height, taken_at, time.time(), file_id),
             )
@@ -536,8 +648,8 @@ class Store:
         with self.atomic():
             self._delete_chunks(file_id, self._has_vectors())
             self.conn.execute(
-                "UPDATE files SET status = 'error', error = ?, hash = NULL, size = ?, "
-                "mtime_ns = ?, indexed_at = ? WHERE id = ?",
+                "UPDATE files SET status = 'error', error = ?, priority = 0, hash = NULL, "
+                "size = ?, mtime_ns = ?, indexed_at = ? WHERE id = ?",
                 (reason, size, mtime_ns, time.time(), file_id),
             )
 
