@@ -6,7 +6,9 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -20,6 +22,7 @@ from mediafind.store import Store, decode_path, encode_path
 if TYPE_CHECKING:
     from mediafind.embed import Encoder
     from mediafind.indexer import Progress
+    from mediafind.service import IndexService, Status
 
 log = logging.getLogger("mediafind")
 
@@ -33,8 +36,12 @@ class Context:
     model_flag: str | None
     device: str
 
-    def open_store(self) -> Store:
-        return Store.open(self.library / config.LIBRARY_FILE)
+    @property
+    def library_file(self) -> Path:
+        return self.library / config.LIBRARY_FILE
+
+    def open_store(self, writer: bool = False) -> Store:
+        return Store.open(self.library_file, writer=writer)
 
     def model_spec(self, store: Store) -> str:
         """--model / MEDIAFIND_MODEL / settings, else the library's own model, else the
@@ -57,7 +64,7 @@ def _folders_add(ctx: Context, args: argparse.Namespace) -> int:
     """Watch folders: their photos and notes are indexed by `index`.
 
     example: mediafind folders add ~/Pictures ~/Documents/notes"""
-    with ctx.open_store() as store:
+    with ctx.open_store(writer=True) as store:
         for raw in args.paths:
             folder = _existing_folder(raw)
             root = store.add_root(encode_path(folder))
@@ -75,7 +82,7 @@ def _folders_remove(ctx: Context, args: argparse.Namespace) -> int:
 
     example: mediafind folders remove ~/Downloads"""
     status = 0
-    with ctx.open_store() as store:
+    with ctx.open_store(writer=True) as store:
         for raw in args.paths:
             folder = Path(raw).expanduser().absolute()
             if store.remove_root(encode_path(folder)):
@@ -95,7 +102,7 @@ def _folders_list(ctx: Context, args: argparse.Namespace) -> int:
     if not folders:
         print("no watched folders yet: mediafind folders add PATH")
     for f in folders:
-        print(f"{f['path']}  ({f['state']}, {f['files']} files, {f['errors']} errors)")
+        print(f"{f['path']}  ({_folder_line(f)})")
     return 0
 
 
@@ -109,7 +116,7 @@ def _index(ctx: Context, args: argparse.Namespace) -> int:
     from mediafind.indexer import Indexer
 
     folders = [_existing_folder(raw) for raw in args.paths]
-    with ctx.open_store() as store:
+    with ctx.open_store(writer=True) as store:
         # The model is checked first: if it cannot be had, the library stays as it was.
         spec = parse_spec(ctx.model_spec(store))
         identity = spec_identity(spec)
@@ -144,6 +151,89 @@ def _index(ctx: Context, args: argparse.Namespace) -> int:
     if summary.errors and summary.indexed + summary.reused == 0:
         return 1
     return 0
+
+
+def _watch(ctx: Context, args: argparse.Namespace) -> int:
+    """Keep the library in step with the watched folders until interrupted (Ctrl-C).
+
+    Indexes whatever is pending or changed first, then follows new, changed, moved and
+    deleted files as they happen. Only one process can do this for a library at a time.
+    example: mediafind watch"""
+    from mediafind.embed import OpenClipEncoder, parse_spec, spec_identity
+    from mediafind.service import IndexService
+
+    with ctx.open_store() as store:
+        spec = parse_spec(ctx.model_spec(store))
+        if not store.roots():
+            raise MediafindError("no watched folders: mediafind folders add PATH")
+    service = IndexService(
+        ctx.library_file,
+        lambda: OpenClipEncoder(spec, ctx.device),
+        spec_identity(spec),
+        excludes=ctx.settings.excludes,
+    )
+    reporter = _WatchReporter(service)
+    service.add_listener(reporter)
+    stop = threading.Event()
+    # Ctrl-C, and the TERM a service manager or `kill` sends, both stop cleanly.
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in _STOP_SIGNALS}
+    try:
+        service.start()
+        print(f"watching {ctx.library_file} (Ctrl-C stops)", flush=True)
+        while not stop.wait(0.2):
+            if service.status().state == "stopped":
+                break
+        print("stopping…", file=sys.stderr, flush=True)
+    finally:
+        service.stop()
+        reporter.finish()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0
+
+
+_STOP_SIGNALS = [signal.SIGINT, signal.SIGTERM]
+
+
+class _WatchReporter:
+    """Prints what the service does: progress on one line on a terminal, a line per change of
+    state otherwise, and each unreadable file once."""
+
+    def __init__(self, service: IndexService) -> None:
+        self._service = service
+        self._progress = _TerminalProgress() if sys.stderr.isatty() else None
+        self._last_state = ""
+        self._errors_shown = 0
+
+    def __call__(self, status: Status) -> None:
+        from mediafind.indexer import Progress
+
+        if status.state == "indexing" and status.total and self._progress is not None:
+            self._progress(
+                Progress(status.done, status.total, status.current, status.errors, status.rate,
+                         status.eta)
+            )  # fmt: skip
+        if status.state != self._last_state:
+            if self._progress is not None:
+                self._progress.finish()
+            self._last_state = status.state
+            if status.state == "idle":
+                summary = self._service.last_summary
+                for path, reason in summary.errors[self._errors_shown :]:
+                    print(f"error: {path}: {reason}", file=sys.stderr)
+                self._errors_shown = len(summary.errors)
+                tail = f": {status.message}" if status.message else ""
+                print(
+                    f"up to date ({summary.indexed} indexed, {summary.removed} removed, "
+                    f"{len(summary.errors)} errors so far){tail}",
+                    flush=True,
+                )
+            elif status.state != "indexing":
+                print(f"{status.state}: {status.message}", flush=True)
+
+    def finish(self) -> None:
+        if self._progress is not None:
+            self._progress.finish()
 
 
 def _search(ctx: Context, args: argparse.Namespace) -> int:
@@ -191,12 +281,14 @@ def _status(ctx: Context, args: argparse.Namespace) -> int:
         ]
         size = store.file_size_on_disk()
         library = str(store.path)
+        pid = store.writer_pid()
     model = info.spec if info else None
     if args.json:
         report = {
             "library": library,
             "size_bytes": size,
             "model": model,
+            "writer_pid": pid,
             "counts": counts,
             "folders": folders,
             "errors": errors,
@@ -209,8 +301,9 @@ def _status(ctx: Context, args: argparse.Namespace) -> int:
         f"indexed   {counts['photo']} photos, {counts['note']} notes; "
         f"{counts['pending']} pending, {counts['error']} errors"
     )
+    print(f"watching  {f'process {pid}' if pid else 'no (run `mediafind watch`)'}")
     for f in folders:
-        print(f"folder    {f['path']}  ({f['state']}, {f['files']} files, {f['errors']} errors)")
+        print(f"folder    {f['path']}  ({_folder_line(f)})")
     for e in errors:
         print(f"error     {e['path']}: {e['reason']}")
     return 0
@@ -247,14 +340,29 @@ def _existing_folder(raw: str) -> Path:
 
 
 def _folder_states(store: Store) -> list[dict[str, object]]:
+    """Each watched folder with its state: live, polling or offline as the process watching
+    the library sees it, or unwatched (offline when missing) when no process watches it."""
     counts = store.root_counts()
+    watched = store.writer_pid() is not None
+    states = store.root_states()
     out: list[dict[str, object]] = []
     for root in store.roots():
         path = decode_path(root.path)
         files, errors = counts.get(root.id, (0, 0))
-        state = "online" if path.is_dir() else "offline"
-        out.append({"path": str(path), "state": state, "files": files, "errors": errors})
+        state, note = states.get(root.id, (None, None))
+        if not watched or state is None:
+            state, note = ("unwatched", "") if path.is_dir() else ("offline", "folder not found")
+        entry: dict[str, object] = {"path": str(path), "state": state, "files": files}
+        entry["errors"] = errors
+        if note:
+            entry["note"] = note
+        out.append(entry)
     return out
+
+
+def _folder_line(f: dict[str, object]) -> str:
+    note = f" ({f['note']})" if f.get("note") else ""
+    return f"{f['state']}{note}, {f['files']} files, {f['errors']} errors"
 
 
 def _size(n: int) -> str:
@@ -289,6 +397,7 @@ class _TerminalProgress:
     def finish(self) -> None:
         if self._shown:
             sys.stderr.write("\n")
+            self._shown = False
 
 
 def _duration(seconds: float) -> str:
@@ -344,6 +453,8 @@ def build_parser() -> argparse.ArgumentParser:
     index = _add_command(commands, "index", _index)
     index.add_argument("paths", nargs="*", metavar="PATH", help="folders to watch and index")
 
+    _add_command(commands, "watch", _watch)
+
     search = _add_command(commands, "search", _search)
     search.add_argument("text", nargs="?", metavar="TEXT", help="words to search for")
     search.add_argument("--image", metavar="FILE", help="search with a picture instead of words")
@@ -395,6 +506,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    try:
+        return _run(args)
+    except BrokenPipeError:
+        # Output piped into `head` or a closed pager: not an error. Silence the final flush.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         settings = config.load_settings()
         ctx = Context(

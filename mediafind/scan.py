@@ -95,11 +95,16 @@ class Excluder:
 
 
 def walk(
-    root: Path, excluder: Excluder, errors: list[tuple[Path, str]], start: Path | None = None
+    root: Path,
+    excluder: Excluder,
+    errors: list[tuple[Path, str]],
+    start: Path | None = None,
+    links: list[Path] | None = None,
 ) -> Iterator[Entry]:
     """Every indexable file under start (default: root), excludes matched relative to root.
-    Follows symbolic links to folders, but enters each real folder once, so link loops end.
-    Unreadable folders are reported in errors and skipped."""
+    Follows symbolic links to folders, but enters each real folder once, so link loops end;
+    given a links list, collects such links there instead of following them. Unreadable
+    folders are reported in errors and skipped."""
     seen: set[tuple[int, int]] = set()
     stack = [start or root]
     while stack:
@@ -132,7 +137,10 @@ def walk(
             if excluder.skips(item.name, relative, getattr(st, "st_file_attributes", 0)):
                 continue
             if stat.S_ISDIR(st.st_mode):
-                subfolders.append(path)
+                if links is not None and item.is_symlink():
+                    links.append(path)
+                else:
+                    subfolders.append(path)
                 continue
             if not stat.S_ISREG(st.st_mode):
                 continue
@@ -189,6 +197,7 @@ def plan_paths(
     known: dict[bytes, FileRow] = {}
     entries: dict[Path, Entry] = {}
     by_parent: dict[Path, list[Path]] = {}
+    linked: dict[Path, bool] = {}
     for path in paths:
         try:
             relative = path.relative_to(folder)
@@ -196,10 +205,17 @@ def plan_paths(
             continue
         if not relative.parts or _excluded(excluder, relative):
             continue
+        if _through_link(folder, path.parent, linked):
+            # Which of several paths to one real folder is indexed depends on the whole tree
+            # (a walk enters each real folder once): let a full walk decide. Same below.
+            return plan(store, root, extra_excludes)
         known.update((row.path, row) for row in store.files_at(encode_path(path)))
         if path.is_dir() and not path.is_symlink():
-            for entry in walk(folder, excluder, result.walk_errors, start=path):
+            links: list[Path] = []
+            for entry in walk(folder, excluder, result.walk_errors, start=path, links=links):
                 entries[entry.path] = entry
+            if links:
+                return plan(store, root, extra_excludes)
         else:
             by_parent.setdefault(path.parent, []).append(path)
     for parent, names in by_parent.items():
@@ -208,6 +224,15 @@ def plan_paths(
             known.update((row.path, row) for row in store.files_at(encode_path(entry.path)))
     _compare(result, known, entries.values())
     return result
+
+
+def _through_link(root: Path, folder: Path, cache: dict[Path, bool]) -> bool:
+    """Whether folder (inside root) is reached through a symbolic link."""
+    if folder == root or root not in folder.parents:
+        return False
+    if folder not in cache:
+        cache[folder] = folder.is_symlink() or _through_link(root, folder.parent, cache)
+    return cache[folder]
 
 
 def _excluded(excluder: Excluder, relative: Path) -> bool:

@@ -147,6 +147,7 @@ class _OverflowSpy(logging.Handler):
 @dataclass
 class _Watched:
     root: Path
+    forced: bool | None = None  # the user's polling choice; None: decided from the drive
     observer: BaseObserver | None = None
     watch: ObservedWatch | None = None
     state: str = OFFLINE
@@ -175,6 +176,7 @@ class Watcher:
         self._rescan: set[Path] = set()
         self._watched: dict[Path, _Watched] = {}
         self._native: BaseObserver | None = None
+        self._last_health = time.monotonic()
         self._spy = _OverflowSpy(self._overflowed)
         self._thread = threading.Thread(target=self._run, name="mediafind-watch", daemon=True)
 
@@ -202,19 +204,21 @@ class Watcher:
         if self._thread.is_alive():
             self._thread.join(timeout=2)
 
-    def watch(self, root: Path, polling: bool | None = None) -> str:
-        """Start watching root (polling forced on or off, or None to decide from the drive).
-        Returns its state: live, polling or offline."""
+    def watch(self, root: Path, polling: bool | None = None, why: str = "") -> str:
+        """Start watching root (polling forced on or off, or None to decide from the drive;
+        why: the reason to show for forcing it). Returns its state: live, polling or offline."""
         self.unwatch(root)
-        entry = _Watched(root)
+        entry = _Watched(root, forced=polling)
         if not root.is_dir():
-            entry.note = "folder not found (unplugged or unmounted?)"
+            entry.note = "folder not found"
             with self._lock:
                 self._watched[root] = entry
             return OFFLINE
         use_polling = needs_polling(root) if polling is None else polling
         if use_polling:
-            entry.note = "network or removable drive" if polling is None else "polling chosen"
+            entry.note = (
+                "network or removable drive" if polling is None else why or "polling chosen"
+            )
         else:
             try:
                 observer = self._native_observer()
@@ -291,8 +295,10 @@ class Watcher:
     def _flush(self) -> float | None:
         """Hand over the paths that are quiet (or waited long enough). Returns how long to
         sleep before the next path is due, None when nothing waits."""
-        self._check_health()
         now = time.monotonic()
+        if now - self._last_health >= HEALTH_CHECK_SECONDS:
+            self._last_health = now
+            self._check_health()
         changes = ChangeSet()
         next_due: float | None = None
         with self._lock:
@@ -317,20 +323,34 @@ class Watcher:
         return max(0.05, min(next_due - now, HEALTH_CHECK_SECONDS))
 
     def _check_health(self) -> None:
-        """An observer thread that died (a watched folder unmounted, an internal error) loses
-        events from then on: poll that folder instead and rescan it."""
+        """Folders come and go (drives unplugged, shares unmounted) and observer threads can
+        die; each costs one stat per folder to notice. A folder that went away is marked
+        offline (its entries stay); one that came back, or whose observer died, is watched
+        again and rescanned, since events were missed meanwhile."""
         with self._lock:
-            broken = [
-                w
-                for w in self._watched.values()
-                if w.observer is not None and not w.observer.is_alive()
-            ]
-        for entry in broken:
+            entries = list(self._watched.values())
+        for entry in entries:
             if self._stopping.is_set():
                 return
-            log.warning("watching %s stopped; rescanning it", entry.root)
-            self.watch(entry.root, polling=True if entry.root.is_dir() else None)
-            self.request_rescan(entry.root)
+            present = entry.root.is_dir()
+            if entry.state == OFFLINE:
+                if present:
+                    log.info("%s is back; watching it again", entry.root)
+                    self.watch(entry.root, entry.forced)
+                    self.request_rescan(entry.root)
+                continue
+            if not present:
+                log.info("%s went away; its entries are kept", entry.root)
+                self.unwatch(entry.root)
+                with self._lock:
+                    self._watched[entry.root] = _Watched(
+                        entry.root, forced=entry.forced, note="folder not found"
+                    )
+                continue
+            if entry.observer is not None and not entry.observer.is_alive():
+                log.warning("watching %s stopped; polling and rescanning it", entry.root)
+                self.watch(entry.root, polling=True, why="native watching stopped")
+                self.request_rescan(entry.root)
 
 
 # How often the watch thread checks its observers when no event is due. Cheap (no I/O).

@@ -1,0 +1,397 @@
+"""The indexing service: one thread that owns the write connection and the model, and keeps the
+library in step with the watched folders. The `watch` command and the desktop app both drive it.
+
+Everything it is asked to do goes through a queue and happens on its thread; it reports through
+listener callbacks (called on its thread: a GUI turns them into signals).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from mediafind import scan
+from mediafind.indexer import EncoderFactory, Indexer, Progress, Summary
+from mediafind.store import Root, Store, decode_path, encode_path
+from mediafind.watch import OFFLINE, ChangeSet, Watcher
+
+log = logging.getLogger(__name__)
+
+IDLE = "idle"
+SCANNING = "scanning"
+INDEXING = "indexing"
+PAUSED = "paused"
+STOPPED = "stopped"
+
+# Unused models are let go after this long, so an idle app does not hold a gigabyte.
+IDLE_RELEASE_SECONDS = 300.0
+# A full reconcile scan this often catches what watching missed (the watcher gives hints; the
+# scan is the truth). Hourly costs a few seconds of disk reads per 100,000 files.
+RESCAN_SECONDS = 3600.0
+# A wall-clock jump this much larger than the monotonic clock's means the machine slept.
+SLEEP_JUMP_SECONDS = 30.0
+# How often the idle loop wakes to check timers. Nothing is read from disk on a wake.
+TICK_SECONDS = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    state: str  # idle, scanning, indexing, paused, stopped
+    done: int = 0  # files embedded in the current stretch of work
+    total: int = 0  # done plus still pending
+    current: Path | None = None
+    rate: float = 0.0  # files per second
+    eta: float | None = None  # seconds
+    errors: int = 0  # files that could not be read, in this run
+    message: str = ""  # what is going on, or what went wrong, in words
+
+
+Listener = Callable[[Status], None]
+
+
+class IndexService:
+    """Keeps one library in step with its watched folders, on a thread of its own."""
+
+    def __init__(
+        self,
+        library: Path,
+        encoder_factory: EncoderFactory,
+        model_identity: str,
+        *,
+        excludes: Sequence[str] = (),
+        watch: bool = True,
+        idle_release: float = IDLE_RELEASE_SECONDS,
+        rescan_every: float = RESCAN_SECONDS,
+        quiet: float | None = None,
+    ) -> None:
+        self.library = library
+        self._factory = encoder_factory
+        self._identity = model_identity
+        self._excludes = tuple(excludes)
+        self._idle_release = idle_release
+        self._rescan_every = rescan_every
+        self._commands: queue.Queue[Callable[[], None]] = queue.Queue()
+        self._changes: list[ChangeSet] = []
+        self._changes_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._paused = threading.Event()
+        self._cancel = threading.Event()
+        self._listeners: list[Listener] = []
+        self._status = Status(IDLE)
+        self._status_lock = threading.Lock()
+        self._idle = threading.Event()
+        self._started = threading.Event()
+        self._failure: BaseException | None = None
+        self._errors_seen = 0
+        watch_options = {} if quiet is None else {"quiet": quiet}
+        self._watcher = Watcher(self._on_changes, **watch_options) if watch else None
+        self._store: Store | None = None
+        self._indexer: Indexer | None = None
+        self._thread = threading.Thread(target=self._run, name="mediafind-index", daemon=True)
+        self.last_summary = Summary()
+
+    # -- control (any thread) -------------------------------------------------------------
+
+    def start(self) -> None:
+        """Open the library for writing and start; raises LibraryBusy and other library errors
+        here, in the caller's thread."""
+        self._thread.start()
+        self._started.wait()
+        if self._failure is not None:
+            raise self._failure
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop within one encoder call; what was committed stays, the rest stays pending."""
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout)
+
+    def add_listener(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def status(self) -> Status:
+        with self._status_lock:
+            return self._status
+
+    def pause(self) -> None:
+        self._paused.set()
+        self._wake.set()
+
+    def resume(self) -> None:
+        self._paused.clear()
+        self._wake.set()
+
+    def cancel(self) -> None:
+        """Drop the work in hand; files stay pending until the next change or rescan."""
+        self._cancel.set()
+        self._wake.set()
+
+    def rescan(self) -> None:
+        self._do(self._rescan_all)
+
+    def add_folder(self, path: Path) -> None:
+        self._do(lambda: self._add_folder(path))
+
+    def remove_folder(self, path: Path) -> None:
+        self._do(lambda: self._remove_folder(path))
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Wait until nothing is left to do (for tests and one-shot runs)."""
+        self._wake.set()
+        return self._idle.wait(timeout)
+
+    def _do(self, command: Callable[[], None]) -> None:
+        self._idle.clear()
+        self._commands.put(command)
+        self._wake.set()
+
+    def _on_changes(self, changes: ChangeSet) -> None:
+        """From the watcher's thread."""
+        self._idle.clear()
+        with self._changes_lock:
+            self._changes.append(changes)
+        self._wake.set()
+
+    # -- the service thread ---------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            self._store = Store.open(self.library, writer=True)
+        except BaseException as e:
+            self._failure = e
+            self._started.set()
+            return
+        self._started.set()
+        store = self._store
+        self._indexer = Indexer(
+            store,
+            self._factory,
+            self._identity,
+            on_progress=self._progress,
+            cancel=self._cancel,
+            excludes=self._excludes,
+        )
+        try:
+            if self._watcher is not None:
+                self._watcher.start()
+                for root in store.roots():
+                    self._watch(root)
+            self._rescan_all()
+            self._loop()
+        except Exception:
+            log.exception("the indexing service failed")
+            self._set(Status(STOPPED, message="indexing stopped after an unexpected error"))
+        finally:
+            if self._watcher is not None:
+                self._watcher.stop()
+            store.close()
+            self._set(replace(self.status(), state=STOPPED))
+            self._idle.set()
+
+    def _loop(self) -> None:
+        last_work = time.monotonic()
+        last_rescan = time.monotonic()
+        wall, mono = time.time(), time.monotonic()
+        while not self._stop.is_set():
+            self._run_commands()
+            self._record_root_states()
+            if self._paused.is_set():
+                self._set(replace(self.status(), state=PAUSED, message="paused"))
+                self._wait(None)
+                continue
+            if self._cancel.is_set():
+                self._cancel.clear()
+                with self._changes_lock:
+                    self._changes.clear()
+                self._set(Status(IDLE, message="cancelled; the rest stays pending"))
+                self._idle.set()
+                self._wait(TICK_SECONDS)
+                continue
+            now_wall, now_mono = time.time(), time.monotonic()
+            slept = (now_wall - wall) - (now_mono - mono) > SLEEP_JUMP_SECONDS
+            wall, mono = now_wall, now_mono
+            if slept or now_mono - last_rescan > self._rescan_every:
+                log.info("reconciling with the disk (%s)", "after sleep" if slept else "periodic")
+                self._rescan_all()
+                last_rescan = now_mono
+            if self._apply_changes() or self._indexer_has_work():
+                self._embed()
+                last_work = time.monotonic()
+                continue
+            self._set(Status(IDLE, errors=self._errors_seen, message=self.status().message))
+            self._idle.set()
+            assert self._indexer is not None
+            if self._indexer.encoder_loaded and time.monotonic() - last_work > self._idle_release:
+                log.info("releasing the model after %.0f s idle", self._idle_release)
+                self._indexer.release_encoder()
+            self._wait(TICK_SECONDS)
+
+    def _wait(self, timeout: float | None) -> None:
+        self._wake.wait(timeout)
+        self._wake.clear()
+
+    def _run_commands(self) -> None:
+        while True:
+            try:
+                command = self._commands.get_nowait()
+            except queue.Empty:
+                return
+            command()
+
+    def _indexer_has_work(self) -> bool:
+        assert self._indexer is not None
+        return self._indexer.needs_model()
+
+    def _apply_changes(self) -> bool:
+        """Turn waiting change sets into pending files (first in line). True if any."""
+        with self._changes_lock:
+            waiting, self._changes = self._changes, []
+        if not waiting:
+            return False
+        assert self._store is not None and self._indexer is not None
+        roots = {decode_path(r.path): r for r in self._store.roots()}
+        rescan: set[Path] = set()
+        paths: dict[Path, set[Path]] = {}
+        for changes in waiting:
+            rescan |= changes.rescan
+            for root, hinted in changes.paths.items():
+                paths.setdefault(root, set()).update(hinted)
+        plans: list[scan.Plan] = []
+        for folder in rescan:
+            if folder in roots:
+                plans.append(scan.plan(self._store, roots[folder], self._excludes))
+        for folder, hinted in paths.items():
+            if folder in roots and folder not in rescan:
+                plans.append(scan.plan_paths(self._store, roots[folder], hinted, self._excludes))
+        self._set(Status(SCANNING, message="looking at changed files"))
+        summary = Summary()
+        # Files someone just added or changed go before the backlog.
+        self._indexer.apply(plans, summary, priority=1)
+        self._merge(summary)
+        return True
+
+    def _rescan_all(self) -> None:
+        assert self._store is not None and self._indexer is not None
+        self._set(Status(SCANNING, message="comparing folders with the library"))
+        plans = [scan.plan(self._store, r, self._excludes) for r in self._store.roots()]
+        summary = Summary()
+        self._indexer.apply(plans, summary)
+        self._merge(summary)
+        for p in plans:
+            if not p.online:
+                self._store.set_root_state(p.root.id, OFFLINE, "folder not found")
+
+    def _embed(self) -> None:
+        assert self._indexer is not None
+        summary = Summary()
+        self._set(replace(self.status(), state=INDEXING, message="indexing"))
+        try:
+            self._indexer.embed_pending(summary, should_stop=self._should_yield)
+        except Exception as e:
+            # Most often the model cannot be loaded (offline, missing folder): say so, keep
+            # the files pending, and try again when something changes.
+            from mediafind.errors import MediafindError
+
+            message = str(e) if isinstance(e, MediafindError) else f"indexing failed: {e}"
+            if not isinstance(e, MediafindError):
+                log.exception("indexing failed")
+            self._set(Status(IDLE, message=message))
+            self._idle.set()
+            self._wait(None)
+            return
+        self._merge(summary)
+
+    def _should_yield(self) -> bool:
+        """Stop the backlog for: a stop, a pause, a cancel, a command, or fresh changes."""
+        if self._stop.is_set() or self._paused.is_set() or self._cancel.is_set():
+            return True
+        if not self._commands.empty():
+            return True
+        with self._changes_lock:
+            return bool(self._changes)
+
+    def _merge(self, summary: Summary) -> None:
+        self._errors_seen += len(summary.errors)
+        previous = self.last_summary
+        self.last_summary = Summary(
+            indexed=previous.indexed + summary.indexed,
+            reused=previous.reused + summary.reused,
+            moved=previous.moved + summary.moved,
+            removed=previous.removed + summary.removed,
+            unchanged=summary.unchanged or previous.unchanged,
+            errors=previous.errors + summary.errors,
+            walk_errors=summary.walk_errors or previous.walk_errors,
+            offline=summary.offline or previous.offline,
+            model_reset=previous.model_reset or summary.model_reset,
+        )
+
+    def _progress(self, p: Progress) -> None:
+        self._set(
+            Status(
+                INDEXING,
+                done=p.done,
+                total=p.total,
+                current=p.current,
+                rate=p.rate,
+                eta=p.eta,
+                errors=self._errors_seen + p.errors,
+                message="indexing",
+            )
+        )
+
+    def _set(self, status: Status) -> None:
+        with self._status_lock:
+            if status == self._status:
+                return
+            self._status = status
+        for listener in self._listeners:
+            try:
+                listener(status)
+            except Exception:
+                log.exception("a status listener failed")
+
+    # -- folders --------------------------------------------------------------------------
+
+    def _watch(self, root: Root) -> None:
+        if self._watcher is None or self._store is None:
+            return
+        folder = decode_path(root.path)
+        state = self._watcher.watch(folder, root.polling)
+        note = self._watcher.states().get(folder, (state, ""))[1]
+        self._store.set_root_state(root.id, state, note)
+
+    def _add_folder(self, path: Path) -> None:
+        assert self._store is not None
+        root = self._store.add_root(encode_path(path))
+        self._watch(root)
+        self._rescan_all()
+
+    def _remove_folder(self, path: Path) -> None:
+        assert self._store is not None
+        if self._watcher is not None:
+            self._watcher.unwatch(path)
+        self._store.remove_root(encode_path(path))
+
+    def _record_root_states(self) -> None:
+        """Write the watcher's view of each folder into the library, for `status` and for
+        other processes."""
+        if self._watcher is None or self._store is None:
+            return
+        states = self._watcher.states()
+        stored = self._store.root_states()
+        for root in self._store.roots():
+            seen = states.get(decode_path(root.path))
+            if seen is not None and stored.get(root.id) != seen:
+                self._store.set_root_state(root.id, *seen)
+
+    def root_states(self) -> dict[Path, tuple[str, str]]:
+        """Live, polling or offline per watched folder, with the reason."""
+        if self._watcher is None:
+            return {}
+        return self._watcher.states()
