@@ -61,19 +61,24 @@ class Context:
 
 
 def _folders_add(ctx: Context, args: argparse.Namespace) -> int:
-    """Watch folders: their photos and notes are indexed by `index`.
+    """Watch folders: their photos and notes are indexed by `index` and followed by `watch`.
 
+    Network shares and removable drives are polled (their changes are not announced);
+    --polling always|never overrides that guess for these folders.
     example: mediafind folders add ~/Pictures ~/Documents/notes"""
+    polling = {"auto": None, "always": True, "never": False}[args.polling]
     with ctx.open_store(writer=True) as store:
         for raw in args.paths:
             folder = _existing_folder(raw)
             root = store.add_root(encode_path(folder))
             where = decode_path(root.path)
             if where == folder:
-                print(f"watching {folder}")
+                store.set_root_polling(root.id, polling)
+                chosen = f" (polling: {args.polling})" if polling is not None else ""
+                print(f"watching {folder}{chosen}")
             else:
                 print(f"{folder} is already watched, inside {where}")
-    print("run `mediafind index` to index them")
+    print("run `mediafind index` to index them, or `mediafind watch` to keep them indexed")
     return 0
 
 
@@ -448,6 +453,12 @@ def build_parser() -> argparse.ArgumentParser:
     actions = folders.add_subparsers(dest="folders_command", metavar="ACTION", required=True)
     for name, func in (("add", _folders_add), ("remove", _folders_remove)):
         _add_command(actions, name, func).add_argument("paths", nargs="+", metavar="PATH")
+    actions.choices["add"].add_argument(
+        "--polling",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="look for changes by polling (auto: only on network and removable drives)",
+    )
     _add_command(actions, "list", _folders_list)
 
     index = _add_command(commands, "index", _index)

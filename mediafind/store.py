@@ -448,6 +448,15 @@ class Store:
             self.conn.execute(f"DELETE FROM roots WHERE id IN ({inner})", (low, high))
         return next(r for r in self.roots() if r.id == new_id)
 
+    def set_root_polling(self, root_id: int, polling: bool | None) -> None:
+        """Force polling on (True) or off (False) for a watched folder, or let the kind of
+        drive decide (None)."""
+        with self.atomic():
+            self.conn.execute(
+                "UPDATE roots SET polling = ? WHERE id = ?",
+                (None if polling is None else int(polling), root_id),
+            )
+
     def remove_root(self, path: bytes) -> bool:
         """Forget a watched folder and everything indexed from it."""
         with self.atomic():

@@ -207,7 +207,10 @@ class Watcher:
     def watch(self, root: Path, polling: bool | None = None, why: str = "") -> str:
         """Start watching root (polling forced on or off, or None to decide from the drive;
         why: the reason to show for forcing it). Returns its state: live, polling or offline."""
-        self.unwatch(root)
+        with self._lock:
+            old = self._watched.get(root)
+        if old is not None:
+            self._release(old)  # its entry stays listed until the new one replaces it
         entry = _Watched(root, forced=polling)
         if not root.is_dir():
             entry.note = "folder not found"
@@ -247,12 +250,19 @@ class Watcher:
     def unwatch(self, root: Path) -> None:
         with self._lock:
             entry = self._watched.pop(root, None)
-        if entry is None or entry.observer is None or entry.watch is None:
+        if entry is not None:
+            self._release(entry)
+
+    def _release(self, entry: _Watched) -> None:
+        if entry.observer is None or entry.watch is None:
             return
-        if entry.observer is self._native:
-            entry.observer.unschedule(entry.watch)
-        else:
-            entry.observer.stop()
+        try:
+            if entry.observer is self._native and entry.observer.is_alive():
+                entry.observer.unschedule(entry.watch)
+            else:
+                entry.observer.stop()
+        except (KeyError, OSError, RuntimeError) as e:
+            log.debug("releasing the watch on %s: %s", entry.root, e)
 
     def states(self) -> dict[Path, tuple[str, str]]:
         """Each watched folder's state and a note saying why (empty when all is well)."""
@@ -341,7 +351,7 @@ class Watcher:
                 continue
             if not present:
                 log.info("%s went away; its entries are kept", entry.root)
-                self.unwatch(entry.root)
+                self._release(entry)
                 with self._lock:
                     self._watched[entry.root] = _Watched(
                         entry.root, forced=entry.forced, note="folder not found"

@@ -118,7 +118,7 @@ def test_create_modify_rename_move_delete_and_atomic_save_are_followed(
     # An editor's atomic save: write a temporary file, then rename it over the target.
     tmp = root / ".a.jpg.tmp"
     shapes.render("green", "circle", random.Random(4)).save(tmp, format="JPEG")
-    os.replace(tmp, root / "a.jpg")
+    tmp.replace(root / "a.jpg")
     settle(service, library, root)
     assert indexed_paths(library) == {root / "a.jpg", root / "trip" / "b renamed.png"}
     # red circle, blue square, yellow triangle, green circle: each embedded once, no more.
