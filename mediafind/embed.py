@@ -391,3 +391,43 @@ def weights_cache_dir() -> Path:
     from huggingface_hub import constants
 
     return Path(constants.HF_HUB_CACHE)
+
+
+class SharedEncoder:
+    """One model per process, loaded on first use and shared by the indexer and searches (an
+    encoder serialises its own calls), let go again after an idle time so an idle app does not
+    hold a gigabyte. Thread-safe."""
+
+    def __init__(self, spec: ModelSpec, device: str = "auto", idle_release: float = 300.0) -> None:
+        self.spec = spec
+        self.device = device
+        self.idle_release = idle_release
+        self._encoder: OpenClipEncoder | None = None
+        self._lock = threading.Lock()
+        self._last_use = 0.0
+
+    @property
+    def loaded(self) -> bool:
+        return self._encoder is not None
+
+    def get(self) -> Encoder:
+        """The model, loading it if needed (raises ModelUnavailable)."""
+        import time
+
+        with self._lock:
+            if self._encoder is None:
+                self._encoder = OpenClipEncoder(self.spec, self.device)
+            self._last_use = time.monotonic()
+            return self._encoder
+
+    def release_if_idle(self) -> bool:
+        """Drop the model if unused for idle_release seconds. Returns whether it did."""
+        import time
+
+        with self._lock:
+            idle = time.monotonic() - self._last_use >= self.idle_release
+            if self._encoder is None or not idle:
+                return False
+            self._encoder = None
+        log.info("released model %s after %.0f s unused", self.spec.text, self.idle_release)
+        return True

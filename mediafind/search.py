@@ -9,6 +9,7 @@ the score is that fused value; each hit still carries its similarity.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,7 +44,7 @@ class Hit:
     kind: str  # "photo" or "note"
     score: float  # higher is better; comparable within one query
     similarity: float  # cosine similarity of the best match
-    match: str  # what matched: "image", "text" (a note's text) or "caption"
+    match: str  # what matched: "image", "text" (a note's text), "caption" or "name"
     snippet: str | None = None
 
     def to_json(self) -> dict[str, object]:
@@ -147,6 +148,43 @@ class Searcher:
             )
             for h in list(best.values())[:limit]
         ]
+
+
+def keyword_search(store: Store, query: str, kind: str = "all", limit: int = 20) -> list[Hit]:
+    """Search by the words themselves, without a model: notes and captions whose text holds
+    every word (the last one as a prefix, for search as you type), and photos whose file or
+    folder name does. Works while the model is missing or still loading."""
+    words = [w for w in _WORD.findall(query.lower()) if w]
+    if not words:
+        return []
+    match = " ".join(f'"{w}"' for w in words[:-1]) + f' "{words[-1]}"*'
+    lists: list[list[Hit]] = []
+    if kind in ("note", "all"):
+        best: dict[int, ChunkHit] = {}
+        for h in store.keyword_chunks(match.strip(), limit * CHUNKS_PER_DOCUMENT):
+            if kind == "note" and h.source == CAPTION_SOURCE:
+                continue
+            best.setdefault(h.file_id, h)
+        lists.append(
+            [
+                Hit(
+                    decode_path(h.path),
+                    PHOTO if h.kind == PHOTO else NOTE,
+                    -h.distance,  # BM25: higher is better once negated
+                    0.0,
+                    h.source,
+                    h.text,
+                )
+                for h in list(best.values())[:limit]
+            ]
+        )
+    if kind in ("photo", "all"):
+        named = store.files_named(words, PHOTO, limit)
+        lists.append([Hit(decode_path(p), PHOTO, 1.0, 0.0, "name") for p in named])
+    return _fuse(lists, limit)
+
+
+_WORD = re.compile(r"\w+")
 
 
 def _folder(folder: Path | None) -> bytes | None:

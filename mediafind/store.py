@@ -706,6 +706,27 @@ class Store:
             args = (vector, modality, low, high, *exclude_files, k)
         return [ChunkHit(*row) for row in self.conn.execute(sql, args)]
 
+    def keyword_chunks(self, match: str, limit: int) -> list[ChunkHit]:
+        """Text chunks matching an FTS5 query, best (BM25) first; distance holds the BM25 rank
+        (lower is better)."""
+        rows = self.conn.execute(
+            "SELECT c.id, c.file_id, f.path, f.kind, c.source, c.text, t.rank "
+            "FROM chunks_fts t JOIN chunks c ON c.id = t.rowid JOIN files f ON f.id = c.file_id "
+            "WHERE chunks_fts MATCH ? ORDER BY t.rank LIMIT ?",
+            (match, limit),
+        )
+        return [ChunkHit(*row) for row in rows]
+
+    def files_named(self, words: Sequence[str], kind: str, limit: int) -> list[bytes]:
+        """Indexed files of a kind whose path contains every word (case-insensitive)."""
+        where = " AND ".join("instr(lower(CAST(path AS TEXT)), ?) > 0" for _ in words)
+        rows = self.conn.execute(
+            f"SELECT path FROM files WHERE kind = ? AND status = 'indexed' AND {where} "
+            "ORDER BY path LIMIT ?",
+            (kind, *(w.lower() for w in words), limit),
+        )
+        return [r[0] for r in rows]
+
     def files_with_hash(self, content_hash: str) -> list[int]:
         return [
             r[0] for r in self.conn.execute("SELECT id FROM files WHERE hash = ?", (content_hash,))

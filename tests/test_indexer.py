@@ -216,3 +216,19 @@ def test_model_that_cannot_load_leaves_the_library_untouched(store: Store, folde
         Indexer(store, no_model, "x").sync()  # type: ignore[arg-type]
     assert store.conn.execute("SELECT count(*) FROM files").fetchone()[0] == 0
     assert store.model() is None
+
+
+def test_keyword_search_finds_notes_by_their_words_and_photos_by_name_without_a_model(
+    store: Store, fake: FakeEncoder, folder: Path
+) -> None:
+    from mediafind.search import keyword_search
+
+    store.add_root(encode_path(folder))
+    make_indexer(store, fake).sync()
+    hits = keyword_search(store, "green squ", kind="note")
+    assert [h.path.name for h in hits] == ["groceries.md"]
+    assert hits[0].snippet is not None and "green square" in hits[0].snippet
+    photos = keyword_search(store, "Blue", kind="photo")
+    assert [h.path.name for h in photos] == ["blue triangle.png"]
+    assert keyword_search(store, "nothing like this") == []
+    assert keyword_search(store, '"quotes" and AND OR * ( are safe') == []
