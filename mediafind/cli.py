@@ -176,6 +176,7 @@ def _watch(ctx: Context, args: argparse.Namespace) -> int:
         lambda: OpenClipEncoder(spec, ctx.device),
         spec_identity(spec),
         excludes=ctx.settings.excludes,
+        idle_release=ctx.settings.model_idle_seconds,
     )
     reporter = _WatchReporter(service)
     service.add_listener(reporter)

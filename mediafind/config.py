@@ -24,6 +24,9 @@ ENV_DATA_DIR = "MEDIAFIND_DATA_DIR"
 ENV_CACHE_DIR = "MEDIAFIND_CACHE_DIR"
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
+# Reloading the default model takes a few seconds; five idle minutes keep it for a working
+# session and give the memory back when the app sits in the background.
+DEFAULT_MODEL_IDLE_SECONDS = 300
 
 
 def config_dir() -> Path:
@@ -54,6 +57,8 @@ class Settings:
     device: str = "auto"
     library: str | None = None
     excludes: tuple[str, ...] = field(default_factory=tuple)
+    # Seconds an unused model stays in memory (it takes about 1 GB for the default model).
+    model_idle_seconds: int = DEFAULT_MODEL_IDLE_SECONDS
 
     def with_changes(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -69,7 +74,7 @@ def load_settings(path: Path | None = None) -> Settings:
         return Settings()
     except (OSError, tomllib.TOMLDecodeError) as e:
         raise ConfigError(f"cannot read settings file {path}: {e}") from e
-    known = {"model", "device", "library", "excludes"}
+    known = {"model", "device", "library", "excludes", "model_idle_seconds"}
     unknown = sorted(set(raw) - known)
     if unknown:
         raise ConfigError(f"unknown setting(s) {', '.join(unknown)} in {path}")
@@ -79,6 +84,9 @@ def load_settings(path: Path | None = None) -> Settings:
     for key in ("model", "device", "library"):
         if key in raw and not isinstance(raw[key], str):
             raise ConfigError(f"'{key}' in {path} must be a string")
+    idle = raw.get("model_idle_seconds", DEFAULT_MODEL_IDLE_SECONDS)
+    if not isinstance(idle, int) or isinstance(idle, bool) or idle < 0:
+        raise ConfigError(f"'model_idle_seconds' in {path} must be a whole number of seconds")
     device = raw.get("device", "auto")
     if device not in DEVICES:
         raise ConfigError(f"'device' in {path} must be one of {', '.join(DEVICES)}, not {device!r}")
@@ -87,6 +95,7 @@ def load_settings(path: Path | None = None) -> Settings:
         device=device,
         library=raw.get("library") or None,
         excludes=tuple(excludes),
+        model_idle_seconds=idle,
     )
 
 
@@ -96,6 +105,8 @@ def save_settings(settings: Settings, path: Path | None = None) -> None:
     data = {k: v for k, v in asdict(settings).items() if v not in (None, "", ())}
     if data.get("device") == "auto":
         del data["device"]
+    if data.get("model_idle_seconds") == DEFAULT_MODEL_IDLE_SECONDS:
+        del data["model_idle_seconds"]
     if "excludes" in data:
         data["excludes"] = list(data["excludes"])
     path.parent.mkdir(parents=True, exist_ok=True)

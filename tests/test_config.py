@@ -115,3 +115,14 @@ def test_device_from_the_environment_is_checked(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("MEDIAFIND_DEVICE", "gpu")
     with pytest.raises(ConfigError, match="gpu"):
         chosen_device(None, Settings())
+
+
+def test_model_idle_time_is_a_setting_checked_on_load(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    config.save_settings(Settings(model_idle_seconds=60), path)
+    assert config.load_settings(path).model_idle_seconds == 60
+    config.save_settings(Settings(), path)
+    assert "model_idle_seconds" not in path.read_text()
+    path.write_text("model_idle_seconds = -5\n")
+    with pytest.raises(ConfigError, match="whole number of seconds"):
+        config.load_settings(path)
