@@ -133,15 +133,19 @@ class _Debouncer(FileSystemEventHandler):
 
 class _OverflowSpy(logging.Handler):
     """watchdog rebuilds its inotify watches after a kernel queue overflow but reports the lost
-    events only in its log; this turns that log line into a full rescan."""
+    events only in its log; this turns that log line into a fallback for the folder it names
+    (or for every live folder when it names none)."""
 
-    def __init__(self, on_overflow: Callable[[], None]) -> None:
+    def __init__(self, on_overflow: Callable[[Path | None], None]) -> None:
         super().__init__(logging.WARNING)
         self.on_overflow = on_overflow
 
     def emit(self, record: logging.LogRecord) -> None:
-        if "overflow" in record.getMessage().lower():
-            self.on_overflow()
+        if "overflow" not in record.getMessage().lower():
+            return
+        args = record.args if isinstance(record.args, tuple) else ()
+        named = [Path(os.fsdecode(a)) for a in args if isinstance(a, str | bytes)]
+        self.on_overflow(named[0] if named else None)
 
 
 @dataclass
@@ -174,8 +178,8 @@ class Watcher:
         self._stopping = threading.Event()
         self._pending: dict[Path, tuple[Path, float, float]] = {}  # path -> root, first, last
         self._rescan: set[Path] = set()
+        self._lost: set[Path] = set()  # live folders whose events overflowed
         self._watched: dict[Path, _Watched] = {}
-        self._native: BaseObserver | None = None
         self._last_health = time.monotonic()
         self._spy = _OverflowSpy(self._overflowed)
         self._thread = threading.Thread(target=self._run, name="mediafind-watch", daemon=True)
@@ -193,9 +197,7 @@ class Watcher:
         with self._lock:
             watched = list(self._watched.values())
             self._watched.clear()
-        observers = {w.observer for w in watched if w.observer is not None}
-        if self._native is not None:
-            observers.add(self._native)
+        observers = [w.observer for w in watched if w.observer is not None]
         for observer in observers:
             observer.stop()
         for observer in observers:
@@ -224,9 +226,12 @@ class Watcher:
             )
         else:
             try:
-                observer = self._native_observer()
-                entry.watch = observer.schedule(_Debouncer(root, self), str(root), recursive=True)
-                entry.observer, entry.state = observer, LIVE
+                # An observer per folder: a problem with one (overflow, unmount, error) is
+                # handled for that folder alone.
+                native = Observer()
+                entry.watch = native.schedule(_Debouncer(root, self), str(root), recursive=True)
+                native.start()
+                entry.observer, entry.state = native, LIVE
             except OSError as e:
                 # inotify's per-user watch limit, most often: poll this folder instead.
                 limit = e.errno == errno.ENOSPC
@@ -257,10 +262,7 @@ class Watcher:
         if entry.observer is None or entry.watch is None:
             return
         try:
-            if entry.observer is self._native and entry.observer.is_alive():
-                entry.observer.unschedule(entry.watch)
-            else:
-                entry.observer.stop()
+            entry.observer.stop()
         except (KeyError, OSError, RuntimeError) as e:
             log.debug("releasing the watch on %s: %s", entry.root, e)
 
@@ -268,12 +270,6 @@ class Watcher:
         """Each watched folder's state and a note saying why (empty when all is well)."""
         with self._lock:
             return {root: (w.state, w.note) for root, w in self._watched.items()}
-
-    def _native_observer(self) -> BaseObserver:
-        if self._native is None or not self._native.is_alive():
-            self._native = Observer()
-            self._native.start()
-        return self._native
 
     # -- events ---------------------------------------------------------------------------
 
@@ -290,11 +286,13 @@ class Watcher:
             self._rescan.add(root)
         self._wake.set()
 
-    def _overflowed(self) -> None:
+    def _overflowed(self, named: Path | None) -> None:
+        """From watchdog's thread: leave the switch to the watch thread."""
         with self._lock:
             live = [root for root, w in self._watched.items() if w.state == LIVE]
-        for root in live:
-            self.request_rescan(root)
+            hit = [r for r in live if named is not None and (r == named or r in named.parents)]
+            self._lost.update(hit or live)
+        self._wake.set()
 
     def _run(self) -> None:
         while not self._stopping.is_set():
@@ -305,6 +303,12 @@ class Watcher:
     def _flush(self) -> float | None:
         """Hand over the paths that are quiet (or waited long enough). Returns how long to
         sleep before the next path is due, None when nothing waits."""
+        with self._lock:
+            lost, self._lost = self._lost, set()
+        for root in lost:
+            log.warning("%s: change events were lost; polling it and rescanning", root)
+            self.watch(root, polling=True, why="change events were lost (queue overflow)")
+            self.request_rescan(root)
         now = time.monotonic()
         if now - self._last_health >= HEALTH_CHECK_SECONDS:
             self._last_health = now

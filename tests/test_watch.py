@@ -112,8 +112,7 @@ def test_watch_limit_reached_falls_back_to_polling_and_asks_for_a_rescan(
     def full(*args: object, **kwargs: object) -> None:
         raise OSError(errno.ENOSPC, "inotify watch limit reached")
 
-    observer = watcher._native_observer()
-    monkeypatch.setattr(observer, "schedule", full)
+    monkeypatch.setattr(watch.Observer, "schedule", full)
     assert watcher.watch(tmp_path) == watch.POLLING
     assert "limit" in watcher.states()[tmp_path][1]
     wait_for(lambda: tmp_path in collector.rescans())
@@ -127,7 +126,8 @@ def test_an_observer_that_dies_is_replaced_by_polling_and_a_rescan(
     w.start()
     try:
         assert w.watch(tmp_path) == watch.LIVE
-        observer = w._native_observer()
+        observer = w._watched[tmp_path].observer
+        assert observer is not None
         observer.stop()
         observer.join()
         wait_for(lambda: w.states()[tmp_path][0] == watch.POLLING)
@@ -152,14 +152,20 @@ def test_a_missing_folder_is_offline_until_it_returns(
         w.stop()
 
 
-def test_queue_overflow_asks_for_a_rescan_of_live_folders(
+def test_queue_overflow_switches_that_folder_to_polling_and_rescans_it(
     watcher: Watcher, collector: Collector, tmp_path: Path
 ) -> None:
     import logging
 
-    watcher.watch(tmp_path)
-    # What watchdog logs when the kernel's inotify queue overflows.
-    logging.getLogger("watchdog.observers.inotify_c").warning(
-        "Inotify queue overflowed; filesystem events were lost"
+    hit, calm = tmp_path / "hit", tmp_path / "calm"
+    hit.mkdir()
+    calm.mkdir()
+    watcher.watch(hit)
+    watcher.watch(calm)
+    # What watchdog logs when the kernel's inotify queue overflows under a watched folder.
+    logging.getLogger("watchdog.observers.inotify").warning(
+        "Inotify queue overflowed; reconciling recursive watches below %r", str(hit)
     )
-    wait_for(lambda: tmp_path in collector.rescans())
+    wait_for(lambda: hit in collector.rescans())
+    assert watcher.states()[hit] == (watch.POLLING, "change events were lost (queue overflow)")
+    assert watcher.states()[calm][0] == watch.LIVE
