@@ -316,3 +316,40 @@ def test_awkward_files_are_recorded_or_skipped_never_a_crash(
     assert indexed_paths(library) == {root / name}
     with Store.open(library) as store:
         assert [decode_path(e.path).name for e in store.errors()] == ["broken.png"]
+
+
+def test_a_file_changing_while_it_is_read_ends_indexed_at_its_last_version(
+    running: tuple[IndexService, CountingEncoder], library: Path, root: Path
+) -> None:
+    service, encoder = running
+    note = root / "journal.md"
+    deadline = time.monotonic() + 2.0
+    i = 0
+    while time.monotonic() < deadline:  # an app saving every few milliseconds
+        note.write_text("a red circle, " * (i % 50 + 1))
+        i += 1
+        time.sleep(0.005)
+    settle(service, library, root)
+    with Store.open(library) as store:
+        row = store.file_by_path(encode_path(note))
+        assert row is not None and row.size == note.stat().st_size
+        (text,) = store.conn.execute(
+            "SELECT group_concat(text, ' ') FROM chunks WHERE file_id = ?", (row.id,)
+        ).fetchone()
+    assert text.count("circle") >= note.read_text().count("circle")
+
+
+def test_status_command_shows_folder_states_from_the_watching_process(
+    running: tuple[IndexService, CountingEncoder],
+    library: Path,
+    root: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import json
+
+    from mediafind.cli import main
+
+    assert main(["--library", str(library.parent), "status", "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["writer_pid"] == os.getpid()
+    assert [(f["path"], f["state"]) for f in status["folders"]] == [(str(root), "live")]
