@@ -321,7 +321,7 @@ def test_awkward_files_are_recorded_or_skipped_never_a_crash(
 def test_a_file_changing_while_it_is_read_ends_indexed_at_its_last_version(
     running: tuple[IndexService, CountingEncoder], library: Path, root: Path
 ) -> None:
-    service, encoder = running
+    service, _ = running
     note = root / "journal.md"
     deadline = time.monotonic() + 2.0
     i = 0
