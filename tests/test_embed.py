@@ -91,3 +91,14 @@ def test_tiny_model_encodes_unit_vectors_of_its_dimension() -> None:
     np.testing.assert_allclose(np.linalg.norm(images, axis=1), 1.0, atol=1e-3)
     assert encoder.max_text_tokens == 75
     assert encoder.count_tokens("a red circle") == 3
+
+
+def test_shared_encoder_loads_once_and_lets_go_when_idle() -> None:
+    shared = embed.SharedEncoder(embed.parse_spec(TINY_SPEC), device="cpu", idle_release=3600)
+    assert not shared.loaded
+    first = shared.get()
+    assert shared.get() is first and shared.loaded
+    assert not shared.release_if_idle()  # used just now
+    shared.idle_release = 0
+    assert shared.release_if_idle() and not shared.loaded
+    assert shared.get() is not first

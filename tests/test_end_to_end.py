@@ -132,7 +132,7 @@ def test_status_json_counts_photos_notes_and_errors_with_reasons(
     }
     assert status["model"] == parse_spec(TINY_SPEC).text
     assert status["folders"] == [
-        {"path": str(root), "state": "online", "files": len(PAIRS) * 7 + 2, "errors": 2}
+        {"path": str(root), "state": "unwatched", "files": len(PAIRS) * 7 + 2, "errors": 2}
     ]
     reasons = {Path(e["path"]).name: e["reason"] for e in status["errors"]}
     assert reasons["zero bytes.png"] == "empty file"
