@@ -336,6 +336,20 @@ def _models(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
+def _gui(args: argparse.Namespace) -> int:
+    """Open the window: search as you type, drop a picture, folders that index themselves.
+    This is what `mediafind` does without a command.
+
+    example: mediafind --library ~/work-library gui"""
+    try:
+        from mediafind.gui.app import run
+    except ImportError as e:
+        print(f"mediafind: cannot open the window ({e}); the commands still work: "
+              "mediafind --help", file=sys.stderr)  # fmt: skip
+        return 2
+    return run(library=args.library, model=args.model, device=args.device, verbose=args.verbose)
+
+
 def _existing_folder(raw: str) -> Path:
     folder = Path(raw).expanduser().absolute()
     if not folder.exists():
@@ -432,7 +446,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mediafind",
         description="Search your own photos and notes: type words to find photos, "
-        "give a picture to find the notes about it.",
+        "give a picture to find the notes about it. Without a command, opens the window.",
         epilog="example: mediafind index ~/Pictures && mediafind search 'red bicycle'",
     )
     parser.add_argument("--version", action="version", version=f"mediafind {__version__}")
@@ -479,6 +493,13 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true", help="print a JSON object")
 
     _add_command(commands, "models", _models)
+    doc = (_gui.__doc__ or "").strip()
+    commands.add_parser(
+        "gui",
+        help="open the window (the default without a command)",
+        description=doc,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     return parser
 
 
@@ -515,9 +536,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for stream in (sys.stdout, sys.stderr):
             if hasattr(stream, "reconfigure"):
                 stream.reconfigure(errors="surrogateescape")
-    if args.command is None:
-        parser.print_help()
-        return 0
+    if args.command in (None, "gui"):
+        return _gui(args)
     try:
         return _run(args)
     except BrokenPipeError:

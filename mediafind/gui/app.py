@@ -1,0 +1,243 @@
+"""Starting the desktop app: the application object with its name and icon, the theme, one
+instance per library, a log file, and a last resort for unexpected errors (logged with their
+traceback, shown once as a readable sentence)."""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import logging
+import logging.handlers
+import os
+import sys
+import threading
+from pathlib import Path
+from types import TracebackType
+
+from PySide6.QtCore import QDir, QLockFile, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtNetwork import QLocalServer, QLocalSocket
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+
+from mediafind import __version__, config
+from mediafind.errors import ConfigError, MediafindError
+from mediafind.gui.icons import app_icon
+from mediafind.gui.services import Options, Services
+from mediafind.gui.window import MainWindow
+
+log = logging.getLogger(__name__)
+
+APP_NAME = "mediafind"
+# Load the model this long after the window shows, when the library has been indexed before:
+# the first search is then quick, and the window has painted long before torch starts loading.
+WARM_UP_DELAY_MS = 2000
+# The log file is rotated at this size; three old ones are kept.
+LOG_BYTES = 1_000_000
+ENV_THEME = "MEDIAFIND_THEME"  # "light" or "dark": overrides the system's choice
+
+
+def log_file() -> Path:
+    return config.log_dir() / f"{APP_NAME}.log"
+
+
+def setup_logging(verbose: bool = False) -> Path | None:
+    """mediafind's messages (and others' warnings) go to a rotating log file as well."""
+    path = log_file()
+    root = logging.getLogger()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.handlers.RotatingFileHandler(
+            path, maxBytes=LOG_BYTES, backupCount=3, encoding="utf-8"
+        )
+    except OSError as e:
+        log.warning("cannot write the log file %s: %s", path, e)
+        return None
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(lambda r: r.name.startswith("mediafind") or r.levelno >= logging.WARNING)
+    root.addHandler(handler)
+    if not verbose:
+        # The terminal keeps getting warnings only; the file gets what happened.
+        for other in root.handlers:
+            if other is not handler:
+                other.setLevel(max(other.level, logging.WARNING))
+    root.setLevel(logging.INFO)
+    return path
+
+
+def make_application(argv: list[str] | None = None) -> QApplication:
+    """The QApplication, named, with its icon, following the system's light or dark theme."""
+    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+        Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
+    )
+    QApplication.setApplicationName(APP_NAME)
+    QApplication.setApplicationDisplayName(APP_NAME)
+    QApplication.setOrganizationName(APP_NAME)
+    QApplication.setApplicationVersion(__version__)
+    # The Wayland app id and the name of the .desktop file the packages install.
+    QGuiApplication.setDesktopFileName(APP_NAME)
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(argv or [APP_NAME])
+    app.setWindowIcon(app_icon())
+    follow_theme(app)
+    return app
+
+
+def follow_theme(app: QApplication) -> None:
+    """Light or dark as the system says (Qt tracks changes itself); MEDIAFIND_THEME overrides.
+
+    On Linux without a desktop style plugin Qt uses Fusion, which draws both schemes."""
+    wanted = os.environ.get(ENV_THEME, "").lower()
+    scheme = {"dark": Qt.ColorScheme.Dark, "light": Qt.ColorScheme.Light}.get(wanted)
+    if scheme is not None:
+        app.styleHints().setColorScheme(scheme)
+
+
+def instance_name(library: Path) -> str:
+    """One instance per user and library: a second window on the same library would only
+    compete for the writer lock."""
+    digest = hashlib.blake2b(os.fsencode(library), digest_size=6).hexdigest()
+    user = "".join(c for c in getpass.getuser() if c.isalnum()) or "user"
+    return f"{APP_NAME}-{user}-{digest}"
+
+
+class SingleInstance(QObject):
+    """The first process listens on a local socket; later ones ask it to raise its window and
+    leave. A lock file keeps two starts at the same moment from both becoming first."""
+
+    activated = Signal()
+
+    def __init__(self, name: str, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.name = name
+        self._lock = QLockFile(QDir.temp().filePath(f"{name}.lock"))
+        self._server: QLocalServer | None = None
+
+    def claim(self) -> bool:
+        """True when this process is the first; False after asking the first to show itself."""
+        locked = self._lock.tryLock(3000)
+        try:
+            socket = QLocalSocket()
+            socket.connectToServer(self.name)
+            if socket.waitForConnected(500):
+                socket.write(b"raise\n")
+                socket.waitForBytesWritten(500)
+                socket.disconnectFromServer()
+                return False
+            QLocalServer.removeServer(self.name)  # left behind by a crash
+            server = QLocalServer(self)
+            server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
+            if server.listen(self.name):
+                server.newConnection.connect(self._connected)
+                self._server = server
+            else:
+                log.warning("cannot listen as %s: %s", self.name, server.errorString())
+            return True
+        finally:
+            if locked:
+                self._lock.unlock()
+
+    def _connected(self) -> None:
+        assert self._server is not None
+        while (socket := self._server.nextPendingConnection()) is not None:
+            socket.readyRead.connect(socket.readAll)
+            socket.disconnected.connect(socket.deleteLater)
+            self.activated.emit()
+
+    def release(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+
+
+def raise_window(window: QWidget) -> None:
+    if window.isMinimized():
+        window.showNormal()
+    window.show()
+    window.raise_()
+    window.activateWindow()
+
+
+class ErrorReporter(QObject):
+    """sys.excepthook and threading.excepthook: logs the traceback, and shows the first
+    unexpected error as a message (never a traceback); later ones only in the status bar."""
+
+    _report = Signal(str)
+
+    def __init__(self, window: MainWindow, log_path: Path | None) -> None:
+        super().__init__(window)
+        self.window = window
+        self.log_path = log_path
+        self.shown = False
+        self._report.connect(self._show)
+
+    def install(self) -> None:
+        sys.excepthook = self.excepthook
+        threading.excepthook = self.thread_excepthook
+
+    def excepthook(
+        self,
+        kind: type[BaseException],
+        error: BaseException,
+        trace: TracebackType | None,
+    ) -> None:
+        if issubclass(kind, KeyboardInterrupt):
+            QApplication.quit()
+            return
+        log.critical("unexpected error", exc_info=(kind, error, trace))
+        self._report.emit(self.describe(error))
+
+    def thread_excepthook(self, args: threading.ExceptHookArgs) -> None:
+        if args.exc_value is None:
+            return
+        self.excepthook(args.exc_type, args.exc_value, args.exc_traceback)
+
+    @staticmethod
+    def describe(error: BaseException) -> str:
+        if isinstance(error, MediafindError):
+            return str(error)
+        first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        return f"{type(error).__name__}: {first}" if first else type(error).__name__
+
+    def _show(self, message: str) -> None:
+        if self.shown:
+            self.window.show_message(f"Unexpected problem: {message} (details in the log)")
+            return
+        self.shown = True
+        where = f"\n\nThe details are in the log file:\n{self.log_path}" if self.log_path else ""
+        QMessageBox.warning(
+            self.window,
+            "Something Went Wrong",
+            f"mediafind ran into a problem it did not expect, and carries on.\n\n{message}{where}",
+        )
+
+
+def run(
+    library: str | None = None,
+    model: str | None = None,
+    device: str | None = None,
+    verbose: bool = False,
+) -> int:
+    """Open the window; returns the exit status."""
+    log_path = setup_logging(verbose)
+    app = make_application(sys.argv[:1])
+    try:
+        settings = config.load_settings()
+    except ConfigError:
+        settings = config.Settings()  # Services reports it in the window
+    instance = SingleInstance(instance_name(config.library_dir(library, settings)))
+    if not instance.claim():
+        log.info("mediafind is already running on this library: raised its window")
+        return 0
+    services = Services(Options(library=library, model=model, device=device))
+    window = MainWindow(services)
+    instance.activated.connect(lambda: raise_window(window))
+    ErrorReporter(window, log_path).install()
+    window.show()
+    services.start()
+    if services.library_model is not None:
+        QTimer.singleShot(WARM_UP_DELAY_MS, services.warm_up)
+    log.info("mediafind %s started on %s", __version__, services.library_file)
+    code = app.exec()
+    services.stop()
+    instance.release()
+    return code

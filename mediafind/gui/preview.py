@@ -1,0 +1,293 @@
+"""The preview pane: the selected photo larger, with its path, date, dimensions and size; or the
+selected note's text with the passage that matched highlighted."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QPainter,
+    QPainterPath,
+    QPaintEvent,
+    QPalette,
+    QPixmap,
+    QTextCharFormat,
+    QTextCursor,
+)
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QStackedWidget,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mediafind import media
+from mediafind.gui.results import folder_label, word_spans
+from mediafind.gui.thumbnails import ThumbnailCache
+from mediafind.gui.workers import in_background
+from mediafind.search import Hit
+
+# EXIF tags: DateTimeOriginal (in the Exif IFD), DateTime, Orientation.
+_EXIF_IFD, _TAKEN, _DATETIME, _ORIENTATION = 0x8769, 36867, 306, 274
+
+
+@dataclass(frozen=True, slots=True)
+class PhotoFacts:
+    path: Path
+    width: int | None
+    height: int | None
+    taken: datetime | None
+    modified: datetime
+    size: int
+
+
+def photo_facts(path: Path) -> PhotoFacts:
+    """What the preview says about a photo; reads the header only. Any thread."""
+    st = path.stat()
+    width = height = None
+    taken = None
+    try:
+        with Image.open(path) as image:
+            width, height = image.size
+            exif = image.getexif()
+            if exif.get(_ORIENTATION) in (5, 6, 7, 8):
+                width, height = height, width
+            raw = exif.get_ifd(_EXIF_IFD).get(_TAKEN) or exif.get(_DATETIME)
+            if isinstance(raw, str):
+                taken = datetime.strptime(raw.strip()[:19], "%Y:%m:%d %H:%M:%S")
+    except (OSError, UnidentifiedImageError, ValueError, SyntaxError):
+        pass  # the preview shows what it has
+    return PhotoFacts(path, width, height, taken, datetime.fromtimestamp(st.st_mtime), st.st_size)
+
+
+def note_text(path: Path) -> str:
+    """A note's text as it was indexed (Markdown stripped, any encoding). Any thread."""
+    return media.read_note(path, path.read_bytes())
+
+
+def human_size(n: int) -> str:
+    size = float(n)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{n} bytes" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{n} bytes"
+
+
+def find_passage(text: str, passage: str) -> tuple[int, int] | None:
+    """Where passage occurs in text, whatever the whitespace between its words."""
+    words = passage.split()
+    if not words:
+        return None
+    pattern = r"\s+".join(re.escape(w) for w in words)
+    found = re.search(pattern, text)
+    return (found.start(), found.end()) if found else None
+
+
+class FitImage(QWidget):
+    """A picture scaled to fit, centred; a soft placeholder while it loads."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._pixmap: QPixmap | None = None
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(160, 160)
+
+    def set_pixmap(self, pixmap: QPixmap | None) -> None:
+        self._pixmap = pixmap
+        self.update()
+
+    def sizeHint(self) -> QSize:
+        return QSize(320, 280)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        area = self.rect()
+        if self._pixmap is None:
+            colour = QColor(self.palette().color(QPalette.ColorRole.Text))
+            colour.setAlphaF(0.06)
+            path = QPainterPath()
+            path.addRoundedRect(QRectF(area).adjusted(4, 4, -4, -4), 8, 8)
+            painter.fillPath(path, colour)
+            return
+        ratio = self._pixmap.devicePixelRatio()
+        size = QSize(round(self._pixmap.width() / ratio), round(self._pixmap.height() / ratio))
+        if size.width() > area.width() or size.height() > area.height():
+            size = size.scaled(area.size(), Qt.AspectRatioMode.KeepAspectRatio)
+        target = QRectF(0, 0, size.width(), size.height())
+        target.moveCenter(QRectF(area).center())
+        clip = QPainterPath()
+        clip.addRoundedRect(target, 6, 6)
+        painter.setClipPath(clip)
+        painter.drawPixmap(target.toRect(), self._pixmap)
+
+
+class PreviewPane(QWidget):
+    """Shows one hit; open and show-in-folder buttons under it."""
+
+    open_requested = Signal(object)  # Path
+    reveal_requested = Signal(object)  # Path
+
+    def __init__(self, pictures: ThumbnailCache, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("Preview")
+        self._pictures = pictures
+        self._pictures.ready.connect(self._picture_ready)
+        self._hit: Hit | None = None
+        self._words: tuple[str, ...] = ()
+        self.stack = QStackedWidget(self)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.stack)
+
+        self.empty = QLabel("Select a photo or a note to see it here.", self)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setWordWrap(True)
+        self.empty.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.stack.addWidget(self.empty)
+
+        page = QWidget(self)
+        column = QVBoxLayout(page)
+        column.setContentsMargins(12, 12, 12, 12)
+        column.setSpacing(8)
+        self.image = FitImage(page)
+        self.title = QLabel(page)
+        title_font = QFont(self.title.font())
+        title_font.setBold(True)
+        title_font.setPointSizeF(title_font.pointSizeF() * 1.1)
+        self.title.setFont(title_font)
+        self.title.setWordWrap(True)
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.facts = QFormLayout()
+        self.facts.setHorizontalSpacing(12)
+        self.facts.setVerticalSpacing(4)
+        self.facts.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.text = QTextBrowser(page)
+        self.text.setOpenLinks(False)
+        self.text.setFrameShape(QTextBrowser.Shape.NoFrame)
+        buttons = QHBoxLayout()
+        self.open_button = QPushButton("Open", page)
+        self.open_button.setToolTip("Open in its app (Enter)")
+        self.reveal_button = QPushButton("Show in Folder", page)
+        buttons.addWidget(self.open_button)
+        buttons.addWidget(self.reveal_button)
+        buttons.addStretch(1)
+        column.addWidget(self.image, 3)
+        column.addWidget(self.text, 3)
+        column.addWidget(self.title)
+        column.addLayout(self.facts)
+        column.addLayout(buttons)
+        self.stack.addWidget(page)
+        self.page = page
+        self.open_button.clicked.connect(self._open)
+        self.reveal_button.clicked.connect(self._reveal)
+
+    @property
+    def hit(self) -> Hit | None:
+        return self._hit
+
+    def show_hit(self, hit: Hit | None, words: tuple[str, ...] = ()) -> None:
+        same = hit is not None and self._hit is not None and hit.path == self._hit.path
+        if same and words == self._words:
+            return
+        self._hit, self._words = hit, words
+        if hit is None:
+            self.stack.setCurrentWidget(self.empty)
+            return
+        self.stack.setCurrentWidget(self.page)
+        self.title.setText(hit.path.name)
+        self._set_facts([("Folder", folder_label(hit.path.parent))])
+        photo = hit.kind == "photo"
+        self.image.setVisible(photo)
+        self.text.setVisible(not photo)
+        if photo:
+            self.image.set_pixmap(self._pictures.get(hit.path))
+            in_background(lambda: photo_facts(hit.path), self._photo_facts, self._failed)
+        else:
+            self.text.setPlainText("")
+            in_background(lambda: note_text(hit.path), self._note_text, self._failed)
+
+    def _set_facts(self, rows: list[tuple[str, str]]) -> None:
+        while self.facts.rowCount():
+            self.facts.removeRow(0)
+        for name, value in rows:
+            label = QLabel(value)
+            label.setWordWrap(True)
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            name_label = QLabel(name)
+            name_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+            self.facts.addRow(name_label, label)
+
+    def _photo_facts(self, facts: PhotoFacts) -> None:
+        hit = self._hit
+        if hit is None or hit.path != facts.path:
+            return
+        rows = [("Folder", folder_label(facts.path.parent))]
+        if facts.taken is not None:
+            rows.append(("Taken", f"{facts.taken:%d %B %Y, %H:%M}"))
+        rows.append(("Modified", f"{facts.modified:%d %B %Y, %H:%M}"))
+        if facts.width and facts.height:
+            rows.append(("Dimensions", f"{facts.width} × {facts.height} pixels"))
+        rows.append(("Size", human_size(facts.size)))
+        if hit.match == "caption" and hit.snippet:
+            rows.append(("Caption", " ".join(hit.snippet.split())))
+        self._set_facts(rows)
+
+    def _note_text(self, text: str) -> None:
+        hit = self._hit
+        if hit is None or hit.kind == "photo":
+            return
+        self.text.setPlainText(text)
+        highlight = QTextCharFormat()
+        colour = QColor(self.palette().color(QPalette.ColorRole.Highlight))
+        colour.setAlphaF(0.28)
+        highlight.setBackground(colour)
+        spans: list[tuple[int, int]] = []
+        found = find_passage(text, hit.snippet or "")
+        if found is not None:
+            spans.append((found[0], found[1] - found[0]))
+        spans += word_spans(text, self._words) if found is None else []
+        cursor = QTextCursor(self.text.document())
+        for start, length in spans:
+            cursor.setPosition(start)
+            cursor.setPosition(start + length, QTextCursor.MoveMode.KeepAnchor)
+            cursor.mergeCharFormat(highlight)
+        if spans:
+            # Bring the passage into view, a line of context above it.
+            cursor.setPosition(spans[0][0])
+            self.text.setTextCursor(cursor)
+            self.text.ensureCursorVisible()
+        size = len(text.encode("utf-8"))
+        self._set_facts([("Folder", folder_label(hit.path.parent)), ("Size", human_size(size))])
+
+    def _failed(self, message: str) -> None:
+        if self._hit is not None:
+            self._set_facts(
+                [("Folder", folder_label(self._hit.path.parent)), ("Cannot read", message)]
+            )
+
+    def _picture_ready(self, path: Path) -> None:
+        if self._hit is not None and self._hit.path == path:
+            self.image.set_pixmap(self._pictures.get(path))
+
+    def _open(self) -> None:
+        if self._hit is not None:
+            self.open_requested.emit(self._hit.path)
+
+    def _reveal(self) -> None:
+        if self._hit is not None:
+            self.reveal_requested.emit(self._hit.path)

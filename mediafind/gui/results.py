@@ -1,0 +1,437 @@
+"""Results: the photo grid (an icon view over a list model, thumbnails loaded lazily, uniform
+cells so that ten thousand results scroll smoothly) and the notes list (title, folder, and the
+passage that matched)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QMimeData,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QPoint,
+    QRect,
+    QRectF,
+    QSize,
+    Qt,
+    QUrl,
+    Signal,
+)
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QKeyEvent,
+    QPainter,
+    QPainterPath,
+    QPalette,
+    QResizeEvent,
+    QTextCharFormat,
+    QTextLayout,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QListView,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QWidget,
+)
+
+from mediafind.gui.thumbnails import ThumbnailCache
+from mediafind.search import Hit
+
+HIT_ROLE = Qt.ItemDataRole.UserRole + 1
+
+# Thumbnail side in logical pixels. Bigger shows more of each photo, smaller more photos at once;
+# 150 fits five columns in a 900 px wide results area.
+THUMB = 150
+# Space around a thumbnail inside its cell, for the selection frame.
+PAD = 6
+# Lines of a note's passage shown in the list.
+SNIPPET_LINES = 2
+
+IndexLike = QModelIndex | QPersistentModelIndex
+
+
+def folder_label(folder: Path) -> str:
+    """A folder as people read it: the home folder as ~."""
+    home = Path.home()
+    try:
+        return str(Path("~") / folder.relative_to(home))
+    except ValueError:
+        return str(folder)
+
+
+def query_words(text: str) -> tuple[str, ...]:
+    """Words of a text query worth emphasising in a passage (not "a", "of", ...)."""
+    return tuple(w for w in re.findall(r"\w+", text.lower()) if len(w) > 2)
+
+
+def word_spans(text: str, words: Sequence[str]) -> list[tuple[int, int]]:
+    """Where the words (or words starting with them) occur in text, as (start, length)."""
+    if not words:
+        return []
+    pattern = re.compile(r"\b(" + "|".join(map(re.escape, words)) + r")\w*", re.IGNORECASE)
+    return [(m.start(), m.end() - m.start()) for m in pattern.finditer(text)]
+
+
+class HitsModel(QAbstractListModel):
+    """Search hits of one kind, best first."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._hits: list[Hit] = []
+        self._rows: dict[Path, int] = {}
+        self.words: tuple[str, ...] = ()
+
+    def set_hits(self, hits: Sequence[Hit], words: tuple[str, ...] = ()) -> None:
+        """Show hits. More of the same (the next page) is appended, so that the scroll
+        position and selection stay; anything else replaces the list."""
+        new = list(hits)
+        if new == self._hits and words == self.words:
+            return
+        old = self._hits
+        if words == self.words and len(new) > len(old) and new[: len(old)] == old:
+            self.beginInsertRows(QModelIndex(), len(old), len(new) - 1)
+            self._hits = new
+            self._index()
+            self.endInsertRows()
+            return
+        self.beginResetModel()
+        self._hits = new
+        self.words = words
+        self._index()
+        self.endResetModel()
+
+    def _index(self) -> None:
+        self._rows = {}
+        for row, hit in enumerate(self._hits):
+            self._rows.setdefault(hit.path, row)
+
+    def hits(self) -> list[Hit]:
+        return list(self._hits)
+
+    def hit(self, row: int) -> Hit:
+        return self._hits[row]
+
+    def row_of(self, path: Path) -> int | None:
+        return self._rows.get(path)
+
+    def refresh(self, path: Path) -> None:
+        """Repaint the row showing path (its thumbnail arrived)."""
+        row = self._rows.get(path)
+        if row is not None:
+            index = self.index(row)
+            self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
+
+    def rowCount(self, parent: IndexLike = QModelIndex()) -> int:  # noqa: B008 (Qt's API)
+        return 0 if parent.isValid() else len(self._hits)
+
+    def data(self, index: IndexLike, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if not index.isValid() or not 0 <= index.row() < len(self._hits):
+            return None
+        hit = self._hits[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return hit.path.name
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return str(hit.path)
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return f"{hit.path.name}, in {folder_label(hit.path.parent)}"
+        if role == HIT_ROLE:
+            return hit
+        return None
+
+    def flags(self, index: IndexLike) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return (
+            Qt.ItemFlag.ItemIsEnabled
+            | Qt.ItemFlag.ItemIsSelectable
+            | Qt.ItemFlag.ItemIsDragEnabled
+            | Qt.ItemFlag.ItemNeverHasChildren
+        )
+
+    def mimeTypes(self) -> list[str]:
+        return ["text/uri-list", "text/plain"]
+
+    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
+        """Dragged out, results are the files themselves: any app that takes files takes them."""
+        paths = [self._hits[i.row()].path for i in indexes if i.isValid()]
+        data = QMimeData()
+        data.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+        data.setText("\n".join(str(p) for p in paths))
+        return data
+
+    def supportedDragActions(self) -> Qt.DropAction:
+        return Qt.DropAction.CopyAction | Qt.DropAction.LinkAction
+
+
+class _ResultsView(QListView):
+    """What the two result views share: dragging out, context menus, keyboard hand-off."""
+
+    leave_top = Signal()  # Up on the first row: back to the search field
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setDragEnabled(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.setDefaultDropAction(Qt.DropAction.CopyAction)
+        self.setUniformItemSizes(True)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.setMouseTracking(True)  # hover highlight
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        current = self.currentIndex()
+        if event.key() == Qt.Key.Key_Up and event.modifiers() == Qt.KeyboardModifier.NoModifier:
+            first = self.model().index(0, 0) if self.model() is not None else QModelIndex()
+            if not current.isValid() or (
+                first.isValid() and self.visualRect(current).top() <= self.visualRect(first).top()
+            ):
+                self.leave_top.emit()
+                return
+        super().keyPressEvent(event)
+
+    def enter_from_above(self) -> None:
+        """Take the focus from the search field: select the first result if none is."""
+        model = self.model()
+        if model is None or model.rowCount() == 0:
+            return
+        if not self.currentIndex().isValid():
+            self.setCurrentIndex(model.index(0, 0))
+        self.setFocus(Qt.FocusReason.TabFocusReason)
+
+    def selected_hits(self) -> list[Hit]:
+        rows = sorted(i.row() for i in self.selectionModel().selectedIndexes())
+        model = self.model()
+        assert isinstance(model, HitsModel)
+        return [model.hit(r) for r in rows]
+
+
+class PhotoGrid(_ResultsView):
+    """Photos as a grid of thumbnails."""
+
+    def __init__(self, thumbnails: ThumbnailCache, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setViewMode(QListView.ViewMode.IconMode)
+        self.setMovement(QListView.Movement.Static)
+        self.setResizeMode(QListView.ResizeMode.Adjust)
+        self.setWrapping(True)
+        self.setSpacing(4)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.setAccessibleName("Photos")
+        self.verticalScrollBar().setSingleStep(48)
+        self.setItemDelegate(PhotoDelegate(thumbnails, self))
+        thumbnails.device_pixel_ratio = self.devicePixelRatioF()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Share the width left over by whole columns among the columns, so the grid fills
+        the view instead of leaving a ragged gap on the right."""
+        super().resizeEvent(event)
+        delegate = self.itemDelegate()
+        if not isinstance(delegate, PhotoDelegate):
+            return
+        option = QStyleOptionViewItem()
+        option.initFrom(self)
+        cell = delegate.sizeHint(option, QModelIndex())
+        width = self.viewport().width() - 2 * self.spacing()
+        columns = max(1, width // (cell.width() + self.spacing()))
+        grid = QSize(width // columns, cell.height() + self.spacing())
+        if grid != self.gridSize():
+            self.setGridSize(grid)
+
+
+def _selection_background(painter: QPainter, option: QStyleOptionViewItem, rect: QRect) -> None:
+    """A rounded highlight for selected and hovered cells, in the theme's colours."""
+    palette = option.palette
+    state = option.state
+    selected = bool(state & QStyle.StateFlag.State_Selected)
+    hovered = bool(state & QStyle.StateFlag.State_MouseOver)
+    focused = bool(state & QStyle.StateFlag.State_HasFocus)
+    if not (selected or hovered):
+        return
+    colour = QColor(palette.color(QPalette.ColorRole.Highlight))
+    colour.setAlphaF(0.30 if selected else 0.12)
+    path = QPainterPath()
+    path.addRoundedRect(QRectF(rect).adjusted(1, 1, -1, -1), 8, 8)
+    painter.fillPath(path, colour)
+    if selected and focused:
+        painter.setPen(palette.color(QPalette.ColorRole.Highlight))
+        painter.drawPath(path)
+
+
+class PhotoDelegate(QStyledItemDelegate):
+    """A thumbnail (or a placeholder while it loads) over the file name."""
+
+    def __init__(self, thumbnails: ThumbnailCache, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.thumbnails = thumbnails
+
+    def _caption_height(self, option: QStyleOptionViewItem) -> int:
+        return QFontMetrics(self._caption_font(option)).height() + 4
+
+    @staticmethod
+    def _caption_font(option: QStyleOptionViewItem) -> QFont:
+        font = QFont(option.font)
+        font.setPointSizeF(max(7.0, font.pointSizeF() * 0.9))
+        return font
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: IndexLike) -> QSize:
+        return QSize(THUMB + 2 * PAD, THUMB + 2 * PAD + self._caption_height(option))
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: IndexLike) -> None:
+        hit = index.data(HIT_ROLE)
+        if not isinstance(hit, Hit):
+            return
+        palette: QPalette = option.palette
+        # The grid may be wider than a cell: keep the cell in the middle of its slot.
+        rect = QRect(QPoint(0, 0), self.sizeHint(option, index))
+        rect.moveCenter(option.rect.center())
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        _selection_background(painter, option, rect)
+        box = QRect(rect.x() + PAD, rect.y() + PAD, THUMB, THUMB)
+        pixmap = self.thumbnails.get(hit.path)
+        if pixmap is not None:
+            ratio = pixmap.devicePixelRatio()
+            size = QSize(round(pixmap.width() / ratio), round(pixmap.height() / ratio))
+            size = size.scaled(box.size(), Qt.AspectRatioMode.KeepAspectRatio)
+            target = QRect(0, 0, size.width(), size.height())
+            target.moveCenter(box.center())
+            clip = QPainterPath()
+            clip.addRoundedRect(QRectF(target), 4, 4)
+            painter.setClipPath(clip)
+            painter.drawPixmap(target, pixmap)
+            painter.setClipping(False)
+        else:
+            placeholder = QColor(palette.color(QPalette.ColorRole.Text))
+            placeholder.setAlphaF(0.08)
+            path = QPainterPath()
+            path.addRoundedRect(QRectF(box).adjusted(8, 8, -8, -8), 6, 6)
+            painter.fillPath(path, placeholder)
+            if self.thumbnails.broken(hit.path):
+                painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
+                painter.drawText(box, Qt.AlignmentFlag.AlignCenter, "cannot show\nthis picture")
+        font = self._caption_font(option)
+        painter.setFont(font)
+        painter.setPen(palette.color(QPalette.ColorRole.Text))
+        caption = QRect(rect.x() + PAD, box.bottom() + 3, THUMB, self._caption_height(option))
+        name = QFontMetrics(font).elidedText(hit.path.name, Qt.TextElideMode.ElideMiddle, THUMB)
+        painter.drawText(caption, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, name)
+        painter.restore()
+
+
+class NotesList(_ResultsView):
+    """Notes, one per row: title, folder and the passage that matched."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setViewMode(QListView.ViewMode.ListMode)
+        self.setAccessibleName("Notes")
+        self.setItemDelegate(NoteDelegate(self))
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+
+class NoteDelegate(QStyledItemDelegate):
+    """Title in bold, the folder in a quieter colour, two lines of the matching passage with
+    the query's words in bold."""
+
+    MARGIN = 10
+
+    def _fonts(self, option: QStyleOptionViewItem) -> tuple[QFont, QFont, QFont]:
+        base = QFont(option.font)
+        title = QFont(base)
+        title.setBold(True)
+        small = QFont(base)
+        small.setPointSizeF(max(7.0, base.pointSizeF() * 0.9))
+        return title, small, base
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: IndexLike) -> QSize:
+        title, small, base = self._fonts(option)
+        height = QFontMetrics(title).height() + QFontMetrics(small).height()
+        height += SNIPPET_LINES * QFontMetrics(base).lineSpacing() + 2 * self.MARGIN + 6
+        return QSize(200, height)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: IndexLike) -> None:
+        hit = index.data(HIT_ROLE)
+        if not isinstance(hit, Hit):
+            return
+        model = index.model()
+        words = model.words if isinstance(model, HitsModel) else ()
+        rect: QRect = option.rect
+        palette: QPalette = option.palette
+        title_font, small, base = self._fonts(option)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        _selection_background(painter, option, rect.adjusted(2, 1, -2, -1))
+        inner = rect.adjusted(self.MARGIN + 4, self.MARGIN, -self.MARGIN - 4, -self.MARGIN)
+        width = inner.width()
+        y = inner.top()
+        painter.setFont(title_font)
+        painter.setPen(palette.color(QPalette.ColorRole.Text))
+        fm = QFontMetrics(title_font)
+        title = fm.elidedText(hit.path.stem or hit.path.name, Qt.TextElideMode.ElideRight, width)
+        painter.drawText(QRect(inner.left(), y, width, fm.height()), 0, title)
+        y += fm.height()
+        painter.setFont(small)
+        painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
+        fm = QFontMetrics(small)
+        folder = fm.elidedText(folder_label(hit.path.parent), Qt.TextElideMode.ElideMiddle, width)
+        painter.drawText(QRect(inner.left(), y, width, fm.height()), 0, folder)
+        y += fm.height() + 4
+        painter.setPen(palette.color(QPalette.ColorRole.Text))
+        snippet = " ".join((hit.snippet or "").split())
+        layout = snippet_layout(snippet, base, width, words, SNIPPET_LINES)
+        # Bold words can push the cut text onto one more line: never draw past the cell.
+        painter.setClipRect(
+            QRect(inner.left(), y, width, SNIPPET_LINES * QFontMetrics(base).lineSpacing())
+        )
+        layout.draw(painter, QRectF(inner.left(), y, 0, 0).topLeft())
+        painter.restore()
+
+
+def snippet_layout(
+    text: str, font: QFont, width: int, words: Sequence[str], max_lines: int
+) -> QTextLayout:
+    """text laid out in at most max_lines lines of width, cut with an ellipsis, words in bold."""
+    layout = _lay_out(text, font, width, words)
+    if layout.lineCount() > max_lines:
+        last = layout.lineAt(max_lines - 1)
+        head = text[: last.textStart()]
+        tail = QFontMetrics(font).elidedText(
+            text[last.textStart() :], Qt.TextElideMode.ElideRight, width
+        )
+        layout = _lay_out(head + tail, font, width, words)
+    return layout
+
+
+def _lay_out(text: str, font: QFont, width: int, words: Sequence[str]) -> QTextLayout:
+    layout = QTextLayout(text, font)
+    bold = QTextCharFormat()
+    bold.setFontWeight(QFont.Weight.Bold)
+    ranges = []
+    for start, length in word_spans(text, words):
+        span = QTextLayout.FormatRange()
+        span.start, span.length, span.format = start, length, bold
+        ranges.append(span)
+    layout.setFormats(ranges)
+    line_height = QFontMetrics(font).lineSpacing()
+    layout.beginLayout()
+    y = 0.0
+    while True:
+        line = layout.createLine()
+        if not line.isValid():
+            break
+        line.setLineWidth(width)
+        line.setPosition(QRectF(0, y, 0, 0).topLeft())
+        y += line_height
+    layout.endLayout()
+    return layout

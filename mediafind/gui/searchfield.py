@@ -1,0 +1,285 @@
+"""The search field: words as you type (debounced), or a picture shown as a removable chip."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QMimeData, QObject, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QGuiApplication,
+    QKeyEvent,
+    QKeySequence,
+    QPainter,
+    QPainterPath,
+    QPaintEvent,
+    QPalette,
+    QPixmap,
+)
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QStyle,
+    QStyleOptionFrame,
+    QToolButton,
+    QWidget,
+)
+
+from mediafind.gui.icons import glyph, glyph_icon
+
+# Quiet time after the last key before searching. Shorter searches on every keystroke (wasted
+# work while a word is half typed); longer feels laggy. 150 ms is below the pause between words.
+DEBOUNCE_MS = 150
+PLACEHOLDER = "Search photos and notes: type words, or drop or paste a picture"
+PLACEHOLDER_WITH_IMAGE = "Searching by picture · type to search by words instead"
+
+
+def has_image(data: QMimeData) -> bool:
+    """Whether a drop or the clipboard carries a picture (pixels, or a picture's address)."""
+    return data.hasImage() or any(
+        u.isLocalFile() or u.scheme() in ("http", "https") for u in data.urls()
+    )
+
+
+class _Line(QLineEdit):
+    """The text part: hands arrow keys, Escape and image pastes to the field."""
+
+    down = Signal()
+    escape = Signal()
+    backspace_on_empty = Signal()
+    image_pasted = Signal(object)  # QMimeData
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.matches(QKeySequence.StandardKey.Paste):
+            data = QGuiApplication.clipboard().mimeData()
+            if data is not None and (data.hasImage() or _local_image_urls(data)):
+                self.image_pasted.emit(data)
+                return
+        key = event.key()
+        if key == Qt.Key.Key_Down:
+            self.down.emit()
+            return
+        if key == Qt.Key.Key_Escape:
+            self.escape.emit()
+            return
+        if key == Qt.Key.Key_Backspace and not self.text():
+            self.backspace_on_empty.emit()
+            return
+        super().keyPressEvent(event)
+
+
+def _local_image_urls(data: QMimeData) -> bool:
+    from mediafind.media import PHOTO_EXTENSIONS
+
+    return any(
+        u.isLocalFile() and Path(u.toLocalFile()).suffix.lower() in PHOTO_EXTENSIONS
+        for u in data.urls()
+    )
+
+
+class ImageChip(QFrame):
+    """The picture being searched by: a small thumbnail, its name, and a button to remove it."""
+
+    removed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("imageChip")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 2, 2, 2)
+        layout.setSpacing(6)
+        self.thumbnail = QLabel(self)
+        self.thumbnail.setFixedSize(24, 24)
+        self.thumbnail.setScaledContents(False)
+        self.label = QLabel(self)
+        self.close_button = QToolButton(self)
+        self.close_button.setAutoRaise(True)
+        self.close_button.setToolTip("Remove the picture (Backspace)")
+        self.close_button.setAccessibleName("Remove the picture")
+        self.close_button.setIconSize(QSize(14, 14))
+        self.close_button.clicked.connect(self.removed)
+        layout.addWidget(self.thumbnail)
+        layout.addWidget(self.label)
+        layout.addWidget(self.close_button)
+        self._restyle()
+
+    def set_picture(self, name: str, pixmap: QPixmap | None) -> None:
+        metrics = QFontMetrics(self.label.font())
+        self.label.setText(metrics.elidedText(name, Qt.TextElideMode.ElideMiddle, 220))
+        self.label.setToolTip(name)
+        if pixmap is not None and not pixmap.isNull():
+            ratio = self.devicePixelRatioF()
+            scaled = pixmap.scaled(
+                round(24 * ratio),
+                round(24 * ratio),
+                Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            )
+            scaled.setDevicePixelRatio(ratio)
+            self.thumbnail.setPixmap(scaled)
+        else:
+            ratio = self.devicePixelRatioF()
+            self.thumbnail.setPixmap(glyph("photo", self._text_colour(), 24, ratio))
+
+    def _text_colour(self) -> QColor:
+        return self.palette().color(QPalette.ColorRole.Text)
+
+    def _restyle(self) -> None:
+        self.close_button.setIcon(glyph_icon("close", self._text_colour(), 14))
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:
+            self._restyle()
+        super().changeEvent(event)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        colour = QColor(self.palette().color(QPalette.ColorRole.Highlight))
+        colour.setAlphaF(0.18)
+        path = QPainterPath()
+        path.addRoundedRect(QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5), 6, 6)
+        painter.fillPath(path, colour)
+        painter.end()
+
+
+class SearchField(QFrame):
+    """Looks like one text field; holds a search glyph, the image chip and the text."""
+
+    query_changed = Signal()  # the user changed the query (after the debounce)
+    submitted = Signal()  # Enter: search now
+    move_down = Signal()  # Down: on to the results
+    image_pasted = Signal(object)  # QMimeData with a picture, pasted into the field
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("searchField")
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self._image: Path | None = None
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 4, 6, 4)
+        layout.setSpacing(8)
+        self.icon = QLabel(self)
+        self.icon.setFixedSize(18, 18)
+        self.chip = ImageChip(self)
+        self.chip.hide()
+        self.line = _Line(self)
+        self.line.setFrame(False)
+        self.line.setClearButtonEnabled(True)
+        self.line.setPlaceholderText(PLACEHOLDER)
+        self.line.setAccessibleName("Search")
+        font = QFont(self.line.font())
+        font.setPointSizeF(font.pointSizeF() * 1.15)
+        self.line.setFont(font)
+        self.setFocusProxy(self.line)
+        layout.addWidget(self.icon)
+        layout.addWidget(self.chip)
+        layout.addWidget(self.line, 1)
+        self.setMinimumHeight(QFontMetrics(font).height() + 20)
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(DEBOUNCE_MS)
+        self._debounce.timeout.connect(self.query_changed)
+        self.line.textEdited.connect(self._edited)
+        self.line.textChanged.connect(self._maybe_cleared)
+        self.line.returnPressed.connect(self._submit)
+        self.line.escape.connect(self.clear_all)
+        self.line.down.connect(self.move_down)
+        self.line.backspace_on_empty.connect(self._remove_image)
+        self.line.image_pasted.connect(self.image_pasted)
+        self.chip.removed.connect(self._remove_image)
+        self.line.installEventFilter(self)
+        self._restyle()
+
+    # -- state ----------------------------------------------------------------------------
+
+    def text(self) -> str:
+        return self.line.text()
+
+    def image(self) -> Path | None:
+        return self._image
+
+    def set_text(self, text: str) -> None:
+        """Search for text now (as if typed and Enter pressed)."""
+        self._drop_image()
+        self.line.setText(text)
+        self._submit()
+
+    def set_image(self, path: Path, pixmap: QPixmap | None, name: str | None = None) -> None:
+        """Search by a picture; the words typed so far go."""
+        self._image = path
+        self.line.clear()
+        self.chip.set_picture(name or path.name, pixmap)
+        self.chip.show()
+        self.line.setPlaceholderText(PLACEHOLDER_WITH_IMAGE)
+        self._submit()
+
+    def clear_all(self) -> None:
+        """Escape: forget words and picture."""
+        had = bool(self.line.text()) or self._image is not None
+        self._drop_image()
+        self.line.clear()
+        if had:
+            self._submit()
+
+    def pending(self) -> bool:
+        """Whether typing is still settling (a search is due)."""
+        return self._debounce.isActive()
+
+    # -- reactions ------------------------------------------------------------------------
+
+    def _edited(self, text: str) -> None:
+        if text and self._image is not None:
+            self._drop_image()  # words replace the picture
+        self._debounce.start()
+
+    def _maybe_cleared(self, text: str) -> None:
+        # The clear button changes the text without textEdited.
+        if not text and not self._debounce.isActive() and self._image is None:
+            self._debounce.start()
+
+    def _submit(self) -> None:
+        self._debounce.stop()
+        self.submitted.emit()
+
+    def _remove_image(self) -> None:
+        if self._image is not None:
+            self._drop_image()
+            self._submit()
+
+    def _drop_image(self) -> None:
+        self._image = None
+        self.chip.hide()
+        self.line.setPlaceholderText(PLACEHOLDER)
+
+    # -- looks ----------------------------------------------------------------------------
+
+    def _restyle(self) -> None:
+        colour = self.palette().color(QPalette.ColorRole.PlaceholderText)
+        self.icon.setPixmap(glyph("search", colour, 18, self.devicePixelRatioF()))
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:
+            self._restyle()
+        super().changeEvent(event)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        """Drawn as the style draws a text field, so that it looks native everywhere."""
+        painter = QPainter(self)
+        option = QStyleOptionFrame()
+        option.initFrom(self)
+        option.lineWidth = self.style().pixelMetric(QStyle.PixelMetric.PM_DefaultFrameWidth)
+        option.midLineWidth = 0
+        if self.line.hasFocus():
+            option.state |= QStyle.StateFlag.State_HasFocus
+        self.style().drawPrimitive(QStyle.PrimitiveElement.PE_PanelLineEdit, option, painter, self)
+        painter.end()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.line and event.type() in (QEvent.Type.FocusIn, QEvent.Type.FocusOut):
+            self.update()  # the frame shows the focus of the text inside it
+        return super().eventFilter(watched, event)

@@ -1,0 +1,273 @@
+"""The settings dialog: model (a preset or a model folder), device, excluded files, the library's
+location, and starting at login."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mediafind import config
+from mediafind.embed import LOCAL_DIR, PRESETS, ModelSpec, check_local_dir, parse_spec, preset
+from mediafind.errors import ModelUnavailable
+from mediafind.gui import desktop
+from mediafind.gui.services import Services
+
+LOCAL = "local"
+GPU = "mps" if sys.platform == "darwin" else "cuda"
+DEVICE_CHOICES = (
+    ("auto", "Automatic (the GPU when there is one)"),
+    ("cpu", "CPU"),
+    (GPU, "GPU (Apple Metal)" if GPU == "mps" else "GPU (NVIDIA CUDA)"),
+)
+
+
+def _canonical(text: str) -> str:
+    try:
+        return parse_spec(text).text
+    except ModelUnavailable:
+        return text
+
+
+class SettingsDialog(QDialog):
+    """Edits a copy of the settings; OK saves them and restarts indexing with them."""
+
+    def __init__(
+        self, services: Services, library_files: int = 0, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.library_files = library_files
+        self.setWindowTitle("Settings")
+        self.setMinimumWidth(620)
+        settings = services.settings
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        layout.addLayout(form)
+
+        # Model
+        self.model = QComboBox(self)
+        for p in PRESETS:
+            name, _, _ = p.spec.partition(":")
+            self.model.addItem(f"{p.name.title()}: {name}", p.name)
+        self.model.addItem("A model folder on this computer…", LOCAL)
+        current = services.model_text
+        self.model_folder = QLineEdit(self)
+        self.model_folder.setPlaceholderText("folder with open_clip_config.json and weights")
+        browse_model = QPushButton("Browse…", self)
+        browse_model.clicked.connect(self._browse_model)
+        self.model_folder_row = QWidget(self)
+        row = QHBoxLayout(self.model_folder_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.model_folder, 1)
+        row.addWidget(browse_model)
+        self.model_info = QLabel(self)
+        self.model_info.setWordWrap(True)
+        self.model_info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._select_model(current)
+        self.model.currentIndexChanged.connect(self._model_changed)
+        form.addRow("Model:", self.model)
+        form.addRow("", self.model_folder_row)
+        form.addRow("", self.model_info)
+        locked = services.model_locked_by
+        if locked:
+            self.model.setEnabled(False)
+            self.model_folder_row.setEnabled(False)
+            self.model_info.setText(
+                f"Chosen with {locked} for this session: {current}. "
+                "Start mediafind without it to choose here."
+            )
+        self._model_changed()
+
+        # Device
+        self.device = QComboBox(self)
+        for value, label in DEVICE_CHOICES:
+            self.device.addItem(label, value)
+        self.device.setCurrentIndex(max(0, self.device.findData(settings.device)))
+        form.addRow("Run the model on:", self.device)
+
+        # Excludes
+        self.excludes = QPlainTextEdit(self)
+        self.excludes.setPlaceholderText("*.tmp\nPrivate/\nscreenshots/**")
+        self.excludes.setPlainText("\n".join(settings.excludes))
+        self.excludes.setFixedHeight(self.fontMetrics().lineSpacing() * 5 + 12)
+        form.addRow("Skip files matching:", self.excludes)
+        hint = QLabel(
+            "One pattern per line. A pattern with a / matches the path inside a watched "
+            "folder. Hidden files, .git and node_modules are always skipped.",
+            self,
+        )
+        hint.setWordWrap(True)
+        hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        form.addRow("", hint)
+
+        # Library
+        self.library = QLineEdit(str(services.library_dir), self)
+        browse_library = QPushButton("Browse…", self)
+        browse_library.clicked.connect(self._browse_library)
+        library_row = QWidget(self)
+        row = QHBoxLayout(library_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.library, 1)
+        row.addWidget(browse_library)
+        form.addRow("Library folder:", library_row)
+        if services.library_locked_by:
+            library_row.setEnabled(False)
+            library_row.setToolTip(f"Chosen with {services.library_locked_by} for this session")
+
+        # Start at login
+        self.autostart = QCheckBox("Start mediafind when I log in", self)
+        self.autostart.setChecked(desktop.autostart_enabled())
+        self.autostart.setEnabled(desktop.autostart_supported())
+        self.autostart.setToolTip(desktop.autostart_hint())
+        autostart_hint = QLabel(desktop.autostart_hint(), self)
+        autostart_hint.setWordWrap(True)
+        autostart_hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        form.addRow("", self.autostart)
+        form.addRow("", autostart_hint)
+
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    # -- model ----------------------------------------------------------------------------
+
+    def _select_model(self, text: str) -> None:
+        canonical = _canonical(text)
+        for p in PRESETS:
+            if canonical == p.spec:
+                self.model.setCurrentIndex(self.model.findData(p.name))
+                return
+        if canonical.startswith(LOCAL_DIR):
+            self.model.setCurrentIndex(self.model.findData(LOCAL))
+            self.model_folder.setText(canonical[len(LOCAL_DIR) :])
+            return
+        # Another OpenCLIP model, named in the settings file or on the command line.
+        self.model.insertItem(len(PRESETS), f"Other: {canonical}", canonical)
+        self.model.setCurrentIndex(len(PRESETS))
+
+    def _model_changed(self) -> None:
+        choice = self.model.currentData()
+        local = choice == LOCAL
+        self.model_folder_row.setVisible(local)
+        if self.services.model_locked_by:
+            return
+        found = preset(choice) if isinstance(choice, str) else None
+        if found is not None:
+            self.model_info.setText(f"{found.summary}\nLicence of the weights: {found.license}.")
+        elif local:
+            self.model_info.setText(
+                "For computers without internet: a folder holding open_clip_config.json and "
+                "open_clip_model.safetensors, copied from a computer that has the model."
+            )
+        else:
+            self.model_info.setText("An OpenCLIP model named in the settings file.")
+
+    def chosen_model(self) -> str | None:
+        """The model setting the dialog shows (None: let the library decide)."""
+        if self.services.model_locked_by:
+            return self.services.settings.model
+        choice = self.model.currentData()
+        if choice == LOCAL:
+            folder = self.model_folder.text().strip()
+            chosen = f"{LOCAL_DIR}{Path(folder).expanduser()}" if folder else None
+        else:
+            chosen = str(choice)
+        if chosen is None or _canonical(chosen) == _canonical(self.services.model_text):
+            return self.services.settings.model  # unchanged: keep the setting as it was
+        return chosen
+
+    def _browse_model(self) -> None:
+        chosen = QFileDialog.getExistingDirectory(
+            self, "Choose a Model Folder", self.model_folder.text() or str(Path.home())
+        )
+        if chosen:
+            self.model_folder.setText(chosen)
+
+    def _browse_library(self) -> None:
+        chosen = QFileDialog.getExistingDirectory(
+            self, "Choose the Library Folder", self.library.text()
+        )
+        if chosen:
+            self.library.setText(chosen)
+
+    # -- applying -------------------------------------------------------------------------
+
+    def chosen_settings(self) -> config.Settings:
+        library = self.library.text().strip()
+        default_library = str(config.library_dir(None, config.Settings()))
+        excludes = tuple(
+            line.strip() for line in self.excludes.toPlainText().splitlines() if line.strip()
+        )
+        return self.services.settings.with_changes(
+            model=self.chosen_model(),
+            device=str(self.device.currentData()),
+            excludes=excludes,
+            library=None if library in ("", default_library) else library,
+        )
+
+    def accept(self) -> None:
+        new = self.chosen_settings()
+        old = self.services.settings
+        if new.model != old.model and new.model:
+            try:
+                spec: ModelSpec = parse_spec(new.model)
+                if spec.local_dir is not None:
+                    check_local_dir(spec)
+            except ModelUnavailable as e:
+                QMessageBox.warning(self, "This Model Cannot Be Used", str(e))
+                return
+            if _canonical(new.model) != _canonical(self.services.model_text) and not (
+                self._confirm_reembedding(spec.text)
+            ):
+                return
+        try:
+            if desktop.autostart_supported() and (
+                self.autostart.isChecked() != desktop.autostart_enabled()
+            ):
+                desktop.set_autostart(self.autostart.isChecked())
+            if new != old:
+                self.services.apply_settings(new)
+        except OSError as e:
+            QMessageBox.warning(self, "Settings Not Saved", f"Cannot save the settings: {e}")
+            return
+        super().accept()
+
+    def _confirm_reembedding(self, spec: str) -> bool:
+        if self.library_files == 0:
+            return True
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle("Change the Model?")
+        box.setText(f"Your library will be re-read with {spec}.")
+        box.setInformativeText(
+            f"Each of the {self.library_files:,} photos and notes is read again by the new "
+            "model; the status bar shows the progress. Until a file is done, search finds it "
+            "by its words and name only. Your files are not changed."
+        )
+        change = box.addButton("Change Model", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        return box.clickedButton() is change

@@ -1,0 +1,148 @@
+"""The status bar's indexing report: what is going on, files done of total, rate, time left, the
+current file, pause and resume, and how many files could not be read."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFontMetrics, QPalette, QResizeEvent
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
+
+from mediafind.gui.icons import glyph_icon
+from mediafind.service import IDLE, INDEXING, PAUSED, SCANNING, STOPPED, Status
+
+
+def duration(seconds: float) -> str:
+    """Time left the way people say it."""
+    if seconds < 60:
+        return "less than a minute left"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"about {minutes} min left"
+    hours, minutes = divmod(minutes, 60)
+    return f"about {hours} h {minutes:02} min left"
+
+
+def count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n:,} {one if n == 1 else (many or one + 's')}"
+
+
+class IndexingStatus(QWidget):
+    """Lives in the status bar; fed with the indexing service's Status."""
+
+    pause_clicked = Signal()
+    resume_clicked = Signal()
+    errors_clicked = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 0, 4, 0)
+        layout.setSpacing(8)
+        self.message = QLabel(self)
+        self.progress = QProgressBar(self)
+        self.progress.setFixedWidth(140)
+        self.progress.setMaximumHeight(14)
+        self.progress.setTextVisible(False)
+        self.detail = QLabel(self)
+        self.detail.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.detail.setMinimumWidth(80)
+        self.pause_button = QToolButton(self)
+        self.pause_button.setAutoRaise(True)
+        self.pause_button.setIconSize(QSize(14, 14))
+        self.pause_button.clicked.connect(self._pause_or_resume)
+        self.errors_button = QToolButton(self)
+        self.errors_button.setAutoRaise(True)
+        self.errors_button.setToolTip("Show the files that could not be read, and why")
+        self.errors_button.clicked.connect(self.errors_clicked)
+        self.errors_button.hide()
+        layout.addWidget(self.message)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.pause_button)
+        layout.addWidget(self.detail, 1)
+        layout.addWidget(self.errors_button)
+        self._paused = False
+        self._detail_text = ""
+        self.show_status(Status(IDLE))
+
+    def show_status(self, status: Status, reembedding: bool = False, loading: bool = False) -> None:
+        state = status.state
+        self._paused = state == PAUSED
+        working = state in (INDEXING, SCANNING, PAUSED)
+        self.progress.setVisible(working)
+        self.pause_button.setVisible(working)
+        self._set_pause_icon()
+        what = "Re-reading with the new model" if reembedding else "Indexing"
+        detail = ""
+        if state == INDEXING and status.total:
+            self.message.setText(f"{what}: {status.done:,} of {status.total:,}")
+            self.progress.setRange(0, status.total)
+            self.progress.setValue(status.done)
+            parts = []
+            if status.rate > 0:
+                parts.append(f"{status.rate:.1f} files/s")
+            if status.eta is not None and status.done < status.total:
+                parts.append(duration(status.eta))
+            if status.current is not None:
+                parts.append(status.current.name)
+            detail = " · ".join(parts)
+        elif state == INDEXING:
+            self.message.setText("Loading the model…" if loading else f"{what}…")
+            self.progress.setRange(0, 0)  # busy
+        elif state == SCANNING:
+            self.message.setText("Looking for new and changed files…")
+            self.progress.setRange(0, 0)
+        elif state == PAUSED:
+            done = f": {status.done:,} of {status.total:,} done" if status.total else ""
+            self.message.setText(f"Indexing paused{done}")
+            self.progress.setRange(0, max(status.total, 1))
+            self.progress.setValue(status.done)
+        elif state == STOPPED:
+            self.message.setText(
+                "Indexing is off" + (f": {status.message}" if status.message else "")
+            )
+        else:
+            self.message.setText("Up to date")
+        self._detail_text = detail
+        self._elide_detail()
+        self.detail.setToolTip(str(status.current) if status.current else "")
+
+    def set_errors(self, errors: int) -> None:
+        """The number of files in the library that could not be read."""
+        self.errors_button.setVisible(errors > 0)
+        self.errors_button.setText(count(errors, "file", "files") + " could not be read")
+        red = QColor("#dc2626")
+        self.errors_button.setIcon(glyph_icon("warning", red, 14))
+        self.errors_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+
+    def _pause_or_resume(self) -> None:
+        if self._paused:
+            self.resume_clicked.emit()
+        else:
+            self.pause_clicked.emit()
+
+    def _set_pause_icon(self) -> None:
+        colour = self.palette().color(QPalette.ColorRole.WindowText)
+        if self._paused:
+            self.pause_button.setIcon(glyph_icon("play", colour, 14))
+            self.pause_button.setToolTip("Resume indexing")
+            self.pause_button.setAccessibleName("Resume indexing")
+        else:
+            self.pause_button.setIcon(glyph_icon("pause", colour, 14))
+            self.pause_button.setToolTip("Pause indexing")
+            self.pause_button.setAccessibleName("Pause indexing")
+
+    def _elide_detail(self) -> None:
+        width = max(40, self.detail.width())
+        metrics = QFontMetrics(self.detail.font())
+        self.detail.setText(
+            metrics.elidedText(self._detail_text, Qt.TextElideMode.ElideMiddle, width)
+        )
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide_detail()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:
+            self._set_pause_icon()
+        super().changeEvent(event)

@@ -1,0 +1,239 @@
+"""Thumbnails: made on a thread pool, kept on disk (keyed by path, size, modification time and
+pixel size) and in memory (least recently used first out). Views ask; a placeholder shows until
+the picture is ready and `ready` says which file to repaint."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections import OrderedDict
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QObject, QRunnable, QSize, Qt, QThreadPool, Signal
+from PySide6.QtGui import (
+    QImage,
+    QImageIOHandler,
+    QImageReader,
+    QImageWriter,
+    QPainter,
+    QPixmap,
+)
+
+from mediafind import media
+from mediafind.errors import UnreadableFile
+
+log = logging.getLogger(__name__)
+
+# Decoding threads. Two keep a screenful coming quickly without starving the indexer of the
+# two cores a small laptop has.
+THREADS = 2
+# Pixels kept in memory, all thumbnails together: 64 MB of 32-bit pixels is about 650 thumbnails
+# of 160 px on a 2x display, several screenfuls to scroll back through without a reload.
+MEMORY_BYTES = 64 * 1024 * 1024
+# Thumbnail files are saved as JPEG at this quality: small, and indistinguishable at this size.
+JPEG_QUALITY = 85
+
+
+def cache_key(path: Path, size: int, mtime_ns: int, pixels: int) -> str:
+    """A file name for one thumbnail: a changed or replaced file gets a new one."""
+    raw = f"{os.fsencode(path).hex()}\0{size}\0{mtime_ns}\0{pixels}".encode()
+    return hashlib.blake2b(raw, digest_size=16).hexdigest()
+
+
+def decode(path: Path, pixels: int) -> QImage:
+    """The picture at path scaled to fit pixels × pixels, upright (EXIF orientation applied).
+    Raises UnreadableFile."""
+    reader = QImageReader(str(path))
+    reader.setAutoTransform(True)
+    size = reader.size()
+    if size.isValid() and size.width() > 0 and size.height() > 0:
+        # Ask the decoder for the reduced size: JPEG decodes 1/2, 1/4, 1/8 scale far faster.
+        transformed = size.transposed() if _rotates(reader) else size
+        target = transformed.scaled(QSize(pixels, pixels), Qt.AspectRatioMode.KeepAspectRatio)
+        if target.width() < transformed.width():
+            scaled = target.transposed() if _rotates(reader) else target
+            reader.setScaledSize(scaled)
+    image = reader.read()
+    if image.isNull():
+        image = _decode_with_pillow(path, pixels)
+    if image.width() > pixels or image.height() > pixels:
+        image = image.scaled(
+            pixels,
+            pixels,
+            Qt.AspectRatioMode.KeepAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
+        )
+    return image
+
+
+def _rotates(reader: QImageReader) -> bool:
+    rotate = QImageIOHandler.Transformation.TransformationRotate90
+    return bool(reader.transformation() & rotate)
+
+
+def _decode_with_pillow(path: Path, pixels: int) -> QImage:
+    """Formats Qt cannot read (HEIC, some TIFFs), through the same decoder the indexer uses."""
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise UnreadableFile(e.strerror or str(e)) from e
+    picture = media.open_image(data, pixels)
+    rgb = picture.image.convert("RGB")
+    rgb.thumbnail((pixels, pixels))
+    raw = rgb.tobytes()
+    image = QImage(raw, rgb.width, rgb.height, 3 * rgb.width, QImage.Format.Format_RGB888)
+    return image.copy()  # own the pixels: raw goes away with this frame
+
+
+class _Signals(QObject):
+    loaded = Signal(object, int, object)  # path, pixels, QImage or None when unreadable
+
+
+class _Job(QRunnable):
+    def __init__(self, path: Path, pixels: int, folder: Path | None, signals: _Signals) -> None:
+        super().__init__()
+        self.path = path
+        self.pixels = pixels
+        self.folder = folder
+        self.signals = signals
+
+    def run(self) -> None:
+        try:
+            image = self._make()
+        except (OSError, UnreadableFile) as e:
+            log.info("no thumbnail for %s: %s", self.path, e)
+            image = None
+        except Exception:
+            log.warning("no thumbnail for %s", self.path, exc_info=True)
+            image = None
+        self.signals.loaded.emit(self.path, self.pixels, image)
+
+    def _make(self) -> QImage:
+        if self.folder is None:
+            return decode(self.path, self.pixels)
+        st = self.path.stat()
+        key = cache_key(self.path, st.st_size, st.st_mtime_ns, self.pixels)
+        cached = self.folder / key[:2] / f"{key}.jpg"
+        if cached.is_file():
+            image = QImage(str(cached))
+            if not image.isNull():
+                return image
+        image = decode(self.path, self.pixels)
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+        flat = image
+        if image.hasAlphaChannel():
+            # JPEG has no transparency: flatten onto mid-grey, neutral in light and dark themes.
+            flat = QImage(image.size(), QImage.Format.Format_RGB32)
+            flat.fill(0x808080)
+            painter = QPainter(flat)
+            painter.drawImage(0, 0, image)
+            painter.end()
+        writer = QImageWriter(str(tmp), QByteArray(b"jpeg"))
+        writer.setQuality(JPEG_QUALITY)
+        if writer.write(flat):
+            tmp.replace(cached)
+        else:
+            tmp.unlink(missing_ok=True)
+        return image
+
+
+class ThumbnailCache(QObject):
+    """Thumbnails of one size for the views. Use from the GUI thread only."""
+
+    ready = Signal(object)  # the Path whose thumbnail is now available (or known broken)
+
+    def __init__(
+        self,
+        folder: Path | None,
+        pixels: int,
+        memory_bytes: int = MEMORY_BYTES,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.folder = folder  # None: no disk cache (the big preview pictures)
+        self.pixels = pixels
+        self._memory: OrderedDict[Path, QPixmap] = OrderedDict()
+        self._bytes = 0
+        self._limit = memory_bytes
+        self._asked: set[Path] = set()
+        self._broken: set[Path] = set()
+        self._ratio = 1.0
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(THREADS)
+        self._signals = _Signals(self)
+        self._signals.loaded.connect(self._loaded)
+
+    def get(self, path: Path) -> QPixmap | None:
+        """The thumbnail, or None while it is being made (or when the file is unreadable:
+        see broken). Asking starts making it."""
+        pixmap = self._memory.get(path)
+        if pixmap is not None:
+            self._memory.move_to_end(path)
+            return pixmap
+        if path not in self._asked and path not in self._broken:
+            self._asked.add(path)
+            self._pool.start(_Job(path, self._device_pixels(), self.folder, self._signals))
+        return None
+
+    def broken(self, path: Path) -> bool:
+        return path in self._broken
+
+    def forget_queue(self) -> None:
+        """Drop requests not started yet (the results they were for are gone)."""
+        self._pool.clear()
+        self._asked.clear()
+
+    def invalidate(self, path: Path) -> None:
+        pixmap = self._memory.pop(path, None)
+        if pixmap is not None:
+            self._bytes -= _cost(pixmap)
+        self._broken.discard(path)
+
+    def wait(self, msecs: int = 10_000) -> bool:
+        """Wait for the work in hand (tests and shutdown)."""
+        return self._pool.waitForDone(msecs)
+
+    @property
+    def device_pixel_ratio(self) -> float:
+        return self._ratio
+
+    @device_pixel_ratio.setter
+    def device_pixel_ratio(self, ratio: float) -> None:
+        """The screen's pixels per logical pixel: thumbnails are made at that resolution, so
+        that they are sharp on high-DPI screens."""
+        if ratio != self._ratio:
+            self._ratio = ratio
+            self._memory.clear()
+            self._bytes = 0
+            self.forget_queue()
+
+    def _device_pixels(self) -> int:
+        return round(self.pixels * self._ratio)
+
+    def _loaded(self, path: Path, pixels: int, image: QImage | None) -> None:
+        self._asked.discard(path)
+        if pixels != self._device_pixels():
+            return  # made for another screen
+        if image is None:
+            self._broken.add(path)
+        else:
+            pixmap = QPixmap.fromImage(image)
+            pixmap.setDevicePixelRatio(self._ratio)
+            self._store(path, pixmap)
+        self.ready.emit(path)
+
+    def _store(self, path: Path, pixmap: QPixmap) -> None:
+        old = self._memory.pop(path, None)
+        if old is not None:
+            self._bytes -= _cost(old)
+        self._memory[path] = pixmap
+        self._bytes += _cost(pixmap)
+        while self._bytes > self._limit and len(self._memory) > 1:
+            _, evicted = self._memory.popitem(last=False)
+            self._bytes -= _cost(evicted)
+
+
+def _cost(pixmap: QPixmap) -> int:
+    return pixmap.width() * pixmap.height() * 4

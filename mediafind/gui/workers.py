@@ -1,0 +1,245 @@
+"""Work off the GUI thread, with the outcome delivered on it: one-off calls, and the search runner,
+where a newer query supersedes an older one."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+from mediafind.errors import MediafindError, ModelMismatch, ModelUnavailable
+from mediafind.gui.services import Services
+from mediafind.search import Hit, Searcher, keyword_search
+from mediafind.store import Store
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# Results asked for at first. Enough to fill a big screen of thumbnails twice; more are fetched
+# when the user scrolls near the end (each fetch re-runs the query, which costs milliseconds).
+FIRST_LIMIT = 200
+# sqlite-vec answers at most 4096 neighbours per query.
+MAX_LIMIT = 4000
+
+
+# -- one-off calls ------------------------------------------------------------------------
+
+
+class _Relay(QObject):
+    done = Signal(object)
+    failed = Signal(str)
+
+
+class _Call(QRunnable):
+    def __init__(self, fn: Callable[[], Any], relay: _Relay) -> None:
+        super().__init__()
+        self._fn = fn
+        self._relay = relay
+
+    def run(self) -> None:
+        try:
+            result = self._fn()
+        except MediafindError as e:
+            self._relay.failed.emit(str(e))
+        except Exception as e:
+            log.exception("a background task failed")
+            self._relay.failed.emit(f"{type(e).__name__}: {e}")
+        else:
+            self._relay.done.emit(result)
+
+
+# Relays wait here until their call is over: a relay must outlive the thread that emits it.
+_in_flight: set[_Relay] = set()
+
+
+def in_background(
+    fn: Callable[[], T],
+    done: Callable[[T], None],
+    failed: Callable[[str], None] | None = None,
+) -> None:
+    """Run fn on Qt's global thread pool; done(result) or failed(message) then runs on the GUI
+    thread. Pass bound methods of widgets: Qt drops the call if the widget is gone by then."""
+    relay = _Relay()
+    _in_flight.add(relay)
+
+    def finish() -> None:
+        _in_flight.discard(relay)
+        relay.deleteLater()
+
+    relay.done.connect(done)
+    relay.done.connect(finish)
+    if failed is not None:
+        relay.failed.connect(failed)
+    else:
+        relay.failed.connect(lambda message: log.warning("background task: %s", message))
+    relay.failed.connect(finish)
+    QThreadPool.globalInstance().start(_Call(fn, relay))
+
+
+# -- searching ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    text: str = ""
+    image: Path | None = None
+    kind: str = "all"  # "photo", "note" or "all"
+    limit: int = FIRST_LIMIT
+
+    @property
+    def empty(self) -> bool:
+        return self.image is None and not self.text.strip()
+
+    def same_question(self, other: Query) -> bool:
+        """Whether other asks the same thing, perhaps for more results."""
+        return (self.text.strip(), self.image, self.kind) == (
+            other.text.strip(),
+            other.image,
+            other.kind,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Results:
+    query: Query
+    hits: tuple[Hit, ...] = ()
+    words_only: bool = False  # found by their words alone: the model could not be used
+    note: str = ""  # why, in words
+    final: bool = True  # False: word matches shown while the model loads
+    seconds: float = 0.0
+    photos: tuple[Hit, ...] = field(init=False)
+    notes: tuple[Hit, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "photos", tuple(h for h in self.hits if h.kind == "photo"))
+        object.__setattr__(self, "notes", tuple(h for h in self.hits if h.kind != "photo"))
+
+
+class SearchRunner(QObject):
+    """Runs one search at a time on a thread of its own. Each query gets a generation number;
+    a newer query drops the older ones still waiting, and the results of a superseded search
+    that was already running are never delivered."""
+
+    finished = Signal(int, object)  # generation, Results
+    failed = Signal(int, str)  # generation, message for the user
+
+    def __init__(self, services: Services, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self._pool = QThreadPool(self)
+        # One thread: searches are short, and the model serialises its own calls anyway.
+        self._pool.setMaxThreadCount(1)
+        self._generation = 0
+        self._store: Store | None = None  # used by jobs only, one at a time
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    def submit(self, query: Query) -> int:
+        self._generation += 1
+        self._pool.clear()
+        self._pool.start(_SearchJob(self, query, self._generation))
+        return self._generation
+
+    def cancel(self) -> None:
+        """Forget the current search: its results will not be delivered."""
+        self._generation += 1
+        self._pool.clear()
+
+    def is_current(self, generation: int) -> bool:
+        return generation == self._generation
+
+    def reader(self) -> Store | None:
+        """The jobs' own read connection to the library (opened on first use, again when the
+        library moved)."""
+        wanted = self.services.library_file
+        if self._store is not None and self._store.path != wanted:
+            self._store.close()
+            self._store = None
+        if self._store is None:
+            self._store = self.services.open_reader()
+        return self._store
+
+    def shutdown(self) -> None:
+        self.cancel()
+        self._pool.waitForDone(5000)
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+
+class _SearchJob(QRunnable):
+    def __init__(self, runner: SearchRunner, query: Query, generation: int) -> None:
+        super().__init__()
+        self.runner = runner
+        self.query = query
+        self.generation = generation
+        self.started = 0.0
+
+    def run(self) -> None:
+        if not self.runner.is_current(self.generation):
+            return
+        self.started = time.perf_counter()
+        try:
+            results = self._search()
+        except MediafindError as e:
+            self.runner.failed.emit(self.generation, str(e))
+        except Exception as e:
+            log.exception("search failed")
+            self.runner.failed.emit(
+                self.generation, f"The search failed ({type(e).__name__}: {e})."
+            )
+        else:
+            if results is not None and self.runner.is_current(self.generation):
+                self.runner.finished.emit(self.generation, results)
+
+    def _search(self) -> Results | None:
+        query = self.query
+        store = self.runner.reader()
+        if store is None or query.empty:
+            return Results(query)
+        services = self.runner.services
+        shared = services.encoder
+        if shared is None:
+            return self._by_words(store, services.model_problem or "the model is not available")
+        if not shared.loaded and query.image is None:
+            # Loading takes seconds: word matches first, meanwhile.
+            interim = self._by_words(store, "Loading the model…", final=False)
+            self.runner.finished.emit(self.generation, interim)
+        try:
+            encoder = services.load_encoder()
+        except ModelUnavailable as e:
+            return self._by_words(store, str(e))
+        if not self.runner.is_current(self.generation):
+            return None
+        try:
+            searcher = Searcher(store, encoder)
+        except ModelMismatch:
+            return self._by_words(
+                store, "The library is being re-read with the new model; until then, "
+                "results are word matches."
+            )  # fmt: skip
+        if query.image is not None:
+            hits = searcher.image(query.image, query.kind, query.limit)
+        else:
+            hits = searcher.text(query.text, query.kind, query.limit)
+        return Results(query, tuple(hits), seconds=self._elapsed())
+
+    def _by_words(self, store: Store, why: str, final: bool = True) -> Results:
+        query = self.query
+        if query.image is not None:
+            return Results(
+                query, words_only=True, note=f"Searching by picture needs the model. {why}"
+            )
+        hits = keyword_search(store, query.text, query.kind, query.limit)
+        return Results(query, tuple(hits), True, why, final, self._elapsed())
+
+    def _elapsed(self) -> float:
+        return time.perf_counter() - self.started

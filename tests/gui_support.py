@@ -1,0 +1,98 @@
+"""What the window tests share: a folder of shapes and notes, a library of it indexed with the
+tiny model, and windows that are closed and stopped after each test."""
+
+from __future__ import annotations
+
+import os
+import random
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+# Before any QApplication exists: the tests draw offscreen, on any machine.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest
+from conftest import TINY_SPEC, save_shape
+from pytestqt.qtbot import QtBot
+
+from mediafind import shapes
+from mediafind.embed import OpenClipEncoder, parse_spec, spec_identity
+from mediafind.gui.services import Options, Services
+from mediafind.gui.window import MainWindow
+from mediafind.indexer import Indexer
+from mediafind.store import Store, encode_path
+
+PAIRS = [(c, s) for c in shapes.COLOURS for s in shapes.SHAPES]
+PHOTOS_PER_PAIR = 3
+# Long enough for a first model load on a slow machine; tests end as soon as things happen.
+SLOW = 60_000
+
+
+def make_folder(root: Path, photos_per_pair: int = PHOTOS_PER_PAIR, seed: int = 7) -> Path:
+    """Photos named colour-shape-k.png in photos/, a note per pair in notes/."""
+    rng = random.Random(seed)
+    for colour, shape in PAIRS:
+        for k in range(photos_per_pair):
+            save_shape(
+                root / "photos" / f"{colour}-{shape}-{k}.png", colour, shape, rng.randrange(10**9)
+            )
+        note = root / "notes" / f"{colour} {shape}.md"
+        note.parent.mkdir(parents=True, exist_ok=True)
+        note.write_text(f"# Diary\n\n{shapes.note(colour, shape, rng)}\n", encoding="utf-8")
+    return root
+
+
+def index_folder(root: Path, library: Path) -> Path:
+    """Index root into library (a folder) with the tiny model, as `mediafind index` would."""
+    spec = parse_spec(TINY_SPEC)
+    with Store.open(library / "library.sqlite3", writer=True) as store:
+        store.add_root(encode_path(root))
+        Indexer(store, lambda: OpenClipEncoder(spec, "cpu"), spec_identity(spec)).sync()
+    return library
+
+
+@pytest.fixture(scope="module")
+def indexed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(folder, library): the shapes folder, indexed once for the module. Tests leave it as is."""
+    base = tmp_path_factory.mktemp("indexed")
+    root = make_folder(base / "Pictures")
+    return root, index_folder(root, base / "library")
+
+
+WindowMaker = Callable[..., MainWindow]
+
+
+@pytest.fixture
+def open_window(qtbot: QtBot) -> Iterator[WindowMaker]:
+    """open_window(library, model=TINY_SPEC, watch=False) -> a shown MainWindow, indexing."""
+    made: list[tuple[MainWindow, Services]] = []
+
+    def make(library: Path, model: str = TINY_SPEC, watch: bool = False) -> MainWindow:
+        services = Services(Options(library=str(library), model=model, watch=watch))
+        window = MainWindow(services)
+        qtbot.addWidget(window)
+        window.resize(1000, 700)
+        window.show()
+        services.start()
+        qtbot.waitUntil(lambda: not services.starting, timeout=SLOW)
+        made.append((window, services))
+        return window
+
+    yield make
+    for window, services in made:
+        window.close()
+        services.stop()
+        window.thumbnails.wait()
+        window.pictures.wait()
+
+
+def final_results(window: MainWindow) -> bool:
+    """The window shows the model's answer to the query in its field (not word matches shown
+    while the model loads)."""
+    results = window.results
+    return (
+        results is not None
+        and results.final
+        and results.query.same_question(window.query())
+        and not window.search_field.pending()
+    )

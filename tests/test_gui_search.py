@@ -1,0 +1,139 @@
+"""The window end to end, offscreen, with the tiny model: typing, dropping a picture, adding a
+folder while searching, and a model that cannot be loaded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import save_shape
+from gui_support import SLOW, WindowMaker, final_results, indexed, make_folder, open_window
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from mediafind.gui.window import MainWindow
+from mediafind.service import INDEXING, Status
+
+__all__ = ["indexed", "open_window"]  # fixtures
+
+pytestmark = pytest.mark.slow
+
+
+def photo_names(window: MainWindow, n: int) -> list[str]:
+    model = window.photos_model
+    return [model.hit(row).path.name for row in range(min(n, model.rowCount()))]
+
+
+def drop(window: MainWindow, data: QMimeData) -> None:
+    """What a drag from a file manager does: enter, then drop, in the middle of the window."""
+    centre = window.rect().center()
+    actions = Qt.DropAction.CopyAction
+    buttons, modifiers = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    enter = QDragEnterEvent(QPointF(centre), actions, data, buttons, modifiers)
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()
+    QApplication.sendEvent(window, QDropEvent(QPointF(centre), actions, data, buttons, modifiers))
+
+
+def test_typing_a_red_circle_brings_red_circles_first(
+    qtbot: QtBot, open_window: WindowMaker, indexed: tuple[Path, Path]
+) -> None:
+    window = open_window(indexed[1])
+    assert window.search_field.line.hasFocus() or QApplication.focusWidget() is None
+    qtbot.keyClicks(window.search_field.line, "a red circle")  # no Enter: search as you type
+    qtbot.waitUntil(
+        lambda: final_results(window) and window.photos_model.rowCount() > 0, timeout=SLOW
+    )
+    assert window.results is not None and not window.results.words_only
+    assert all(name.startswith("red-circle-") for name in photo_names(window, 3)), photo_names(
+        window, 6
+    )
+    assert window.pages.currentWidget() is window.splitter
+
+
+def test_dropping_a_green_square_brings_the_note_about_it_first(
+    qtbot: QtBot, open_window: WindowMaker, indexed: tuple[Path, Path], tmp_path: Path
+) -> None:
+    window = open_window(indexed[1])
+    picture = save_shape(tmp_path / "dropped.png", "green", "square", seed=4242)
+    data = QMimeData()
+    data.setUrls([QUrl.fromLocalFile(str(picture))])
+    drop(window, data)
+    assert window.search_field.image() == picture
+    assert window.search_field.chip.isVisible()
+    qtbot.waitUntil(
+        lambda: final_results(window) and window.notes_model.rowCount() > 0, timeout=SLOW
+    )
+    assert window.notes_model.hit(0).path.name == "green square.md"
+    assert photo_names(window, 1)[0].startswith("green-square-")
+    # The chip's close button goes back to no query.
+    qtbot.mouseClick(window.search_field.chip.close_button, Qt.MouseButton.LeftButton)
+    assert window.search_field.image() is None
+    assert window.results is None
+
+
+def test_a_new_folder_shows_progress_and_its_matches_appear_without_retyping(
+    qtbot: QtBot, open_window: WindowMaker, tmp_path: Path
+) -> None:
+    folder = make_folder(tmp_path / "Holiday", photos_per_pair=3, seed=99)
+    window = open_window(tmp_path / "library", watch=True)
+    seen: list[tuple[Status, bool, str]] = []
+
+    def record(status: Status) -> None:
+        # Connected after the window: what the status bar shows once the window has handled it.
+        widget = window.status_widget
+        seen.append((status, widget.progress.isVisibleTo(window), widget.message.text()))
+
+    window.services.status_changed.connect(record)
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.welcome, timeout=SLOW)
+    qtbot.keyClicks(window.search_field.line, "a blue triangle")
+    qtbot.waitUntil(lambda: final_results(window), timeout=SLOW)
+    assert window.photos_model.rowCount() == 0
+    assert window.pages.currentWidget() is window.nothing
+
+    window.add_folder(folder)
+    qtbot.waitUntil(lambda: window.photos_model.rowCount() >= 3, timeout=SLOW)
+    indexing = [(s, shown, text) for s, shown, text in seen if s.state == INDEXING and s.total]
+    assert indexing, [s for s, _, _ in seen]
+    assert all(shown for _, shown, _ in indexing)
+    assert any(text.startswith("Indexing:") and " of " in text for _, _, text in indexing)
+    assert window.search_field.text() == "a blue triangle"
+    qtbot.waitUntil(lambda: window.services.status().state == "idle", timeout=SLOW)
+    qtbot.waitUntil(
+        lambda: all(n.startswith("blue-triangle-") for n in photo_names(window, 3)), timeout=SLOW
+    )
+    qtbot.waitUntil(lambda: window.counts_label.text().startswith("Library: 36 photos"))
+
+
+def test_a_missing_model_shows_a_banner_and_words_still_find_notes(
+    qtbot: QtBot, open_window: WindowMaker, indexed: tuple[Path, Path], tmp_path: Path
+) -> None:
+    missing = tmp_path / "no-such-model"
+    window = open_window(indexed[1], model=f"local-dir:{missing}")
+    assert window.model_banner.isVisible()
+    text = window.model_banner.text.text()
+    assert "cannot be loaded" in text and str(missing) in text and "does not exist" in text
+    assert "words still works" in text
+
+    qtbot.keyClicks(window.search_field.line, "green square")
+    qtbot.keyClick(window.search_field.line, Qt.Key.Key_Return)
+    qtbot.waitUntil(
+        lambda: final_results(window) and window.notes_model.rowCount() > 0, timeout=SLOW
+    )
+    assert window.results is not None and window.results.words_only
+    assert window.notes_model.hit(0).path.name == "green square.md"
+    assert window.results_note.isVisible() and "word matches" in window.results_note.text()
+    assert all(n.startswith("green-square-") for n in photo_names(window, 3))
+
+    # A picture cannot be searched without the model: said in words, and the window goes on.
+    picture = save_shape(tmp_path / "dropped.png", "red", "circle", seed=5)
+    data = QMimeData()
+    data.setUrls([QUrl.fromLocalFile(str(picture))])
+    drop(window, data)
+    qtbot.waitUntil(lambda: final_results(window), timeout=SLOW)
+    assert window.pages.currentWidget() is window.nothing
+    assert "needs the model" in window.nothing.text.text()
+    window.search_field.clear_all()
+    assert window.pages.currentWidget() is window.hint
