@@ -85,7 +85,9 @@ def save_shape(path: Path, colour: str, shape: str, seed: int = 0) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_dirs(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """No test reads or writes the user's own settings, library or caches."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("MEDIAFIND_CONFIG_DIR", str(home / "config"))
