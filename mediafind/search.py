@@ -1,9 +1,11 @@
-"""Queries: text -> photos and notes, picture -> notes, captions and similar photos.
+"""Queries: words and pictures -> photos, notes and captions.
 
-Within one kind, a result's score is the cosine similarity of its best match (higher is better).
-When several lists are merged (kind "all"), similarities from different pairings (text-to-image,
-image-to-image, text-to-text) are not on one scale, so the lists are fused by reciprocal rank and
-the score is that fused value; each hit still carries its similarity.
+Photos are found by their picture (vector search) and by their captions; notes by meaning
+(vector search over their chunks) and by their words (FTS5 BM25), fused by reciprocal rank and
+aggregated per document. A result's score is its cosine similarity when one list answers the
+query; when lists are fused (notes, and kind "all"), similarities from different pairings are not
+on one scale, so the score is the fused rank value (higher is better, comparable within the
+query) and each hit still carries its best similarity.
 """
 
 from __future__ import annotations
@@ -11,18 +13,22 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from mediafind import media, scan
 from mediafind.embed import Encoder, Vectors
 from mediafind.errors import MediafindError, ModelMismatch, UnreadableFile
+from mediafind.query import Part, Query, parse
 from mediafind.store import (
     CAPTION_SOURCE,
     IMAGE_SOURCE,
     NOTE,
     PHOTO,
     ChunkHit,
+    FileFilter,
     Store,
     decode_path,
     encode_path,
@@ -36,6 +42,30 @@ KINDS = ("photo", "note", "all")
 RRF_K = 60
 # Text chunks fetched per wanted document: several chunks of one long note can crowd the top.
 CHUNKS_PER_DOCUMENT = 4
+# When few documents hold the words, the words are a strong signal (a name, a number, a quoted
+# phrase): their list then counts this much more than the meaning-based one.
+RARE_WORDS_DOCUMENTS = 3
+RARE_WORDS_WEIGHT = 2.0
+# A document with several matching chunks gains this much per extra chunk (up to 5): a note
+# that keeps talking about the query beats one that mentions it once, other things equal.
+EXTRA_CHUNK_BONUS = 0.1
+# Negative terms subtract their embedding from the query's, at full weight: half as much barely
+# moves a query whose words mean nearly the same as the negative ("red -circle").
+NEGATIVE_WEIGHT = 1.0
+# The relevance floor compares a result with generic descriptions: a text query must describe a
+# photo (or a note) about as well as these, which say nothing in particular, or it is no match.
+NULL_PROMPTS = {
+    "image": ("", "a photo", "an image", "a picture"),
+    "text": ("", "a note", "some text"),
+}
+# How far under the generic descriptions a result may still score: a little slack keeps weak
+# but real matches (CLIP's good matches clear them by ~0.05-0.1, unrelated words fall short by as
+# much), at the cost of letting some loosely related ones through.
+FLOOR_MARGIN = -0.02
+# ... and a result must be a near neighbour: at least this share of the similarity of the
+# query's nearest item. Past the real matches, similarity falls off steeply; this trims that
+# tail even when the generic descriptions do not describe those items either.
+FLOOR_SHARE = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,9 +73,11 @@ class Hit:
     path: Path
     kind: str  # "photo" or "note"
     score: float  # higher is better; comparable within one query
-    similarity: float  # cosine similarity of the best match
+    similarity: float  # cosine similarity of the best match (0 for word-only matches)
     match: str  # what matched: "image", "text" (a note's text), "caption" or "name"
     snippet: str | None = None
+    location: dict[str, object] = field(default_factory=dict)  # page, heading, start, end
+    highlights: tuple[tuple[int, int], ...] = ()  # spans of the query's words in the snippet
 
     def to_json(self) -> dict[str, object]:
         data: dict[str, object] = {
@@ -57,6 +89,9 @@ class Hit:
         }
         if self.snippet is not None:
             data["snippet"] = self.snippet
+            data["highlights"] = [list(span) for span in self.highlights]
+        if self.location:
+            data["location"] = self.location
         return data
 
 
@@ -72,27 +107,80 @@ class Searcher:
             )
         self.store = store
         self.encoder = encoder
+        self._nulls: dict[str, Vectors] = {}
 
     def text(
         self, query: str, kind: str = "all", limit: int = 20, folder: Path | None = None
     ) -> list[Hit]:
         """Photos that look like the words, and notes that say something like them."""
-        query = query.strip()
-        if not query:
-            raise MediafindError("the search text is empty")
-        vector = self.encoder.encode_texts([query])[0]
-        lists: list[list[Hit]] = []
-        if kind in ("photo", "all"):
-            lists.append(self._photos(vector, limit, folder))
-        if kind in ("note", "all"):
-            lists.append(self._texts(vector, limit, folder, captions=kind == "all"))
-        return _fuse(lists, limit)
+        parsed = parse(query, images_allowed=False)
+        if kind != "all" and parsed.kind == "all":
+            parsed.kind = kind
+        parsed.folder = folder or parsed.folder
+        return self.search(parsed, limit)
 
     def image(
         self, path: Path, kind: str = "all", limit: int = 20, folder: Path | None = None
     ) -> list[Hit]:
         """Notes and captions that talk about the picture, and photos that look like it (the
         picture itself, and copies of it, left out)."""
+        return self.search(Query(parts=[Part(image=path)], kind=kind, folder=folder), limit)
+
+    def search(self, query: Query, limit: int = 20) -> list[Hit]:
+        """Run a parsed query (see mediafind.query)."""
+        if query.empty:
+            raise MediafindError("the search is empty: type some words or give a picture")
+        vector, described, itself = self._vector(query)
+        where = FileFilter(
+            folder=encode_path(query.folder) if query.folder else None,
+            after=query.after,
+            before=query.before,
+            extensions=tuple(sorted(query.types)),
+            exclude=tuple(itself),
+        )
+        words_only = all(p.text for p in query.parts)
+        floor = described if words_only else None
+        texts = self._texts(vector, floor, query, limit, where)
+        lists: list[list[Hit]] = []
+        if query.kind in ("photo", "all"):
+            lists.append(self._photos(vector, floor, limit, where))
+        if query.kind == "photo":
+            lists.append([h for h in texts if h.kind == PHOTO])
+        elif query.kind == "note":
+            lists.append([h for h in texts if h.kind == NOTE])
+        else:
+            lists.append(texts)
+        hits = _fuse(lists, limit)
+        if query.sort == "date":
+            dates = self.store.file_dates([self._file_id(h) for h in hits])
+            hits.sort(key=lambda h: dates.get(self._file_id(h), 0.0), reverse=True)
+        return hits
+
+    # -- the query vector -----------------------------------------------------------------
+
+    def _vector(self, query: Query) -> tuple[Vectors, Vectors, list[int]]:
+        """The weighted sum of the parts' vectors, less the negatives, as a unit vector; the
+        same without the negatives (what the query describes, for the relevance floor); and
+        the files that are a query picture itself (to leave out of the results)."""
+        total = np.zeros(self.encoder.dimension, dtype=np.float32)
+        itself: list[int] = []
+        texts = [p for p in query.parts if p.text]
+        if texts:
+            encoded = self.encoder.encode_texts([p.text or "" for p in texts])
+            for part, vec in zip(texts, encoded, strict=True):
+                total += part.weight * vec
+        for part in query.images:
+            assert part.image is not None
+            vec, ids = self._picture(part.image)
+            total += part.weight * vec
+            itself += ids
+        described = _unit(total.copy())
+        if query.negatives:
+            for vec in self.encoder.encode_texts(query.negatives):
+                total -= NEGATIVE_WEIGHT * vec
+        return _unit(total), described, itself
+
+    def _picture(self, path: Path) -> tuple[Vectors, list[int]]:
         try:
             data = path.read_bytes()
         except OSError as e:
@@ -105,97 +193,199 @@ class Searcher:
         known = self.store.file_by_path(encode_path(path.absolute()))
         if known is not None and known.id not in itself:
             itself.append(known.id)
-        vector = self.encoder.encode_images([picture.image])[0]
-        lists: list[list[Hit]] = []
-        if kind in ("note", "all"):
-            lists.append(self._texts(vector, limit, folder, captions=kind == "all"))
-        if kind in ("photo", "all"):
-            lists.append(self._photos(vector, limit, folder, exclude=itself))
-        return _fuse(lists, limit)
+        return self.encoder.encode_images([picture.image])[0], itself
+
+    # -- photos ---------------------------------------------------------------------------
 
     def _photos(
-        self, vector: Vectors, limit: int, folder: Path | None, exclude: Sequence[int] = ()
+        self, vector: Vectors, floor: Vectors | None, limit: int, where: FileFilter
     ) -> list[Hit]:
-        hits = self.store.knn(vector.tobytes(), "image", limit, _folder(folder), exclude)
+        hits = self.store.knn(vector.tobytes(), "image", limit, where=where)
+        if floor is not None:
+            hits = self._above_floor(floor, hits, "image")
         return [
             Hit(decode_path(h.path), PHOTO, 1 - h.distance, 1 - h.distance, IMAGE_SOURCE)
             for h in hits
         ]
 
-    def _texts(self, vector: Vectors, limit: int, folder: Path | None, captions: bool) -> list[Hit]:
-        """Notes (and, if asked, captioned photos), best chunk per file."""
-        total = self.store.vector_count()
+    def _above_floor(self, vector: Vectors, hits: list[ChunkHit], modality: str) -> list[ChunkHit]:
+        """The hits the query describes about as well as the generic prompts do, or better."""
+        if not hits:
+            return hits
+        if modality not in self._nulls:
+            self._nulls[modality] = self.encoder.encode_texts(list(NULL_PROMPTS[modality]))
+        nulls = self._nulls[modality]
+        vectors = self.store.vectors([h.chunk_id for h in hits])
+        items = {c: np.frombuffer(v, dtype=np.float32) for c, v in vectors.items()}
+        nearest = max(float(vector @ item) for item in items.values())
+        kept = []
+        for hit in hits:
+            item = items[hit.chunk_id]
+            similarity = float(vector @ item)
+            beats_generic = similarity - float((nulls @ item).max()) > FLOOR_MARGIN
+            if beats_generic and similarity >= FLOOR_SHARE * nearest:
+                kept.append(hit)
+        return kept
+
+    # -- notes and captions ---------------------------------------------------------------
+
+    def _texts(
+        self, vector: Vectors, floor: Vectors | None, query: Query, limit: int, where: FileFilter
+    ) -> list[Hit]:
+        """Notes and captioned photos by meaning and by words, one hit per file."""
         k = limit * CHUNKS_PER_DOCUMENT
-        while True:
-            hits = self.store.knn(vector.tobytes(), "text", k, _folder(folder))
-            best: dict[int, ChunkHit] = {}
-            for h in hits:
-                if h.source == CAPTION_SOURCE and not captions:
-                    continue
-                if h.file_id not in best:
-                    best[h.file_id] = h
-            if len(best) >= limit or len(hits) < k or k >= total:
-                break
-            k *= 2
-        return [
-            Hit(
-                decode_path(h.path),
-                PHOTO if h.kind == PHOTO else NOTE,
-                1 - h.distance,
-                1 - h.distance,
-                h.source,
-                h.text,
-            )
-            for h in list(best.values())[:limit]
-        ]
+        semantic = self.store.knn(vector.tobytes(), "text", k, where=where)
+        if floor is not None:
+            semantic = self._above_floor(floor, semantic, "text")
+        keyword: list[ChunkHit] = []
+        match = fts_query(query.words, query.phrases)
+        if match:
+            keyword = self.store.keyword_chunks(match, k, where)
+        excluded = self._files_with_words(query.negatives, where)
+        if query.phrases:
+            # Quotes mean the phrase must be there.
+            with_phrase = {h.file_id for h in keyword}
+            semantic = [h for h in semantic if h.file_id in with_phrase]
+        semantic = [h for h in semantic if h.file_id not in excluded]
+        keyword = [h for h in keyword if h.file_id not in excluded]
+        rare = 0 < len({h.file_id for h in keyword}) <= RARE_WORDS_DOCUMENTS
+        weights = (1.0, RARE_WORDS_WEIGHT if rare else 1.0)
+        return _documents((semantic, keyword), weights, query, limit)
+
+    def _files_with_words(self, negatives: Sequence[str], where: FileFilter) -> set[int]:
+        match = " OR ".join(_quote(n) for n in negatives)
+        if not match:
+            return set()
+        return {h.file_id for h in self.store.keyword_chunks(match, 100_000, where)}
+
+    def _file_id(self, hit: Hit) -> int:
+        row = self.store.file_by_path(encode_path(hit.path))
+        return row.id if row else -1
+
+
+def _unit(vector: Vectors) -> Vectors:
+    norm = float(np.linalg.norm(vector))
+    if norm == 0:
+        raise MediafindError("the query cancels itself out: loosen the negative terms")
+    return (vector / norm).astype(np.float32)
+
+
+def fts_query(words: Sequence[str], phrases: Sequence[str], prefix: bool = False) -> str:
+    """An FTS5 query: every phrase, and any of the words (BM25 ranks notes holding more of
+    them higher). prefix: the last word may be the start of a word (search as you type)."""
+    terms = [_quote(w) for w in words if _TOKEN.search(w)]
+    if prefix and terms:
+        terms[-1] += "*"
+    any_word = " OR ".join(terms)
+    required = " AND ".join(_quote(p) for p in phrases if _TOKEN.search(p))
+    if required and any_word:
+        return f"{required} AND ({any_word})"
+    return required or any_word
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+_TOKEN = re.compile(r"\w")
+
+
+def _documents(
+    lists: tuple[list[ChunkHit], ...], weights: tuple[float, ...], query: Query, limit: int
+) -> list[Hit]:
+    """Fuse chunk lists by reciprocal rank, then keep one hit per file: its best chunk, with a
+    bonus for each further matching chunk."""
+    scores: dict[int, float] = {}
+    chunks: dict[int, ChunkHit] = {}
+    similarity: dict[int, float] = {}
+    for hits, weight in zip(lists, weights, strict=True):
+        semantic = hits is lists[0]
+        for rank, hit in enumerate(hits, start=1):
+            scores[hit.chunk_id] = scores.get(hit.chunk_id, 0.0) + weight / (RRF_K + rank)
+            chunks[hit.chunk_id] = hit
+            if semantic:
+                similarity[hit.chunk_id] = 1 - hit.distance
+    by_file: dict[int, list[int]] = {}
+    for chunk_id in sorted(scores, key=lambda c: scores[c], reverse=True):
+        by_file.setdefault(chunks[chunk_id].file_id, []).append(chunk_id)
+    ranked: list[tuple[float, Hit]] = []
+    words = (*query.phrases, *query.words)
+    for chunk_ids in by_file.values():
+        best = chunks[chunk_ids[0]]
+        score = scores[best.chunk_id] * (1 + EXTRA_CHUNK_BONUS * min(len(chunk_ids) - 1, 5))
+        text = best.text or ""
+        location: dict[str, object] = {"start": best.start, "end": best.end}
+        if best.page is not None:
+            location["page"] = best.page
+        if best.heading:
+            location["heading"] = best.heading
+        document = Hit(
+            decode_path(best.path),
+            PHOTO if best.kind == PHOTO else NOTE,
+            score,
+            max((similarity.get(c, 0.0) for c in chunk_ids), default=0.0),
+            best.source,
+            text,
+            location,
+            highlight(text, words),
+        )
+        ranked.append((score, document))
+    ranked.sort(key=lambda pair: pair[0], reverse=True)
+    return [hit for _, hit in ranked[:limit]]
+
+
+def highlight(text: str, words: Sequence[str]) -> tuple[tuple[int, int], ...]:
+    """Where the query's words and phrases occur in text (case-insensitive, whole words),
+    as sorted, non-overlapping (start, end) spans."""
+    spans: list[tuple[int, int]] = []
+    for word in sorted({w for w in words if _TOKEN.search(w)}, key=len, reverse=True):
+        pattern = r"(?<!\w)" + r"\s+".join(map(re.escape, word.split())) + r"(?!\w)"
+        for m in re.finditer(pattern, text, re.IGNORECASE):
+            if not any(s < m.end() and m.start() < e for s, e in spans):
+                spans.append(m.span())
+    return tuple(sorted(spans))
 
 
 def keyword_search(store: Store, query: str, kind: str = "all", limit: int = 20) -> list[Hit]:
-    """Search by the words themselves, without a model: notes and captions whose text holds
-    every word (the last one as a prefix, for search as you type), and photos whose file or
-    folder name does. Works while the model is missing or still loading."""
-    words = [w for w in _WORD.findall(query.lower()) if w]
-    if not words:
+    """Search by the words themselves, without a model: notes and captions holding the words
+    (the last one as a prefix, for search as you type), and photos whose file or folder name
+    holds them. Works while the model is missing or still loading."""
+    parsed = parse(query, images_allowed=False)
+    if kind != "all" and parsed.kind == "all":
+        parsed.kind = kind
+    words = [w.lower() for w in _WORDS.findall(" ".join(parsed.words))]
+    match = fts_query(words, parsed.phrases, prefix=True)
+    if not match:
         return []
-    match = " ".join(f'"{w}"' for w in words[:-1]) + f' "{words[-1]}"*'
+    where = FileFilter(
+        folder=encode_path(parsed.folder) if parsed.folder else None,
+        after=parsed.after,
+        before=parsed.before,
+        extensions=tuple(sorted(parsed.types)),
+    )
     lists: list[list[Hit]] = []
-    if kind in ("note", "all"):
-        best: dict[int, ChunkHit] = {}
-        for h in store.keyword_chunks(match.strip(), limit * CHUNKS_PER_DOCUMENT):
-            if kind == "note" and h.source == CAPTION_SOURCE:
-                continue
-            best.setdefault(h.file_id, h)
-        lists.append(
-            [
-                Hit(
-                    decode_path(h.path),
-                    PHOTO if h.kind == PHOTO else NOTE,
-                    -h.distance,  # BM25: higher is better once negated
-                    0.0,
-                    h.source,
-                    h.text,
-                )
-                for h in list(best.values())[:limit]
-            ]
-        )
-    if kind in ("photo", "all"):
+    if parsed.kind in ("note", "all", "photo"):
+        hits = store.keyword_chunks(match, limit * CHUNKS_PER_DOCUMENT, where)
+        if parsed.kind == "note":
+            hits = [h for h in hits if h.source != CAPTION_SOURCE]
+        elif parsed.kind == "photo":
+            hits = [h for h in hits if h.source == CAPTION_SOURCE]
+        lists.append(_documents((hits,), (1.0,), parsed, limit))
+    if parsed.kind in ("photo", "all") and words:
         named = store.files_named(words, PHOTO, limit)
         lists.append([Hit(decode_path(p), PHOTO, 1.0, 0.0, "name") for p in named])
     return _fuse(lists, limit)
 
 
-_WORD = re.compile(r"\w+")
-
-
-def _folder(folder: Path | None) -> bytes | None:
-    return None if folder is None else encode_path(folder.absolute())
+_WORDS = re.compile(r"\w+")
 
 
 def _fuse(lists: list[list[Hit]], limit: int) -> list[Hit]:
     """One list as it is; several merged by reciprocal rank, a file found by several lists
     (a photo by its picture and by its caption) once, with the sum of its ranks' shares."""
-    if len(lists) == 1:
-        return lists[0][:limit]
+    lists = [hits for hits in lists if hits]
+    if len(lists) <= 1:
+        return lists[0][:limit] if lists else []
     scores: dict[Path, float] = {}
     first: dict[Path, Hit] = {}
     for hits in lists:
@@ -205,7 +395,19 @@ def _fuse(lists: list[list[Hit]], limit: int) -> list[Hit]:
             if kept is None or (kept.snippet is None and hit.snippet is not None):
                 first[hit.path] = hit
     ordered = sorted(scores, key=lambda p: scores[p], reverse=True)[:limit]
-    return [
-        Hit(p, first[p].kind, scores[p], first[p].similarity, first[p].match, first[p].snippet)
-        for p in ordered
-    ]
+    out = []
+    for path in ordered:
+        hit = first[path]
+        out.append(
+            Hit(
+                path,
+                hit.kind,
+                scores[path],
+                hit.similarity,
+                hit.match,
+                hit.snippet,
+                hit.location,
+                hit.highlights,
+            )
+        )
+    return out

@@ -12,7 +12,7 @@ import os
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -96,6 +96,8 @@ class NewChunk:
     start: int | None
     end: int | None
     vector: bytes
+    page: int | None = None
+    heading: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +108,60 @@ class ChunkHit:
     kind: str
     source: str
     text: str | None
+    start: int | None
+    end: int | None
+    page: int | None
+    heading: str | None
     distance: float
+
+
+_HIT_COLUMNS = (
+    "c.id, c.file_id, f.path, f.kind, c.source, c.text, c.start, c.end, c.page, c.heading"
+)
+# A photo's date is when it was taken (EXIF), else, like a note's, when it was last changed.
+_FILE_DATE = "coalesce(f.taken_at, f.mtime_ns / 1e9)"
+# type:jpg means .jpg and .jpeg alike, and so on.
+_TYPE_ALIASES = {"jpg": ("jpg", "jpeg"), "jpeg": ("jpg", "jpeg"), "tif": ("tif", "tiff"),
+                 "tiff": ("tif", "tiff"), "md": ("md", "markdown"), "htm": ("htm", "html"),
+                 "html": ("htm", "html"), "heic": ("heic", "heif")}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class FileFilter:
+    """Which files a search may return."""
+
+    folder: bytes | None = None
+    after: float | None = None  # inclusive timestamp
+    before: float | None = None  # exclusive timestamp
+    extensions: tuple[str, ...] = ()  # lower case, without the dot
+    exclude: tuple[int, ...] = ()  # file ids
+
+    @property
+    def narrows(self) -> bool:
+        """Whether it leaves out more than a few named files."""
+        return bool(self.folder or self.after or self.before or self.extensions)
+
+    def sql(self) -> tuple[str, tuple[object, ...]]:
+        """A condition on files aliased f, with its arguments."""
+        clauses: list[str] = []
+        args: list[object] = []
+        if self.folder is not None:
+            clauses.append("f.path >= ? AND f.path < ?")
+            args += prefix_range(self.folder)
+        if self.after is not None:
+            clauses.append(f"{_FILE_DATE} >= ?")
+            args.append(self.after)
+        if self.before is not None:
+            clauses.append(f"{_FILE_DATE} < ?")
+            args.append(self.before)
+        if self.extensions:
+            suffixes = sorted({a for e in self.extensions for a in _TYPE_ALIASES.get(e, (e,))})
+            clauses.append("(" + " OR ".join(["CAST(f.path AS TEXT) LIKE ?"] * len(suffixes)) + ")")
+            args += [f"%.{suffix}" for suffix in suffixes]
+        if self.exclude:
+            clauses.append(f"f.id NOT IN ({','.join('?' * len(self.exclude))})")
+            args += self.exclude
+        return " AND ".join(clauses) or "1", tuple(args)
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +235,11 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER chunks_fts_delete AFTER DELETE ON chunks WHEN old.text IS NOT NULL BEGIN
         INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.id, old.text);
     END;
+    """,
+    # 1 -> 2: where a text chunk sits in its document, to show it: page (PDFs) and heading.
+    """
+    ALTER TABLE chunks ADD COLUMN page INTEGER;
+    ALTER TABLE chunks ADD COLUMN heading TEXT;
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -597,15 +657,16 @@ class Store:
         )
         marks = ",".join("?" * len(sources))
         rows = self.conn.execute(
-            f"SELECT c.seq, c.source, c.text, c.start, c.end, v.embedding, v.modality "
-            f"FROM chunks c JOIN vectors v ON v.chunk_id = c.id "
+            "SELECT c.seq, c.source, c.text, c.start, c.end, c.page, c.heading, v.embedding, "
+            "v.modality FROM chunks c JOIN vectors v ON v.chunk_id = c.id "
             f"WHERE c.file_id = ? AND c.source IN ({marks}) ORDER BY c.seq",
             (from_file, *sources),
         ).fetchall()
-        for seq, kind, text, start, end, embedding, modality in rows:
+        for *chunk, embedding, modality in rows:
             self.conn.execute(
-                "INSERT INTO chunks(file_id, seq, source, text, start, end) VALUES (?,?,?,?,?,?)",
-                (to_file, seq, kind, text, start, end),
+                "INSERT INTO chunks(file_id, seq, source, text, start, end, page, heading) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (to_file, *chunk),
             )
             self.conn.execute(
                 "INSERT INTO vectors(chunk_id, embedding, modality) VALUES (?, ?, ?)",
@@ -636,9 +697,18 @@ class Store:
             )
             for seq, chunk in enumerate(chunks, start=first_seq):
                 self.conn.execute(
-                    "INSERT INTO chunks(file_id, seq, source, text, start, end) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    (file_id, seq, chunk.source, chunk.text, chunk.start, chunk.end),
+                    "INSERT INTO chunks(file_id, seq, source, text, start, end, page, heading) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        file_id,
+                        seq,
+                        chunk.source,
+                        chunk.text,
+                        chunk.start,
+                        chunk.end,
+                        chunk.page,
+                        chunk.heading,
+                    ),
                 )
                 modality = "image" if chunk.source == IMAGE_SOURCE else "text"
                 self.conn.execute(
@@ -671,51 +741,82 @@ class Store:
         k: int,
         folder: bytes | None = None,
         exclude_files: Sequence[int] = (),
+        where: FileFilter | None = None,
     ) -> list[ChunkHit]:
-        """The k chunks nearest to vector among one modality ('image' or 'text'), nearest first."""
+        """The k chunks nearest to vector among one modality ('image' or 'text'), nearest first,
+        of files inside folder and passing where, less the excluded files."""
         if not self._has_vectors() or k <= 0:
             return []
+        where = replace(
+            where or FileFilter(),
+            folder=folder if folder is not None else (where.folder if where else None),
+            exclude=(*(where.exclude if where else ()), *exclude_files),
+        )
         select = (
-            "SELECT c.id, c.file_id, f.path, f.kind, c.source, c.text, {dist} "
+            f"SELECT {_HIT_COLUMNS}, {{dist}} "
             "FROM {source} JOIN chunks c ON c.id = v.chunk_id JOIN files f ON f.id = c.file_id "
         )
-        marks = ",".join("?" * len(exclude_files))
-        not_excluded = f" AND c.file_id NOT IN ({marks})" if exclude_files else ""
-        if folder is None:
+        condition, condition_args = where.sql()
+        if not where.narrows:
             # sqlite-vec's KNN; exclusions are applied after it, so ask for as many more as the
             # excluded files have chunks (a note has several), within sqlite-vec's limit on k.
             extra = 0
-            if exclude_files:
+            if where.exclude:
+                marks = ",".join("?" * len(where.exclude))
                 extra = self._scalar(
-                    f"SELECT count(*) FROM chunks WHERE file_id IN ({marks})", tuple(exclude_files)
+                    f"SELECT count(*) FROM chunks WHERE file_id IN ({marks})", where.exclude
                 )
             sql = select.format(
                 dist="v.distance",
                 source="(SELECT chunk_id, distance FROM vectors "
                 "WHERE embedding MATCH ? AND k = ? AND modality = ?) v",
             )
-            sql += f"WHERE 1 {not_excluded} ORDER BY v.distance LIMIT ?"
+            sql += f"WHERE {condition} ORDER BY v.distance LIMIT ?"
             args: tuple[object, ...] = (vector, min(k + extra, _KNN_MAX_K), modality)
-            args += (*exclude_files, k)
         else:
-            # Restricted to a folder: an exact scan of that folder's vectors only.
-            low, high = prefix_range(folder)
+            # Restricted by folder, date or type: an exact scan of the matching files' vectors.
             sql = select.format(dist="vec_distance_cosine(v.embedding, ?) AS d", source="vectors v")
-            sql += f"WHERE v.modality = ? AND f.path >= ? AND f.path < ? {not_excluded} "
-            sql += "ORDER BY d LIMIT ?"
-            args = (vector, modality, low, high, *exclude_files, k)
-        return [ChunkHit(*row) for row in self.conn.execute(sql, args)]
+            sql += f"WHERE v.modality = ? AND {condition} ORDER BY d LIMIT ?"
+            args = (vector, modality)
+        return [ChunkHit(*row) for row in self.conn.execute(sql, (*args, *condition_args, k))]
 
-    def keyword_chunks(self, match: str, limit: int) -> list[ChunkHit]:
+    def keyword_chunks(
+        self, match: str, limit: int, where: FileFilter | None = None
+    ) -> list[ChunkHit]:
         """Text chunks matching an FTS5 query, best (BM25) first; distance holds the BM25 rank
-        (lower is better)."""
+        (lower is better). A query FTS5 cannot parse matches nothing."""
+        condition, condition_args = (where or FileFilter()).sql()
+        try:
+            rows = self.conn.execute(
+                f"SELECT {_HIT_COLUMNS}, t.rank FROM chunks_fts t "
+                "JOIN chunks c ON c.id = t.rowid JOIN files f ON f.id = c.file_id "
+                f"WHERE chunks_fts MATCH ? AND {condition} ORDER BY t.rank LIMIT ?",
+                (match, *condition_args, limit),
+            ).fetchall()
+        except apsw.SQLError as e:
+            log.info("keyword query %r not understood: %s", match, e)
+            return []
+        return [ChunkHit(*row) for row in rows]  # type: ignore[arg-type]
+
+    def vectors(self, chunk_ids: Sequence[int]) -> dict[int, bytes]:
+        """The stored vectors of these chunks (float32 bytes)."""
+        if not chunk_ids or not self._has_vectors():
+            return {}
+        marks = ",".join("?" * len(chunk_ids))
         rows = self.conn.execute(
-            "SELECT c.id, c.file_id, f.path, f.kind, c.source, c.text, t.rank "
-            "FROM chunks_fts t JOIN chunks c ON c.id = t.rowid JOIN files f ON f.id = c.file_id "
-            "WHERE chunks_fts MATCH ? ORDER BY t.rank LIMIT ?",
-            (match, limit),
+            f"SELECT chunk_id, embedding FROM vectors WHERE chunk_id IN ({marks})", tuple(chunk_ids)
         )
-        return [ChunkHit(*row) for row in rows]
+        return {i: bytes(e) for i, e in rows}
+
+    def file_dates(self, file_ids: Sequence[int]) -> dict[int, float]:
+        """When each file was taken (EXIF date) or else last modified, as a timestamp."""
+        if not file_ids:
+            return {}
+        marks = ",".join("?" * len(file_ids))
+        rows = self.conn.execute(
+            f"SELECT id, {_FILE_DATE} FROM files f WHERE id IN ({marks})", tuple(file_ids)
+        )
+        return {i: float(d) for i, d in rows}
 
     def files_named(self, words: Sequence[str], kind: str, limit: int) -> list[bytes]:
         """Indexed files of a kind whose path contains every word (case-insensitive)."""
