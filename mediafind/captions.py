@@ -1,0 +1,271 @@
+"""Captions stored with a photo: EXIF, XMP and IPTC inside it, and XMP sidecar files beside it."""
+
+from __future__ import annotations
+
+import logging
+import re
+import struct
+from io import BytesIO
+from pathlib import Path
+from xml.etree import ElementTree
+
+from PIL import Image, ImageFile, IptcImagePlugin
+
+from mediafind import media
+from mediafind.extract import parse_xml
+
+log = logging.getLogger(__name__)
+
+XMP_SIDECAR_EXTENSION = ".xmp"
+
+# What cameras and phones write into the description by default, not what a person wrote:
+# indexing it would make every photo of one camera match "olympus". Compared case-insensitively
+# after collapsing whitespace.
+CAMERA_JUNK = frozenset(
+    {
+        "olympus digital camera",
+        "sony dsc",
+        "dcim",
+        "default",
+        "digital camera",
+        "minolta digital camera",
+        "konica minolta digital camera",
+        "kodak digital still camera",
+        "samsung digital camera",
+        "sanyo digital camera",
+        "hp digital camera",
+        "exif_jpeg_picture",
+        "image",
+        "picture",
+        "photo",
+        "untitled",
+        "no title",
+        "no description",
+        "description",
+    }
+)
+# Tools that fill the title with the file name: "IMG_1234", "DSC00012.JPG", "DCIM\100OLYMPUS".
+_FILE_NAME_LIKE = re.compile(
+    r"(?:img|dsc[nf]?|pict?|imgp|_mg|dji|gopr|p|sam|mvc)[_-]?\d+(?:\.[a-z0-9]{3,4})?"
+    r"|dcim[\\/]\w+",
+    re.IGNORECASE,
+)
+
+# A sidecar larger than this is not read: darktable's, with a long edit history, is under 1 MB.
+MAX_SIDECAR_BYTES = 16 * 1024 * 1024
+
+_DC = "{http://purl.org/dc/elements/1.1/}"
+_RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
+
+_IMAGE_DESCRIPTION = 0x010E
+_EXIF_IFD = 0x8769
+_USER_COMMENT = 0x9286
+_XP_TITLE, _XP_COMMENT, _XP_SUBJECT = 0x9C9B, 0x9C9C, 0x9C9F  # Windows Explorer's fields
+_IPTC_HEADLINE, _IPTC_CAPTION, _IPTC_CHARSET = (2, 105), (2, 120), (1, 90)
+
+# What a damaged metadata block makes Pillow (or our decoders) raise. Metadata is a bonus:
+# a broken block loses its captions, never the photo.
+_BROKEN = (OSError, SyntaxError, ValueError, KeyError, IndexError, TypeError, struct.error)
+
+
+def photo_captions(data: bytes) -> list[str]:
+    """Captions written inside a photo: titles first, then descriptions, each text once."""
+    titles: list[str] = []
+    descriptions: list[str] = []
+    media._register_heif()  # so that HEIC photos' metadata can be read too
+    try:
+        with Image.open(BytesIO(data)) as img:
+            _from_xmp(
+                img.info.get("xmp") or img.info.get("XML:com.adobe.xmp"), titles, descriptions
+            )
+            _from_iptc(img, titles, descriptions)
+            _from_exif(img, titles, descriptions)
+            # PNG text chunks use these standard keywords.
+            for key, into in (("Title", titles), ("Description", descriptions)):
+                if isinstance(img.info.get(key), str):
+                    into.append(img.info[key])
+    except (*_BROKEN, Image.DecompressionBombError) as e:
+        log.debug("cannot read a photo's metadata: %s", e)
+    return _clean_all(titles + descriptions)
+
+
+def xmp_sidecars(photo: Path) -> tuple[Path, Path]:
+    """Where a photo's XMP sidecar may be: photo.jpg.xmp (darktable), then photo.xmp (Lightroom)."""
+    return (
+        photo.with_name(photo.name + XMP_SIDECAR_EXTENSION),
+        photo.with_suffix(XMP_SIDECAR_EXTENSION),
+    )
+
+
+def sidecar_captions(photo: Path) -> tuple[list[str], str | None]:
+    """Titles and descriptions from a photo's XMP sidecars, and their signature ("size:mtime_ns",
+    several joined by ";"), or None when there is no sidecar, so a scan notices an edit."""
+    titles: list[str] = []
+    descriptions: list[str] = []
+    signatures: list[str] = []
+    for sidecar in dict.fromkeys(xmp_sidecars(photo)):  # the same path when photo has no suffix
+        try:
+            st = sidecar.stat()
+            if st.st_size > MAX_SIDECAR_BYTES:
+                log.info("%s: sidecar too large to read (%d bytes)", sidecar, st.st_size)
+                continue
+            packet = sidecar.read_bytes()
+        except OSError:
+            continue
+        signatures.append(media.caption_signature(st.st_size, st.st_mtime_ns))
+        _from_xmp(packet, titles, descriptions)
+    return _clean_all(titles + descriptions), ";".join(signatures) or None
+
+
+def _from_xmp(packet: object, titles: list[str], descriptions: list[str]) -> None:
+    """dc:title and dc:description, every language of each."""
+    if isinstance(packet, str):
+        packet = packet.encode("utf-8")
+    if not isinstance(packet, bytes):
+        return
+    root = _parse_xmp(packet)
+    if root is None:
+        return
+    for tag, into in ((_DC + "title", titles), (_DC + "description", descriptions)):
+        for element in root.iter(tag):
+            items = [li.text for li in element.iter(_RDF + "li")]
+            into.extend(t for t in (items or [element.text]) if t)
+        for described in root.iter(_RDF + "Description"):
+            # Not the standard (a language alternative), but some tools write an attribute.
+            value = described.get(tag)
+            if value:
+                into.append(value)
+
+
+def _parse_xmp(packet: bytes) -> ElementTree.Element | None:
+    packet = packet.strip(b"\x00 \t\r\n")
+    try:
+        return parse_xml(packet)
+    except ElementTree.ParseError:
+        pass
+    # Padding or junk around the packet: try the x:xmpmeta (or rdf:RDF) element alone.
+    for start_tag, end_tag in ((b"<x:xmpmeta", b"</x:xmpmeta>"), (b"<rdf:RDF", b"</rdf:RDF>")):
+        start, end = packet.find(start_tag), packet.rfind(end_tag)
+        if 0 <= start < end:
+            try:
+                return parse_xml(packet[start : end + len(end_tag)])
+            except ElementTree.ParseError:
+                continue
+    log.debug("unreadable XMP packet")
+    return None
+
+
+def _from_iptc(img: Image.Image, titles: list[str], descriptions: list[str]) -> None:
+    if not isinstance(img, ImageFile.ImageFile):
+        return
+    try:
+        info = IptcImagePlugin.getiptcinfo(img)
+    except _BROKEN as e:
+        log.debug("unreadable IPTC block: %s", e)
+        return
+    if not info:
+        return
+    utf8 = info.get(_IPTC_CHARSET) == b"\x1b%G"  # ISO 2022 escape for UTF-8
+    for key, into in ((_IPTC_HEADLINE, titles), (_IPTC_CAPTION, descriptions)):
+        values = info.get(key) or []
+        for value in values if isinstance(values, list) else [values]:
+            into.append(_decode_legacy(value, utf8))
+
+
+def _decode_legacy(raw: bytes, utf8: bool = False) -> str:
+    """Text in an unstated encoding: UTF-8 when it is valid UTF-8 (most tools write it without
+    saying so), else Windows-1252."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("utf-8" if utf8 else "cp1252", errors="replace")
+
+
+def _from_exif(img: Image.Image, titles: list[str], descriptions: list[str]) -> None:
+    try:
+        exif = img.getexif()
+        exif_ifd = exif.get_ifd(_EXIF_IFD)
+    except _BROKEN as e:
+        log.debug("unreadable EXIF block: %s", e)
+        return
+    xp_title = exif.get(_XP_TITLE)
+    if isinstance(xp_title, bytes | tuple):
+        titles.append(_xp_text(xp_title))
+    description = exif.get(_IMAGE_DESCRIPTION)
+    if isinstance(description, str):
+        descriptions.append(_latin1_to_utf8(description))
+    elif isinstance(description, bytes):
+        descriptions.append(_decode_legacy(description))
+    comment = exif_ifd.get(_USER_COMMENT)
+    if isinstance(comment, bytes):
+        descriptions.append(user_comment_text(comment, exif.endian))
+    elif isinstance(comment, str):
+        descriptions.append(comment)
+    for tag in (_XP_SUBJECT, _XP_COMMENT):
+        value = exif.get(tag)
+        if isinstance(value, bytes | tuple):
+            descriptions.append(_xp_text(value))
+
+
+def _latin1_to_utf8(text: str) -> str:
+    """Pillow reads EXIF ASCII as Latin-1, but most software writes UTF-8 there."""
+    try:
+        return text.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return text
+
+
+def _xp_text(value: bytes | tuple[int, ...]) -> str:
+    raw = bytes(value)
+    return raw[: len(raw) // 2 * 2].decode("utf-16-le", errors="replace")
+
+
+def user_comment_text(raw: bytes, endian: str | None = None) -> str:
+    """EXIF UserComment: an 8-byte character-code header, then the text."""
+    header, body = raw[:8], raw[8:]
+    if header.startswith(b"ASCII"):
+        return _decode_legacy(body)  # UTF-8 under the ASCII header is common
+    if header.startswith(b"UNICODE"):
+        return _utf16(body, endian)
+    if header.startswith(b"JIS"):
+        for codec in ("iso2022_jp", "shift_jis", "euc_jp"):
+            try:
+                return body.decode(codec)
+            except UnicodeDecodeError:
+                continue
+        return body.decode("shift_jis", errors="replace")
+    if not header.strip(b"\x00 "):
+        return _decode_legacy(body)  # "undefined" code: in practice ASCII or UTF-8
+    return _decode_legacy(raw)  # no header at all, as some cameras write it
+
+
+def _utf16(body: bytes, endian: str | None) -> str:
+    """UTF-16 in the EXIF block's byte order, says the standard; but many writers use little
+    endian whatever the block's order, so text that is mostly Latin tells by where its zero
+    bytes are."""
+    if body.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return body.decode("utf-16", errors="replace")
+    body = body[: len(body) // 2 * 2]
+    zeros_even, zeros_odd = body[0::2].count(0), body[1::2].count(0)
+    big = zeros_even > zeros_odd if zeros_even != zeros_odd else endian == ">"
+    return body.decode("utf-16-be" if big else "utf-16-le", errors="replace")
+
+
+def _clean_all(texts: list[str]) -> list[str]:
+    """Stripped texts, without blanks, camera junk or repeats (whitespace and case aside)."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for text in texts:
+        text = text.replace("\x00", "").strip()
+        key = " ".join(text.split()).casefold()
+        if not key or key in seen or is_camera_junk(key):
+            continue
+        seen.add(key)
+        out.append(text)
+    return out
+
+
+def is_camera_junk(text: str) -> bool:
+    """A description that a camera, not a person, wrote."""
+    key = " ".join(text.split()).casefold()
+    return key in CAMERA_JUNK or _FILE_NAME_LIKE.fullmatch(key) is not None
