@@ -243,34 +243,74 @@ class _WatchReporter:
 
 
 def _search(ctx: Context, args: argparse.Namespace) -> int:
-    """Search photos and notes by words, or by a picture with --image.
+    """Search photos and notes by words, by a picture (--image), or both.
 
-    examples: mediafind search "dog on a beach" --kind photo
+    The query language: "exact phrase", -word or -"phrase" to push away, + to combine words
+    and pictures (2*beach + 0.5*photo.jpg weighs them), and the filters kind:photo|note,
+    in:FOLDER, after:2024-01-01, before:2024-03, type:pdf and sort:date.
+    examples: mediafind search dog on a beach --kind photo
+              mediafind search '"blue door" -snow after:2023'
+              mediafind search beach + holiday.jpg
               mediafind search --image holiday.jpg --kind note --json"""
+    from mediafind.query import Part, parse
     from mediafind.search import Searcher
 
-    if (args.text is None) == (args.image is None):
-        raise MediafindError("search needs either TEXT or --image FILE (not both)")
+    text = " ".join(args.text)
+    if not text.strip() and args.image is None:
+        raise MediafindError("search needs words, or a picture with --image FILE")
+    query = parse(text)
+    if args.image is not None:
+        query.parts.append(Part(image=Path(args.image).expanduser()))
+    if args.kind is not None:
+        query.kind = args.kind
+    if args.folder:
+        query.folder = Path(args.folder).expanduser().absolute()
+    if args.sort is not None:
+        query.sort = args.sort
+    for part in query.images:
+        if part.image is not None and not part.image.is_file():
+            raise MediafindError(f"{part.image} is not a file")
     with ctx.open_store() as store:
         if store.model() is None:
             raise MediafindError("nothing is indexed yet: mediafind index PATH")
-        searcher = Searcher(store, ctx.encoder(store))
-        folder = Path(args.folder).expanduser().absolute() if args.folder else None
-        if args.image is not None:
-            hits = searcher.image(Path(args.image).expanduser(), args.kind, args.n, folder)
-        else:
-            hits = searcher.text(args.text, args.kind, args.n, folder)
+        hits = Searcher(store, ctx.encoder(store)).search(query, args.n)
     if args.json:
         print(json.dumps([h.to_json() for h in hits], indent=2))
         return 0
     if not hits:
-        print("no results")
+        print("no good match" + (f" for {text.strip()!r}" if text.strip() else ""))
+    bold = sys.stdout.isatty()
     for hit in hits:
-        print(f"{hit.score:7.4f}  {hit.kind:5}  {hit.path}")
+        print(f"{hit.score:7.4f}  {hit.kind:5}  {hit.path}{_where(hit.location)}")
         if hit.snippet:
-            snippet = " ".join(hit.snippet.split())
-            print(f"{'':15}{snippet[:160]}{'…' if len(snippet) > 160 else ''}")
+            print(f"{'':15}{_marked(hit.snippet, hit.highlights, bold)}")
     return 0
+
+
+def _where(location: dict[str, object]) -> str:
+    parts = []
+    if location.get("page"):
+        parts.append(f"page {location['page']}")
+    if location.get("heading"):
+        parts.append(f"under “{location['heading']}”")
+    return f"  ({', '.join(parts)})" if parts else ""
+
+
+def _marked(snippet: str, spans: Sequence[tuple[int, int]], bold: bool, width: int = 160) -> str:
+    """The snippet on one line with the matching words marked (bold on a terminal, else
+    [brackets]), cut around the first match to about width characters."""
+    first = spans[0][0] if spans else 0
+    start = max(0, min(first - width // 4, len(snippet) - width))
+    end = min(len(snippet), start + width)
+    out, at = [], start
+    for s, e in spans:
+        if s < start or e > end:
+            continue
+        out += [snippet[at:s], "\033[1m" if bold else "[", snippet[s:e], "\033[0m" if bold else "]"]
+        at = e
+    out.append(snippet[at:end])
+    text = " ".join("".join(out).split())
+    return ("…" if start > 0 else "") + text + ("…" if end < len(snippet) else "")
 
 
 def _status(ctx: Context, args: argparse.Namespace) -> int:
@@ -482,10 +522,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_command(commands, "watch", _watch)
 
     search = _add_command(commands, "search", _search)
-    search.add_argument("text", nargs="?", metavar="TEXT", help="words to search for")
-    search.add_argument("--image", metavar="FILE", help="search with a picture instead of words")
+    search.add_argument("text", nargs="*", metavar="TEXT", help="words, filters, pictures")
+    search.add_argument("--image", metavar="FILE", help="search with a picture (too)")
     search.add_argument("-n", type=_positive, default=20, metavar="N", help="results (20)")
-    search.add_argument("--kind", choices=("photo", "note", "all"), default="all")
+    search.add_argument("--kind", choices=("photo", "note", "all"), help="default: all")
+    search.add_argument("--sort", choices=("relevance", "date"), help="default: relevance")
     search.add_argument("--folder", metavar="DIR", help="only results inside this folder")
     search.add_argument("--json", action="store_true", help="print a JSON array, best first")
 
