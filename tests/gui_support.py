@@ -12,7 +12,10 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
-from conftest import TINY_SPEC, save_shape
+from conftest import TINY_SPEC, FakeEncoder, save_shape
+from PySide6.QtCore import QMimeData, QPointF, Qt
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from mediafind import shapes
@@ -71,7 +74,6 @@ def open_window(qtbot: QtBot) -> Iterator[WindowMaker]:
         services = Services(Options(library=str(library), model=model, watch=watch))
         window = MainWindow(services)
         qtbot.addWidget(window)
-        window.resize(1000, 700)
         window.show()
         services.start()
         qtbot.waitUntil(lambda: not services.starting, timeout=SLOW)
@@ -86,6 +88,17 @@ def open_window(qtbot: QtBot) -> Iterator[WindowMaker]:
         window.pictures.wait()
 
 
+def drop(window: MainWindow, data: QMimeData) -> None:
+    """What a drag from a file manager does: enter, then drop, in the middle of the window."""
+    centre = QPointF(window.rect().center())
+    actions = Qt.DropAction.CopyAction
+    buttons, modifiers = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    enter = QDragEnterEvent(centre, actions, data, buttons, modifiers)
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()
+    QApplication.sendEvent(window, QDropEvent(centre, actions, data, buttons, modifiers))
+
+
 def final_results(window: MainWindow) -> bool:
     """The window shows the model's answer to the query in its field (not word matches shown
     while the model loads)."""
@@ -96,3 +109,48 @@ def final_results(window: MainWindow) -> bool:
         and results.query.same_question(window.query())
         and not window.search_field.pending()
     )
+
+
+class FakeShared:
+    """Stands in for SharedEncoder: hands out a FakeEncoder, loads nothing."""
+
+    def __init__(self, encoder: FakeEncoder) -> None:
+        self.encoder = encoder
+        self.loaded = False
+
+    def get(self) -> FakeEncoder:
+        self.loaded = True
+        return self.encoder
+
+    def release_if_idle(self) -> bool:
+        return False
+
+
+@pytest.fixture
+def open_fake_window(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[..., MainWindow]]:
+    """open_fake_window(library, watch=False, model=TINY_SPEC) -> a window whose model is the
+    FakeEncoder: for the plumbing, where what the model finds does not matter. model=None: the
+    model of the settings file, as without --model."""
+    made: list[tuple[MainWindow, Services]] = []
+    fake = FakeEncoder()
+    monkeypatch.setattr("mediafind.gui.services.spec_identity", lambda spec: fake.identity)
+
+    def make(library: Path, watch: bool = False, model: str | None = TINY_SPEC) -> MainWindow:
+        services = Services(Options(library=str(library), model=model, watch=watch))
+        services.encoder = FakeShared(fake)  # type: ignore[assignment]
+        window = MainWindow(services)
+        qtbot.addWidget(window)
+        window.show()
+        services.start()
+        qtbot.waitUntil(lambda: not services.starting, timeout=SLOW)
+        made.append((window, services))
+        return window
+
+    yield make
+    for window, services in made:
+        window.close()
+        services.stop()
+        window.thumbnails.wait()
+        window.pictures.wait()

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 from conftest import save_shape
-from gui_support import SLOW, WindowMaker, final_results, indexed, make_folder, open_window
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from gui_support import SLOW, WindowMaker, drop, final_results, indexed, make_folder, open_window
+from PySide6.QtCore import QMimeData, Qt, QUrl
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
@@ -24,17 +23,6 @@ pytestmark = pytest.mark.slow
 def photo_names(window: MainWindow, n: int) -> list[str]:
     model = window.photos_model
     return [model.hit(row).path.name for row in range(min(n, model.rowCount()))]
-
-
-def drop(window: MainWindow, data: QMimeData) -> None:
-    """What a drag from a file manager does: enter, then drop, in the middle of the window."""
-    centre = window.rect().center()
-    actions = Qt.DropAction.CopyAction
-    buttons, modifiers = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
-    enter = QDragEnterEvent(QPointF(centre), actions, data, buttons, modifiers)
-    QApplication.sendEvent(window, enter)
-    assert enter.isAccepted()
-    QApplication.sendEvent(window, QDropEvent(QPointF(centre), actions, data, buttons, modifiers))
 
 
 def test_typing_a_red_circle_brings_red_circles_first(

@@ -96,6 +96,21 @@ def find_passage(text: str, passage: str) -> tuple[int, int] | None:
     return (found.start(), found.end()) if found else None
 
 
+def _located(hit: Hit, length: int) -> tuple[int, int] | None:
+    """The passage's place as the indexer recorded it (when the text no longer holds it as
+    it was, e.g. the note changed since)."""
+    start, end = hit.location.get("start"), hit.location.get("end")
+    if isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= length:
+        return start, end
+    return None
+
+
+def _apply(cursor: QTextCursor, start: int, end: int, style: QTextCharFormat) -> None:
+    cursor.setPosition(start)
+    cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+    cursor.mergeCharFormat(style)
+
+
 class FitImage(QWidget):
     """A picture scaled to fit, centred; a soft placeholder while it loads."""
 
@@ -219,7 +234,7 @@ class PreviewPane(QWidget):
             in_background(lambda: photo_facts(hit.path), self._photo_facts, self._failed)
         else:
             self.text.setPlainText("")
-            in_background(lambda: note_text(hit.path), self._note_text, self._failed)
+            in_background(lambda: (hit.path, note_text(hit.path)), self._note_text, self._failed)
 
     def _set_facts(self, rows: list[tuple[str, str]]) -> None:
         while self.facts.rowCount():
@@ -247,28 +262,34 @@ class PreviewPane(QWidget):
             rows.append(("Caption", " ".join(hit.snippet.split())))
         self._set_facts(rows)
 
-    def _note_text(self, text: str) -> None:
+    def _note_text(self, loaded: tuple[Path, str]) -> None:
+        path, text = loaded
         hit = self._hit
-        if hit is None or hit.kind == "photo":
-            return
+        if hit is None or hit.path != path:
+            return  # another result was chosen meanwhile
         self.text.setPlainText(text)
-        highlight = QTextCharFormat()
+        passage = QTextCharFormat()
         colour = QColor(self.palette().color(QPalette.ColorRole.Highlight))
-        colour.setAlphaF(0.28)
-        highlight.setBackground(colour)
-        spans: list[tuple[int, int]] = []
-        found = find_passage(text, hit.snippet or "")
-        if found is not None:
-            spans.append((found[0], found[1] - found[0]))
-        spans += word_spans(text, self._words) if found is None else []
+        colour.setAlphaF(0.25)
+        passage.setBackground(colour)
+        words = QTextCharFormat()
+        words.setFontWeight(QFont.Weight.Bold)
+        found = find_passage(text, hit.snippet or "") or _located(hit, len(text))
         cursor = QTextCursor(self.text.document())
-        for start, length in spans:
-            cursor.setPosition(start)
-            cursor.setPosition(start + length, QTextCursor.MoveMode.KeepAnchor)
-            cursor.mergeCharFormat(highlight)
-        if spans:
-            # Bring the passage into view, a line of context above it.
-            cursor.setPosition(spans[0][0])
+        if found is not None:
+            start, end = found
+            _apply(cursor, start, end, passage)
+            for offset, length in word_spans(text[start:end], self._words):
+                _apply(cursor, start + offset, start + offset + length, words)
+            first = start
+        else:
+            spans = word_spans(text, self._words)
+            for offset, length in spans:
+                _apply(cursor, offset, offset + length, passage)
+            first = spans[0][0] if spans else -1
+        if first >= 0:
+            # Bring the passage into view.
+            cursor.setPosition(first)
             self.text.setTextCursor(cursor)
             self.text.ensureCursorVisible()
         size = len(text.encode("utf-8"))
@@ -280,9 +301,9 @@ class PreviewPane(QWidget):
                 [("Folder", folder_label(self._hit.path.parent)), ("Cannot read", message)]
             )
 
-    def _picture_ready(self, path: Path) -> None:
-        if self._hit is not None and self._hit.path == path:
-            self.image.set_pixmap(self._pictures.get(path))
+    def _picture_ready(self, paths: frozenset[Path]) -> None:
+        if self._hit is not None and self._hit.path in paths:
+            self.image.set_pixmap(self._pictures.get(self._hit.path))
 
     def _open(self) -> None:
         if self._hit is not None:

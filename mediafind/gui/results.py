@@ -123,13 +123,6 @@ class HitsModel(QAbstractListModel):
     def row_of(self, path: Path) -> int | None:
         return self._rows.get(path)
 
-    def refresh(self, path: Path) -> None:
-        """Repaint the row showing path (its thumbnail arrived)."""
-        row = self._rows.get(path)
-        if row is not None:
-            index = self.index(row)
-            self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
-
     def rowCount(self, parent: IndexLike = QModelIndex()) -> int:  # noqa: B008 (Qt's API)
         return 0 if parent.isValid() else len(self._hits)
 
@@ -306,11 +299,8 @@ class PhotoDelegate(QStyledItemDelegate):
             size = size.scaled(box.size(), Qt.AspectRatioMode.KeepAspectRatio)
             target = QRect(0, 0, size.width(), size.height())
             target.moveCenter(box.center())
-            clip = QPainterPath()
-            clip.addRoundedRect(QRectF(target), 4, 4)
-            painter.setClipPath(clip)
+            # Square corners: a rounded clip path costs more than the picture itself to draw.
             painter.drawPixmap(target, pixmap)
-            painter.setClipping(False)
         else:
             placeholder = QColor(palette.color(QPalette.ColorRole.Text))
             placeholder.setAlphaF(0.08)
@@ -388,8 +378,10 @@ class NoteDelegate(QStyledItemDelegate):
         painter.drawText(QRect(inner.left(), y, width, fm.height()), 0, folder)
         y += fm.height() + 4
         painter.setPen(palette.color(QPalette.ColorRole.Text))
-        snippet = " ".join((hit.snippet or "").split())
-        layout = snippet_layout(snippet, base, width, words, SNIPPET_LINES)
+        # Line breaks become spaces one for one, so that the hit's highlight offsets still fit.
+        snippet = re.sub(r"\s", " ", hit.snippet or "")
+        spans = [(s, e - s) for s, e in hit.highlights] or word_spans(snippet, words)
+        layout = snippet_layout(snippet, base, width, spans, SNIPPET_LINES)
         # Bold words can push the cut text onto one more line: never draw past the cell.
         painter.setClipRect(
             QRect(inner.left(), y, width, SNIPPET_LINES * QFontMetrics(base).lineSpacing())
@@ -399,26 +391,47 @@ class NoteDelegate(QStyledItemDelegate):
 
 
 def snippet_layout(
-    text: str, font: QFont, width: int, words: Sequence[str], max_lines: int
+    text: str, font: QFont, width: int, spans: Sequence[tuple[int, int]], max_lines: int
 ) -> QTextLayout:
-    """text laid out in at most max_lines lines of width, cut with an ellipsis, words in bold."""
-    layout = _lay_out(text, font, width, words)
+    """text laid out in at most max_lines lines of width, cut with an ellipsis, the spans
+    (start, length) in bold; a text whose first bold word would not be in view starts a little
+    before it."""
+    text, spans = _from_first_span(text, spans, font, width * max_lines)
+    layout = _lay_out(text, font, width, spans)
     if layout.lineCount() > max_lines:
         last = layout.lineAt(max_lines - 1)
         head = text[: last.textStart()]
         tail = QFontMetrics(font).elidedText(
             text[last.textStart() :], Qt.TextElideMode.ElideRight, width
         )
-        layout = _lay_out(head + tail, font, width, words)
+        layout = _lay_out(head + tail, font, width, spans)
     return layout
 
 
-def _lay_out(text: str, font: QFont, width: int, words: Sequence[str]) -> QTextLayout:
+def _from_first_span(
+    text: str, spans: Sequence[tuple[int, int]], font: QFont, room: int
+) -> tuple[str, list[tuple[int, int]]]:
+    if not spans:
+        return text, []
+    start, length = spans[0]
+    # Most of the room, not all: the line breaks waste some of it.
+    if QFontMetrics(font).horizontalAdvance(text[: start + length]) < room * 0.7:
+        return text, list(spans)
+    cut = text.rfind(" ", 0, max(0, start - 40))
+    if cut <= 0:
+        return text, list(spans)
+    # "…" stands where text[: cut + 1] was: every offset moves back by cut.
+    return "…" + text[cut + 1 :], [(s - cut, n) for s, n in spans if s - cut >= 1]
+
+
+def _lay_out(text: str, font: QFont, width: int, spans: Sequence[tuple[int, int]]) -> QTextLayout:
     layout = QTextLayout(text, font)
     bold = QTextCharFormat()
     bold.setFontWeight(QFont.Weight.Bold)
     ranges = []
-    for start, length in word_spans(text, words):
+    for start, length in spans:
+        if start >= len(text):
+            continue
         span = QTextLayout.FormatRange()
         span.start, span.length, span.format = start, length, bold
         ranges.append(span)

@@ -35,7 +35,7 @@ from mediafind.gui.icons import glyph, glyph_icon
 # work while a word is half typed); longer feels laggy. 150 ms is below the pause between words.
 DEBOUNCE_MS = 150
 PLACEHOLDER = "Search photos and notes: type words, or drop or paste a picture"
-PLACEHOLDER_WITH_IMAGE = "Searching by picture · type to search by words instead"
+PLACEHOLDER_WITH_IMAGE = "Add words to narrow it down (Backspace removes the picture)"
 
 
 def has_image(data: QMimeData) -> bool:
@@ -160,6 +160,7 @@ class SearchField(QFrame):
         self.setObjectName("searchField")
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._image: Path | None = None
+        self.image_name = ""
         layout = QHBoxLayout(self)
         layout.setContentsMargins(10, 4, 6, 4)
         layout.setSpacing(8)
@@ -210,10 +211,12 @@ class SearchField(QFrame):
         self._submit()
 
     def set_image(self, path: Path, pixmap: QPixmap | None, name: str | None = None) -> None:
-        """Search by a picture; the words typed so far go."""
+        """Search by a picture (a new search: the words typed so far go). Words typed after it
+        are searched together with it."""
         self._image = path
+        self.image_name = name or path.name
         self.line.clear()
-        self.chip.set_picture(name or path.name, pixmap)
+        self.chip.set_picture(self.image_name, pixmap)
         self.chip.show()
         self.line.setPlaceholderText(PLACEHOLDER_WITH_IMAGE)
         self._submit()
@@ -233,8 +236,6 @@ class SearchField(QFrame):
     # -- reactions ------------------------------------------------------------------------
 
     def _edited(self, text: str) -> None:
-        if text and self._image is not None:
-            self._drop_image()  # words replace the picture
         self._debounce.start()
 
     def _maybe_cleared(self, text: str) -> None:

@@ -368,7 +368,7 @@ class MainWindow(QMainWindow):
         if not same:
             self.thumbnails.forget_queue()
         self.results = results
-        words = () if results.query.image is not None else query_words(results.query.text)
+        words = query_words(results.query.text)
         for view, model, hits in (
             (self.photos, self.photos_model, results.photos),
             (self.notes, self.notes_model, results.notes),
@@ -754,10 +754,12 @@ class MainWindow(QMainWindow):
             words = self.photos_model.words
             self.preview.show_hit(model.hit(current.row()), words)
 
-    def _thumbnail_ready(self, path: Path) -> None:
-        self.photos_model.refresh(path)
-        if self.search_field.image() == path:
-            self.search_field.chip.set_picture(path.name, self.thumbnails.get(path))
+    def _thumbnail_ready(self, paths: frozenset[Path]) -> None:
+        self.photos.viewport().update()
+        chip = self.search_field.image()
+        if chip is not None and chip in paths:
+            field = self.search_field
+            field.chip.set_picture(field.image_name, self.thumbnails.get(chip))
 
     # -- messages, state, about -----------------------------------------------------------
 

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
+from mediafind import query as language
 from mediafind.errors import MediafindError, ModelMismatch, ModelUnavailable
 from mediafind.gui.services import Services
 from mediafind.search import Hit, Searcher, keyword_search
@@ -87,6 +88,9 @@ def in_background(
 
 @dataclass(frozen=True, slots=True)
 class Query:
+    """What the window asks: the words typed (in the query language of mediafind.query), the
+    picture of the chip, and the kind chosen with the filter buttons."""
+
     text: str = ""
     image: Path | None = None
     kind: str = "all"  # "photo", "note" or "all"
@@ -95,6 +99,21 @@ class Query:
     @property
     def empty(self) -> bool:
         return self.image is None and not self.text.strip()
+
+    def parsed(self) -> language.Query:
+        """The core's query: the words with their phrases, -words and filters, the picture as
+        one more part, and the buttons' kind unless the words say kind:. Raises QueryError."""
+        try:
+            parsed = language.parse(self.text)
+        except language.QueryError:
+            if self.text.count('"') % 2 == 0:
+                raise
+            parsed = language.parse(self.text + '"')  # a phrase still being typed
+        if self.image is not None:
+            parsed.parts.insert(0, language.Part(image=self.image))
+        if parsed.kind == "all":
+            parsed.kind = self.kind
+        return parsed
 
     def same_question(self, other: Query) -> bool:
         """Whether other asks the same thing, perhaps for more results."""
@@ -203,7 +222,8 @@ class _SearchJob(QRunnable):
     def _search(self) -> Results | None:
         query = self.query
         store = self.runner.reader()
-        if store is None or query.empty:
+        parsed = query.parsed()
+        if store is None or parsed.empty:
             return Results(query)
         services = self.runner.services
         shared = services.encoder
@@ -226,19 +246,17 @@ class _SearchJob(QRunnable):
                 store, "The library is being re-read with the new model; until then, "
                 "results are word matches."
             )  # fmt: skip
-        if query.image is not None:
-            hits = searcher.image(query.image, query.kind, query.limit)
-        else:
-            hits = searcher.text(query.text, query.kind, query.limit)
+        hits = searcher.search(parsed, query.limit)
         return Results(query, tuple(hits), seconds=self._elapsed())
 
     def _by_words(self, store: Store, why: str, final: bool = True) -> Results:
         query = self.query
         if query.image is not None:
-            return Results(
-                query, words_only=True, note=f"Searching by picture needs the model. {why}"
-            )
-        hits = keyword_search(store, query.text, query.kind, query.limit)
+            why = f"Searching by picture needs the model. {why}"
+            if not query.text.strip():
+                return Results(query, words_only=True, note=why)
+        closed = query.text + '"' if query.text.count('"') % 2 else query.text
+        hits = keyword_search(store, closed, query.kind, query.limit)
         return Results(query, tuple(hits), True, why, final, self._elapsed())
 
     def _elapsed(self) -> float:

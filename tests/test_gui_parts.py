@@ -1,0 +1,385 @@
+"""The window's parts, offscreen: start-up without torch, the search field, superseded searches,
+thumbnails, ten thousand results, pasting and dropping, dialogs, single instance, autostart,
+remembered layout, and the last-resort error message. The model here is a fake: these tests
+are about the plumbing; test_gui_search.py checks what the tiny model finds."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import TINY_SPEC, FakeEncoder, save_shape
+from gui_support import SLOW, drop, final_results, open_fake_window
+from PySide6.QtCore import QMimeData, Qt, QUrl
+from PySide6.QtGui import QGuiApplication, QImage, QTextCursor
+from PySide6.QtWidgets import QMessageBox
+from pytestqt.qtbot import QtBot
+
+from mediafind import cli, config
+from mediafind.gui import desktop
+from mediafind.gui.app import ErrorReporter, SingleInstance, instance_name
+from mediafind.gui.folders import FoldersDialog
+from mediafind.gui.preview import PreviewPane, find_passage
+from mediafind.gui.results import HitsModel, PhotoGrid
+from mediafind.gui.services import Options, Services
+from mediafind.gui.settings import SettingsDialog
+from mediafind.gui.thumbnails import ThumbnailCache
+from mediafind.gui.window import MainWindow
+from mediafind.gui.workers import Query, Results, SearchRunner
+from mediafind.search import Hit
+
+__all__ = ["open_fake_window"]  # fixture
+
+FakeWindow = Callable[..., MainWindow]
+
+
+def test_the_window_shows_before_torch_is_imported(tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "from mediafind.gui.app import make_application\n"
+        "from mediafind.gui.services import Options, Services\n"
+        "from mediafind.gui.window import MainWindow\n"
+        "app = make_application()\n"
+        "services = Services(Options(library=sys.argv[1], model=sys.argv[2]))\n"
+        "window = MainWindow(services)\n"
+        "window.show()\n"
+        "window.grab()\n"
+        "app.processEvents()\n"
+        "heavy = ('torch', 'open_clip', 'torchvision')\n"
+        "print('HEAVY', [m for m in heavy if m in sys.modules])\n"
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "library"), TINY_SPEC],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    assert "HEAVY []" in out.stdout, out.stderr
+
+
+def test_mediafind_without_a_command_opens_the_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[dict[str, object]] = []
+
+    def run(**options: object) -> int:
+        calls.append(options)
+        return 7
+
+    monkeypatch.setattr("mediafind.gui.app.run", run)
+    assert cli.main(["--library", "/tmp/lib", "--device", "cpu"]) == 7
+    assert cli.main(["--model", "fast", "gui"]) == 7
+    assert calls[0]["library"] == "/tmp/lib" and calls[0]["device"] == "cpu"
+    assert calls[1]["model"] == "fast"
+
+
+def test_typing_waits_for_a_pause_enter_searches_at_once_and_escape_clears(
+    qtbot: QtBot, open_fake_window: FakeWindow, tmp_path: Path
+) -> None:
+    window = open_fake_window(tmp_path / "library")
+    field = window.search_field
+    before = window.runner.generation
+    qtbot.keyClicks(field.line, "red")
+    assert window.runner.generation == before  # still typing
+    assert field.pending()
+    qtbot.waitUntil(lambda: window.runner.generation == before + 1, timeout=2000)
+    qtbot.keyClicks(field.line, " circle")
+    qtbot.keyClick(field.line, Qt.Key.Key_Return)
+    assert window.runner.generation == before + 2  # at once, no debounce
+    assert not field.pending()
+    qtbot.waitUntil(lambda: final_results(window), timeout=SLOW)
+    qtbot.keyClick(field.line, Qt.Key.Key_Escape)
+    assert field.text() == "" and window.results is None
+
+
+def test_a_newer_query_supersedes_an_older_one(qtbot: QtBot, tmp_path: Path) -> None:
+    class Slow(FakeEncoder):
+        def encode_texts(self, texts):  # type: ignore[no-untyped-def]
+            time.sleep(0.3)
+            return super().encode_texts(texts)
+
+    services = Services(Options(library=str(tmp_path / "library"), model=TINY_SPEC))
+    services.library_dir.mkdir(parents=True)
+    services.library_file.touch()
+
+    class Shared:
+        loaded = True
+
+        def get(self) -> FakeEncoder:
+            return Slow()
+
+    services.encoder = Shared()  # type: ignore[assignment]
+    runner = SearchRunner(services)
+    delivered: list[tuple[int, Results]] = []
+    runner.finished.connect(lambda generation, results: delivered.append((generation, results)))
+    first = runner.submit(Query("red circle"))
+    time.sleep(0.1)  # the first is running now
+    runner.submit(Query("blue square"))
+    third = runner.submit(Query("green triangle"))
+    qtbot.waitUntil(lambda: any(g == third for g, _ in delivered), timeout=5000)
+    qtbot.wait(400)
+    assert [g for g, _ in delivered] == [third]
+    assert delivered[0][1].query.text == "green triangle"
+    assert first < third
+    runner.shutdown()
+
+
+def test_thumbnails_are_made_once_then_read_from_disk(qtbot: QtBot, tmp_path: Path) -> None:
+    photo = save_shape(tmp_path / "photo.jpg", "blue", "circle", seed=3)
+    cache = ThumbnailCache(tmp_path / "thumbs", 64)
+    assert cache.get(photo) is None  # a placeholder shows meanwhile
+    with qtbot.waitSignal(cache.ready, timeout=5000) as ready:
+        pass
+    assert photo in ready.args[0]
+    pixmap = cache.get(photo)
+    assert pixmap is not None and max(pixmap.width(), pixmap.height()) == 64
+    files = list((tmp_path / "thumbs").rglob("*.jpg"))
+    assert len(files) == 1
+    # Another session reads the file instead of decoding the photo again.
+    again = ThumbnailCache(tmp_path / "thumbs", 64)
+    again.get(photo)
+    qtbot.waitSignal(again.ready, timeout=5000).wait()
+    assert len(list((tmp_path / "thumbs").rglob("*.jpg"))) == 1
+    # A changed photo gets a new thumbnail.
+    save_shape(photo, "red", "square", seed=4)
+    os.utime(photo, ns=(time.time_ns(), time.time_ns() + 10**9))
+    fresh = ThumbnailCache(tmp_path / "thumbs", 64)
+    fresh.get(photo)
+    qtbot.waitSignal(fresh.ready, timeout=5000).wait()
+    assert len(list((tmp_path / "thumbs").rglob("*.jpg"))) == 2
+    # An unreadable file is marked, not retried.
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8\xff\xe0 not a jpeg")
+    fresh.get(broken)
+    qtbot.waitSignal(fresh.ready, timeout=5000).wait()
+    assert fresh.broken(broken) and fresh.get(broken) is None
+
+
+def test_ten_thousand_results_ask_only_for_the_thumbnails_in_view(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: set[Path] = set()
+    cache = ThumbnailCache(tmp_path / "thumbs", 150)
+    monkeypatch.setattr(cache, "get", lambda path: asked.add(path))
+    model = HitsModel()
+    hits = [Hit(tmp_path / f"photo {i:05}.jpg", "photo", 1.0, 1.0, "image") for i in range(10_000)]
+    grid = PhotoGrid(cache)
+    grid.setModel(model)
+    qtbot.addWidget(grid)
+    grid.resize(900, 600)
+    grid.show()
+    started = time.perf_counter()
+    model.set_hits(hits)
+    grid.grab()
+    bar = grid.verticalScrollBar()
+    for step in range(1, 41):
+        bar.setValue(bar.maximum() * step // 40)
+        grid.grab()
+    elapsed = time.perf_counter() - started
+    assert bar.value() == bar.maximum() > 0
+    # 41 screens of at most 5 x 4 cells: only what was on screen was asked for.
+    assert 0 < len(asked) <= 41 * 30, len(asked)
+    assert Path(tmp_path / "photo 09999.jpg") in asked
+    assert elapsed < 20  # generous: it takes well under a second on a laptop
+
+
+def test_more_results_are_appended_keeping_the_place(qtbot: QtBot, tmp_path: Path) -> None:
+    model = HitsModel()
+    first = [Hit(tmp_path / f"{i}.jpg", "photo", 1.0, 1.0, "image") for i in range(10)]
+    more = first + [Hit(tmp_path / f"{i}.jpg", "photo", 1.0, 1.0, "image") for i in range(10, 20)]
+    model.set_hits(first)
+    with qtbot.waitSignal(model.rowsInserted, timeout=1000):
+        model.set_hits(more)
+    assert model.rowCount() == 20
+    data = model.mimeData([model.index(0), model.index(3)])
+    assert [u.toLocalFile() for u in data.urls()] == [str(first[0].path), str(first[3].path)]
+
+
+def test_pasting_a_picture_searches_by_it(
+    qtbot: QtBot, open_fake_window: FakeWindow, tmp_path: Path
+) -> None:
+    window = open_fake_window(tmp_path / "library")
+    image = QImage(40, 30, QImage.Format.Format_RGB32)
+    image.fill(Qt.GlobalColor.darkGreen)
+    QGuiApplication.clipboard().setImage(image)
+    window.search_field.line.setFocus()
+    qtbot.keyClick(window.search_field.line, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    picture = window.search_field.image()
+    assert picture is not None and picture.suffix == ".png" and picture.is_file()
+    assert window.search_field.chip.isVisible()
+    assert window.search_field.image_name == "pasted picture"
+    qtbot.waitUntil(lambda: final_results(window), timeout=SLOW)
+    assert window.results is not None and window.results.query.image == picture
+    # Backspace in the empty field removes the picture.
+    qtbot.keyClick(window.search_field.line, Qt.Key.Key_Backspace)
+    assert window.search_field.image() is None
+
+
+def test_a_dropped_folder_is_watched_and_listed_with_its_errors(
+    qtbot: QtBot, open_fake_window: FakeWindow, tmp_path: Path
+) -> None:
+    folder = tmp_path / "Camera"
+    save_shape(folder / "one.png", "red", "circle", seed=1)
+    save_shape(folder / "two.png", "blue", "square", seed=2)
+    (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"\x00" * 64)
+    (folder / "note.md").write_text("A red circle on the door.", encoding="utf-8")
+    window = open_fake_window(tmp_path / "library", watch=True)
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.welcome, timeout=SLOW)
+    data = QMimeData()
+    data.setUrls([QUrl.fromLocalFile(str(folder))])
+    drop(window, data)
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.hint, timeout=SLOW)
+    qtbot.waitUntil(lambda: window.counts_label.text() == "Library: 2 photos, 1 note", timeout=SLOW)
+    qtbot.waitUntil(lambda: window.status_widget.errors_button.isVisible(), timeout=SLOW)
+    assert window.status_widget.errors_button.text() == "1 file could not be read"
+
+    qtbot.mouseClick(window.status_widget.errors_button, Qt.MouseButton.LeftButton)
+    dialog = window.folders_dialog
+    assert isinstance(dialog, FoldersDialog) and dialog.isVisible()
+    qtbot.waitUntil(lambda: dialog.folders.topLevelItemCount() == 1, timeout=SLOW)
+    row = dialog.folders.topLevelItem(0)
+    assert row is not None
+    assert [row.text(c) for c in (1, 2, 3)] == ["Live", "4", "1"]
+    assert dialog.errors.topLevelItemCount() == 1
+    error = dialog.errors.topLevelItem(0)
+    assert error is not None and error.text(0) == str(folder / "broken.jpg") and error.text(1)
+    dialog.close()
+
+
+def test_the_note_preview_highlights_the_passage_that_matched(qtbot: QtBot, tmp_path: Path) -> None:
+    note = tmp_path / "diary.md"
+    note.write_text(
+        "# Monday\n\nBought bread.\n\nSaw a  green\nsquare on the door. Then home.\n",
+        encoding="utf-8",
+    )
+    pane = PreviewPane(ThumbnailCache(None, 300))
+    qtbot.addWidget(pane)
+    pane.show_hit(Hit(note, "note", 0.9, 0.9, "text", "Saw a green square on the door."))
+    qtbot.waitUntil(lambda: "Bought bread" in pane.text.toPlainText(), timeout=5000)
+    text = pane.text.toPlainText()
+    start, end = find_passage(text, "Saw a green square on the door.") or (0, 0)
+    assert text[start:end].split() == ["Saw", "a", "green", "square", "on", "the", "door."]
+    cursor = QTextCursor(pane.text.document())
+    cursor.setPosition(start + 3)
+    assert cursor.charFormat().background().style() != Qt.BrushStyle.NoBrush
+    cursor.setPosition(text.index("Bought") + 1)
+    assert cursor.charFormat().background().style() == Qt.BrushStyle.NoBrush
+
+
+def test_settings_save_a_new_model_and_restart_indexing(
+    qtbot: QtBot, open_fake_window: FakeWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config.save_settings(config.Settings(model=TINY_SPEC))
+    window = open_fake_window(tmp_path / "library", model=None)
+    services = window.services
+    dialog = SettingsDialog(services, library_files=0)
+    qtbot.addWidget(dialog)
+    dialog.model.setCurrentIndex(dialog.model.findData("fast"))
+    assert "licence" in dialog.model_info.text().lower()
+    dialog.excludes.setPlainText("*.tmp\nPrivate/")
+    dialog.accept()
+    qtbot.waitUntil(lambda: not services.starting, timeout=SLOW)
+    assert services.settings.model == "fast"
+    assert services.settings.excludes == ("*.tmp", "Private/")
+    assert services.model_text == "fast"
+    assert config.load_settings().model == "fast"
+
+    # With files in the library, changing the model asks first; saying no changes nothing.
+    monkeypatch.setattr(SettingsDialog, "_confirm_reembedding", lambda self, spec: False)
+    dialog = SettingsDialog(services, library_files=10)
+    qtbot.addWidget(dialog)
+    dialog.model.setCurrentIndex(dialog.model.findData("best"))
+    dialog.accept()
+    assert services.settings.model == "fast"
+
+
+def test_start_at_login_writes_an_xdg_autostart_entry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    if not desktop.autostart_supported():
+        pytest.skip("XDG autostart is for Linux and the BSDs")
+    assert not desktop.autostart_enabled()
+    desktop.set_autostart(True)
+    entry = (tmp_path / "xdg" / "autostart" / "mediafind.desktop").read_text(encoding="utf-8")
+    assert (
+        entry.startswith("[Desktop Entry]\n") and "\nExec=" in entry and "Icon=mediafind" in entry
+    )
+    assert desktop.autostart_enabled()
+    desktop.set_autostart(False)
+    assert not desktop.autostart_enabled()
+    assert desktop._exec_line(["/opt/my apps/python", "-m", "mediafind"]) == (
+        '"/opt/my apps/python" -m mediafind'
+    )
+
+
+def test_the_window_remembers_size_filter_and_preview(
+    qtbot: QtBot, open_fake_window: FakeWindow, tmp_path: Path
+) -> None:
+    window = open_fake_window(tmp_path / "library")
+    window.resize(760, 520)
+    window.set_kind("note")
+    window.preview_action.setChecked(False)
+    window.close()
+    window.services.stop()  # as the app does when its window closes
+    again = open_fake_window(tmp_path / "library")
+    assert again.query().kind == "note"
+    assert again.kind_buttons.checkedButton() is not None
+    assert again.kind_buttons.checkedButton().text() == "Notes"
+    assert not again.preview_action.isChecked()
+    assert (again.width(), again.height()) == (760, 520)
+
+
+def test_a_second_start_raises_the_first_window(qtbot: QtBot, tmp_path: Path) -> None:
+    name = instance_name(tmp_path / f"library-{os.getpid()}")
+    first = SingleInstance(name)
+    assert first.claim()
+    with qtbot.waitSignal(first.activated, timeout=5000):
+        second = SingleInstance(name)
+        assert not second.claim()
+    first.release()
+    third = SingleInstance(name)
+    assert third.claim()  # once the first is gone, a new start is first again
+    third.release()
+
+
+def test_an_unexpected_error_is_logged_and_shown_once_in_words(
+    qtbot: QtBot,
+    open_fake_window: FakeWindow,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    window = open_fake_window(tmp_path / "library")
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text: shown.append(text))
+    reporter = ErrorReporter(window, tmp_path / "mediafind.log")
+    with caplog.at_level(logging.CRITICAL):
+        for _ in range(2):
+            try:
+                raise ValueError("the frobnicator is out of frobs\nsecond line")
+            except ValueError as e:
+                reporter.excepthook(ValueError, e, e.__traceback__)
+    qtbot.waitUntil(lambda: bool(window.notice.text()), timeout=2000)
+    assert len(shown) == 1
+    assert "ValueError: the frobnicator is out of frobs" in shown[0]
+    assert "Traceback" not in shown[0] and "second line" not in shown[0]
+    assert str(tmp_path / "mediafind.log") in shown[0]
+    assert "Unexpected problem" in window.notice.text()
+    assert any(r.exc_info for r in caplog.records)  # the log keeps the traceback
+
+
+def test_the_search_field_speaks_the_query_language(tmp_path: Path) -> None:
+    picture = save_shape(tmp_path / "door.png", "blue", "square", seed=8)
+    parsed = Query('"blue door" -snow kind:note', image=picture, kind="photo").parsed()
+    assert parsed.kind == "note"  # the words say so: they win over the filter buttons
+    assert [p.image for p in parsed.images] == [picture]  # the chip's picture, with the words
+    assert parsed.phrases == ["blue door"] and parsed.negatives == ["snow"]
+    assert Query("red", kind="photo").parsed().kind == "photo"
+    assert Query('"a phrase still being ty').parsed().phrases == ["a phrase still being ty"]
