@@ -72,7 +72,7 @@ def photo_captions(data: bytes) -> list[str]:
     """Captions written inside a photo: titles first, then descriptions, each text once."""
     titles: list[str] = []
     descriptions: list[str] = []
-    media._register_heif()  # so that HEIC photos' metadata can be read too
+    media.register_heif()  # so that HEIC photos' metadata can be read too
     try:
         with Image.open(BytesIO(data)) as img:
             _from_xmp(

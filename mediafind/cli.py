@@ -325,6 +325,10 @@ def _status(ctx: Context, args: argparse.Namespace) -> int:
             {"path": str(decode_path(e.path)), "reason": e.reason}
             for e in store.errors(limit=None if args.json else 10)
         ]
+        notes = [
+            {"path": str(decode_path(n.path)), "note": n.reason}
+            for n in store.notes(limit=None if args.json else 10)
+        ]
         size = store.file_size_on_disk()
         library = str(store.path)
         pid = store.writer_pid()
@@ -338,6 +342,7 @@ def _status(ctx: Context, args: argparse.Namespace) -> int:
             "counts": counts,
             "folders": folders,
             "errors": errors,
+            "notes": notes,
         }
         print(json.dumps(report, indent=2))
         return 0
@@ -352,6 +357,8 @@ def _status(ctx: Context, args: argparse.Namespace) -> int:
         print(f"folder    {f['path']}  ({_folder_line(f)})")
     for e in errors:
         print(f"error     {e['path']}: {e['reason']}")
+    for n in notes:
+        print(f"note      {n['path']}: {n['note']}")
     return 0
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from xml.etree import ElementTree
 
+from mediafind import media
 from mediafind.errors import UnreadableFile
 from mediafind.media import MAX_TEXT_CHARS, decode_text
 
@@ -27,9 +28,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DOCUMENT_EXTENSIONS = frozenset(
-    {".txt", ".md", ".markdown", ".pdf", ".docx", ".html", ".htm", ".rtf", ".odt"}
-)
+DOCUMENT_EXTENSIONS = media.NOTE_EXTENSIONS
 
 # Sections are joined by this to make the document's full text; Section.start counts in it.
 SEPARATOR = "\n\n"
@@ -114,6 +113,42 @@ class _Builder:
             cut = f"only the first {self.limit:,} characters are indexed"
         said = [cut, *notes] if cut else list(notes)
         return Document(self.sections, truncated=cut is not None, note="; ".join(said) or None)
+
+
+def chunk_document(
+    document: Document,
+    count_tokens: Callable[[str], int],
+    max_tokens: int,
+    overlap_tokens: int,
+) -> list[media.Span]:
+    """Chunks that follow the document's structure: consecutive sections on the same page
+    under the same heading are cut together (at paragraph and sentence ends where possible,
+    with overlap), never across a heading or a page. Offsets count in Document.text."""
+    text = document.text
+    spans: list[media.Span] = []
+    group: list[Section] = []
+    for section in [*document.sections, None]:
+        if group and (section is None or _place(section) != _place(group[0])):
+            first, last = group[0], group[-1]
+            body = text[first.start : last.start + len(last.text)]
+            for span in media.chunk_text(body, count_tokens, max_tokens, overlap_tokens):
+                spans.append(
+                    media.Span(
+                        first.start + span.start,
+                        first.start + span.end,
+                        span.text,
+                        first.page,
+                        first.heading,
+                    )
+                )
+            group = []
+        if section is not None:
+            group.append(section)
+    return spans
+
+
+def _place(section: Section) -> tuple[int | None, str | None]:
+    return section.page, section.heading
 
 
 def extract(path: Path, data: bytes) -> Document:

@@ -12,7 +12,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mediafind import media, scan
+from mediafind import captions, extract, media, scan
 from mediafind.embed import Encoder
 from mediafind.errors import UnreadableFile
 from mediafind.store import (
@@ -90,6 +90,7 @@ class _Prepared:
     captions: list[media.Span] = field(default_factory=list)
     reuse_from: int | None = None  # a file whose vectors for this content are kept
     error: str | None = None
+    note: str | None = None  # indexed, but the user should know (e.g. only part of it)
     vanished: bool = False
 
 
@@ -271,7 +272,17 @@ class Indexer:
                         assert text_vectors is not None
                         embedding = text_vectors[next_text].tobytes()
                         next_text += 1
-                        chunks.append(NewChunk(source, span.text, span.start, span.end, embedding))
+                        chunks.append(
+                            NewChunk(
+                                source,
+                                span.text,
+                                span.start,
+                                span.end,
+                                embedding,
+                                span.page,
+                                span.heading,
+                            )
+                        )
                 keep: tuple[str, ...] = ()
                 if p.reuse_from is not None:
                     # The content is known: keep (or copy) its image or text vectors, and
@@ -293,6 +304,7 @@ class Indexer:
                     width=picture.width if picture else None,
                     height=picture.height if picture else None,
                     taken_at=picture.taken_at if picture else None,
+                    note=p.note,
                 )
                 known.setdefault((p.row.kind, p.digest), p.row.id)
 
@@ -339,9 +351,8 @@ def _prepare(row: FileRow, encoder: Encoder, known: dict[tuple[str, str], int]) 
     prepared.digest = scan.content_hash(data)
     try:
         if row.kind == "photo":
-            caption = media.read_caption(path)
-            if caption is not None:
-                prepared.captions = _chunks(caption[0], encoder)
+            for caption in _captions(path, data):
+                prepared.captions += _chunks(caption, encoder)
         if row.hash == prepared.digest:
             prepared.reuse_from = row.id
         else:
@@ -351,13 +362,36 @@ def _prepare(row: FileRow, encoder: Encoder, known: dict[tuple[str, str], int]) 
         if row.kind == "photo":
             prepared.picture = media.open_image(data, encoder.image_size)
         else:
-            prepared.spans = _chunks(media.read_note(path, data), encoder)
+            document = extract.extract(path, data)
+            prepared.note = document.note
+            prepared.spans = extract.chunk_document(
+                document, encoder.count_tokens, encoder.max_text_tokens, CHUNK_OVERLAP_TOKENS
+            )
     except UnreadableFile as e:
         prepared.error = str(e)
     except Exception as e:  # a decoder bug must not stop the run
         log.warning("unexpected error reading %s", path, exc_info=True)
         prepared.error = f"cannot read: {type(e).__name__}: {e}"
     return prepared
+
+
+def _captions(photo: Path, data: bytes) -> list[str]:
+    """A photo's captions, each once: its text sidecar, its XMP sidecars, and those written
+    inside it (EXIF, XMP, IPTC)."""
+    found: list[str] = []
+    sidecar = media.read_caption(photo)
+    if sidecar is not None:
+        found.append(sidecar[0])
+    found += captions.sidecar_captions(photo)[0]
+    found += captions.photo_captions(data)
+    seen: set[str] = set()
+    unique = []
+    for text in found:
+        key = " ".join(text.split()).casefold()
+        if key and key not in seen:
+            seen.add(key)
+            unique.append(text)
+    return unique
 
 
 def _chunks(text: str, encoder: Encoder) -> list[media.Span]:

@@ -20,9 +20,13 @@ log = logging.getLogger(__name__)
 PHOTO_EXTENSIONS = frozenset(
     {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".heic", ".heif"}
 )
-NOTE_EXTENSIONS = frozenset({".txt", ".md", ".markdown"})
+# Documents mediafind reads (mediafind.extract turns each kind into text).
+NOTE_EXTENSIONS = frozenset(
+    {".txt", ".md", ".markdown", ".pdf", ".docx", ".odt", ".html", ".htm", ".rtf"}
+)
 MARKDOWN_EXTENSIONS = frozenset({".md", ".markdown"})
 CAPTION_EXTENSION = ".txt"
+XMP_EXTENSION = ".xmp"
 
 # Text longer than this is cut off (with a log line): a multi-megabyte "note" is almost always a
 # log or a data dump, and embedding it would hold the indexer for minutes.
@@ -31,7 +35,7 @@ MAX_TEXT_CHARS = 2_000_000
 _heif_registered: bool | None = None
 
 
-def _register_heif() -> bool:
+def register_heif() -> bool:
     """Decode HEIC/HEIF through pillow-heif when it is installed (the `heic` extra)."""
     global _heif_registered
     if _heif_registered is None:
@@ -60,12 +64,19 @@ def caption_candidates(photo: Path) -> tuple[Path, Path]:
     return photo.with_name(photo.name + CAPTION_EXTENSION), photo.with_suffix(CAPTION_EXTENSION)
 
 
+def sidecar_candidates(photo: Path) -> tuple[Path, ...]:
+    """Every file that may hold a photo's caption beside it: text and XMP sidecars."""
+    xmp = (photo.with_name(photo.name + XMP_EXTENSION), photo.with_suffix(XMP_EXTENSION))
+    return tuple(dict.fromkeys((*caption_candidates(photo), *xmp)))
+
+
 def caption_owner(text_file: Path, siblings: set[str]) -> str | None:
-    """If text_file is a sidecar caption of a photo among siblings (names in the same folder),
-    the photo's name."""
-    if text_file.suffix.lower() != CAPTION_EXTENSION:
+    """If text_file is a sidecar (caption text or XMP) of a photo among siblings (names in the
+    same folder), the photo's name."""
+    suffix = text_file.suffix.lower()
+    if suffix not in (CAPTION_EXTENSION, XMP_EXTENSION):
         return None
-    inner = text_file.name[: -len(CAPTION_EXTENSION)]
+    inner = text_file.name[: -len(suffix)]
     if Path(inner).suffix.lower() in PHOTO_EXTENSIONS and inner in siblings:
         return inner
     for ext in PHOTO_EXTENSIONS:
@@ -89,7 +100,7 @@ def open_image(data: bytes, min_side: int) -> Picture:
     Pillow's decompression-bomb guard stays on: a picture of absurd pixel count is refused."""
     if not data:
         raise UnreadableFile("empty file")
-    _register_heif()
+    register_heif()
     try:
         with Image.open(BytesIO(data)) as img:
             width, height = img.size  # the photo's own size; draft may decode it smaller
@@ -200,16 +211,11 @@ def strip_markdown(source: str) -> str:
 
 
 def read_note(path: Path, data: bytes) -> str:
-    """The text of a note file, Markdown stripped; refuses notes with no text."""
-    text = decode_text(data)
-    if path.suffix.lower() in MARKDOWN_EXTENSIONS:
-        text = strip_markdown(text)
-    if len(text) > MAX_TEXT_CHARS:
-        log.info("%s: only the first %d characters are indexed", path, MAX_TEXT_CHARS)
-        text = text[:MAX_TEXT_CHARS]
-    if not text.strip():
-        raise UnreadableFile("no text in the file")
-    return text
+    """The text of a note or document as it is indexed (chunk offsets count in it); refuses
+    files with no text."""
+    from mediafind import extract  # it builds on this module
+
+    return extract.extract(path, data).text
 
 
 def read_caption(photo: Path) -> tuple[str, str] | None:
@@ -240,9 +246,25 @@ class Span:
     start: int
     end: int
     text: str
+    page: int | None = None
+    heading: str | None = None
 
 
 _WORD = re.compile(r"\S+")
+_SENTENCE_END = re.compile(r"[.!?…:;][\"'”’)\]]*$")
+
+
+def _natural_end(text: str, words: list[tuple[int, int]], i: int, j: int) -> int:
+    """Where to end a span of words[i:j] that had to stop at j: after the last paragraph break,
+    else the last sentence end, in its second half; else at j."""
+    half = i + (j - i) // 2
+    for k in range(j - 1, half, -1):
+        if "\n\n" in text[words[k - 1][1] : words[k][0]]:
+            return k
+    for k in range(j - 1, half - 1, -1):
+        if _SENTENCE_END.search(text[words[k][0] : words[k][1]]):
+            return k + 1
+    return j
 
 
 def chunk_text(
@@ -253,7 +275,8 @@ def chunk_text(
 ) -> list[Span]:
     """Cut text into spans of at most max_tokens tokens (as the model's tokenizer counts them),
     consecutive spans sharing about overlap_tokens tokens so a sentence cut in two is still
-    whole in one of them."""
+    whole in one of them. A span ends, where it can, at a paragraph break, else at the end of a
+    sentence, rather than mid-sentence."""
     words = [(m.start(), m.end()) for m in _WORD.finditer(text)]
     if not words:
         return []
@@ -268,6 +291,8 @@ def chunk_text(
             j += 1
         if j == i:
             j = i + 1  # one word longer than the limit: alone, the tokenizer truncates it
+        elif j < len(words):
+            j = _natural_end(text, words, i, j)
         start, end = words[i][0], words[j - 1][1]
         spans.append(Span(start, end, " ".join(text[start:end].split())))
         if j == len(words):

@@ -155,14 +155,16 @@ def walk(
 
 
 def _caption_sig(photo: Path, names: set[str]) -> str | None:
-    for candidate in media.caption_candidates(photo):
+    """Sizes and times of a photo's sidecars (caption text, XMP), so an edit is noticed."""
+    signatures = []
+    for candidate in media.sidecar_candidates(photo):
         if candidate.name in names:
             try:
                 st = candidate.stat()
             except OSError:
                 continue
-            return media.caption_signature(st.st_size, st.st_mtime_ns)
-    return None
+            signatures.append(media.caption_signature(st.st_size, st.st_mtime_ns))
+    return ";".join(signatures) or None
 
 
 def _why(error: OSError) -> str:

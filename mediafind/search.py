@@ -49,6 +49,9 @@ RARE_WORDS_WEIGHT = 2.0
 # A document with several matching chunks gains this much per extra chunk (up to 5): a note
 # that keeps talking about the query beats one that mentions it once, other things equal.
 EXTRA_CHUNK_BONUS = 0.1
+# A chunk found by meaning counts as matching when its similarity is at least this share of the
+# best chunk's; further down the list, chunks are merely the nearest of what there is.
+MATCH_SHARE = 0.9
 # Negative terms subtract their embedding from the query's, at full weight: half as much barely
 # moves a query whose words mean nearly the same as the negative ("red -circle").
 NEGATIVE_WEIGHT = 1.0
@@ -249,8 +252,7 @@ class Searcher:
         semantic = [h for h in semantic if h.file_id not in excluded]
         keyword = [h for h in keyword if h.file_id not in excluded]
         rare = 0 < len({h.file_id for h in keyword}) <= RARE_WORDS_DOCUMENTS
-        weights = (1.0, RARE_WORDS_WEIGHT if rare else 1.0)
-        return _documents((semantic, keyword), weights, query, limit)
+        return _documents(semantic, keyword, RARE_WORDS_WEIGHT if rare else 1.0, query, limit)
 
     def _files_with_words(self, negatives: Sequence[str], where: FileFilter) -> set[int]:
         match = " OR ".join(_quote(n) for n in negatives)
@@ -291,20 +293,25 @@ _TOKEN = re.compile(r"\w")
 
 
 def _documents(
-    lists: tuple[list[ChunkHit], ...], weights: tuple[float, ...], query: Query, limit: int
+    semantic: list[ChunkHit],
+    keyword: list[ChunkHit],
+    keyword_weight: float,
+    query: Query,
+    limit: int,
 ) -> list[Hit]:
-    """Fuse chunk lists by reciprocal rank, then keep one hit per file: its best chunk, with a
-    bonus for each further matching chunk."""
+    """Fuse the chunks found by meaning and by words by reciprocal rank, then keep one hit per
+    file: its best chunk, with a bonus for each further chunk that matches too."""
     scores: dict[int, float] = {}
     chunks: dict[int, ChunkHit] = {}
-    similarity: dict[int, float] = {}
-    for hits, weight in zip(lists, weights, strict=True):
-        semantic = hits is lists[0]
+    similarity = {h.chunk_id: 1 - h.distance for h in semantic}
+    for hits, weight in ((semantic, 1.0), (keyword, keyword_weight)):
         for rank, hit in enumerate(hits, start=1):
             scores[hit.chunk_id] = scores.get(hit.chunk_id, 0.0) + weight / (RRF_K + rank)
             chunks[hit.chunk_id] = hit
-            if semantic:
-                similarity[hit.chunk_id] = 1 - hit.distance
+    # A chunk matches when it holds the words, or is about as close in meaning as the closest.
+    top = max(similarity.values(), default=0.0)
+    matching = {h.chunk_id for h in keyword}
+    matching |= {c for c, sim in similarity.items() if top > 0 and sim >= MATCH_SHARE * top}
     by_file: dict[int, list[int]] = {}
     for chunk_id in sorted(scores, key=lambda c: scores[c], reverse=True):
         by_file.setdefault(chunks[chunk_id].file_id, []).append(chunk_id)
@@ -312,7 +319,8 @@ def _documents(
     words = (*query.phrases, *query.words)
     for chunk_ids in by_file.values():
         best = chunks[chunk_ids[0]]
-        score = scores[best.chunk_id] * (1 + EXTRA_CHUNK_BONUS * min(len(chunk_ids) - 1, 5))
+        extra = sum(1 for c in chunk_ids[1:] if c in matching)
+        score = scores[best.chunk_id] * (1 + EXTRA_CHUNK_BONUS * min(extra, 5))
         text = best.text or ""
         location: dict[str, object] = {"start": best.start, "end": best.end}
         if best.page is not None:
@@ -370,7 +378,7 @@ def keyword_search(store: Store, query: str, kind: str = "all", limit: int = 20)
             hits = [h for h in hits if h.source != CAPTION_SOURCE]
         elif parsed.kind == "photo":
             hits = [h for h in hits if h.source == CAPTION_SOURCE]
-        lists.append(_documents((hits,), (1.0,), parsed, limit))
+        lists.append(_documents([], hits, 1.0, parsed, limit))
     if parsed.kind in ("photo", "all") and words:
         named = store.files_named(words, PHOTO, limit)
         lists.append([Hit(decode_path(p), PHOTO, 1.0, 0.0, "name") for p in named])

@@ -241,6 +241,10 @@ MIGRATIONS: list[str] = [
     ALTER TABLE chunks ADD COLUMN page INTEGER;
     ALTER TABLE chunks ADD COLUMN heading TEXT;
     """,
+    # 2 -> 3: what the user should know about a file that was indexed, e.g. only in part.
+    """
+    ALTER TABLE files ADD COLUMN note TEXT;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -651,8 +655,8 @@ class Store:
         for source in sources:
             self._delete_chunks(to_file, True, source)
         self.conn.execute(
-            "UPDATE files SET (width, height, taken_at) = "
-            "(SELECT width, height, taken_at FROM files WHERE id = ?) WHERE id = ?",
+            "UPDATE files SET (width, height, taken_at, note) = "
+            "(SELECT width, height, taken_at, note FROM files WHERE id = ?) WHERE id = ?",
             (from_file, to_file),
         )
         marks = ",".join("?" * len(sources))
@@ -685,6 +689,7 @@ class Store:
         width: int | None = None,
         height: int | None = None,
         taken_at: float | None = None,
+        note: str | None = None,
     ) -> None:
         """Replace a file's chunks and vectors (all but keep_sources) and mark it indexed;
         picture facts left None keep their stored value. vec0 has no upsert: old rows are
@@ -718,8 +723,20 @@ class Store:
             self.conn.execute(
                 "UPDATE files SET status = 'indexed', error = NULL, priority = 0, hash = ?, "
                 "size = ?, mtime_ns = ?, width = coalesce(?, width), height = coalesce(?, height), "
-                "taken_at = coalesce(?, taken_at), indexed_at = ? WHERE id = ?",
-                (content_hash, size, mtime_ns, width, height, taken_at, time.time(), file_id),
+                "taken_at = coalesce(?, taken_at), note = CASE WHEN ? THEN note ELSE ? END, "
+                "indexed_at = ? WHERE id = ?",
+                (
+                    content_hash,
+                    size,
+                    mtime_ns,
+                    width,
+                    height,
+                    taken_at,
+                    bool(keep_sources),  # content kept: so is what was noted about it
+                    note,
+                    time.time(),
+                    file_id,
+                ),
             )
 
     def save_error(self, file_id: int, reason: str, size: int, mtime_ns: int) -> None:
@@ -855,6 +872,15 @@ class Store:
             "SELECT root_id, count(*), sum(status = 'error') FROM files GROUP BY root_id"
         )
         return {r: (n, e or 0) for r, n, e in rows if r is not None}
+
+    def notes(self, limit: int | None = None) -> list[ErrorRow]:
+        """Indexed files with something to say (e.g. only in part), most recent first."""
+        rows = self.conn.execute(
+            "SELECT path, note FROM files WHERE status = 'indexed' AND note IS NOT NULL "
+            "ORDER BY indexed_at DESC LIMIT ?",
+            (-1 if limit is None else limit,),
+        )
+        return [ErrorRow(p, n) for p, n in rows]
 
     def errors(self, limit: int | None = None) -> list[ErrorRow]:
         rows = self.conn.execute(

@@ -46,7 +46,10 @@ def words_counter(text: str) -> int:
         ("list.md", "note"),
         ("diary.txt", "note"),
         ("notes.markdown", "note"),
-        ("report.pdf", None),
+        ("report.pdf", "note"),
+        ("Letter.DOCX", "note"),
+        ("page.html", "note"),
+        ("song.mp3", None),
         ("Makefile", None),
     ],
 )

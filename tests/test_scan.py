@@ -63,8 +63,9 @@ def test_default_excludes_skip_hidden_system_and_dependency_files(tmp_path: Path
 
 def test_files_mediafind_does_not_index_are_not_yielded(tmp_path: Path) -> None:
     write(tmp_path / "kite.jpg")
-    write(tmp_path / "report.pdf")
     write(tmp_path / "song.mp3")
+    write(tmp_path / "archive.zip")
+    write(tmp_path / "kite.jpg.xmp")  # a sidecar: read with its photo
     assert found(tmp_path) == ["kite.jpg"]
 
 
