@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck pytest clean tiny-model
+.PHONY: run test lint typecheck pytest clean tiny-model screenshot
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,15 @@ test: lint typecheck pytest
 # Regenerates tests/assets/tiny-clip (a few minutes on 2 CPU cores).
 tiny-model: $(STAMP)
 	$(BIN)/python tests/assets/make_tiny_clip.py
+
+# Screenshots of the window (light and dark) into build/screenshots/, under a virtual X
+# server; packaging/install-screenshot-deps.sh installs Xvfb and Qt's X libraries if missing.
+screenshot: $(STAMP)
+	packaging/install-screenshot-deps.sh
+	for theme in light dark; do \
+		xvfb-run -a -s "-screen 0 1600x1000x24" $(BIN)/python packaging/screenshots.py \
+			--out build/screenshots --theme $$theme || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache

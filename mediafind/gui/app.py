@@ -15,7 +15,7 @@ from pathlib import Path
 from types import TracebackType
 
 from PySide6.QtCore import QDir, QLockFile, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
@@ -83,13 +83,64 @@ def make_application(argv: list[str] | None = None) -> QApplication:
 
 
 def follow_theme(app: QApplication) -> None:
-    """Light or dark as the system says (Qt tracks changes itself); MEDIAFIND_THEME overrides.
+    """Light or dark as the system says, also when it changes; MEDIAFIND_THEME overrides.
 
-    On Linux without a desktop style plugin Qt uses Fusion, which draws both schemes."""
-    wanted = os.environ.get(ENV_THEME, "").lower()
-    scheme = {"dark": Qt.ColorScheme.Dark, "light": Qt.ColorScheme.Light}.get(wanted)
-    if scheme is not None:
-        app.styleHints().setColorScheme(scheme)
+    Windows, macOS and the desktop style plugins of Linux switch palettes themselves. Where
+    the platform reports a dark scheme but leaves the palette light (Qt's plain X11 and
+    Wayland themes), Fusion with a dark palette stands in."""
+    wanted = {"dark": Qt.ColorScheme.Dark, "light": Qt.ColorScheme.Light}.get(
+        os.environ.get(ENV_THEME, "").lower()
+    )
+    hints = app.styleHints()
+    if wanted is not None:
+        hints.setColorScheme(wanted)
+
+    def apply(scheme: Qt.ColorScheme) -> None:
+        scheme = wanted or scheme
+        light = app.palette().color(QPalette.ColorRole.Window).lightness() > 127
+        if scheme == Qt.ColorScheme.Dark and light:
+            app.setStyle("Fusion")
+            app.setPalette(dark_palette())
+        elif scheme == Qt.ColorScheme.Light and not light:
+            app.setPalette(app.style().standardPalette())
+
+    apply(hints.colorScheme())
+    hints.colorSchemeChanged.connect(apply)
+
+
+def dark_palette() -> QPalette:
+    """Fusion's dark colours, with text contrast above 7:1 and a clear selection."""
+    palette = QPalette()
+    roles = QPalette.ColorRole
+    colours = {
+        roles.Window: "#2b2b2b",
+        roles.WindowText: "#ececec",
+        roles.Base: "#1f1f1f",
+        roles.AlternateBase: "#2f2f2f",
+        roles.ToolTipBase: "#3a3a3a",
+        roles.ToolTipText: "#ececec",
+        roles.PlaceholderText: "#a3a3a3",
+        roles.Text: "#ececec",
+        roles.Button: "#363636",
+        roles.ButtonText: "#ececec",
+        roles.BrightText: "#ff6b6b",
+        roles.Light: "#4a4a4a",
+        roles.Midlight: "#3e3e3e",
+        roles.Mid: "#2e2e2e",
+        roles.Dark: "#1a1a1a",
+        roles.Shadow: "#000000",
+        roles.Highlight: "#3d7bd9",
+        roles.HighlightedText: "#ffffff",
+        roles.Link: "#7fb0ff",
+        roles.LinkVisited: "#b79cff",
+    }
+    for role, colour in colours.items():
+        palette.setColor(role, QColor(colour))
+    disabled = QPalette.ColorGroup.Disabled
+    for role in (roles.WindowText, roles.Text, roles.ButtonText):
+        palette.setColor(disabled, role, QColor("#7a7a7a"))
+    palette.setColor(disabled, roles.Highlight, QColor("#4a4a4a"))
+    return palette
 
 
 def instance_name(library: Path) -> str:

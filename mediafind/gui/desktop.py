@@ -101,7 +101,7 @@ def autostart_supported() -> bool:
 
 def autostart_hint() -> str:
     if autostart_supported():
-        return "mediafind starts in the background when you log in, and keeps folders indexed."
+        return "mediafind opens when you log in, so new photos and notes are indexed as they come."
     return AUTOSTART_ELSEWHERE.get(sys.platform, "Your system's own settings start apps at login.")
 
 

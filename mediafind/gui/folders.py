@@ -116,6 +116,7 @@ class FoldersDialog(QDialog):
         self.folders.setUniformRowHeights(True)
         self.folders.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         header = self.folders.header()
+        header.setStretchLastSection(False)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for column in (1, 2, 3):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
@@ -211,7 +212,7 @@ class FoldersDialog(QDialog):
         self.errors.clear()
         self.errors.setVisible(bool(errors))
         for path, reason in errors:
-            item = QTreeWidgetItem([str(path), reason])
+            item = QTreeWidgetItem([folder_label(path), reason])
             item.setToolTip(0, str(path))
             item.setToolTip(1, reason)
             self.errors.addTopLevelItem(item)

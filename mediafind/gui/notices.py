@@ -3,6 +3,7 @@ hint before a search, "nothing found", and banners for problems the user can fix
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,12 +27,32 @@ WARNING = "warning"
 ERROR = "error"
 INFO = "info"
 _TINTS = {WARNING: "#f59e0b", ERROR: "#dc2626", INFO: "#3b82f6"}
+# Width of the explanations on the empty pages: about 70 characters, easy to read.
+TEXT_WIDTH = 520
 
 WELCOME_SENTENCE = (
     "Type what you remember (“dog on a beach”, “the receipt for the bike”) or drop a "
     "picture, and mediafind finds the photos and notes in your folders that match. "
     "Everything stays on this computer."
 )
+
+
+# The core's messages name command-line options; the window names its own controls instead.
+_FOR_THE_WINDOW = (
+    (re.compile(r";? ?use --model local-dir:\S+"), ". Choose such a folder in Settings"),
+    (re.compile(r" and use --model local-dir:\S+"), " and choose it in Settings"),
+    (re.compile(r"; `mediafind models` lists the presets"), "; Settings lists the presets"),
+    (re.compile(r" \(now: [^)]*\)"), ""),
+)
+
+
+def for_the_window(message: str) -> str:
+    """A core message, written for the command line, as the window says it."""
+    text = message.strip()
+    for pattern, replacement in _FOR_THE_WINDOW:
+        text = pattern.sub(replacement, text)
+    text = text.rstrip(".") + "."
+    return text[:1].upper() + text[1:]
 
 
 def suggested_folders() -> list[Path]:
@@ -144,9 +165,9 @@ class MessagePage(QWidget):
         self.text = QLabel(self)
         self.text.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.text.setWordWrap(True)
-        # A wrapped label in a centred layout shrinks to its shortest line: give it a measure.
-        self.text.setMinimumWidth(460)
-        self.text.setMaximumWidth(560)
+        # A wrapped label centred in a layout gets its plain size hint, too short for its
+        # lines: give it a measure, and the height its lines need at that width.
+        self.text.setFixedWidth(TEXT_WIDTH)
         self.text.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         self.buttons = QVBoxLayout()
         self.buttons.setSpacing(8)
@@ -172,6 +193,7 @@ class MessagePage(QWidget):
     ) -> None:
         self.title.setText(title)
         self.text.setText(text)
+        self.text.setFixedHeight(self.text.heightForWidth(TEXT_WIDTH))
         self.text.setVisible(bool(text))
         self.footer.setText(footer)
         self.footer.setVisible(bool(footer))

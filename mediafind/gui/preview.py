@@ -18,6 +18,7 @@ from PySide6.QtGui import (
     QPaintEvent,
     QPalette,
     QPixmap,
+    QResizeEvent,
     QTextCharFormat,
     QTextCursor,
 )
@@ -117,15 +118,31 @@ class FitImage(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._pixmap: QPixmap | None = None
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(160, 160)
+        policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
+        self.setMinimumSize(160, 120)
+        self.max_height = 480  # the pane sets it: the picture leaves room for its facts
 
     def set_pixmap(self, pixmap: QPixmap | None) -> None:
         self._pixmap = pixmap
+        self.updateGeometry()
         self.update()
 
+    def _aspect(self) -> float:
+        if self._pixmap is None or self._pixmap.width() == 0:
+            return 0.75  # a placeholder in the shape of most photos
+        return self._pixmap.height() / self._pixmap.width()
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        """As tall as the picture is at this width: the facts follow right under it."""
+        return max(self.minimumHeight(), min(self.max_height, round(width * self._aspect())))
+
     def sizeHint(self) -> QSize:
-        return QSize(320, 280)
+        return QSize(320, self.heightForWidth(320))
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
@@ -145,6 +162,7 @@ class FitImage(QWidget):
             size = size.scaled(area.size(), Qt.AspectRatioMode.KeepAspectRatio)
         target = QRectF(0, 0, size.width(), size.height())
         target.moveCenter(QRectF(area).center())
+        target.moveTop(area.top())
         clip = QPainterPath()
         clip.addRoundedRect(target, 6, 6)
         painter.setClipPath(clip)
@@ -201,11 +219,14 @@ class PreviewPane(QWidget):
         buttons.addWidget(self.open_button)
         buttons.addWidget(self.reveal_button)
         buttons.addStretch(1)
-        column.addWidget(self.image, 3)
-        column.addWidget(self.text, 3)
+        # Photo: picture, then what it is. Note: what it is, then its text filling the rest.
+        column.addWidget(self.image)
         column.addWidget(self.title)
         column.addLayout(self.facts)
         column.addLayout(buttons)
+        column.addWidget(self.text, 1)
+        column.addStretch(0)
+        self.column = column
         self.stack.addWidget(page)
         self.page = page
         self.open_button.clicked.connect(self._open)
@@ -229,6 +250,7 @@ class PreviewPane(QWidget):
         photo = hit.kind == "photo"
         self.image.setVisible(photo)
         self.text.setVisible(not photo)
+        self.column.setStretch(self.column.count() - 1, 1 if photo else 0)
         if photo:
             self.image.set_pixmap(self._pictures.get(hit.path))
             in_background(lambda: photo_facts(hit.path), self._photo_facts, self._failed)
@@ -304,6 +326,12 @@ class PreviewPane(QWidget):
     def _picture_ready(self, paths: frozenset[Path]) -> None:
         if self._hit is not None and self._hit.path in paths:
             self.image.set_pixmap(self._pictures.get(self._hit.path))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        # Two thirds of the height for the picture: the rest for its name, facts and buttons.
+        self.image.max_height = max(120, self.height() * 2 // 3)
+        self.image.updateGeometry()
 
     def _open(self) -> None:
         if self._hit is not None:

@@ -380,7 +380,10 @@ class NoteDelegate(QStyledItemDelegate):
         painter.setPen(palette.color(QPalette.ColorRole.Text))
         # Line breaks become spaces one for one, so that the hit's highlight offsets still fit.
         snippet = re.sub(r"\s", " ", hit.snippet or "")
-        spans = [(s, e - s) for s, e in hit.highlights] or word_spans(snippet, words)
+        # Bold for words that carry meaning: "a" and "of" in bold only add noise.
+        spans = [(s, e - s) for s, e in hit.highlights if e - s > 2]
+        snippet, spans = _without_title(snippet, spans, hit.path.stem)
+        spans = spans or word_spans(snippet, words)
         layout = snippet_layout(snippet, base, width, spans, SNIPPET_LINES)
         # Bold words can push the cut text onto one more line: never draw past the cell.
         painter.setClipRect(
@@ -388,6 +391,20 @@ class NoteDelegate(QStyledItemDelegate):
         )
         layout.draw(painter, QRectF(inner.left(), y, 0, 0).topLeft())
         painter.restore()
+
+
+def _without_title(
+    snippet: str, spans: list[tuple[int, int]], title: str
+) -> tuple[str, list[tuple[int, int]]]:
+    """A passage that starts with the note's heading, already shown as its title, starts
+    after it."""
+    if not title or not snippet.lower().startswith(title.lower()):
+        return snippet, spans
+    rest = snippet[len(title) :].lstrip(" #:-–—")
+    if not rest:
+        return snippet, spans
+    cut = len(snippet) - len(rest)
+    return rest, [(s - cut, n) for s, n in spans if s >= cut]
 
 
 def snippet_layout(

@@ -107,7 +107,7 @@ class SettingsDialog(QDialog):
 
         # Excludes
         self.excludes = QPlainTextEdit(self)
-        self.excludes.setPlaceholderText("*.tmp\nPrivate/\nscreenshots/**")
+        self.excludes.setPlaceholderText("for example:\n*.tmp\nPrivate/")
         self.excludes.setPlainText("\n".join(settings.excludes))
         self.excludes.setFixedHeight(self.fontMetrics().lineSpacing() * 5 + 12)
         form.addRow("Skip files matching:", self.excludes)

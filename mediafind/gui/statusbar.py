@@ -14,7 +14,7 @@ from mediafind.service import IDLE, INDEXING, PAUSED, SCANNING, STOPPED, Status
 def duration(seconds: float) -> str:
     """Time left the way people say it."""
     if seconds < 60:
-        return "less than a minute left"
+        return "under a minute left"
     minutes = round(seconds / 60)
     if minutes < 60:
         return f"about {minutes} min left"
@@ -83,7 +83,7 @@ class IndexingStatus(QWidget):
             if status.eta is not None and status.done < status.total:
                 parts.append(duration(status.eta))
             if status.current is not None:
-                parts.append(status.current.name)
+                parts.append(status.current.name)  # last: the part cut short when space is short
             detail = " · ".join(parts)
         elif state == INDEXING:
             self.message.setText("Loading the model…" if loading else f"{what}…")
@@ -135,7 +135,7 @@ class IndexingStatus(QWidget):
         width = max(40, self.detail.width())
         metrics = QFontMetrics(self.detail.font())
         self.detail.setText(
-            metrics.elidedText(self._detail_text, Qt.TextElideMode.ElideMiddle, width)
+            metrics.elidedText(self._detail_text, Qt.TextElideMode.ElideRight, width)
         )
 
     def resizeEvent(self, event: QResizeEvent) -> None:

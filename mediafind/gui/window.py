@@ -19,6 +19,7 @@ from PySide6.QtGui import (
     QGuiApplication,
     QImage,
     QKeySequence,
+    QPalette,
     QShortcut,
     QShowEvent,
 )
@@ -42,7 +43,15 @@ from mediafind.gui import desktop
 from mediafind.gui.dropping import DropOverlay, DropReader
 from mediafind.gui.folders import FoldersDialog, choose_folder
 from mediafind.gui.icons import app_icon
-from mediafind.gui.notices import ERROR, INFO, WARNING, Banner, MessagePage, WelcomePage
+from mediafind.gui.notices import (
+    ERROR,
+    INFO,
+    WARNING,
+    Banner,
+    MessagePage,
+    WelcomePage,
+    for_the_window,
+)
 from mediafind.gui.notices import suggested_folders as find_suggested_folders
 from mediafind.gui.preview import PreviewPane
 from mediafind.gui.results import THUMB, HitsModel, NotesList, PhotoGrid, _ResultsView, query_words
@@ -74,6 +83,17 @@ NOTICE_MS = 8000
 # Side of the big preview picture, in logical pixels.
 PREVIEW_PIXELS = 720
 KINDS = (("all", "All"), ("photo", "Photos"), ("note", "Notes"))
+# The kind filter as one segmented control; palette() keeps it right in light and dark themes.
+SEGMENTS = """
+QToolButton { border: 1px solid palette(mid); border-left: none; padding: 4px 14px;
+              background: palette(button); color: palette(button-text); }
+QToolButton#first { border-left: 1px solid palette(mid);
+                    border-top-left-radius: 6px; border-bottom-left-radius: 6px; }
+QToolButton#last { border-top-right-radius: 6px; border-bottom-right-radius: 6px; }
+QToolButton:hover:!checked { background: palette(midlight); }
+QToolButton:checked { background: palette(highlight); color: palette(highlighted-text);
+                      border-color: palette(highlight); }
+"""
 # Opening a selection opens at most this many files: a slip of Ctrl+A must not start 500 viewers.
 OPEN_AT_ONCE = 20
 
@@ -142,18 +162,22 @@ class MainWindow(QMainWindow):
         top.addWidget(self.search_field, 1)
         self.kind_buttons = QButtonGroup(self)
         self.kind_buttons.setExclusive(True)
-        segment = QHBoxLayout()
+        filters = QWidget(central)
+        filters.setStyleSheet(SEGMENTS)
+        segment = QHBoxLayout(filters)
+        segment.setContentsMargins(0, 0, 0, 0)
         segment.setSpacing(0)
-        for i, (kind, label) in enumerate(KINDS):
-            button = QToolButton(central)
+        for i, (_, label) in enumerate(KINDS):
+            button = QToolButton(filters)
             button.setText(label)
             button.setCheckable(True)
             button.setToolTip(f"Show {label.lower()} (Ctrl+{i + 1})")
-            button.setMinimumWidth(64)
-            button.setProperty("kind", kind)
+            button.setMinimumWidth(72)
+            button.setMinimumHeight(30)
+            button.setObjectName("first" if i == 0 else "last" if i == len(KINDS) - 1 else "")
             self.kind_buttons.addButton(button, i)
             segment.addWidget(button)
-        top.addLayout(segment)
+        top.addWidget(filters)
         column.addLayout(top)
 
         self.model_banner = Banner(central)
@@ -178,6 +202,10 @@ class MainWindow(QMainWindow):
         results_column.setSpacing(4)
         self.results_note = QLabel(results)
         self.results_note.setWordWrap(True)
+        self.results_note.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        note_font = self.results_note.font()
+        note_font.setItalic(True)
+        self.results_note.setFont(note_font)
         self.results_note.hide()
         results_column.addWidget(self.results_note)
         self.sections = QSplitter(Qt.Orientation.Vertical, results)
@@ -213,8 +241,8 @@ class MainWindow(QMainWindow):
         self.notice = QLabel(self)
         self.counts_label = QLabel(self)
         self.counts_label.setToolTip("What the library holds now")
-        self.statusBar().addPermanentWidget(self.status_widget, 3)
-        self.statusBar().addPermanentWidget(self.notice, 2)
+        self.statusBar().addPermanentWidget(self.status_widget, 1)
+        self.statusBar().addPermanentWidget(self.notice)
         self.statusBar().addPermanentWidget(self.counts_label)
         self._notice_timer = _single_shot(self, NOTICE_MS, self.notice.clear)
         self.overlay = DropOverlay(central)
@@ -407,12 +435,17 @@ class MainWindow(QMainWindow):
         self.results_shown.emit()
 
     def _show_results_note(self, results: Results) -> None:
-        if results.note and (results.words_only or not results.final):
-            prefix = "Showing word matches. " if results.words_only and results.final else ""
-            self.results_note.setText(prefix + results.note)
-            self.results_note.show()
+        if not results.final:
+            text = "Loading the model; meanwhile, these are matches of your words."
+        elif results.words_only and self.services.model_problem:
+            text = "Word matches only: search by meaning needs the model (see above)."
+        elif results.words_only:
+            text = f"Word matches only. {for_the_window(results.note)}"
         else:
             self.results_note.hide()
+            return
+        self.results_note.setText(text)
+        self.results_note.show()
 
     def _show_sections(self) -> None:
         results = self.results
@@ -616,7 +649,7 @@ class MainWindow(QMainWindow):
         if problem:
             self.model_banner.show_message(
                 "<b>Search by meaning is off: the model cannot be loaded.</b> "
-                f"{_html(problem)}. Searching by words still works.",
+                f"{_html(for_the_window(problem))} Searching by words still works.",
                 [("Choose a Model…", self.open_settings)],
                 kind=WARNING,
             )
@@ -630,7 +663,7 @@ class MainWindow(QMainWindow):
         if problems:
             self.library_banner.show_message(
                 "<b>New and changed files are not being indexed.</b> "
-                + " ".join(_html(p) for p in problems),
+                + " ".join(_html(for_the_window(p)) for p in problems),
                 [("Try Again", self.services.restart)],
                 kind=ERROR if services.index_problem else INFO,
             )
