@@ -173,13 +173,9 @@ def _why(error: OSError) -> str:
 
 def plan(store: Store, root: Root, extra_excludes: Sequence[str] = ()) -> Plan:
     """Compare one watched folder on disk with what the library holds for it. Writes nothing."""
-    result = Plan(root)
-    folder = decode_path(root.path)
-    if not folder.is_dir():
-        # An unplugged drive or unmounted share: keep its entries rather than forget them.
-        result.online = False
+    result, folder, excluder = _begin(root, extra_excludes)
+    if not result.online:
         return result
-    excluder = Excluder((*root.excludes, *extra_excludes))
     entries = walk(folder, excluder, result.walk_errors)
     _compare(result, store.files_under(root.id), entries)
     return result
@@ -190,12 +186,9 @@ def plan_paths(
 ) -> Plan:
     """Like plan, for only these paths inside the folder (files or folders, present or gone),
     as a watcher names them. Writes nothing."""
-    result = Plan(root)
-    folder = decode_path(root.path)
-    if not folder.is_dir():
-        result.online = False
+    result, folder, excluder = _begin(root, extra_excludes)
+    if not result.online:
         return result
-    excluder = Excluder((*root.excludes, *extra_excludes))
     known: dict[bytes, FileRow] = {}
     entries: dict[Path, Entry] = {}
     by_parent: dict[Path, list[Path]] = {}
@@ -226,6 +219,17 @@ def plan_paths(
             known.update((row.path, row) for row in store.files_at(encode_path(entry.path)))
     _compare(result, known, entries.values())
     return result
+
+
+def _begin(root: Root, extra_excludes: Sequence[str]) -> tuple[Plan, Path, Excluder]:
+    """An empty plan for root, its folder and excluder; the plan is offline when the folder is
+    missing (an unplugged drive or unmounted share: its entries are kept, not forgotten)."""
+    folder = decode_path(root.path)
+    return (
+        Plan(root, online=folder.is_dir()),
+        folder,
+        Excluder((*root.excludes, *extra_excludes)),
+    )
 
 
 def _through_link(root: Path, folder: Path, cache: dict[Path, bool]) -> bool:
