@@ -397,6 +397,27 @@ def _gui(args: argparse.Namespace) -> int:
     return run(library=args.library, model=args.model, device=args.device, verbose=args.verbose)
 
 
+def _self_test(args: argparse.Namespace) -> int:
+    """Check this installation end to end on generated files; never touches the library.
+
+    example: mediafind --self-test --model local-dir:tests/assets/tiny-clip"""
+    from mediafind import selftest
+
+    print(f"mediafind {__version__} self-test", flush=True)
+
+    def show(step: selftest.Step) -> None:
+        print(selftest.format_step(step), flush=True)
+
+    try:
+        report = selftest.run(args.model, args.device or "auto", on_step=show)
+    except MediafindError as e:
+        print(f"mediafind: self-test cannot run: {e}", file=sys.stderr)
+        return 2
+    print(f"model {report.model} on {report.device}")
+    print(f"self-test {'passed' if report.passed else 'FAILED'} in {report.seconds:.1f} s")
+    return 0 if report.passed else 1
+
+
 def _existing_folder(raw: str) -> Path:
     folder = Path(raw).expanduser().absolute()
     if not folder.exists():
@@ -509,6 +530,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--device", choices=config.DEVICES, help="where the model runs")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="index generated pictures and notes in a temporary library, search them and exit "
+        "0 if the right results come first (uses --model, else the bundled test model)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     folders = commands.add_parser("folders", help="add, remove or list watched folders")
@@ -584,6 +611,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for stream in (sys.stdout, sys.stderr):
             if hasattr(stream, "reconfigure"):
                 stream.reconfigure(errors="surrogateescape")
+    if args.self_test:
+        return _self_test(args)
     if args.command in (None, "gui"):
         return _gui(args)
     try:
