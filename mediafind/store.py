@@ -355,7 +355,7 @@ class Store:
             raise
         store = cls(conn, path, lock)
         try:
-            mode = store.conn.pragma("journal_mode", "wal")
+            mode = store._wal()
             if mode != "wal":
                 log.warning("library %s is not in WAL mode (%s); readers may wait", path, mode)
             store._migrate()
@@ -366,6 +366,19 @@ class Store:
             store.close()
             raise
         return store
+
+    def _wal(self) -> str:
+        """Switch to WAL (a no-op once the file is in WAL). Switching a new file needs it to
+        itself for a moment, and SQLite does not wait for that: another connection creating
+        the same library at the same time would make this fail at once, so retry a while."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                return str(self.conn.pragma("journal_mode", "wal"))
+            except apsw.BusyError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
 
     def _migrate(self) -> None:
         version = int(self.conn.pragma("user_version"))
@@ -382,6 +395,9 @@ class Store:
             backup.unlink(missing_ok=True)
             self.conn.execute("VACUUM INTO ?", (str(backup),))
         with self.atomic():
+            # Read again under the write lock: another connection opening the same new
+            # library may have upgraded it since (two would both create the tables).
+            version = int(self.conn.pragma("user_version"))
             for step in range(version, SCHEMA_VERSION):
                 log.info("upgrading library schema %d -> %d", step, step + 1)
                 self.conn.execute(MIGRATIONS[step])

@@ -3,6 +3,7 @@ index kept in step."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import apsw
@@ -442,3 +443,28 @@ def test_writer_commits_while_a_reader_holds_its_snapshot(store: Store, tmp_path
         assert reader.roots() == []  # still its own snapshot
         reader.conn.execute("COMMIT")
         assert len(reader.roots()) == 1
+
+
+def test_connections_opening_a_new_library_at_once_create_it_once(tmp_path: Path) -> None:
+    """The window's indexing service and its first reads open a new library together."""
+
+    def open_one(path: Path, writer: bool, start: threading.Barrier, errors: list[object]) -> None:
+        start.wait()
+        try:
+            with Store.open(path, writer=writer):
+                pass
+        except BaseException as e:
+            errors.append(e)
+
+    for attempt in range(10):
+        path = tmp_path / f"lib{attempt}" / "library.sqlite3"
+        start = threading.Barrier(6)
+        errors: list[object] = []
+        threads = [
+            threading.Thread(target=open_one, args=(path, i == 0, start, errors)) for i in range(6)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
