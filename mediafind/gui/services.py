@@ -236,6 +236,9 @@ class Services(QObject):
             problem = str(e)
         except OSError as e:
             problem = f"cannot open the library {self.library_file}: {e.strerror or e}"
+        except Exception as e:  # a damaged library file, most often: say so, keep the window
+            log.exception("the indexing service could not start")
+            problem = f"cannot open the library {self.library_file}: {e}"
         with self._lock:
             if generation != self._generation:  # settings changed meanwhile
                 if problem is None:
