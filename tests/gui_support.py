@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import random
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -111,14 +112,24 @@ def final_results(window: MainWindow) -> bool:
     )
 
 
+class PacedFake(FakeEncoder):
+    """The fake model, as slow per picture as a test needs (to press a button meanwhile)."""
+
+    delay = 0.0
+
+    def encode_images(self, images):  # type: ignore[no-untyped-def]
+        time.sleep(self.delay * len(images))
+        return super().encode_images(images)
+
+
 class FakeShared:
     """Stands in for SharedEncoder: hands out a FakeEncoder, loads nothing."""
 
-    def __init__(self, encoder: FakeEncoder) -> None:
+    def __init__(self, encoder: PacedFake) -> None:
         self.encoder = encoder
         self.loaded = False
 
-    def get(self) -> FakeEncoder:
+    def get(self) -> PacedFake:
         self.loaded = True
         return self.encoder
 
@@ -134,7 +145,7 @@ def open_fake_window(
     FakeEncoder: for the plumbing, where what the model finds does not matter. model=None: the
     model of the settings file, as without --model."""
     made: list[tuple[MainWindow, Services]] = []
-    fake = FakeEncoder()
+    fake = PacedFake()
     monkeypatch.setattr("mediafind.gui.services.spec_identity", lambda spec: fake.identity)
 
     def make(library: Path, watch: bool = False, model: str | None = TINY_SPEC) -> MainWindow:

@@ -5,25 +5,28 @@ are about the plumbing; test_gui_search.py checks what the tiny model finds."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from conftest import TINY_SPEC, FakeEncoder, save_shape
-from gui_support import SLOW, drop, final_results, open_fake_window
+from gui_support import SLOW, FakeShared, PacedFake, drop, final_results, open_fake_window
 from PySide6.QtCore import QMimeData, Qt, QUrl
-from PySide6.QtGui import QGuiApplication, QImage, QTextCursor
+from PySide6.QtGui import QDesktopServices, QGuiApplication, QImage, QTextCursor
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
 from mediafind import cli, config
 from mediafind.gui import desktop
-from mediafind.gui.app import ErrorReporter, SingleInstance, instance_name
+from mediafind.gui.app import ErrorReporter, SingleInstance, instance_name, setup_logging
 from mediafind.gui.folders import FoldersDialog
 from mediafind.gui.preview import PreviewPane, find_passage
 from mediafind.gui.results import HitsModel, PhotoGrid
@@ -32,7 +35,9 @@ from mediafind.gui.settings import SettingsDialog
 from mediafind.gui.thumbnails import ThumbnailCache
 from mediafind.gui.window import MainWindow
 from mediafind.gui.workers import Query, Results, SearchRunner
+from mediafind.indexer import Indexer
 from mediafind.search import Hit
+from mediafind.store import Store, encode_path
 
 __all__ = ["open_fake_window"]  # fixture
 
@@ -222,7 +227,7 @@ def test_pasting_a_picture_searches_by_it(
 
 
 def test_a_dropped_folder_is_watched_and_listed_with_its_errors(
-    qtbot: QtBot, open_fake_window: FakeWindow, tmp_path: Path
+    qtbot: QtBot, open_fake_window: FakeWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     folder = tmp_path / "Camera"
     save_shape(folder / "one.png", "red", "circle", seed=1)
@@ -248,7 +253,14 @@ def test_a_dropped_folder_is_watched_and_listed_with_its_errors(
     assert [row.text(c) for c in (1, 2, 3)] == ["Live", "4", "1"]
     assert dialog.errors.topLevelItemCount() == 1
     error = dialog.errors.topLevelItem(0)
-    assert error is not None and error.text(0) == str(folder / "broken.jpg") and error.text(1)
+    assert error is not None and error.text(0).endswith("broken.jpg") and error.text(1)
+
+    # Removing it, once confirmed, empties the library (the files stay on disk).
+    monkeypatch.setattr(QMessageBox, "question", lambda *args: QMessageBox.StandardButton.Yes)
+    row.setSelected(True)
+    qtbot.mouseClick(dialog.remove_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.welcome, timeout=SLOW)
+    assert (folder / "one.png").is_file()
     dialog.close()
 
 
@@ -383,3 +395,163 @@ def test_the_search_field_speaks_the_query_language(tmp_path: Path) -> None:
     assert parsed.phrases == ["blue door"] and parsed.negatives == ["snow"]
     assert Query("red", kind="photo").parsed().kind == "photo"
     assert Query('"a phrase still being ty').parsed().phrases == ["a phrase still being ty"]
+
+
+def show_results(window: MainWindow, hits: list[Hit], text: str = "shapes") -> None:
+    """Put hits in the window as if a search for text had found them."""
+    window.search_field.line.setText(text)
+    window.runner.cancel()
+    window._on_results(window.runner.generation, Results(Query(text), tuple(hits)))
+
+
+def test_results_open_with_enter_and_offer_what_else_can_be_done(
+    qtbot: QtBot, open_fake_window: FakeWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    photos = [save_shape(tmp_path / f"p{i}.png", "red", "circle", seed=i) for i in range(3)]
+    note = tmp_path / "note.md"
+    note.write_text("A red circle on the door.", encoding="utf-8")
+    opened: list[QUrl] = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url) or True)
+    window = open_fake_window(tmp_path / "library")
+    hits = [Hit(p, "photo", 1.0, 1.0, "image") for p in photos]
+    hits.append(Hit(note, "note", 0.5, 0.5, "text", "A red circle on the door."))
+    show_results(window, hits)
+    assert window.pages.currentWidget() is window.splitter
+    assert window.photos_title.text() == "Photos · 3" and window.notes_title.text() == "Notes · 1"
+
+    # The keyboard: down into the grid, Enter opens, Up goes back to the field.
+    qtbot.keyClick(window.search_field.line, Qt.Key.Key_Down)
+    assert window.photos.hasFocus() and window.photos.currentIndex().row() == 0
+    assert window.preview.hit is not None and window.preview.hit.path == photos[0]
+    qtbot.keyClick(window.photos, Qt.Key.Key_Return)
+    assert [u.toLocalFile() for u in opened] == [str(photos[0])]
+    qtbot.keyClick(window.photos, Qt.Key.Key_Up)
+    assert window.search_field.line.hasFocus()
+
+    menu = window.result_menu(window.photos, window.photos_model.index(1))
+    actions = {a.text(): a for a in menu.actions() if a.text()}
+    assert list(actions) == ["Open", "Show in Folder", "Copy Path", "Copy Image", "Find Similar"]
+    actions["Copy Path"].trigger()
+    copied = QGuiApplication.clipboard().mimeData()
+    assert copied is not None and [u.toLocalFile() for u in copied.urls()] == [str(photos[1])]
+    actions["Find Similar"].trigger()
+    assert window.search_field.image() == photos[1]
+
+    note_menu = window.result_menu(window.notes, window.notes_model.index(0))
+    texts = [a.text() for a in note_menu.actions() if a.text()]
+    assert texts == ["Open", "Show in Folder", "Copy Path", "Find Photos of This Passage"]
+
+
+def test_a_picture_dragged_from_a_browser_becomes_the_query(
+    qtbot: QtBot, open_fake_window: FakeWindow, tmp_path: Path
+) -> None:
+    window = open_fake_window(tmp_path / "library")
+    # Pixels, as browsers give along with the page's address of the picture.
+    pixels = QImage(30, 20, QImage.Format.Format_RGB32)
+    pixels.fill(Qt.GlobalColor.blue)
+    data = QMimeData()
+    data.setImageData(pixels)
+    drop(window, data)
+    first = window.search_field.image()
+    assert first is not None and first.is_file() and first.suffix == ".png"
+
+    # Only the address: fetched (here from a server on this machine).
+    served = tmp_path / "served"
+    save_shape(served / "red circle.jpg", "red", "circle", seed=3)
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(served))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        data = QMimeData()
+        data.setUrls([QUrl(f"http://127.0.0.1:{server.server_port}/red%20circle.jpg")])
+        drop(window, data)
+        qtbot.waitUntil(lambda: window.search_field.image() not in (None, first), timeout=10_000)
+    finally:
+        server.shutdown()
+        server.server_close()
+    fetched = window.search_field.image()
+    assert fetched is not None and fetched.read_bytes() == (served / "red circle.jpg").read_bytes()
+    assert window.search_field.image_name == "red circle.jpg"
+
+
+def test_pause_and_resume_from_the_status_bar(
+    qtbot: QtBot, open_fake_window: FakeWindow, tmp_path: Path
+) -> None:
+    folder = tmp_path / "Many"
+    for i in range(60):
+        save_shape(folder / f"{i:03}.png", "green", "triangle", seed=i)
+    window = open_fake_window(tmp_path / "library")
+    shared = window.services.encoder
+    assert isinstance(shared, FakeShared)
+    shared.encoder.delay = 0.02  # a slower model: time to press the button
+    window.add_folder(folder)
+    status = window.status_widget
+    qtbot.waitUntil(lambda: status.message.text().startswith("Indexing:"), timeout=SLOW)
+    assert status.progress.isVisible() and status.pause_button.isVisible()
+    qtbot.mouseClick(status.pause_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: status.message.text().startswith("Indexing paused"), timeout=SLOW)
+    assert window.services.status().state == "paused"
+    qtbot.mouseClick(status.pause_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.services.status().state == "idle", timeout=SLOW)
+    qtbot.waitUntil(lambda: status.message.text() == "Up to date", timeout=SLOW)
+    assert not status.progress.isVisible()
+
+
+def test_a_new_model_reads_the_library_again_and_says_so(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "Photos"
+    for i in range(6):
+        save_shape(folder / f"{i}.png", "blue", "square", seed=i)
+    library = tmp_path / "library"
+    with Store.open(library / "library.sqlite3", writer=True) as store:
+        store.add_root(encode_path(folder))
+        Indexer(store, FakeEncoder, FakeEncoder.identity).sync()
+
+    class NewModel(PacedFake):
+        identity = "fake-2"
+
+    monkeypatch.setattr("mediafind.gui.services.spec_identity", lambda spec: NewModel.identity)
+    services = Services(Options(library=str(library), model=TINY_SPEC, watch=False))
+    new_model = NewModel()
+    new_model.delay = 0.05
+    services.encoder = FakeShared(new_model)  # type: ignore[assignment]
+    window = MainWindow(services)
+    qtbot.addWidget(window)
+    window.show()
+    said: list[str] = []
+    services.status_changed.connect(lambda _: said.append(window.status_widget.message.text()))
+    services.start()
+    try:
+        qtbot.waitUntil(lambda: services.status().state == "idle" and bool(said), timeout=SLOW)
+        assert any(s.startswith("Re-reading with the new model: ") for s in said), said
+        with Store.open(library / "library.sqlite3") as store:
+            info = store.model()
+        assert info is not None and info.identity == "fake-2"
+        assert not services.reembedding
+    finally:
+        window.close()
+        services.stop()
+
+
+def test_the_log_goes_to_a_file_in_the_platform_log_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    root = logging.getLogger()
+    before = list(root.handlers), root.level
+    try:
+        path = setup_logging()
+        assert path is not None and path.is_relative_to(tmp_path / "state")
+        logging.getLogger("mediafind.gui.test").info("the window opened")
+        logging.getLogger("some.library").info("chatter nobody needs")
+        for handler in root.handlers:
+            handler.flush()
+        text = path.read_text(encoding="utf-8")
+        assert "the window opened" in text and "chatter" not in text
+    finally:
+        for handler in root.handlers[:]:
+            if handler not in before[0]:
+                root.removeHandler(handler)
+                handler.close()
+        root.setLevel(before[1])

@@ -28,7 +28,7 @@ from mediafind.embed import (
     spec_identity,
 )
 from mediafind.errors import ConfigError, MediafindError, ModelUnavailable
-from mediafind.service import INDEXING, STOPPED, IndexService, Status
+from mediafind.service import IDLE, INDEXING, STOPPED, IndexService, Status
 from mediafind.store import ModelInfo, Store, decode_path
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,10 @@ MODEL_MISSING = "missing"
 # An unused model is let go after this long (it holds hundreds of MB); loading it again costs a
 # few seconds on the next search.
 IDLE_RELEASE_SECONDS = 300.0
+# How long a restart waits for the old indexing service to finish its batch (off the GUI
+# thread). A batch of big photos on a slow CPU takes seconds; past this, the restart reports
+# the library as busy and offers to try again.
+RESTART_WAIT_SECONDS = 60.0
 # How often to look whether the model has been idle that long.
 RELEASE_CHECK_MS = 60_000
 
@@ -76,6 +80,7 @@ class Services(QObject):
         self.index: IndexService | None = None
         self.starting = False
         self.reembedding = False
+        self._complete = False  # the last progress report said every pending file was done
         self._waiting_folders: list[Callable[[IndexService], None]] = []
         self._release_timer = QTimer(self)
         self._release_timer.setInterval(RELEASE_CHECK_MS)
@@ -280,8 +285,11 @@ class Services(QObject):
         """From the service's thread."""
         if generation != self._generation:
             return
-        if status.state == INDEXING and status.total and status.done >= status.total:
-            self.reembedding = False  # the last batch of the re-embedding is in
+        if status.state == INDEXING and status.total:
+            # The last batch of the re-embedding is in once the service goes idle after it.
+            self._complete = status.done >= status.total
+        elif status.state == IDLE and self._complete:
+            self.reembedding = False
         self.status_changed.emit(status)
 
     def status(self) -> Status:
@@ -317,7 +325,8 @@ class Services(QObject):
 
         def stop_then_start() -> None:
             if old is not None:
-                old.stop()
+                # All the way: its writer lock must be free before the new service opens.
+                old.stop(timeout=RESTART_WAIT_SECONDS)
             self._start_indexing(generation)
 
         threading.Thread(target=stop_then_start, name="mediafind-restart", daemon=True).start()

@@ -68,7 +68,6 @@ from mediafind.gui.workers import (
     SearchRunner,
     in_background,
 )
-from mediafind.search import Hit
 from mediafind.service import IDLE, INDEXING, Status
 
 log = logging.getLogger(__name__)
@@ -747,25 +746,31 @@ class MainWindow(QMainWindow):
         if not isinstance(view, _ResultsView):
             return
         index = view.indexAt(position)
-        if not index.isValid():
+        if not index.isValid():  # the menu key: at the current result
             index = view.currentIndex()
             position = view.visualRect(index).center()
         if not index.isValid():
             return
         if not view.selectionModel().isSelected(index):
             view.setCurrentIndex(index)
-        hits = view.selected_hits()
-        hit = view.model().data(index, Qt.ItemDataRole.UserRole + 1)
-        if not isinstance(hit, Hit):
-            return
+        menu = self.result_menu(view, index)
+        menu.exec(view.viewport().mapToGlobal(position))
+        menu.deleteLater()
+
+    def result_menu(self, view: _ResultsView, index: QModelIndex) -> QMenu:
+        """What can be done with a result (and the others selected with it)."""
+        model = view.model()
+        assert isinstance(model, HitsModel)
+        hit = model.hit(index.row())
+        selected = view.selected_hits()
+        hits = selected if hit in selected else [hit]
+        paths = [h.path for h in hits]
         menu = QMenu(self)
-        menu.addAction("Open", lambda: self._open_all([h.path for h in hits]))
+        menu.addAction("Open", lambda: self._open_all(paths))
         menu.addAction("Show in Folder", lambda: self._reveal(hit.path))
         menu.addSeparator()
-        paths = [h.path for h in hits]
-        menu.addAction("Copy Path" if len(paths) == 1 else "Copy Paths", lambda: (
-            desktop.copy_paths(paths)
-        ))  # fmt: skip
+        copy = "Copy Path" if len(paths) == 1 else "Copy Paths"
+        menu.addAction(copy, lambda: desktop.copy_paths(paths))
         if hit.kind == "photo":
             menu.addAction("Copy Image", lambda: self._copy_image(hit.path))
             menu.addSeparator()
@@ -774,8 +779,7 @@ class MainWindow(QMainWindow):
             menu.addSeparator()
             passage = " ".join(hit.snippet.split())[:200]
             menu.addAction("Find Photos of This Passage", lambda: self._search_text(passage))
-        menu.exec(view.viewport().mapToGlobal(position))
-        menu.deleteLater()
+        return menu
 
     def _search_text(self, text: str) -> None:
         self.search_field.set_text(text)
