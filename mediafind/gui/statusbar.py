@@ -67,6 +67,7 @@ class IndexingStatus(QWidget):
     def show_status(self, status: Status, reembedding: bool = False, loading: bool = False) -> None:
         state = status.state
         self._paused = state == PAUSED
+        self.message.setToolTip("")
         working = state in (INDEXING, SCANNING, PAUSED)
         self.progress.setVisible(working)
         self.pause_button.setVisible(working)
@@ -97,9 +98,8 @@ class IndexingStatus(QWidget):
             self.progress.setRange(0, max(status.total, 1))
             self.progress.setValue(status.done)
         elif state == STOPPED:
-            self.message.setText(
-                "Indexing is off" + (f": {status.message}" if status.message else "")
-            )
+            self.message.setText("Indexing is off")  # a banner says why
+            self.message.setToolTip(status.message)
         else:
             self.message.setText("Up to date")
         self._detail_text = detail

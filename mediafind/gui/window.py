@@ -628,8 +628,13 @@ class MainWindow(QMainWindow):
     def _on_status(self, status: Status) -> None:
         loading = self.services.model_state == MODEL_LOADING
         self.status_widget.show_status(status, self.services.reembedding, loading)
-        if status.state == IDLE and self.summary is not None and not self.summary.folders:
-            self.status_widget.message.setText("No folders yet")
+        summary = self.summary
+        if status.state == IDLE and summary is not None:
+            pending = summary.counts.get("pending", 0)
+            if not summary.folders:
+                self.status_widget.message.setText("No folders yet")
+            elif pending and self.services.model_problem:
+                self.status_widget.message.setText(f"{pending:,} files wait for the model")
         self.pause_action.setText(
             "&Resume Indexing" if status.state == "paused" else "&Pause Indexing"
         )
@@ -670,6 +675,8 @@ class MainWindow(QMainWindow):
             self.library_banner.hide()
         self._on_status(services.status())
         self._refresh_library()
+        if self.results is not None:
+            self._rerun.start()  # the library or the model may be another one now
 
     def _pause(self) -> None:
         if self.services.index is not None:
