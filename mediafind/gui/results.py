@@ -266,15 +266,19 @@ class PhotoDelegate(QStyledItemDelegate):
     def __init__(self, thumbnails: ThumbnailCache, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.thumbnails = thumbnails
+        # The caption font and its metrics, made once per view font: paint runs per cell.
+        self._fonts: tuple[QFont, QFont, QFontMetrics] | None = None
+
+    def _caption(self, option: QStyleOptionViewItem) -> tuple[QFont, QFontMetrics]:
+        base: QFont = option.font
+        if self._fonts is None or self._fonts[0] != base:
+            font = QFont(base)
+            font.setPointSizeF(max(7.0, font.pointSizeF() * 0.9))
+            self._fonts = (QFont(base), font, QFontMetrics(font))
+        return self._fonts[1], self._fonts[2]
 
     def _caption_height(self, option: QStyleOptionViewItem) -> int:
-        return QFontMetrics(self._caption_font(option)).height() + 4
-
-    @staticmethod
-    def _caption_font(option: QStyleOptionViewItem) -> QFont:
-        font = QFont(option.font)
-        font.setPointSizeF(max(7.0, font.pointSizeF() * 0.9))
-        return font
+        return self._caption(option)[1].height() + 4
 
     def sizeHint(self, option: QStyleOptionViewItem, index: IndexLike) -> QSize:
         return QSize(THUMB + 2 * PAD, THUMB + 2 * PAD + self._caption_height(option))
@@ -310,11 +314,11 @@ class PhotoDelegate(QStyledItemDelegate):
             if self.thumbnails.broken(hit.path):
                 painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
                 painter.drawText(box, Qt.AlignmentFlag.AlignCenter, "cannot show\nthis picture")
-        font = self._caption_font(option)
+        font, metrics = self._caption(option)
         painter.setFont(font)
         painter.setPen(palette.color(QPalette.ColorRole.Text))
-        caption = QRect(rect.x() + PAD, box.bottom() + 3, THUMB, self._caption_height(option))
-        name = QFontMetrics(font).elidedText(hit.path.name, Qt.TextElideMode.ElideMiddle, THUMB)
+        caption = QRect(rect.x() + PAD, box.bottom() + 3, THUMB, metrics.height() + 4)
+        name = metrics.elidedText(hit.path.name, Qt.TextElideMode.ElideMiddle, THUMB)
         painter.drawText(caption, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, name)
         painter.restore()
 

@@ -799,7 +799,15 @@ class MainWindow(QMainWindow):
             self.preview.show_hit(model.hit(current.row()), words)
 
     def _thumbnail_ready(self, paths: frozenset[Path]) -> None:
-        self.photos.viewport().update()
+        # Repaint just the cells whose pictures came, where they are in view.
+        viewport = self.photos.viewport()
+        shown = viewport.rect()
+        for path in paths:
+            row = self.photos_model.row_of(path)
+            if row is not None:
+                cell = self.photos.visualRect(self.photos_model.index(row))
+                if cell.intersects(shown):
+                    viewport.update(cell)
         chip = self.search_field.image()
         if chip is not None and chip in paths:
             field = self.search_field
