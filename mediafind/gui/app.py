@@ -35,6 +35,9 @@ WARM_UP_DELAY_MS = 2000
 # The log file is rotated at this size; three old ones are kept.
 LOG_BYTES = 1_000_000
 ENV_THEME = "MEDIAFIND_THEME"  # "light" or "dark": overrides the system's choice
+# Seconds after which the window closes itself: the packaging check (make package-check) starts
+# the packaged app offscreen and needs it to paint and then shut down cleanly on its own.
+ENV_QUIT_AFTER = "MEDIAFIND_QUIT_AFTER"
 
 
 def log_file() -> Path:
@@ -310,6 +313,9 @@ def run(
     if services.library_model is not None:
         QTimer.singleShot(WARM_UP_DELAY_MS, services.warm_up)
     log.info("mediafind %s started on %s", __version__, services.library_file)
+    quit_after = os.environ.get(ENV_QUIT_AFTER)
+    if quit_after:
+        QTimer.singleShot(round(float(quit_after) * 1000), window.close)
     code = app.exec()
     services.stop()
     instance.release()
