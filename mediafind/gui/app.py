@@ -195,7 +195,9 @@ class SingleInstance(QObject):
         assert self._server is not None
         while (socket := self._server.nextPendingConnection()) is not None:
             socket.readyRead.connect(lambda s=socket: s.readAll())
-            socket.disconnected.connect(socket.deleteLater)
+            # No deleteLater on disconnect: the sockets stay the server's children (one per
+            # later start, a few bytes each). Deleting them here raced PySide's cleanup of the
+            # Python side of the socket and crashed the process.
             self.activated.emit()
 
     def release(self) -> None:
