@@ -555,3 +555,20 @@ def test_the_log_goes_to_a_file_in_the_platform_log_folder(
                 root.removeHandler(handler)
                 handler.close()
         root.setLevel(before[1])
+
+
+def test_the_app_exits_cleanly_after_copying_to_the_clipboard(tmp_path: Path) -> None:
+    code = (
+        "from pathlib import Path\n"
+        "from mediafind.gui.app import make_application\n"
+        "from mediafind.gui import desktop\n"
+        "from PySide6.QtGui import QImage\n"
+        "app = make_application()\n"
+        "desktop.copy_image(Path('/tmp/a.png'), QImage(4, 4, QImage.Format.Format_RGB32))\n"
+        "desktop.copy_paths([Path('/tmp/a.png'), Path('/tmp/b.md')])\n"
+        "print(repr(app.clipboard().text()))\n"
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr  # it used to crash as Qt emptied the clipboard
+    assert "/tmp/a.png" in out.stdout

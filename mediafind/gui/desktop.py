@@ -3,6 +3,7 @@ the clipboard, and starting at login."""
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import shutil
@@ -63,7 +64,37 @@ def copy_paths(paths: Sequence[Path]) -> None:
     data = QMimeData()
     data.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
     data.setText("\n".join(str(p) for p in paths))
+    _to_clipboard(data)
+
+
+# What this process put on the clipboard, made in Python. Qt deletes the clipboard's contents
+# when it shuts down, after Python has finished; deleting an object made in Python then
+# crashes the process. So before that, it is swapped for copies Qt makes itself.
+_ours: list[QMimeData] = []
+
+
+def _to_clipboard(data: QMimeData) -> None:
+    if not _ours:
+        atexit.register(hand_over_clipboard)
+    _ours[:] = [data]
     QGuiApplication.clipboard().setMimeData(data)
+
+
+def hand_over_clipboard() -> None:
+    """Swap what was copied for Qt's own copies: the picture, or the paths as text (at exit)."""
+    if not _ours or QGuiApplication.instance() is None:
+        return
+    data = _ours.pop()
+    clipboard = QGuiApplication.clipboard()
+    if clipboard.mimeData() is not data:
+        return  # another app owns the clipboard now; ours is gone already
+    image = data.imageData() if data.hasImage() else None
+    text = data.text()
+    clipboard.clear()
+    if isinstance(image, QImage) and not image.isNull():
+        clipboard.setImage(image)
+    elif text:
+        clipboard.setText(text)
 
 
 def read_image(path: Path) -> QImage:
@@ -81,7 +112,7 @@ def copy_image(path: Path, image: QImage) -> None:
     data = QMimeData()
     data.setImageData(image)
     data.setUrls([QUrl.fromLocalFile(str(path))])
-    QGuiApplication.clipboard().setMimeData(data)
+    _to_clipboard(data)
 
 
 # -- start at login -----------------------------------------------------------------------
