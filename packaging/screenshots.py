@@ -167,7 +167,7 @@ class Session:
                 status.state == INDEXING
                 and status.total > 0
                 and 0.35 < status.done / status.total < 0.8
-                and window.photos_model.rowCount() >= 4
+                and window.pane.photos_model.rowCount() >= 4
             )
 
         self.wait(halfway)
@@ -191,8 +191,8 @@ class Session:
         how = (Qt.DropAction.CopyAction, data, Qt.MouseButton.LeftButton, Qt.KeyboardModifier(0))
         self.app.sendEvent(window, QDragEnterEvent(centre, *how))  # as a file manager does
         self.app.sendEvent(window, QDropEvent(centre, *how))
-        self.wait(lambda: _final(window) and window.notes_model.rowCount() > 0)
-        window.notes.setCurrentIndex(window.notes_model.index(0))
+        self.wait(lambda: _final(window) and window.pane.notes_model.rowCount() > 0)
+        window.pane.notes.setCurrentIndex(window.pane.notes_model.index(0))
         self.settle(1.0)
         self.shoot(window, "04-dropped-image")
 
@@ -216,7 +216,7 @@ class Session:
         assert isinstance(window, MainWindow)
         window.search_field.line.setText("green square")
         window.search()
-        self.wait(lambda: _final(window) and window.notes_model.rowCount() > 0)
+        self.wait(lambda: _final(window) and window.pane.notes_model.rowCount() > 0)
         self.settle(1.0)
         self.shoot(window, "05-model-missing")
         window.close()

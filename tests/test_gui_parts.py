@@ -240,7 +240,9 @@ def test_a_dropped_folder_is_watched_and_listed_with_its_errors(
     data.setUrls([QUrl.fromLocalFile(str(folder))])
     drop(window, data)
     qtbot.waitUntil(lambda: window.pages.currentWidget() is window.hint, timeout=SLOW)
-    qtbot.waitUntil(lambda: window.counts_label.text() == "Library: 2 photos, 1 note", timeout=SLOW)
+    qtbot.waitUntil(
+        lambda: window.status_widget.counts.text() == "Library: 2 photos, 1 note", timeout=SLOW
+    )
     qtbot.waitUntil(lambda: window.status_widget.errors_button.isVisible(), timeout=SLOW)
     assert window.status_widget.errors_button.text() == "1 file could not be read"
 
@@ -342,8 +344,8 @@ def test_the_window_remembers_size_filter_and_preview(
     window.services.stop()  # as the app does when its window closes
     again = open_fake_window(tmp_path / "library")
     assert again.query().kind == "note"
-    assert again.kind_buttons.checkedButton() is not None
-    assert again.kind_buttons.checkedButton().text() == "Notes"
+    assert again.kind_filter.buttons.checkedButton() is not None
+    assert again.kind_filter.buttons.checkedButton().text() == "Notes"
     assert not again.preview_action.isChecked()
     assert (again.width(), again.height()) == (760, 520)
 
@@ -378,12 +380,12 @@ def test_an_unexpected_error_is_logged_and_shown_once_in_words(
                 raise ValueError("the frobnicator is out of frobs\nsecond line")
             except ValueError as e:
                 reporter.excepthook(ValueError, e, e.__traceback__)
-    qtbot.waitUntil(lambda: bool(window.notice.text()), timeout=2000)
+    qtbot.waitUntil(lambda: bool(window.status_widget.notice.text()), timeout=2000)
     assert len(shown) == 1
     assert "ValueError: the frobnicator is out of frobs" in shown[0]
     assert "Traceback" not in shown[0] and "second line" not in shown[0]
     assert str(tmp_path / "mediafind.log") in shown[0]
-    assert "Unexpected problem" in window.notice.text()
+    assert "Unexpected problem" in window.status_widget.notice.text()
     assert any(r.exc_info for r in caplog.records)  # the log keeps the traceback
 
 
@@ -416,19 +418,22 @@ def test_results_open_with_enter_and_offer_what_else_can_be_done(
     hits = [Hit(p, "photo", 1.0, 1.0, "image") for p in photos]
     hits.append(Hit(note, "note", 0.5, 0.5, "text", "A red circle on the door."))
     show_results(window, hits)
-    assert window.pages.currentWidget() is window.splitter
-    assert window.photos_title.text() == "Photos · 3" and window.notes_title.text() == "Notes · 1"
+    assert window.pages.currentWidget() is window.pane
+    assert (
+        window.pane.photos_title.text() == "Photos · 3"
+        and window.pane.notes_title.text() == "Notes · 1"
+    )
 
     # The keyboard: down into the grid, Enter opens, Up goes back to the field.
     qtbot.keyClick(window.search_field.line, Qt.Key.Key_Down)
-    assert window.photos.hasFocus() and window.photos.currentIndex().row() == 0
-    assert window.preview.hit is not None and window.preview.hit.path == photos[0]
-    qtbot.keyClick(window.photos, Qt.Key.Key_Return)
+    assert window.pane.photos.hasFocus() and window.pane.photos.currentIndex().row() == 0
+    assert window.pane.preview.hit is not None and window.pane.preview.hit.path == photos[0]
+    qtbot.keyClick(window.pane.photos, Qt.Key.Key_Return)
     assert [u.toLocalFile() for u in opened] == [str(photos[0])]
-    qtbot.keyClick(window.photos, Qt.Key.Key_Up)
+    qtbot.keyClick(window.pane.photos, Qt.Key.Key_Up)
     assert window.search_field.line.hasFocus()
 
-    menu = window.result_menu(window.photos, window.photos_model.index(1))
+    menu = window.pane.result_menu(window.pane.photos, window.pane.photos_model.index(1))
     actions = {a.text(): a for a in menu.actions() if a.text()}
     assert list(actions) == ["Open", "Show in Folder", "Copy Path", "Copy Image", "Find Similar"]
     actions["Copy Path"].trigger()
@@ -437,7 +442,7 @@ def test_results_open_with_enter_and_offer_what_else_can_be_done(
     actions["Find Similar"].trigger()
     assert window.search_field.image() == photos[1]
 
-    note_menu = window.result_menu(window.notes, window.notes_model.index(0))
+    note_menu = window.pane.result_menu(window.pane.notes, window.pane.notes_model.index(0))
     texts = [a.text() for a in note_menu.actions() if a.text()]
     assert texts == ["Open", "Show in Folder", "Copy Path", "Find Photos of This Passage"]
 

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow
 
 
 def photo_names(window: MainWindow, n: int) -> list[str]:
-    model = window.photos_model
+    model = window.pane.photos_model
     return [model.hit(row).path.name for row in range(min(n, model.rowCount()))]
 
 
@@ -32,13 +32,13 @@ def test_typing_a_red_circle_brings_red_circles_first(
     assert window.search_field.line.hasFocus() or QApplication.focusWidget() is None
     qtbot.keyClicks(window.search_field.line, "a red circle")  # no Enter: search as you type
     qtbot.waitUntil(
-        lambda: final_results(window) and window.photos_model.rowCount() > 0, timeout=SLOW
+        lambda: final_results(window) and window.pane.photos_model.rowCount() > 0, timeout=SLOW
     )
     assert window.results is not None and not window.results.words_only
     assert all(name.startswith("red-circle-") for name in photo_names(window, 3)), photo_names(
         window, 6
     )
-    assert window.pages.currentWidget() is window.splitter
+    assert window.pages.currentWidget() is window.pane
 
 
 def test_dropping_a_green_square_brings_the_note_about_it_first(
@@ -52,9 +52,9 @@ def test_dropping_a_green_square_brings_the_note_about_it_first(
     assert window.search_field.image() == picture
     assert window.search_field.chip.isVisible()
     qtbot.waitUntil(
-        lambda: final_results(window) and window.notes_model.rowCount() > 0, timeout=SLOW
+        lambda: final_results(window) and window.pane.notes_model.rowCount() > 0, timeout=SLOW
     )
-    assert window.notes_model.hit(0).path.name == "green square.md"
+    assert window.pane.notes_model.hit(0).path.name == "green square.md"
     assert photo_names(window, 1)[0].startswith("green-square-")
     # The chip's close button goes back to no query.
     qtbot.mouseClick(window.search_field.chip.close_button, Qt.MouseButton.LeftButton)
@@ -78,11 +78,11 @@ def test_a_new_folder_shows_progress_and_its_matches_appear_without_retyping(
     qtbot.waitUntil(lambda: window.pages.currentWidget() is window.welcome, timeout=SLOW)
     qtbot.keyClicks(window.search_field.line, "a blue triangle")
     qtbot.waitUntil(lambda: final_results(window), timeout=SLOW)
-    assert window.photos_model.rowCount() == 0
+    assert window.pane.photos_model.rowCount() == 0
     assert window.pages.currentWidget() is window.nothing
 
     window.add_folder(folder)
-    qtbot.waitUntil(lambda: window.photos_model.rowCount() >= 3, timeout=SLOW)
+    qtbot.waitUntil(lambda: window.pane.photos_model.rowCount() >= 3, timeout=SLOW)
     indexing = [(s, shown, text) for s, shown, text in seen if s.state == INDEXING and s.total]
     assert indexing, [s for s, _, _ in seen]
     assert all(shown for _, shown, _ in indexing)
@@ -92,7 +92,7 @@ def test_a_new_folder_shows_progress_and_its_matches_appear_without_retyping(
     qtbot.waitUntil(
         lambda: all(n.startswith("blue-triangle-") for n in photo_names(window, 3)), timeout=SLOW
     )
-    qtbot.waitUntil(lambda: window.counts_label.text().startswith("Library: 36 photos"))
+    qtbot.waitUntil(lambda: window.status_widget.counts.text().startswith("Library: 36 photos"))
 
 
 def test_a_missing_model_shows_a_banner_and_words_still_find_notes(
@@ -108,11 +108,14 @@ def test_a_missing_model_shows_a_banner_and_words_still_find_notes(
     qtbot.keyClicks(window.search_field.line, "green square")
     qtbot.keyClick(window.search_field.line, Qt.Key.Key_Return)
     qtbot.waitUntil(
-        lambda: final_results(window) and window.notes_model.rowCount() > 0, timeout=SLOW
+        lambda: final_results(window) and window.pane.notes_model.rowCount() > 0, timeout=SLOW
     )
     assert window.results is not None and window.results.words_only
-    assert window.notes_model.hit(0).path.name == "green square.md"
-    assert window.results_note.isVisible() and "word matches" in window.results_note.text().lower()
+    assert window.pane.notes_model.hit(0).path.name == "green square.md"
+    assert (
+        window.pane.results_note.isVisible()
+        and "word matches" in window.pane.results_note.text().lower()
+    )
     assert all(n.startswith("green-square-") for n in photo_names(window, 3))
 
     # A picture cannot be searched without the model: said in words, and the window goes on.

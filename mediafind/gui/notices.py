@@ -22,6 +22,8 @@ from PySide6.QtWidgets import (
 
 from mediafind.gui.icons import app_icon, glyph, glyph_icon
 from mediafind.gui.results import folder_label
+from mediafind.gui.statusbar import count
+from mediafind.gui.workers import Results
 
 WARNING = "warning"
 ERROR = "error"
@@ -209,6 +211,42 @@ class MessagePage(QWidget):
         if event.type() == QEvent.Type.PaletteChange and self._glyph:
             self._draw_glyph()
         super().changeEvent(event)
+
+
+class HintPage(MessagePage):
+    """Before a search: what to do, and what the library holds."""
+
+    def show_library(self, counts: dict[str, int]) -> None:
+        photos, notes = counts.get("photo", 0), counts.get("note", 0)
+        pending = counts.get("pending", 0)
+        text = (
+            f"{count(photos, 'photo')} and {count(notes, 'note')} are ready to search."
+            if photos or notes
+            else "Nothing is indexed yet."
+        )
+        if pending:
+            text += f" {pending:,} more are being read; they join the results as they are done."
+        self.set_content(
+            "Type what you are looking for", f"Or drop a picture here. {text}", "", "search"
+        )
+
+
+class NothingPage(MessagePage):
+    """A search that found nothing: what was asked, and what to try."""
+
+    def show_nothing(self, results: Results, indexing: bool) -> None:
+        query = results.query
+        what = {"photo": "photos", "note": "notes"}.get(query.kind, "photos or notes")
+        if query.image is not None:
+            title = f"No {what} like this picture"
+        else:
+            title = f"No {what} match “{query.text.strip()}”"
+        advice = results.note if results.words_only else "Try other words"
+        if query.kind != "all":
+            advice += ", or show all kinds (Ctrl+1)"
+        if indexing:
+            advice += ". Indexing is still going on: new matches will appear here by themselves"
+        self.set_content(title, advice.rstrip(".") + ".", "", "search")
 
 
 class WelcomePage(MessagePage):

@@ -165,7 +165,7 @@ class HitsModel(QAbstractListModel):
         return Qt.DropAction.CopyAction | Qt.DropAction.LinkAction
 
 
-class _ResultsView(QListView):
+class ResultsView(QListView):
     """What the two result views share: dragging out, context menus, keyboard hand-off."""
 
     leave_top = Signal()  # Up on the first row: back to the search field
@@ -208,7 +208,7 @@ class _ResultsView(QListView):
         return [model.hit(r) for r in rows]
 
 
-class PhotoGrid(_ResultsView):
+class PhotoGrid(ResultsView):
     """Photos as a grid of thumbnails."""
 
     def __init__(self, thumbnails: ThumbnailCache, parent: QWidget | None = None) -> None:
@@ -323,7 +323,7 @@ class PhotoDelegate(QStyledItemDelegate):
         painter.restore()
 
 
-class NotesList(_ResultsView):
+class NotesList(ResultsView):
     """Notes, one per row: title, folder and the passage that matched."""
 
     def __init__(self, parent: QWidget | None = None) -> None:

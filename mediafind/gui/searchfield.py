@@ -19,6 +19,7 @@ from PySide6.QtGui import (
     QPixmap,
 )
 from PySide6.QtWidgets import (
+    QButtonGroup,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -34,6 +35,18 @@ from mediafind.gui.icons import glyph, glyph_icon
 # Quiet time after the last key before searching. Shorter searches on every keystroke (wasted
 # work while a word is half typed); longer feels laggy. 150 ms is below the pause between words.
 DEBOUNCE_MS = 150
+KINDS = (("all", "All"), ("photo", "Photos"), ("note", "Notes"))
+# The kind filter as one segmented control; palette() keeps it right in light and dark themes.
+SEGMENTS = """
+QToolButton { border: 1px solid palette(mid); border-left: none; padding: 4px 14px;
+              background: palette(button); color: palette(button-text); }
+QToolButton#first { border-left: 1px solid palette(mid);
+                    border-top-left-radius: 6px; border-bottom-left-radius: 6px; }
+QToolButton#last { border-top-right-radius: 6px; border-bottom-right-radius: 6px; }
+QToolButton:hover:!checked { background: palette(midlight); }
+QToolButton:checked { background: palette(highlight); color: palette(highlighted-text);
+                      border-color: palette(highlight); }
+"""
 PLACEHOLDER = "Search photos and notes: type words, or drop or paste a picture"
 PLACEHOLDER_WITH_IMAGE = "Add words to narrow it down (Backspace removes the picture)"
 
@@ -284,3 +297,33 @@ class SearchField(QFrame):
         if watched is self.line and event.type() in (QEvent.Type.FocusIn, QEvent.Type.FocusOut):
             self.update()  # the frame shows the focus of the text inside it
         return super().eventFilter(watched, event)
+
+
+class KindFilter(QWidget):
+    """All, photos or notes: one segmented control beside the search field."""
+
+    chosen = Signal(str)  # the kind clicked
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setStyleSheet(SEGMENTS)
+        self.buttons = QButtonGroup(self)
+        self.buttons.setExclusive(True)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        for i, (_, label) in enumerate(KINDS):
+            button = QToolButton(self)
+            button.setText(label)
+            button.setCheckable(True)
+            button.setToolTip(f"Show {label.lower()} (Ctrl+{i + 1})")
+            button.setMinimumWidth(72)
+            button.setMinimumHeight(30)
+            button.setObjectName("first" if i == 0 else "last" if i == len(KINDS) - 1 else "")
+            self.buttons.addButton(button, i)
+            row.addWidget(button)
+        self.buttons.idClicked.connect(lambda i: self.chosen.emit(KINDS[i][0]))
+
+    def show_kind(self, kind: str) -> None:
+        index = next(i for i, (k, _) in enumerate(KINDS) if k == kind)
+        self.buttons.button(index).setChecked(True)

@@ -12,7 +12,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QSettings, QTimer, Signal
@@ -48,6 +48,14 @@ IDLE_RELEASE_SECONDS = 300.0
 RESTART_WAIT_SECONDS = 60.0
 # How often to look whether the model has been idle that long.
 RELEASE_CHECK_MS = 60_000
+
+
+@dataclass(frozen=True, slots=True)
+class LibrarySummary:
+    """What the library holds: its watched folders, and counts as Store.counts gives them."""
+
+    folders: list[Path] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,10 +370,10 @@ class Services(QObject):
             return None
         return Store.open(self.library_file)
 
-    def watched_folders(self) -> list[Path]:
-        """The watched folders (reads the library: not for the GUI thread)."""
+    def summary(self) -> LibrarySummary:
+        """The watched folders and the counts (reads the library: not for the GUI thread)."""
         store = self.open_reader()
         if store is None:
-            return []
+            return LibrarySummary()
         with store:
-            return [decode_path(r.path) for r in store.roots()]
+            return LibrarySummary([decode_path(r.path) for r in store.roots()], store.counts())

@@ -3,12 +3,15 @@ current file, pause and resume, and how many files could not be read."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFontMetrics, QPalette, QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
 
 from mediafind.gui.icons import glyph_icon
 from mediafind.service import IDLE, INDEXING, PAUSED, SCANNING, STOPPED, Status
+
+# How long a passing message stays.
+NOTICE_MS = 8000
 
 
 def duration(seconds: float) -> str:
@@ -55,16 +58,34 @@ class IndexingStatus(QWidget):
         self.errors_button.setToolTip("Show the files that could not be read, and why")
         self.errors_button.clicked.connect(self.errors_clicked)
         self.errors_button.hide()
+        self.notice = QLabel(self)  # passing messages: "Copied 3 paths."
+        self.counts = QLabel(self)
+        self.counts.setToolTip("What the library holds now")
+        self._notice_timer = QTimer(self)
+        self._notice_timer.setSingleShot(True)
+        self._notice_timer.setInterval(NOTICE_MS)
+        self._notice_timer.timeout.connect(self.notice.clear)
+        self._has_folders = True
+        self._pending = 0
         layout.addWidget(self.message)
         layout.addWidget(self.progress)
         layout.addWidget(self.pause_button)
         layout.addWidget(self.detail, 1)
+        layout.addWidget(self.notice)
         layout.addWidget(self.errors_button)
+        layout.addSpacing(12)
+        layout.addWidget(self.counts)
         self._paused = False
         self._detail_text = ""
         self.show_status(Status(IDLE))
 
-    def show_status(self, status: Status, reembedding: bool = False, loading: bool = False) -> None:
+    def show_status(
+        self,
+        status: Status,
+        reembedding: bool = False,
+        loading: bool = False,
+        model_missing: bool = False,
+    ) -> None:
         state = status.state
         self._paused = state == PAUSED
         self.message.setToolTip("")
@@ -100,11 +121,30 @@ class IndexingStatus(QWidget):
         elif state == STOPPED:
             self.message.setText("Indexing is off")  # a banner says why
             self.message.setToolTip(status.message)
+        elif not self._has_folders:
+            self.message.setText("No folders yet")
+        elif self._pending and model_missing:
+            self.message.setText(f"{self._pending:,} files wait for the model")
         else:
             self.message.setText("Up to date")
         self._detail_text = detail
         self._elide_detail()
         self.detail.setToolTip(str(status.current) if status.current else "")
+
+    def show_message(self, text: str) -> None:
+        """A passing message, gone after a few seconds."""
+        self.notice.setText(text)
+        self.notice.setToolTip(text)
+        self._notice_timer.start()
+
+    def show_library(self, counts: dict[str, int], has_folders: bool) -> None:
+        """What the library holds (counts as Store.counts gives them)."""
+        self._has_folders = has_folders
+        self._pending = counts.get("pending", 0)
+        photos, notes = counts.get("photo", 0), counts.get("note", 0)
+        text = f"Library: {count(photos, 'photo')}, {count(notes, 'note')}"
+        self.counts.setText(text if has_folders else "")
+        self.set_errors(counts.get("error", 0))
 
     def set_errors(self, errors: int) -> None:
         """The number of files in the library that could not be read."""
