@@ -46,8 +46,15 @@ class Dropped:
     message: str = ""
 
 
-def _is_picture(path: Path) -> bool:
+def is_picture(path: Path) -> bool:
     return path.suffix.lower() in PHOTO_EXTENSIONS and path.is_file()
+
+
+def holds_picture(data: QMimeData) -> bool:
+    """Whether pasted data is a picture: pixels, or picture files (Ctrl+V in a file manager)."""
+    return data.hasImage() or any(
+        u.isLocalFile() and is_picture(Path(u.toLocalFile())) for u in data.urls()
+    )
 
 
 def _remote_url(data: QMimeData) -> QUrl | None:
@@ -82,7 +89,7 @@ class DropReader(QObject):
     def read(self, data: QMimeData) -> Dropped:
         local = [Path(u.toLocalFile()) for u in data.urls() if u.isLocalFile()]
         folders = [p for p in local if p.is_dir()]
-        pictures = [p for p in local if _is_picture(p)]
+        pictures = [p for p in local if is_picture(p)]
         if pictures:
             self.image_ready.emit(pictures[0], pictures[0].name)
             return Dropped(folders, True)

@@ -114,9 +114,6 @@ class HitsModel(QAbstractListModel):
         for row, hit in enumerate(self._hits):
             self._rows.setdefault(hit.path, row)
 
-    def hits(self) -> list[Hit]:
-        return list(self._hits)
-
     def hit(self, row: int) -> Hit:
         return self._hits[row]
 

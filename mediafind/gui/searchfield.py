@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QMimeData, QObject, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mediafind.gui.dropping import holds_picture
 from mediafind.gui.icons import glyph, glyph_icon
 
 # Quiet time after the last key before searching. Shorter searches on every keystroke (wasted
@@ -51,13 +52,6 @@ PLACEHOLDER = "Search photos and notes: type words, or drop or paste a picture"
 PLACEHOLDER_WITH_IMAGE = "Add words to narrow it down (Backspace removes the picture)"
 
 
-def has_image(data: QMimeData) -> bool:
-    """Whether a drop or the clipboard carries a picture (pixels, or a picture's address)."""
-    return data.hasImage() or any(
-        u.isLocalFile() or u.scheme() in ("http", "https") for u in data.urls()
-    )
-
-
 class _Line(QLineEdit):
     """The text part: hands arrow keys, Escape and image pastes to the field."""
 
@@ -69,7 +63,7 @@ class _Line(QLineEdit):
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.matches(QKeySequence.StandardKey.Paste):
             data = QGuiApplication.clipboard().mimeData()
-            if data is not None and (data.hasImage() or _local_image_urls(data)):
+            if data is not None and holds_picture(data):
                 self.image_pasted.emit(data)
                 return
         key = event.key()
@@ -83,15 +77,6 @@ class _Line(QLineEdit):
             self.backspace_on_empty.emit()
             return
         super().keyPressEvent(event)
-
-
-def _local_image_urls(data: QMimeData) -> bool:
-    from mediafind.media import PHOTO_EXTENSIONS
-
-    return any(
-        u.isLocalFile() and Path(u.toLocalFile()).suffix.lower() in PHOTO_EXTENSIONS
-        for u in data.urls()
-    )
 
 
 class ImageChip(QFrame):

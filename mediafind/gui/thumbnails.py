@@ -188,12 +188,6 @@ class ThumbnailCache(QObject):
         self._pool.clear()
         self._asked.clear()
 
-    def invalidate(self, path: Path) -> None:
-        pixmap = self._memory.pop(path, None)
-        if pixmap is not None:
-            self._bytes -= _cost(pixmap)
-        self._broken.discard(path)
-
     def wait(self, msecs: int = 10_000) -> bool:
         """Wait for the work in hand (tests and shutdown)."""
         return self._pool.waitForDone(msecs)
