@@ -43,3 +43,22 @@ screenshot: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache
+
+# The desktop packages (packaging/README.md). Not part of `make test`: several minutes each.
+# `package` freezes the app from a CPU-only venv (build/package-venv) into dist/mediafind/ and
+# wraps it as dist/mediafind-VERSION-linux-ARCH.tar.gz and a .deb; `package-check` runs them.
+.PHONY: package package-check
+PACKAGE_VENV := build/package-venv
+
+$(PACKAGE_VENV)/.installed-stamp: pyproject.toml constraints.txt packaging/build-venv.sh
+	packaging/build-venv.sh $(PACKAGE_VENV)
+	touch $@
+
+package: $(PACKAGE_VENV)/.installed-stamp
+	$(PACKAGE_VENV)/bin/pyinstaller --noconfirm --clean --log-level WARN \
+		--distpath dist --workpath build/pyinstaller packaging/mediafind.spec
+	packaging/linux/make-dist.sh dist
+
+package-check:
+	packaging/linux/install-build-deps.sh
+	packaging/linux/check.sh dist

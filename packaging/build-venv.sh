@@ -7,12 +7,18 @@
 # their CUDA libraries (about 3 GB in nvidia-* wheels) cannot be left out of a bundle. The CPU
 # wheels from the PyTorch index link none of them.
 #
-#   packaging/build-venv.sh [VENV]        TORCH_INDEX=... overrides the CPU index
+#   packaging/build-venv.sh [VENV]
+#
+# TORCH_INDEX overrides the CPU index; TORCH_LABEL the local version label of its builds (+cpu
+# for Linux and Windows; "none" on macOS, whose wheels on PyPI are the CPU/MPS builds). Runs on
+# Linux, macOS and, in Git Bash, Windows (the release workflow uses it on all three).
 set -eu
 
 VENV=${1:-build/package-venv}
 PYTHON=${PYTHON:-python3}
 TORCH_INDEX=${TORCH_INDEX:-https://download.pytorch.org/whl/cpu}
+TORCH_LABEL=${TORCH_LABEL:-+cpu}
+if [ "$TORCH_LABEL" = none ]; then TORCH_LABEL=""; fi
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 
@@ -20,8 +26,9 @@ pin() { sed -n "s/^$1==//Ip" constraints.txt; }
 TORCH=$(pin torch)
 VISION=$(pin torchvision)
 
-test -x "$VENV/bin/python" || "$PYTHON" -m venv "$VENV"
-PIP="$VENV/bin/python -m pip"
+test -d "$VENV" || "$PYTHON" -m venv "$VENV"
+if [ -x "$VENV/bin/python" ]; then PY="$VENV/bin/python"; else PY="$VENV/Scripts/python.exe"; fi
+PIP="$PY -m pip"
 $PIP install --quiet --upgrade pip
 
 # The other pins, without torch, torchvision and the CUDA packages only a CUDA torch needs.
@@ -32,7 +39,7 @@ grep -v -i -E '^(torch|torchvision|triton|nvidia-[a-z0-9-]+|cuda-[a-z-]+)==' con
 # The versions in constraints.txt, as the index's CPU builds (the +cpu label keeps pip from
 # taking a CUDA build of the same version from another index or a wheelhouse).
 if $PIP install --quiet --retries 1 --timeout 20 --index-url "$TORCH_INDEX" \
-    "torch==$TORCH+cpu" "torchvision==$VISION+cpu"; then
+    "torch==$TORCH$TORCH_LABEL" "torchvision==$VISION$TORCH_LABEL"; then
     :
 else
     # No way to the PyTorch index (an offline build machine): take the newest CPU torch wheel in
@@ -52,11 +59,13 @@ else
     minor=$(echo "$version" | cut -d. -f2)
     # torchvision 0.N+15 is built against torch 2.N (0.29 for 2.14, 0.28 for 2.13, ...).
     vision="0.$((minor + 15)).*"
-    echo "build-venv: WARNING: no torch==$TORCH+cpu from $TORCH_INDEX; using $(basename "$wheel") and" \
+    echo "build-venv: WARNING: no torch==$TORCH$TORCH_LABEL from $TORCH_INDEX; using" \
+        "$(basename "$wheel") and" \
         "torchvision $vision instead of torch $TORCH / torchvision $VISION" >&2
     $PIP install --quiet -c build/constraints-cpu.txt "$wheel"
-    # --no-deps: PyPI's torchvision names the CUDA torch's extras; its Python code is the same,
-    # and its native ops (unused by mediafind) simply do not load next to a CPU torch.
+    # PyPI's torchvision is linked against the CUDA torch: its ops library does not load next
+    # to a CPU one, and packaging/mediafind.spec adds rthooks/torchvision_without_ops.py so that
+    # `import torchvision` still works. --no-deps: pip must not swap the CPU torch for a CUDA one.
     $PIP install --quiet --no-deps "torchvision==$vision"
 fi
 
@@ -65,7 +74,7 @@ fi
 $PIP install --quiet -c build/constraints-cpu.txt -e '.[packaging,heic]'
 
 # Refuse a CUDA torch: the spec would have to bundle gigabytes of CUDA libraries.
-"$VENV/bin/python" - <<'PY'
+"$PY" - <<'PY'
 import sys
 import torch
 if torch.version.cuda is not None:
