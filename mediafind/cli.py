@@ -394,7 +394,12 @@ def _gui(args: argparse.Namespace) -> int:
         print(f"mediafind: cannot open the window ({e}); the commands still work: "
               "mediafind --help", file=sys.stderr)  # fmt: skip
         return 2
-    return run(library=args.library, model=args.model, device=args.device, verbose=args.verbose)
+    picture = Path(args.picture).expanduser() if getattr(args, "picture", None) else None
+    if picture is not None and not picture.is_file():
+        print(f"mediafind: {picture} is not a file", file=sys.stderr)
+        return 2
+    return run(library=args.library, model=args.model, device=args.device, verbose=args.verbose,
+               picture=picture)  # fmt: skip
 
 
 def _self_test(args: argparse.Namespace) -> int:
@@ -569,12 +574,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_command(commands, "models", _models)
     doc = (_gui.__doc__ or "").strip()
-    commands.add_parser(
+    gui = commands.add_parser(
         "gui",
         help="open the window (the default without a command)",
         description=doc,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    # The desktop entry's "Open With" (Exec=mediafind gui %f) hands a picture over this way.
+    gui.add_argument("picture", nargs="?", metavar="PICTURE", help="start a search by it")
     return parser
 
 

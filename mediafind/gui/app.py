@@ -15,13 +15,14 @@ import threading
 from pathlib import Path
 from types import TracebackType
 
-from PySide6.QtCore import QDir, QLockFile, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtCore import QDir, QEvent, QLockFile, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QFileOpenEvent, QGuiApplication, QPalette
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from mediafind import __version__, config
 from mediafind.errors import ConfigError, MediafindError
+from mediafind.gui.download import offer_download
 from mediafind.gui.icons import app_icon
 from mediafind.gui.services import Options, Services
 from mediafind.gui.window import MainWindow
@@ -29,6 +30,8 @@ from mediafind.gui.window import MainWindow
 log = logging.getLogger(__name__)
 
 APP_NAME = "mediafind"
+# The reverse-DNS id of packaging/linux/io.github.mediafind.Mediafind.desktop and its metainfo.
+DESKTOP_ID = "io.github.mediafind.Mediafind"
 # Load the model this long after the window shows, when the library has been indexed before:
 # the first search is then quick, and the window has painted long before torch starts loading.
 WARM_UP_DELAY_MS = 2000
@@ -38,6 +41,7 @@ ENV_THEME = "MEDIAFIND_THEME"  # "light" or "dark": overrides the system's choic
 # Seconds after which the window closes itself: the packaging check (make package-check) starts
 # the packaged app offscreen and needs it to paint and then shut down cleanly on its own.
 ENV_QUIT_AFTER = "MEDIAFIND_QUIT_AFTER"
+PICTURE_MESSAGE = b"picture "  # + the path, from a later start with a picture to open
 
 
 def log_file() -> Path:
@@ -78,7 +82,7 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     QApplication.setOrganizationName(APP_NAME)
     QApplication.setApplicationVersion(__version__)
     # The Wayland app id and the name of the .desktop file the packages install.
-    QGuiApplication.setDesktopFileName(APP_NAME)
+    QGuiApplication.setDesktopFileName(DESKTOP_ID)
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(argv or [APP_NAME])
     app.setWindowIcon(app_icon())
@@ -160,6 +164,9 @@ class SingleInstance(QObject):
     leave. A lock file keeps two starts at the same moment from both becoming first."""
 
     activated = Signal()
+    # A picture opened with the app ("Open With", the desktop entry's %f) in a later process:
+    # the first one searches by it.
+    picture_received = Signal(str)
 
     def __init__(self, name: str, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -167,14 +174,17 @@ class SingleInstance(QObject):
         self._lock = QLockFile(QDir.temp().filePath(f"{name}.lock"))
         self._server: QLocalServer | None = None
 
-    def claim(self) -> bool:
-        """True when this process is the first; False after asking the first to show itself."""
+    def claim(self, picture: Path | None = None) -> bool:
+        """True when this process is the first; False after asking the first to show itself
+        (and to search by the picture, if one is given)."""
         locked = self._lock.tryLock(3000)
         try:
             socket = QLocalSocket()
             socket.connectToServer(self.name)
             if socket.waitForConnected(500):
                 socket.write(b"raise\n")
+                if picture is not None:
+                    socket.write(PICTURE_MESSAGE + os.fsencode(picture.absolute()) + b"\n")
                 socket.waitForBytesWritten(500)
                 socket.disconnectFromServer()
                 return False
@@ -194,16 +204,36 @@ class SingleInstance(QObject):
     def _connected(self) -> None:
         assert self._server is not None
         while (socket := self._server.nextPendingConnection()) is not None:
-            socket.readyRead.connect(lambda s=socket: s.readAll())
+            socket.readyRead.connect(lambda s=socket: self._read(s))
             # No deleteLater on disconnect: the sockets stay the server's children (one per
             # later start, a few bytes each). Deleting them here raced PySide's cleanup of the
             # Python side of the socket and crashed the process.
             self.activated.emit()
 
+    def _read(self, socket: QLocalSocket) -> None:
+        while socket.canReadLine():
+            line = bytes(socket.readLine().data()).rstrip(b"\n")
+            if line.startswith(PICTURE_MESSAGE):
+                self.picture_received.emit(os.fsdecode(line[len(PICTURE_MESSAGE) :]))
+
     def release(self) -> None:
         if self._server is not None:
             self._server.close()
             self._server = None
+
+
+class FileOpenFilter(QObject):
+    """macOS hands a picture opened with the app (Finder's Open With, a drop on the Dock icon)
+    over as a FileOpen event, not on the command line as Linux and Windows do."""
+
+    opened = Signal(str)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.FileOpen and isinstance(event, QFileOpenEvent):
+            if event.file():
+                self.opened.emit(event.file())
+            return True
+        return super().eventFilter(watched, event)
 
 
 def raise_window(window: QWidget) -> None:
@@ -293,27 +323,36 @@ def run(
     model: str | None = None,
     device: str | None = None,
     verbose: bool = False,
+    picture: Path | None = None,
 ) -> int:
-    """Open the window; returns the exit status."""
+    """Open the window (searching by picture, if given); returns the exit status."""
     log_path = setup_logging(verbose)
     app = make_application(sys.argv[:1])
+    opener = FileOpenFilter(app)
+    app.installEventFilter(opener)
     try:
         settings = config.load_settings()
     except ConfigError:
         settings = config.Settings()  # Services reports it in the window
     instance = SingleInstance(instance_name(config.library_dir(library, settings)))
-    if not instance.claim():
+    if not instance.claim(picture):
         log.info("mediafind is already running on this library: raised its window")
         return 0
     services = Services(Options(library=library, model=model, device=device))
     window = MainWindow(services)
     instance.activated.connect(lambda: raise_window(window))
+    instance.picture_received.connect(lambda path: window.search_by_image(Path(path)))
+    opener.opened.connect(lambda path: window.search_by_image(Path(path)))
     ErrorReporter(window, log_path).install()
     stop_on_signals(app)
     window.show()
+    if picture is not None:
+        window.search_by_image(picture.absolute())
     services.start()
     if services.library_model is not None:
         QTimer.singleShot(WARM_UP_DELAY_MS, services.warm_up)
+    # A first run without the model's weights: the banner offers the download (gui/download.py).
+    offer_download(window, services)
     log.info("mediafind %s started on %s", __version__, services.library_file)
     quit_after = os.environ.get(ENV_QUIT_AFTER)
     if quit_after:

@@ -1,0 +1,311 @@
+"""The model on a first run: when the chosen model's weights are not on this computer yet, a
+banner says so and offers to download them (with a progress bar and a Cancel button) or to choose
+a model folder; without a connection it says how to get them.
+
+open_clip would download the weights by itself when the first folder is indexed, but without a
+word or a way to stop, and a packaged app on an offline machine would only fail then. This checks
+first, off the GUI thread (the check imports open_clip, hence torch), a moment after the window
+has painted.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from html import escape
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mediafind import weights
+from mediafind.errors import MediafindError
+from mediafind.gui.notices import INFO, WARNING
+from mediafind.gui.services import MODEL_READY, Services
+from mediafind.gui.window import MainWindow
+
+log = logging.getLogger(__name__)
+
+# After the window's first paint and the library's warm-up start (app.WARM_UP_DELAY_MS): the
+# check imports torch, which would otherwise compete with the first paint.
+CHECK_DELAY_MS = 2500
+# The progress bar counts permille: QProgressBar's int range is too small for bytes.
+STEPS = 1000
+# Speed and time left are averaged over this many seconds, so they do not flicker.
+RATE_WINDOW_S = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class Missing:
+    """The chosen model's weights are not here; what the banner needs to say so."""
+
+    weights: weights.HubWeights
+    online: bool
+    size: int | None  # bytes, when the Hub said
+
+
+def find_missing(services: Services) -> Missing | None:
+    """Whether the chosen model must be downloaded (any thread but the GUI's: imports torch)."""
+    spec = services.spec
+    if spec is None:
+        return None
+    where = weights.hub_weights(spec)
+    if where is None or weights.cached(where) is not None:
+        return None
+    online = weights.hub_reachable()
+    return Missing(where, online, weights.remote_size(where) if online else None)
+
+
+def _megabytes(size: int | None) -> str:
+    return f"{size / 1e6:,.0f} MB" if size else "several hundred MB"
+
+
+class ModelOffer(QObject):
+    """Shows the banner when the weights are missing, and runs the download dialog from it."""
+
+    _found = Signal(object)  # Missing | None, from the checking thread
+
+    def __init__(self, window: MainWindow, services: Services) -> None:
+        super().__init__(window)
+        self.window = window
+        self.services = services
+        self.missing: Missing | None = None
+        self._checking = False
+        self._found.connect(self._on_found)
+        # After the window's own handler (connected first): a load that failed for want of the
+        # weights gets the Download button here too.
+        services.model_changed.connect(self._on_model_changed)
+
+    def check(self) -> None:
+        if self._checking:
+            return
+        self._checking = True
+        threading.Thread(target=self._check, name="mediafind-model-check", daemon=True).start()
+
+    def _check(self) -> None:
+        try:
+            found = find_missing(self.services)
+        except Exception:  # a broken install shows up when the model loads, said plainly there
+            log.exception("cannot tell whether the model needs downloading")
+            found = None
+        self._found.emit(found)
+
+    def _on_found(self, missing: Missing | None) -> None:
+        self._checking = False
+        self.missing = missing
+        if missing is not None:
+            self.show_banner()
+
+    def _on_model_changed(self) -> None:
+        missing, services = self.missing, self.services
+        if missing is None:
+            return
+        if services.spec is None or services.spec.text != missing.weights.spec:
+            self.missing = None  # another model was chosen: look again
+            self.check()
+        elif services.model_state == MODEL_READY:
+            self.missing = None  # open_clip fetched the weights itself meanwhile
+        elif services.model_problem:
+            self.show_banner()
+
+    def show_banner(self) -> None:
+        missing = self.missing
+        if missing is None:
+            return
+        name = escape(missing.weights.label)
+        if missing.online:
+            text = (
+                "<b>One more step: the model.</b> To understand pictures and words, mediafind "
+                f"needs its model ({name}, {_megabytes(missing.size)}), downloaded once. "
+                "Searching by words works meanwhile."
+            )
+        else:
+            text = (
+                "<b>The model is not on this computer, and there is no internet connection.</b> "
+                f"Connect and download it ({name}, {_megabytes(missing.size)}), or copy a model "
+                "folder (open_clip_config.json and open_clip_model.safetensors) here and choose "
+                "it. Searching by words works meanwhile."
+            )
+        actions = [
+            ("Download Model…", self.download),
+            ("Choose a Model Folder…", self.window.open_settings),
+        ]
+        self.window.model_banner.show_message(
+            text, actions, kind=INFO if missing.online else WARNING
+        )
+
+    def download(self) -> None:
+        missing = self.missing
+        if missing is None:
+            return
+        dialog = DownloadDialog(missing.weights, missing.size, self.window)
+        finished = dialog.exec() == QDialog.DialogCode.Accepted
+        dialog.deleteLater()
+        if not finished:
+            self.check()  # still missing: the banner again, with the connection as it is now
+            return
+        self.missing = None
+        self.window.model_banner.hide()
+        # Read the settings afresh (clears the model problem, restarts indexing that waited for
+        # the model) and load the model now, so that the first search is quick.
+        self.services.restart()
+        self.services.warm_up()
+
+
+class _Relay(QObject):
+    progress = Signal(object, object)  # bytes done, total bytes | None
+    done = Signal()
+    failed = Signal(str)
+    cancelled = Signal()
+
+
+class DownloadDialog(QDialog):
+    """The download, with its progress, speed and time left; Cancel stops it."""
+
+    def __init__(
+        self, where: weights.HubWeights, size: int | None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.where = where
+        self.setWindowTitle("Download the Model")
+        self.setMinimumWidth(460)
+        layout = QVBoxLayout(self)
+        self.title = QLabel(
+            f"Downloading the model <b>{escape(where.label)}</b> ({_megabytes(size)}) from "
+            "the Hugging Face Hub. It is kept for next time.",
+            self,
+        )
+        self.title.setWordWrap(True)
+        self.bar = QProgressBar(self)
+        self.bar.setRange(0, STEPS)
+        self.bar.setValue(0)
+        self.detail = QLabel("Connecting…", self)
+        self.buttons = QDialogButtonBox(self)
+        self.cancel_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        self.retry_button = QPushButton("Try Again", self)
+        self.retry_button.hide()
+        self.buttons.addButton(self.retry_button, QDialogButtonBox.ButtonRole.ActionRole)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.retry_button.clicked.connect(self.start)
+        layout.addWidget(self.title)
+        layout.addWidget(self.bar)
+        layout.addWidget(self.detail)
+        layout.addWidget(self.buttons)
+        self._cancel = threading.Event()
+        self._samples: list[tuple[float, int]] = []
+        self._thread: threading.Thread | None = None
+        QTimer.singleShot(0, self.start)
+
+    def start(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        # A fresh event each time: a cancelled download still finishing its last chunk must not
+        # see the next one's cleared flag.
+        self._cancel = threading.Event()
+        self._samples = []
+        self.retry_button.hide()
+        self.cancel_button.setText("Cancel")
+        self.cancel_button.setEnabled(True)
+        self.detail.setText("Connecting…")
+        relay = _Relay()
+        _in_flight.add(relay)
+
+        def finish() -> None:
+            _in_flight.discard(relay)
+            relay.deleteLater()
+
+        relay.progress.connect(self._on_progress)
+        relay.done.connect(self.accept)
+        relay.failed.connect(self._on_failed)
+        relay.cancelled.connect(self.reject)
+        for signal in (relay.done, relay.failed, relay.cancelled):
+            signal.connect(finish)
+        self._thread = threading.Thread(
+            target=_run, args=(self.where, relay, self._cancel), name="mediafind-download",
+            daemon=True,
+        )  # fmt: skip
+        self._thread.start()
+
+    def cancel(self) -> None:
+        """Stop the download (it ends at its next chunk), or close after a failure."""
+        if self._thread is None or not self._thread.is_alive():
+            self.reject()
+            return
+        self._cancel.set()
+        self.cancel_button.setEnabled(False)
+        self.detail.setText("Cancelling…")
+
+    def reject(self) -> None:
+        # Closing the window (Escape, the title bar) cancels too. The thread stops at its next
+        # chunk; its relay outlives the dialog until then.
+        self._cancel.set()
+        super().reject()
+
+    def _on_progress(self, done: int, total: int | None) -> None:
+        now = time.monotonic()
+        self._samples.append((now, done))
+        while len(self._samples) > 2 and now - self._samples[0][0] > RATE_WINDOW_S:
+            self._samples.pop(0)
+        (t0, d0) = self._samples[0]
+        rate = (done - d0) / (now - t0) if now > t0 else 0.0
+        if total:
+            self.bar.setValue(min(STEPS, done * STEPS // total))
+            text = f"{done / 1e6:,.0f} of {total / 1e6:,.0f} MB"
+        else:
+            self.bar.setRange(0, 0)  # busy indicator: the size is unknown
+            text = f"{done / 1e6:,.0f} MB"
+        if rate > 0:
+            text += f", {rate / 1e6:.1f} MB/s"
+            if total and done < total:
+                text += f", about {_duration((total - done) / rate)} left"
+        self.detail.setText(text)
+
+    def _on_failed(self, message: str) -> None:
+        self.bar.setValue(0)
+        self.detail.setText(f"The download failed: {message}")
+        self.detail.setWordWrap(True)
+        self.retry_button.show()
+        self.cancel_button.setText("Close")
+        self.cancel_button.setEnabled(True)
+
+
+# Relays wait here until their download thread is over: a relay must outlive the thread that
+# emits it, and may outlive its dialog.
+_in_flight: set[_Relay] = set()
+
+
+def _run(where: weights.HubWeights, relay: _Relay, cancel: threading.Event) -> None:
+    try:
+        weights.download(where, relay.progress.emit, cancel)
+    except weights.DownloadCancelled:
+        relay.cancelled.emit()
+    except MediafindError as e:
+        relay.failed.emit(str(e))
+    except Exception as e:
+        log.exception("model download failed")
+        relay.failed.emit(f"{type(e).__name__}: {e}")
+    else:
+        relay.done.emit()
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{max(1, round(seconds))} s"
+    minutes = round(seconds / 60)
+    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02} min"
+
+
+def offer_download(window: MainWindow, services: Services) -> ModelOffer:
+    """Check for the model's weights a moment after the window shows, and offer them."""
+    offer = ModelOffer(window, services)
+    QTimer.singleShot(CHECK_DELAY_MS, offer.check)
+    return offer
