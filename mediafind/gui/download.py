@@ -103,6 +103,8 @@ class ModelOffer(QObject):
         self._checking = False
         self.missing = missing
         if missing is not None:
+            where = "the Hub answers" if missing.online else "offline"
+            log.info("the weights of %s are not on this computer (%s)", missing.weights.spec, where)
             self.show_banner()
 
     def _on_model_changed(self) -> None:
