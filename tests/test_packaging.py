@@ -121,6 +121,31 @@ def test_the_runtime_hook_lets_torchvision_import_without_its_ops_library(
     assert hooked.stdout.strip() == "imported", hooked.stderr
 
 
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (
+            {"LD_LIBRARY_PATH": "/bundle", "LD_LIBRARY_PATH_ORIG": "/usr/local/lib"},
+            "/usr/local/lib",
+        ),
+        ({"LD_LIBRARY_PATH": "/bundle"}, None),
+    ],
+)
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a Linux runtime hook")
+def test_programs_the_frozen_app_starts_get_the_users_library_path(
+    before: dict[str, str], after: str | None
+) -> None:
+    hook = (PACKAGING / "rthooks" / "child_environment.py").read_text(encoding="utf-8")
+    probe = (
+        "import os, sys; sys.frozen = True\n" + hook + "\nprint(os.environ.get('LD_LIBRARY_PATH'))"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LD_LIBRARY_PATH")}
+    run = subprocess.run(
+        [sys.executable, "-c", probe], env={**env, **before}, capture_output=True, text=True
+    )
+    assert run.stdout.strip() == str(after), run.stderr
+
+
 # -- Linux desktop files --------------------------------------------------------------------------
 
 

@@ -29,5 +29,5 @@ else
 fi
 echo "install-build-deps: installing$missing"
 $sudo apt-get update -qq
-# shellcheck disable=SC2086 (the list is meant to split into words)
+# shellcheck disable=SC2086 # the list is meant to split into words
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing

@@ -18,7 +18,7 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
 submit() {
-    # shellcheck disable=SC2086 (AUTH is meant to split into options)
+    # shellcheck disable=SC2086 # AUTH is meant to split into options
     out=$(xcrun notarytool submit "$1" $AUTH --wait --output-format json) || true
     echo "$out"
     id=$(echo "$out" | sed -n 's/.*"id" *: *"\([^"]*\)".*/\1/p')
