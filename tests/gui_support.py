@@ -69,10 +69,19 @@ WindowMaker = Callable[..., MainWindow]
 @pytest.fixture
 def open_window(qtbot: QtBot) -> Iterator[WindowMaker]:
     """open_window(library, model=TINY_SPEC, watch=False) -> a shown MainWindow, indexing."""
+    yield from _windows(qtbot, lambda services: None)
+
+
+def _windows(
+    qtbot: QtBot, prepare: Callable[[Services], None]
+) -> Iterator[Callable[..., MainWindow]]:
+    """Make shown, started windows (prepare adjusts each one's services first); close them
+    all at the end."""
     made: list[tuple[MainWindow, Services]] = []
 
-    def make(library: Path, model: str = TINY_SPEC, watch: bool = False) -> MainWindow:
+    def make(library: Path, model: str | None = TINY_SPEC, watch: bool = False) -> MainWindow:
         services = Services(Options(library=str(library), model=model, watch=watch))
+        prepare(services)
         window = MainWindow(services)
         qtbot.addWidget(window)
         window.show()
@@ -141,27 +150,13 @@ class FakeShared:
 def open_fake_window(
     qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Callable[..., MainWindow]]:
-    """open_fake_window(library, watch=False, model=TINY_SPEC) -> a window whose model is the
+    """open_fake_window(library, model=TINY_SPEC, watch=False) -> a window whose model is the
     FakeEncoder: for the plumbing, where what the model finds does not matter. model=None: the
     model of the settings file, as without --model."""
-    made: list[tuple[MainWindow, Services]] = []
     fake = PacedFake()
     monkeypatch.setattr("mediafind.gui.services.spec_identity", lambda spec: fake.identity)
 
-    def make(library: Path, watch: bool = False, model: str | None = TINY_SPEC) -> MainWindow:
-        services = Services(Options(library=str(library), model=model, watch=watch))
+    def use_fake(services: Services) -> None:
         services.encoder = FakeShared(fake)  # type: ignore[assignment]
-        window = MainWindow(services)
-        qtbot.addWidget(window)
-        window.show()
-        services.start()
-        qtbot.waitUntil(lambda: not services.starting, timeout=SLOW)
-        made.append((window, services))
-        return window
 
-    yield make
-    for window, services in made:
-        window.close()
-        services.stop()
-        window.thumbnails.wait()
-        window.pictures.wait()
+    yield from _windows(qtbot, use_fake)
