@@ -26,24 +26,23 @@ from PySide6.QtCore import QTimer
 
 from mediafind import embed, shapes
 from mediafind.gui.app import make_application
-from mediafind.gui.services import MODEL_LOADING, MODEL_READY, Options, Services
+from mediafind.gui.services import Services
 from mediafind.gui.window import MainWindow
 from mediafind.service import IDLE, INDEXING, Status
+from mediafind.session import MODEL_LOADING, MODEL_READY, OpenClipSource, Options, Session
 
 TINY = Path(__file__).resolve().parent.parent / "tests" / "assets" / "tiny-clip"
 TICK_MS = 5
 
 
-class RandomWeights(embed.SharedEncoder):
+class RandomWeights(OpenClipSource):
     """The preset's architecture without its weights (same cost), through the app's encoder."""
 
-    def get(self) -> embed.Encoder:
-        with self._lock:
-            if self._encoder is None:
-                spec = embed.ModelSpec(self.spec.text, self.spec.name, None, None)
-                self._encoder = embed.OpenClipEncoder(spec, "cpu")
-            self._last_use = time.monotonic()
-            return self._encoder
+    def identity(self, spec: embed.ModelSpec) -> str:
+        return f"random:{spec.name}"
+
+    def load(self, spec: embed.ModelSpec, device: str) -> embed.Encoder:
+        return embed.OpenClipEncoder(embed.ModelSpec(spec.text, spec.name, None, None), "cpu")
 
 
 def make_photos(folder: Path, count: int) -> None:
@@ -94,9 +93,10 @@ def main() -> None:
             os.environ[f"MEDIAFIND_{name}_DIR"] = str(base / name.lower())
         app = make_application(sys.argv[:1])
         model = f"local-dir:{TINY}" if args.model == "tiny" else "balanced"
-        services = Services(Options(library=str(base / "library"), model=model))
-        if args.model == "balanced" and services.spec is not None:
-            services.encoder = RandomWeights(services.spec, "cpu")
+        options = Options(library=str(base / "library"), model=model)
+        source = RandomWeights() if args.model == "balanced" else None
+        session = Session(options, source, tolerant=True)
+        services = Services(session)
         window = MainWindow(services)
         window.resize(1100, 720)
         window.show()
@@ -105,9 +105,9 @@ def main() -> None:
         marks: dict[str, float] = {}
 
         def on_model() -> None:
-            if services.model_state == MODEL_LOADING:
+            if session.model_state == MODEL_LOADING:
                 beat.phase = "loading the model"
-            elif services.model_state == MODEL_READY and beat.phase == "loading the model":
+            elif session.model_state == MODEL_READY and beat.phase == "loading the model":
                 marks["ready"] = time.perf_counter()
                 beat.phase = "indexing"
 
@@ -121,7 +121,7 @@ def main() -> None:
 
         services.model_changed.connect(on_model)
         services.status_changed.connect(on_status)
-        services.start()
+        session.start()
         beat.timer.start()
 
         def begin() -> None:
@@ -133,7 +133,7 @@ def main() -> None:
         QTimer.singleShot(500, begin)
         QTimer.singleShot(30 * 60 * 1000, app.quit)
         app.exec()
-        services.stop()
+        session.stop()
     embedding = marks.get("done", time.perf_counter()) - marks.get("ready", started)
     print(f"indexed {args.photos} photos with the {args.model} model in {embedding:.1f} s")
     for phase, worst in beat.worst.items():

@@ -17,6 +17,7 @@ from pathlib import Path
 from mediafind import shapes
 from mediafind.embed import OpenClipEncoder, parse_spec
 from mediafind.indexer import Indexer
+from mediafind.query import Part, Query, parse
 from mediafind.search import Searcher
 from mediafind.store import Store, encode_path
 
@@ -49,12 +50,14 @@ def main() -> None:
             searcher = Searcher(store, encoder)
             precisions, note_ranks = [], []
             for colour, shape in pairs:
-                hits = searcher.text(f"a {colour} {shape}", kind="photo", limit=5)
+                words = parse(f"a {colour} {shape}").narrowed(kind="photo")
+                hits = searcher.search(words, 5)
                 right = sum(h.path.name.startswith(f"{colour} {shape} ") for h in hits)
                 precisions.append(right / 5)
                 picture = Path(tmp) / "query.png"
                 shapes.render(colour, shape, rng).save(picture)
-                notes = [h.path.name for h in searcher.image(picture, kind="note", limit=12)]
+                by_picture = Query(parts=(Part(image=picture),), kind="note")
+                notes = [h.path.name for h in searcher.search(by_picture, 12)]
                 note_ranks.append(notes.index(f"{colour} {shape}.md") + 1)
                 rank = note_ranks[-1]
                 print(f"  {colour:>6} {shape:<8} p@5 {right / 5:.2f}  own note at rank {rank}")

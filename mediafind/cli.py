@@ -11,137 +11,79 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mediafind import __version__, config
 from mediafind.errors import MediafindError
-from mediafind.store import Store, decode_path, encode_path
 
 if TYPE_CHECKING:
-    from mediafind.embed import Encoder
     from mediafind.indexer import Progress
-    from mediafind.service import IndexService, Status
+    from mediafind.service import Status
+    from mediafind.session import Session
 
 log = logging.getLogger("mediafind")
 
 
-@dataclass
-class Context:
-    """What every command needs: the settings and the options given before the command."""
-
-    settings: config.Settings
-    library: Path
-    model_flag: str | None
-    device: str
-
-    @property
-    def library_file(self) -> Path:
-        return self.library / config.LIBRARY_FILE
-
-    def open_store(self, writer: bool = False) -> Store:
-        return Store.open(self.library_file, writer=writer)
-
-    def model_spec(self, store: Store) -> str:
-        """--model / MEDIAFIND_MODEL / settings, else the library's own model, else the
-        default preset."""
-        from mediafind.embed import default_spec
-
-        chosen = config.chosen_model(self.model_flag, self.settings)
-        if chosen:
-            return chosen
-        info = store.model()
-        return info.spec if info else default_spec()
-
-    def encoder(self, store: Store) -> Encoder:
-        from mediafind.embed import OpenClipEncoder, parse_spec
-
-        return OpenClipEncoder(parse_spec(self.model_spec(store)), self.device)
-
-
-def _folders_add(ctx: Context, args: argparse.Namespace) -> int:
+def _folders_add(session: Session, args: argparse.Namespace) -> int:
     """Watch folders: their photos and notes are indexed by `index` and followed by `watch`.
 
     Network shares and removable drives are polled (their changes are not announced);
     --polling always|never overrides that guess for these folders.
     example: mediafind folders add ~/Pictures ~/Documents/notes"""
     polling = {"auto": None, "always": True, "never": False}[args.polling]
-    with ctx.open_store(writer=True) as store:
-        for raw in args.paths:
-            folder = _existing_folder(raw)
-            root = store.add_root(encode_path(folder))
-            where = decode_path(root.path)
-            if where == folder:
-                store.set_root_polling(root.id, polling)
-                chosen = f" (polling: {args.polling})" if polling is not None else ""
-                print(f"watching {folder}{chosen}")
-            else:
-                print(f"{folder} is already watched, inside {where}")
+    for raw in args.paths:
+        folder = _existing_folder(raw)
+        where = session.add_folder(folder, polling)
+        if where == folder:
+            chosen = f" (polling: {args.polling})" if polling is not None else ""
+            print(f"watching {folder}{chosen}")
+        else:
+            print(f"{folder} is already watched, inside {where}")
     print("run `mediafind index` to index them, or `mediafind watch` to keep them indexed")
     return 0
 
 
-def _folders_remove(ctx: Context, args: argparse.Namespace) -> int:
+def _folders_remove(session: Session, args: argparse.Namespace) -> int:
     """Stop watching folders and forget what was indexed from them (the files stay on disk).
 
     example: mediafind folders remove ~/Downloads"""
     status = 0
-    with ctx.open_store(writer=True) as store:
-        for raw in args.paths:
-            folder = Path(raw).expanduser().absolute()
-            if store.remove_root(encode_path(folder)):
-                print(f"no longer watching {folder}")
-            else:
-                print(f"mediafind: {folder} is not a watched folder", file=sys.stderr)
-                status = 1
+    for raw in args.paths:
+        folder = Path(raw).expanduser().absolute()
+        if session.remove_folder(folder):
+            print(f"no longer watching {folder}")
+        else:
+            print(f"mediafind: {folder} is not a watched folder", file=sys.stderr)
+            status = 1
     return status
 
 
-def _folders_list(ctx: Context, args: argparse.Namespace) -> int:
+def _folders_list(session: Session, args: argparse.Namespace) -> int:
     """List the watched folders with their file and error counts.
 
     example: mediafind folders list"""
-    with ctx.open_store() as store:
-        folders = _folder_states(store)
+    folders = session.overview(listed=0).folders
     if not folders:
         print("no watched folders yet: mediafind folders add PATH")
     for f in folders:
-        print(f"{f['path']}  ({_folder_line(f)})")
+        print(f"{f.path}  ({f.describe()})")
     return 0
 
 
-def _index(ctx: Context, args: argparse.Namespace) -> int:
+def _index(session: Session, args: argparse.Namespace) -> int:
     """Scan the watched folders (after adding PATHs to them) and embed what is new or changed.
 
     Unreadable files are listed with their reason and skipped. Exits non-zero only when
     nothing at all could be indexed.
     example: mediafind index ~/Pictures"""
-    from mediafind.embed import OpenClipEncoder, parse_spec, spec_identity
-    from mediafind.indexer import Indexer
-
     folders = [_existing_folder(raw) for raw in args.paths]
-    with ctx.open_store(writer=True) as store:
-        # The model is checked first: if it cannot be had, the library stays as it was.
-        spec = parse_spec(ctx.model_spec(store))
-        identity = spec_identity(spec)
-        for folder in folders:
-            store.add_root(encode_path(folder))
-        if not store.roots():
-            raise MediafindError("no watched folders: mediafind index PATH, or folders add PATH")
-        progress = _TerminalProgress() if sys.stderr.isatty() else None
-        indexer = Indexer(
-            store,
-            lambda: OpenClipEncoder(spec, ctx.device),
-            identity,
-            on_progress=progress,
-            excludes=ctx.settings.excludes,
-        )
-        try:
-            summary = indexer.sync()
-        finally:
-            if progress:
-                progress.finish()
+    progress = _TerminalProgress() if sys.stderr.isatty() else None
+    try:
+        summary = session.index_now(folders, on_progress=progress)
+    finally:
+        if progress:
+            progress.finish()
     for path, reason in summary.walk_errors:
         print(f"skipped folder {path}: {reason}", file=sys.stderr)
     for path in summary.offline:
@@ -158,40 +100,32 @@ def _index(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
-def _watch(ctx: Context, args: argparse.Namespace) -> int:
+def _watch(session: Session, args: argparse.Namespace) -> int:
     """Keep the library in step with the watched folders until interrupted (Ctrl-C).
 
     Indexes whatever is pending or changed first, then follows new, changed, moved and
     deleted files as they happen. Only one process can do this for a library at a time.
     example: mediafind watch"""
-    from mediafind.embed import OpenClipEncoder, parse_spec, spec_identity
-    from mediafind.service import IndexService
-
-    with ctx.open_store() as store:
-        spec = parse_spec(ctx.model_spec(store))
-        if not store.roots():
-            raise MediafindError("no watched folders: mediafind folders add PATH")
-    service = IndexService(
-        ctx.library_file,
-        lambda: OpenClipEncoder(spec, ctx.device),
-        spec_identity(spec),
-        excludes=ctx.settings.excludes,
-        idle_release=ctx.settings.model_idle_seconds,
-    )
-    reporter = _WatchReporter(service)
-    service.add_listener(reporter)
+    session.model_identity()  # a model that cannot be had is said now, not in a status line
+    if not session.overview(listed=0).folders:
+        raise MediafindError("no watched folders: mediafind folders add PATH")
+    reporter = _WatchReporter(session)
+    session.on_status(reporter)
     stop = threading.Event()
     # Ctrl-C, and the TERM a service manager or `kill` sends, both stop cleanly.
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in _STOP_SIGNALS}
     try:
-        service.start()
-        print(f"watching {ctx.library_file} (Ctrl-C stops)", flush=True)
+        session.start()
+        session.wait_started()
+        if session.index is None:
+            raise MediafindError(session.index_problem or "indexing could not start")
+        print(f"watching {session.library_file} (Ctrl-C stops)", flush=True)
         while not stop.wait(0.2):
-            if service.status().state == "stopped":
+            if session.status().state == "stopped":
                 break
         print("stopping…", file=sys.stderr, flush=True)
     finally:
-        service.stop()
+        session.stop()
         reporter.finish()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -205,8 +139,8 @@ class _WatchReporter:
     """Prints what the service does: progress on one line on a terminal, a line per change of
     state otherwise, and each unreadable file once."""
 
-    def __init__(self, service: IndexService) -> None:
-        self._service = service
+    def __init__(self, session: Session) -> None:
+        self._session = session
         self._progress = _TerminalProgress() if sys.stderr.isatty() else None
         self._last_state = ""
         self._errors_shown = 0
@@ -223,8 +157,9 @@ class _WatchReporter:
             if self._progress is not None:
                 self._progress.finish()
             self._last_state = status.state
-            if status.state == "idle":
-                summary = self._service.last_summary
+            service = self._session.index
+            if status.state == "idle" and service is not None:
+                summary = service.last_summary
                 for path, reason in summary.errors[self._errors_shown :]:
                     print(f"error: {path}: {reason}", file=sys.stderr)
                 self._errors_shown = len(summary.errors)
@@ -242,7 +177,7 @@ class _WatchReporter:
             self._progress.finish()
 
 
-def _search(ctx: Context, args: argparse.Namespace) -> int:
+def _search(session: Session, args: argparse.Namespace) -> int:
     """Search photos and notes by words, by a picture (--image), or both.
 
     The query language: "exact phrase", -word or -"phrase" to push away, + to combine words
@@ -252,28 +187,26 @@ def _search(ctx: Context, args: argparse.Namespace) -> int:
               mediafind search '"blue door" -snow after:2023'
               mediafind search beach + holiday.jpg
               mediafind search --image holiday.jpg --kind note --json"""
-    from mediafind.query import Part, parse
-    from mediafind.search import Searcher
+    from mediafind.query import parse
 
     text = " ".join(args.text)
     if not text.strip() and args.image is None:
         raise MediafindError("search needs words, or a picture with --image FILE")
     query = parse(text)
     if args.image is not None:
-        query.parts.append(Part(image=Path(args.image).expanduser()))
-    if args.kind is not None:
-        query.kind = args.kind
-    if args.folder:
-        query.folder = Path(args.folder).expanduser().absolute()
-    if args.sort is not None:
-        query.sort = args.sort
+        query = query.with_image(Path(args.image).expanduser())
+    folder = Path(args.folder).expanduser().absolute() if args.folder else None
+    query = query.narrowed(args.kind, folder, args.sort)
     for part in query.images:
         if part.image is not None and not part.image.is_file():
             raise MediafindError(f"{part.image} is not a file")
-    with ctx.open_store() as store:
-        if store.model() is None:
-            raise MediafindError("nothing is indexed yet: mediafind index PATH")
-        hits = Searcher(store, ctx.encoder(store)).search(query, args.n)
+    if session.library_model is None:
+        raise MediafindError("nothing is indexed yet: mediafind index PATH")
+    results = session.search(query, args.n)
+    assert results is not None
+    if results.words_only:
+        print(f"mediafind: word matches only: {results.note}", file=sys.stderr)
+    hits = results.hits
     if args.json:
         print(json.dumps([h.to_json() for h in hits], indent=2))
         return 0
@@ -313,72 +246,57 @@ def _marked(snippet: str, spans: Sequence[tuple[int, int]], bold: bool, width: i
     return ("…" if start > 0 else "") + text + ("…" if end < len(snippet) else "")
 
 
-def _status(ctx: Context, args: argparse.Namespace) -> int:
+def _status(session: Session, args: argparse.Namespace) -> int:
     """Show the library: model, counts per kind, watched folders, recent errors.
 
     example: mediafind status --json"""
-    with ctx.open_store() as store:
-        info = store.model()
-        counts = store.counts()
-        folders = _folder_states(store)
-        errors = [
-            {"path": str(decode_path(e.path)), "reason": e.reason}
-            for e in store.errors(limit=None if args.json else 10)
-        ]
-        notes = [
-            {"path": str(decode_path(n.path)), "note": n.reason}
-            for n in store.notes(limit=None if args.json else 10)
-        ]
-        size = store.file_size_on_disk()
-        library = str(store.path)
-        pid = store.writer_pid()
-    model = info.spec if info else None
+    view = session.overview(listed=None if args.json else 10)
+    counts = view.counts or {"photo": 0, "note": 0, "pending": 0, "error": 0}
     if args.json:
         report = {
-            "library": library,
-            "size_bytes": size,
-            "model": model,
-            "writer_pid": pid,
+            "library": str(view.library),
+            "size_bytes": view.size_bytes,
+            "model": view.model,
+            "writer_pid": view.writer_pid,
             "counts": counts,
-            "folders": folders,
-            "errors": errors,
-            "notes": notes,
+            "folders": [f.to_json() for f in view.folders],
+            "errors": [{"path": str(p), "reason": r} for p, r in view.errors],
+            "notes": [{"path": str(p), "note": n} for p, n in view.notes],
         }
         print(json.dumps(report, indent=2))
         return 0
-    print(f"library   {library} ({_size(size)})")
-    print(f"model     {model or 'none yet'}")
+    pid = view.writer_pid
+    print(f"library   {view.library} ({_size(view.size_bytes)})")
+    print(f"model     {view.model or 'none yet'}")
     print(
         f"indexed   {counts['photo']} photos, {counts['note']} notes; "
         f"{counts['pending']} pending, {counts['error']} errors"
     )
     print(f"watching  {f'process {pid}' if pid else 'no (run `mediafind watch`)'}")
-    for f in folders:
-        print(f"folder    {f['path']}  ({_folder_line(f)})")
-    for e in errors:
-        print(f"error     {e['path']}: {e['reason']}")
-    for n in notes:
-        print(f"note      {n['path']}: {n['note']}")
+    for f in view.folders:
+        print(f"folder    {f.path}  ({f.describe()})")
+    for path, reason in view.errors:
+        print(f"error     {path}: {reason}")
+    for path, note in view.notes:
+        print(f"note      {path}: {note}")
     return 0
 
 
-def _models(ctx: Context, args: argparse.Namespace) -> int:
+def _models(session: Session, args: argparse.Namespace) -> int:
     """List the model presets, the model this library uses, and where weights are kept.
 
     Any OpenCLIP model works as NAME:PRETRAINED, or a model folder as local-dir:PATH.
     example: mediafind --model fast index"""
     from mediafind.embed import DEFAULT_PRESET, PRESETS, weights_cache_dir
 
-    with ctx.open_store() as store:
-        current = ctx.model_spec(store)
-        info = store.model()
     for p in PRESETS:
         marks = " (default)" if p.name == DEFAULT_PRESET else ""
         print(f"{p.name}{marks}: {p.spec}")
         print(f"    {p.summary}")
         print(f"    licence of the weights: {p.license}")
-    print(f"\nmodel in use: {current}")
-    print(f"library's vectors made by: {info.spec if info else 'nothing indexed yet'}")
+    made_by = session.library_model.spec if session.library_model else "nothing indexed yet"
+    print(f"\nmodel in use: {session.model_text}")
+    print(f"library's vectors made by: {made_by}")
     print(f"downloaded weights are kept in: {weights_cache_dir()}")
     return 0
 
@@ -432,32 +350,6 @@ def _existing_folder(raw: str) -> Path:
     return Path(os.path.realpath(folder)) if folder.is_symlink() else folder
 
 
-def _folder_states(store: Store) -> list[dict[str, object]]:
-    """Each watched folder with its state: live, polling or offline as the process watching
-    the library sees it, or unwatched (offline when missing) when no process watches it."""
-    counts = store.root_counts()
-    watched = store.writer_pid() is not None
-    states = store.root_states()
-    out: list[dict[str, object]] = []
-    for root in store.roots():
-        path = decode_path(root.path)
-        files, errors = counts.get(root.id, (0, 0))
-        state, note = states.get(root.id, (None, None))
-        if not watched or state is None:
-            state, note = ("unwatched", "") if path.is_dir() else ("offline", "folder not found")
-        entry: dict[str, object] = {"path": str(path), "state": state, "files": files}
-        entry["errors"] = errors
-        if note:
-            entry["note"] = note
-        out.append(entry)
-    return out
-
-
-def _folder_line(f: dict[str, object]) -> str:
-    note = f" ({f['note']})" if f.get("note") else ""
-    return f"{f['state']}{note}, {f['files']} files, {f['errors']} errors"
-
-
 def _size(n: int) -> str:
     size = float(n)
     for unit in ("B", "KB", "MB", "GB"):
@@ -498,7 +390,7 @@ def _duration(seconds: float) -> str:
     return f"{seconds // 3600}:{seconds % 3600 // 60:02}:{seconds % 60:02}"
 
 
-Command = Callable[[Context, argparse.Namespace], int]
+Command = Callable[["Session", argparse.Namespace], int]
 
 
 def _add_command(
@@ -631,15 +523,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from mediafind.session import Options, Session
+
     try:
-        settings = config.load_settings()
-        ctx = Context(
-            settings,
-            config.library_dir(args.library, settings),
-            args.model,
-            config.chosen_device(args.device, settings),
-        )
-        result: int = args.func(ctx, args)
+        options = Options(library=args.library, model=args.model, device=args.device)
+        result: int = args.func(Session(options), args)
         return result
     except MediafindError as e:
         print(f"mediafind: {e}", file=sys.stderr)

@@ -11,7 +11,7 @@ import json
 import logging
 import socket
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import numpy as np
 import numpy.typing as npt
 
+from mediafind.config import DEFAULT_MODEL_IDLE_SECONDS
 from mediafind.errors import ModelUnavailable
 
 if TYPE_CHECKING:
@@ -398,11 +399,17 @@ class SharedEncoder:
     encoder serialises its own calls), let go again after an idle time so an idle app does not
     hold a gigabyte. Thread-safe."""
 
-    def __init__(self, spec: ModelSpec, device: str = "auto", idle_release: float = 300.0) -> None:
+    def __init__(
+        self,
+        spec: ModelSpec,
+        load: Callable[[], Encoder] | None = None,
+        idle_release: float = DEFAULT_MODEL_IDLE_SECONDS,
+        device: str = "auto",
+    ) -> None:
         self.spec = spec
-        self.device = device
+        self._load = load or (lambda: OpenClipEncoder(spec, device))
         self.idle_release = idle_release
-        self._encoder: OpenClipEncoder | None = None
+        self._encoder: Encoder | None = None
         self._lock = threading.Lock()
         self._last_use = 0.0
 
@@ -416,7 +423,7 @@ class SharedEncoder:
 
         with self._lock:
             if self._encoder is None:
-                self._encoder = OpenClipEncoder(self.spec, self.device)
+                self._encoder = self._load()
             self._last_use = time.monotonic()
             return self._encoder
 

@@ -17,13 +17,17 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
 from mediafind.errors import MediafindError
 
-KINDS = ("photo", "note", "all")
+# What a search may be narrowed to: the two kinds of file the library holds, or both.
+PHOTO = "photo"
+NOTE = "note"
+ALL = "all"
+KINDS = (PHOTO, NOTE, ALL)
 SORTS = ("relevance", "date")
 FILTER_KEYS = ("kind", "in", "after", "before", "type", "sort")
 
@@ -43,18 +47,23 @@ class Part:
     weight: float = 1.0
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Query:
-    parts: list[Part] = field(default_factory=list)  # what to look for
-    phrases: list[str] = field(default_factory=list)  # quoted, must appear as they are
-    words: list[str] = field(default_factory=list)  # unquoted words of the text parts
-    negatives: list[str] = field(default_factory=list)  # words and phrases to push away
-    kind: str = "all"
+    """A parsed query: read once at the edge (the command line, the search field) and handed
+    down as it is. Equal queries ask the same question."""
+
+    parts: tuple[Part, ...] = ()  # what to look for
+    phrases: tuple[str, ...] = ()  # quoted, must appear as they are
+    words: tuple[str, ...] = ()  # unquoted words of the text parts
+    negatives: tuple[str, ...] = ()  # words and phrases to push away
+    kind: str = ALL
     folder: Path | None = None
     after: float | None = None  # timestamps, inclusive
     before: float | None = None  # exclusive
-    types: set[str] = field(default_factory=set)  # extensions without the dot, lower case
+    types: frozenset[str] = frozenset()  # extensions without the dot, lower case
     sort: str = "relevance"
+    # Typed in the search field: the last word may be unfinished (a prefix, for word search).
+    typing: bool = False
 
     @property
     def text(self) -> str:
@@ -69,23 +78,74 @@ class Query:
     def empty(self) -> bool:
         return not self.parts
 
+    @property
+    def words_only(self) -> bool:
+        """Whether every part is words (no picture)."""
+        return all(p.text for p in self.parts)
 
-def parse(text: str, *, images_allowed: bool = True) -> Query:
-    """Read a query. A part that names an existing picture file is a picture query."""
-    query = Query()
+    def with_image(self, image: Path, first: bool = False) -> Query:
+        """The same query with a picture added (first: before the words)."""
+        part = Part(image=image)
+        return replace(self, parts=(part, *self.parts) if first else (*self.parts, part))
+
+    def narrowed(
+        self, kind: str | None = None, folder: Path | None = None, sort: str | None = None
+    ) -> Query:
+        """The query with options given beside it (flags, filter buttons). The kind applies only
+        where the words did not say kind: themselves."""
+        changes: dict[str, object] = {}
+        if kind is not None and kind != ALL and self.kind == ALL:
+            changes["kind"] = kind
+        if folder is not None:
+            changes["folder"] = folder
+        if sort is not None:
+            changes["sort"] = sort
+        return replace(self, **changes) if changes else self  # type: ignore[arg-type]
+
+
+@dataclass
+class _Reading:
+    """A query while it is being read."""
+
+    lenient: bool
+    parts: list[Part] = field(default_factory=list)
+    phrases: list[str] = field(default_factory=list)
+    words: list[str] = field(default_factory=list)
+    negatives: list[str] = field(default_factory=list)
+    filters: dict[str, object] = field(default_factory=dict)
+    types: set[str] = field(default_factory=set)
+
+
+def parse(text: str, *, images_allowed: bool = True, lenient: bool = False) -> Query:
+    """Read a query. A part that names an existing picture file is a picture query.
+
+    lenient: the query is still being typed — an unclosed quote is closed, and a filter or
+    weight that is not (yet) valid, like `after:20` or `kind:pho`, is left out instead of
+    raising QueryError."""
+    if lenient and text.count('"') % 2:
+        text += '"'
+    reading = _Reading(lenient)
     for raw_part in _split_parts(text):
-        weight, part_text = _weight(raw_part)
-        words_before = len(query.words)
-        kept = _read_terms(part_text, query)
-        if images_allowed and len(query.words) == words_before + 1 and kept == query.words[-1]:
+        weight, part_text = _weight(raw_part, lenient)
+        words_before = len(reading.words)
+        kept = _read_terms(part_text, reading)
+        if images_allowed and len(reading.words) == words_before + 1 and kept == reading.words[-1]:
             candidate = Path(kept).expanduser()
             if _looks_like_image(candidate):
-                query.words.pop()
-                query.parts.append(Part(image=candidate, weight=weight))
+                reading.words.pop()
+                reading.parts.append(Part(image=candidate, weight=weight))
                 continue
         if kept:
-            query.parts.append(Part(text=kept, weight=weight))
-    return query
+            reading.parts.append(Part(text=kept, weight=weight))
+    return Query(
+        parts=tuple(reading.parts),
+        phrases=tuple(reading.phrases),
+        words=tuple(reading.words),
+        negatives=tuple(reading.negatives),
+        types=frozenset(reading.types),
+        typing=lenient,
+        **reading.filters,  # type: ignore[arg-type]
+    )
 
 
 def _split_parts(text: str) -> list[str]:
@@ -105,12 +165,14 @@ def _split_parts(text: str) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
-def _weight(part: str) -> tuple[float, str]:
+def _weight(part: str, lenient: bool) -> tuple[float, str]:
     match = _WEIGHT.match(part.strip())
     if match is None:
         return 1.0, part
     weight = float(match.group(1))
     if weight <= 0:
+        if lenient:
+            return 1.0, match.group(2)
         raise QueryError(f"weight {match.group(1)} must be above zero")
     return weight, match.group(2)
 
@@ -121,13 +183,15 @@ def _looks_like_image(path: Path) -> bool:
     return path.suffix.lower() in PHOTO_EXTENSIONS and path.is_file()
 
 
-def _read_terms(text: str, query: Query) -> str:
+def _read_terms(text: str, reading: _Reading) -> str:
     """Take filters, phrases and negatives out of text; return the words and phrases to
     embed, in their order."""
     try:
         tokens = shlex.split(_protect_apostrophes(text), posix=True)
-    except ValueError as e:  # an unclosed quote
-        raise QueryError(f"cannot read the query: {e}") from e
+    except ValueError as e:  # an unclosed quote, or a backslash at the end
+        if not reading.lenient:
+            raise QueryError(f"cannot read the query: {e}") from e
+        tokens = _protect_apostrophes(text).split()
     quoted = set(re.findall(r'"([^"]+)"', text))
     kept: list[str] = []
     for token in tokens:
@@ -135,16 +199,20 @@ def _read_terms(text: str, query: Query) -> str:
         if not token:
             continue
         if token.startswith("-") and len(token) > 1:
-            query.negatives.append(token[1:])
+            reading.negatives.append(token[1:])
             continue
         key, sep, value = token.partition(":")
         if sep and key.lower() in FILTER_KEYS and value and token not in quoted:
-            _apply_filter(query, key.lower(), value)
+            try:
+                _apply_filter(reading, key.lower(), value)
+            except QueryError:
+                if not reading.lenient:
+                    raise
             continue
         if token in quoted:
-            query.phrases.append(token)
+            reading.phrases.append(token)
         else:
-            query.words.append(token)
+            reading.words.append(token)
         kept.append(token)
     return " ".join(kept)
 
@@ -154,24 +222,25 @@ def _protect_apostrophes(text: str) -> str:
     return re.sub(r"(?<=\w)'(?=\w)", "\x00", text)
 
 
-def _apply_filter(query: Query, key: str, value: str) -> None:
+def _apply_filter(reading: _Reading, key: str, value: str) -> None:
+    filters = reading.filters
     if key == "kind":
         kind = value.lower().rstrip("s")  # kind:photos reads as kind:photo
         if kind not in KINDS:
             raise QueryError(f"kind:{value} — use kind:photo, kind:note or kind:all")
-        query.kind = kind
+        filters["kind"] = kind
     elif key == "in":
-        query.folder = Path(value).expanduser().absolute()
+        filters["folder"] = Path(value).expanduser().absolute()
     elif key == "after":
-        query.after = parse_date(value, key)
+        filters["after"] = parse_date(value, key)
     elif key == "before":
-        query.before = parse_date(value, key)
+        filters["before"] = parse_date(value, key)
     elif key == "type":
-        query.types.update(t.lower().lstrip(".") for t in value.split(",") if t)
+        reading.types.update(t.lower().lstrip(".") for t in value.split(",") if t)
     elif key == "sort":
         if value.lower() not in SORTS:
             raise QueryError(f"sort:{value} — use sort:relevance or sort:date")
-        query.sort = value.lower()
+        filters["sort"] = value.lower()
 
 
 def parse_date(value: str, key: str = "date") -> float:

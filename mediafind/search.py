@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +21,7 @@ import numpy as np
 from mediafind import media, scan
 from mediafind.embed import Encoder, Vectors
 from mediafind.errors import MediafindError, ModelMismatch, UnreadableFile
-from mediafind.query import Part, Query, parse
+from mediafind.query import ALL, Query
 from mediafind.store import (
     CAPTION_SOURCE,
     IMAGE_SOURCE,
@@ -36,7 +36,6 @@ from mediafind.store import (
 
 log = logging.getLogger(__name__)
 
-KINDS = ("photo", "note", "all")
 # Reciprocal-rank fusion constant: the usual 60 keeps one list's top hit from drowning the
 # others' second and third.
 RRF_K = 60
@@ -73,6 +72,7 @@ FLOOR_SHARE = 0.5
 
 @dataclass(frozen=True, slots=True)
 class Hit:
+    file_id: int
     path: Path
     kind: str  # "photo" or "note"
     score: float  # higher is better; comparable within one query
@@ -112,51 +112,27 @@ class Searcher:
         self.encoder = encoder
         self._nulls: dict[str, Vectors] = {}
 
-    def text(
-        self, query: str, kind: str = "all", limit: int = 20, folder: Path | None = None
-    ) -> list[Hit]:
-        """Photos that look like the words, and notes that say something like them."""
-        parsed = parse(query, images_allowed=False)
-        if kind != "all" and parsed.kind == "all":
-            parsed.kind = kind
-        parsed.folder = folder or parsed.folder
-        return self.search(parsed, limit)
-
-    def image(
-        self, path: Path, kind: str = "all", limit: int = 20, folder: Path | None = None
-    ) -> list[Hit]:
-        """Notes and captions that talk about the picture, and photos that look like it (the
-        picture itself, and copies of it, left out)."""
-        return self.search(Query(parts=[Part(image=path)], kind=kind, folder=folder), limit)
-
     def search(self, query: Query, limit: int = 20) -> list[Hit]:
         """Run a parsed query (see mediafind.query)."""
         if query.empty:
             raise MediafindError("the search is empty: type some words or give a picture")
         vector, described, itself = self._vector(query)
-        where = FileFilter(
-            folder=encode_path(query.folder) if query.folder else None,
-            after=query.after,
-            before=query.before,
-            extensions=tuple(sorted(query.types)),
-            exclude=tuple(itself),
-        )
-        words_only = all(p.text for p in query.parts)
-        floor = described if words_only else None
+        where = file_filter(query, exclude=itself)
+        floor = described if query.words_only else None
         texts = self._texts(vector, floor, query, limit, where)
         lists: list[list[Hit]] = []
-        if query.kind in ("photo", "all"):
+        if query.kind in (PHOTO, ALL):
             lists.append(self._photos(vector, floor, limit, where))
-        if query.kind == "photo":
+        if query.kind == PHOTO:
             lists.append([h for h in texts if h.kind == PHOTO])
-        elif query.kind == "note":
+        elif query.kind == NOTE:
             lists.append([h for h in texts if h.kind == NOTE])
         else:
             lists.append(texts)
         hits = _fuse(lists, limit)
         if query.sort == "date":
-            dates = self.store.file_dates([self._file_id(h) for h in hits])
-            hits.sort(key=lambda h: dates.get(self._file_id(h), 0.0), reverse=True)
+            dates = self.store.file_dates([h.file_id for h in hits])
+            hits.sort(key=lambda h: dates.get(h.file_id, 0.0), reverse=True)
         return hits
 
     # -- the query vector -----------------------------------------------------------------
@@ -207,7 +183,7 @@ class Searcher:
         if floor is not None:
             hits = self._above_floor(floor, hits, "image")
         return [
-            Hit(decode_path(h.path), PHOTO, 1 - h.distance, 1 - h.distance, IMAGE_SOURCE)
+            Hit(h.file_id, decode_path(h.path), PHOTO, 1 - h.distance, 1 - h.distance, IMAGE_SOURCE)
             for h in hits
         ]
 
@@ -259,10 +235,6 @@ class Searcher:
         if not match:
             return set()
         return {h.file_id for h in self.store.keyword_chunks(match, 100_000, where)}
-
-    def _file_id(self, hit: Hit) -> int:
-        row = self.store.file_by_path(encode_path(hit.path))
-        return row.id if row else -1
 
 
 def _unit(vector: Vectors) -> Vectors:
@@ -328,6 +300,7 @@ def _documents(
         if best.heading:
             location["heading"] = best.heading
         document = Hit(
+            best.file_id,
             decode_path(best.path),
             PHOTO if best.kind == PHOTO else NOTE,
             score,
@@ -354,34 +327,35 @@ def highlight(text: str, words: Sequence[str]) -> tuple[tuple[int, int], ...]:
     return tuple(sorted(spans))
 
 
-def keyword_search(store: Store, query: str, kind: str = "all", limit: int = 20) -> list[Hit]:
+def file_filter(query: Query, exclude: Sequence[int] = ()) -> FileFilter:
+    """The files a query may return: its folder, dates and types, less the excluded files."""
+    return FileFilter(
+        folder=encode_path(query.folder) if query.folder else None,
+        after=query.after,
+        before=query.before,
+        extensions=tuple(sorted(query.types)),
+        exclude=tuple(exclude),
+    )
+
+
+def keyword_search(store: Store, query: Query, limit: int = 20) -> list[Hit]:
     """Search by the words themselves, without a model: notes and captions holding the words
-    (the last one as a prefix, for search as you type), and photos whose file or folder name
+    (the last one as a prefix while it is being typed), and photos whose file or folder name
     holds them. Works while the model is missing or still loading."""
-    parsed = parse(query, images_allowed=False)
-    if kind != "all" and parsed.kind == "all":
-        parsed.kind = kind
-    words = [w.lower() for w in _WORDS.findall(" ".join(parsed.words))]
-    match = fts_query(words, parsed.phrases, prefix=True)
+    words = [w.lower() for w in _WORDS.findall(" ".join(query.words))]
+    match = fts_query(words, query.phrases, prefix=query.typing)
     if not match:
         return []
-    where = FileFilter(
-        folder=encode_path(parsed.folder) if parsed.folder else None,
-        after=parsed.after,
-        before=parsed.before,
-        extensions=tuple(sorted(parsed.types)),
-    )
-    lists: list[list[Hit]] = []
-    if parsed.kind in ("note", "all", "photo"):
-        hits = store.keyword_chunks(match, limit * CHUNKS_PER_DOCUMENT, where)
-        if parsed.kind == "note":
-            hits = [h for h in hits if h.source != CAPTION_SOURCE]
-        elif parsed.kind == "photo":
-            hits = [h for h in hits if h.source == CAPTION_SOURCE]
-        lists.append(_documents([], hits, 1.0, parsed, limit))
-    if parsed.kind in ("photo", "all") and words:
+    where = file_filter(query)
+    hits = store.keyword_chunks(match, limit * CHUNKS_PER_DOCUMENT, where)
+    if query.kind == NOTE:
+        hits = [h for h in hits if h.source != CAPTION_SOURCE]
+    elif query.kind == PHOTO:
+        hits = [h for h in hits if h.source == CAPTION_SOURCE]
+    lists = [_documents([], hits, 1.0, query, limit)]
+    if query.kind in (PHOTO, ALL) and words:
         named = store.files_named(words, PHOTO, limit)
-        lists.append([Hit(decode_path(p), PHOTO, 1.0, 0.0, "name") for p in named])
+        lists.append([Hit(i, decode_path(p), PHOTO, 1.0, 0.0, "name") for i, p in named])
     return _fuse(lists, limit)
 
 
@@ -394,28 +368,13 @@ def _fuse(lists: list[list[Hit]], limit: int) -> list[Hit]:
     lists = [hits for hits in lists if hits]
     if len(lists) <= 1:
         return lists[0][:limit] if lists else []
-    scores: dict[Path, float] = {}
-    first: dict[Path, Hit] = {}
+    scores: dict[int, float] = {}
+    first: dict[int, Hit] = {}
     for hits in lists:
         for rank, hit in enumerate(hits, start=1):
-            scores[hit.path] = scores.get(hit.path, 0.0) + 1.0 / (RRF_K + rank)
-            kept = first.get(hit.path)
+            scores[hit.file_id] = scores.get(hit.file_id, 0.0) + 1.0 / (RRF_K + rank)
+            kept = first.get(hit.file_id)
             if kept is None or (kept.snippet is None and hit.snippet is not None):
-                first[hit.path] = hit
-    ordered = sorted(scores, key=lambda p: scores[p], reverse=True)[:limit]
-    out = []
-    for path in ordered:
-        hit = first[path]
-        out.append(
-            Hit(
-                path,
-                hit.kind,
-                scores[path],
-                hit.similarity,
-                hit.match,
-                hit.snippet,
-                hit.location,
-                hit.highlights,
-            )
-        )
-    return out
+                first[hit.file_id] = hit
+    ordered = sorted(scores, key=lambda f: scores[f], reverse=True)[:limit]
+    return [replace(first[f], score=scores[f]) for f in ordered]

@@ -29,6 +29,7 @@ from mediafind import config, shapes
 from mediafind.embed import LOCAL_DIR, OpenClipEncoder, parse_spec
 from mediafind.errors import ModelUnavailable
 from mediafind.indexer import Indexer
+from mediafind.query import NOTE, PHOTO, Part, Query, parse
 from mediafind.search import Hit, Searcher
 from mediafind.store import Store, encode_path
 
@@ -148,10 +149,12 @@ def run(
             colour, shape = TEXT_QUERY
             words = f"a {colour} {shape}"
             with _timed() as t:
-                hits = searcher.text(words, kind="photo", limit=PHOTOS_PER_PAIR)
+                query = parse(words, images_allowed=False).narrowed(kind=PHOTO)
+                hits = searcher.search(query, PHOTOS_PER_PAIR)
             record(_judge(f"text {words!r}", t(), hits, truth, TEXT_QUERY, PHOTOS_PER_PAIR))
             with _timed() as t:
-                hits = searcher.image(query_picture, kind="note", limit=len(PAIRS))
+                by_picture = Query(parts=(Part(image=query_picture),), kind=NOTE)
+                hits = searcher.search(by_picture, len(PAIRS))
             record(_judge("picture of a green square", t(), hits, truth, IMAGE_QUERY, 1))
     report.seconds = time.monotonic() - started
     log.info("self-test %s in %.1f s", "passed" if report.passed else "failed", report.seconds)

@@ -851,15 +851,16 @@ class Store:
         )
         return {i: float(d) for i, d in rows}
 
-    def files_named(self, words: Sequence[str], kind: str, limit: int) -> list[bytes]:
-        """Indexed files of a kind whose path contains every word (case-insensitive)."""
+    def files_named(self, words: Sequence[str], kind: str, limit: int) -> list[tuple[int, bytes]]:
+        """Indexed files of a kind whose path contains every word (case-insensitive), as
+        (id, path)."""
         where = " AND ".join("instr(lower(CAST(path AS TEXT)), ?) > 0" for _ in words)
         rows = self.conn.execute(
-            f"SELECT path FROM files WHERE kind = ? AND status = 'indexed' AND {where} "
+            f"SELECT id, path FROM files WHERE kind = ? AND status = 'indexed' AND {where} "
             "ORDER BY path LIMIT ?",
             (kind, *(w.lower() for w in words), limit),
         )
-        return [r[0] for r in rows]
+        return [(r[0], r[1]) for r in rows]
 
     def files_with_hash(self, content_hash: str) -> list[int]:
         return [

@@ -104,20 +104,19 @@ class Session:
 
     def open(self, model: str | None = None) -> tuple[object, object]:
         from mediafind import config
-        from mediafind.gui.services import Options, Services
+        from mediafind.gui.services import Services
         from mediafind.gui.window import MainWindow
+        from mediafind.session import Options, Session
 
         # The model as a user chooses it, in the settings (not forced by --model).
         config.save_settings(config.Settings(model=model or self.model))
-        services = Services(Options())
-        if model is None and services.spec is not None:
-            services.encoder = _Slowed(services.spec, "cpu")
-        window = MainWindow(services)
+        session = Session(Options(), _SlowedSource() if model is None else None, tolerant=True)
+        window = MainWindow(Services(session))
         window.resize(*SIZE)
         window.show()
-        services.start()
-        self.wait(lambda: not services.starting)
-        return window, services
+        session.start()
+        self.wait(lambda: not session.starting)
+        return window, session
 
     def wait(self, condition: Callable[[], bool], timeout: float = 120.0) -> None:
         deadline = time.monotonic() + timeout
@@ -151,7 +150,7 @@ class Session:
         from mediafind.gui.window import MainWindow
         from mediafind.service import INDEXING
 
-        window, services = self.open()
+        window, session = self.open()
         assert isinstance(window, MainWindow)
         self.wait(lambda: window.pages.currentWidget() is window.welcome)
         self.shoot(window, "01-first-run")
@@ -162,7 +161,7 @@ class Session:
         window.add_folder(self.home / "Documents")
 
         def halfway() -> bool:
-            status = window.services.status()
+            status = window.session.status()
             return (
                 status.state == INDEXING
                 and status.total > 0
@@ -173,7 +172,7 @@ class Session:
         self.wait(halfway)
         self.settle(1.0)
         self.shoot(window, "02-indexing")
-        self.wait(lambda: window.services.status().state == "idle", timeout=600)
+        self.wait(lambda: window.session.status().state == "idle", timeout=600)
 
         window.search_field.clear_all()
         window.search_field.line.setText("a red circle")
@@ -204,15 +203,15 @@ class Session:
 
         from mediafind.gui.settings import SettingsDialog
 
-        settings = SettingsDialog(window.services, 300, window)
+        settings = SettingsDialog(window.session, 300, window)
         settings.show()
         self.shoot(settings, "07-settings")
         settings.close()
         window.close()
-        services.stop()  # type: ignore[attr-defined]
+        session.stop()  # type: ignore[attr-defined]
 
         missing = f"local-dir:{self.home / 'Downloads' / 'ViT-B-32'}"
-        window, services = self.open(missing)
+        window, session = self.open(missing)
         assert isinstance(window, MainWindow)
         window.search_field.line.setText("green square")
         window.search()
@@ -220,7 +219,7 @@ class Session:
         self.settle(1.0)
         self.shoot(window, "05-model-missing")
         window.close()
-        services.stop()  # type: ignore[attr-defined]
+        session.stop()  # type: ignore[attr-defined]
         return 0
 
 
@@ -229,27 +228,21 @@ def _final(window: object) -> bool:
 
     assert isinstance(window, MainWindow)
     results = window.results
-    return results is not None and results.final and results.query.same_question(window.query())
+    return results is not None and results.final and results.query == window.query()
 
 
-class _Slowed:
-    """The shared tiny model, slowed down per picture (see INDEXING_DELAY_S)."""
+class _SlowedSource:
+    """The models as the app gets them, slowed down per picture (see INDEXING_DELAY_S)."""
 
-    def __init__(self, spec: object, device: str) -> None:
-        from mediafind.embed import ModelSpec, SharedEncoder
+    def identity(self, spec: object) -> str:
+        from mediafind.session import OpenClipSource
 
-        assert isinstance(spec, ModelSpec)
-        self._shared = SharedEncoder(spec, device)
+        return OpenClipSource().identity(spec)  # type: ignore[arg-type]
 
-    @property
-    def loaded(self) -> bool:
-        return self._shared.loaded
+    def load(self, spec: object, device: str) -> object:
+        from mediafind.session import OpenClipSource
 
-    def get(self) -> object:
-        return _SlowEncoder(self._shared.get())
-
-    def release_if_idle(self) -> bool:
-        return self._shared.release_if_idle()
+        return _SlowEncoder(OpenClipSource().load(spec, "cpu"))  # type: ignore[arg-type]
 
 
 class _SlowEncoder:

@@ -20,10 +20,11 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from mediafind import shapes
-from mediafind.embed import OpenClipEncoder, parse_spec, spec_identity
-from mediafind.gui.services import Options, Services
+from mediafind.embed import ModelSpec, OpenClipEncoder, parse_spec, spec_identity
+from mediafind.gui.services import Services
 from mediafind.gui.window import MainWindow
 from mediafind.indexer import Indexer
+from mediafind.session import ModelSource, OpenClipSource, Options, Session
 from mediafind.store import Store, encode_path
 
 PAIRS = [(c, s) for c in shapes.COLOURS for s in shapes.SHAPES]
@@ -69,31 +70,28 @@ WindowMaker = Callable[..., MainWindow]
 @pytest.fixture
 def open_window(qtbot: QtBot) -> Iterator[WindowMaker]:
     """open_window(library, model=TINY_SPEC, watch=False) -> a shown MainWindow, indexing."""
-    yield from _windows(qtbot, lambda services: None)
+    yield from _windows(qtbot, OpenClipSource())
 
 
-def _windows(
-    qtbot: QtBot, prepare: Callable[[Services], None]
-) -> Iterator[Callable[..., MainWindow]]:
-    """Make shown, started windows (prepare adjusts each one's services first); close them
-    all at the end."""
-    made: list[tuple[MainWindow, Services]] = []
+def _windows(qtbot: QtBot, models: ModelSource) -> Iterator[Callable[..., MainWindow]]:
+    """Make shown, started windows whose models come from models; close them all at the end."""
+    made: list[tuple[MainWindow, Session]] = []
 
     def make(library: Path, model: str | None = TINY_SPEC, watch: bool = False) -> MainWindow:
-        services = Services(Options(library=str(library), model=model, watch=watch))
-        prepare(services)
-        window = MainWindow(services)
+        options = Options(library=str(library), model=model, watch=watch)
+        session = Session(options, models, tolerant=True)
+        window = MainWindow(Services(session))
         qtbot.addWidget(window)
         window.show()
-        services.start()
-        qtbot.waitUntil(lambda: not services.starting, timeout=SLOW)
-        made.append((window, services))
+        session.start()
+        qtbot.waitUntil(lambda: not session.starting, timeout=SLOW)
+        made.append((window, session))
         return window
 
     yield make
-    for window, services in made:
+    for window, session in made:
         window.close()
-        services.stop()
+        session.stop()
         window.thumbnails.wait()
         window.pictures.wait()
 
@@ -116,7 +114,7 @@ def final_results(window: MainWindow) -> bool:
     return (
         results is not None
         and results.final
-        and results.query.same_question(window.query())
+        and results.query == window.query()
         and not window.search_field.pending()
     )
 
@@ -131,32 +129,22 @@ class PacedFake(FakeEncoder):
         return super().encode_images(images)
 
 
-class FakeShared:
-    """Stands in for SharedEncoder: hands out a FakeEncoder, loads nothing."""
+class FakeSource:
+    """A model source that hands out one FakeEncoder, whatever model is asked for."""
 
     def __init__(self, encoder: PacedFake) -> None:
         self.encoder = encoder
-        self.loaded = False
 
-    def get(self) -> PacedFake:
-        self.loaded = True
+    def identity(self, spec: ModelSpec) -> str:
+        return self.encoder.identity
+
+    def load(self, spec: ModelSpec, device: str) -> PacedFake:
         return self.encoder
-
-    def release_if_idle(self) -> bool:
-        return False
 
 
 @pytest.fixture
-def open_fake_window(
-    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Callable[..., MainWindow]]:
+def open_fake_window(qtbot: QtBot) -> Iterator[Callable[..., MainWindow]]:
     """open_fake_window(library, model=TINY_SPEC, watch=False) -> a window whose model is the
     FakeEncoder: for the plumbing, where what the model finds does not matter. model=None: the
     model of the settings file, as without --model."""
-    fake = PacedFake()
-    monkeypatch.setattr("mediafind.gui.services.spec_identity", lambda spec: fake.identity)
-
-    def use_fake(services: Services) -> None:
-        services.encoder = FakeShared(fake)  # type: ignore[assignment]
-
-    yield from _windows(qtbot, use_fake)
+    yield from _windows(qtbot, FakeSource(PacedFake()))

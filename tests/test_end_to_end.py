@@ -14,6 +14,7 @@ from conftest import TINY_SPEC, save_shape
 from mediafind import shapes
 from mediafind.cli import main
 from mediafind.embed import OpenClipEncoder, parse_spec
+from mediafind.query import Part, Query, parse
 from mediafind.search import Searcher
 from mediafind.store import Store
 
@@ -70,7 +71,7 @@ def pair_of(path: Path) -> tuple[str, str]:
 def test_typed_words_bring_the_matching_photos_first(
     searcher: Searcher, colour: str, shape: str
 ) -> None:
-    hits = searcher.text(f"a {colour} {shape}", kind="photo", limit=5)
+    hits = searcher.search(parse(f"a {colour} {shape}").narrowed(kind="photo"), 5)
     precision = sum(pair_of(h.path) == (colour, shape) for h in hits) / 5
     assert precision >= 0.8, [h.path.name for h in hits]
 
@@ -96,7 +97,7 @@ def test_similar_photos_leave_out_the_query_picture_itself(
 ) -> None:
     root, _ = library
     query = next(root.rglob("blue triangle 0.*"))
-    hits = searcher.image(query, kind="photo", limit=5)
+    hits = searcher.search(Query(parts=(Part(image=query),), kind="photo"), 5)
     assert query not in [h.path for h in hits]
     assert sum(pair_of(h.path) == ("blue", "triangle") for h in hits) >= 4
 

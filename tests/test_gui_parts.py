@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from conftest import TINY_SPEC, FakeEncoder, save_shape
-from gui_support import SLOW, FakeShared, PacedFake, drop, final_results, open_fake_window
+from gui_support import SLOW, FakeSource, PacedFake, drop, final_results, open_fake_window
 from PySide6.QtCore import QMimeData, Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QImage, QTextCursor
 from PySide6.QtWidgets import QMessageBox
@@ -30,13 +30,15 @@ from mediafind.gui.app import ErrorReporter, SingleInstance, instance_name, setu
 from mediafind.gui.folders import FoldersDialog
 from mediafind.gui.preview import PreviewPane, find_passage
 from mediafind.gui.results import HitsModel, PhotoGrid
-from mediafind.gui.services import Options, Services
+from mediafind.gui.services import Services
 from mediafind.gui.settings import SettingsDialog
 from mediafind.gui.thumbnails import ThumbnailCache
 from mediafind.gui.window import MainWindow
-from mediafind.gui.workers import Query, Results, SearchRunner
+from mediafind.gui.workers import SearchRunner
 from mediafind.indexer import Indexer
+from mediafind.query import parse
 from mediafind.search import Hit
+from mediafind.session import Options, Results, Session
 from mediafind.store import Store, encode_path
 
 __all__ = ["open_fake_window"]  # fixture
@@ -48,11 +50,12 @@ def test_the_window_shows_before_torch_is_imported(tmp_path: Path) -> None:
     code = (
         "import sys\n"
         "from mediafind.gui.app import make_application\n"
-        "from mediafind.gui.services import Options, Services\n"
+        "from mediafind.gui.services import Services\n"
         "from mediafind.gui.window import MainWindow\n"
+        "from mediafind.session import Options, Session\n"
         "app = make_application()\n"
-        "services = Services(Options(library=sys.argv[1], model=sys.argv[2]))\n"
-        "window = MainWindow(services)\n"
+        "session = Session(Options(library=sys.argv[1], model=sys.argv[2]), tolerant=True)\n"
+        "window = MainWindow(Services(session))\n"
         "window.show()\n"
         "window.grab()\n"
         "app.processEvents()\n"
@@ -109,24 +112,18 @@ def test_a_newer_query_supersedes_an_older_one(qtbot: QtBot, tmp_path: Path) -> 
             time.sleep(0.3)
             return super().encode_texts(texts)
 
-    services = Services(Options(library=str(tmp_path / "library"), model=TINY_SPEC))
-    services.library_dir.mkdir(parents=True)
-    services.library_file.touch()
-
-    class Shared:
-        loaded = True
-
-        def get(self) -> FakeEncoder:
-            return Slow()
-
-    services.encoder = Shared()  # type: ignore[assignment]
-    runner = SearchRunner(services)
+    options = Options(library=str(tmp_path / "library"), model=TINY_SPEC)
+    session = Session(options, FakeSource(Slow()))  # type: ignore[arg-type]
+    with Store.open(session.library_file, writer=True):
+        pass  # an empty library
+    session.load_encoder()
+    runner = SearchRunner(session)
     delivered: list[tuple[int, Results]] = []
     runner.finished.connect(lambda generation, results: delivered.append((generation, results)))
-    first = runner.submit(Query("red circle"))
+    first = runner.submit(parse("red circle"), 20)
     time.sleep(0.1)  # the first is running now
-    runner.submit(Query("blue square"))
-    third = runner.submit(Query("green triangle"))
+    runner.submit(parse("blue square"), 20)
+    third = runner.submit(parse("green triangle"), 20)
     qtbot.waitUntil(lambda: any(g == third for g, _ in delivered), timeout=5000)
     qtbot.wait(400)
     assert [g for g, _ in delivered] == [third]
@@ -173,7 +170,9 @@ def test_ten_thousand_results_ask_only_for_the_thumbnails_in_view(
     cache = ThumbnailCache(tmp_path / "thumbs", 150)
     monkeypatch.setattr(cache, "get", lambda path: asked.add(path))
     model = HitsModel()
-    hits = [Hit(tmp_path / f"photo {i:05}.jpg", "photo", 1.0, 1.0, "image") for i in range(10_000)]
+    hits = [
+        Hit(i, tmp_path / f"photo {i:05}.jpg", "photo", 1.0, 1.0, "image") for i in range(10_000)
+    ]
     grid = PhotoGrid(cache)
     grid.setModel(model)
     qtbot.addWidget(grid)
@@ -196,8 +195,10 @@ def test_ten_thousand_results_ask_only_for_the_thumbnails_in_view(
 
 def test_more_results_are_appended_keeping_the_place(qtbot: QtBot, tmp_path: Path) -> None:
     model = HitsModel()
-    first = [Hit(tmp_path / f"{i}.jpg", "photo", 1.0, 1.0, "image") for i in range(10)]
-    more = first + [Hit(tmp_path / f"{i}.jpg", "photo", 1.0, 1.0, "image") for i in range(10, 20)]
+    first = [Hit(i, tmp_path / f"{i}.jpg", "photo", 1.0, 1.0, "image") for i in range(10)]
+    more = first + [
+        Hit(i, tmp_path / f"{i}.jpg", "photo", 1.0, 1.0, "image") for i in range(10, 20)
+    ]
     model.set_hits(first)
     with qtbot.waitSignal(model.rowsInserted, timeout=1000):
         model.set_hits(more)
@@ -220,7 +221,8 @@ def test_pasting_a_picture_searches_by_it(
     assert window.search_field.chip.isVisible()
     assert window.search_field.image_name == "pasted picture"
     qtbot.waitUntil(lambda: final_results(window), timeout=SLOW)
-    assert window.results is not None and window.results.query.image == picture
+    assert window.results is not None
+    assert [p.image for p in window.results.query.images] == [picture]
     # Backspace in the empty field removes the picture.
     qtbot.keyClick(window.search_field.line, Qt.Key.Key_Backspace)
     assert window.search_field.image() is None
@@ -274,7 +276,7 @@ def test_the_note_preview_highlights_the_passage_that_matched(qtbot: QtBot, tmp_
     )
     pane = PreviewPane(ThumbnailCache(None, 300))
     qtbot.addWidget(pane)
-    pane.show_hit(Hit(note, "note", 0.9, 0.9, "text", "Saw a green square on the door."))
+    pane.show_hit(Hit(1, note, "note", 0.9, 0.9, "text", "Saw a green square on the door."))
     qtbot.waitUntil(lambda: "Bought bread" in pane.text.toPlainText(), timeout=5000)
     text = pane.text.toPlainText()
     start, end = find_passage(text, "Saw a green square on the door.") or (0, 0)
@@ -291,26 +293,26 @@ def test_settings_save_a_new_model_and_restart_indexing(
 ) -> None:
     config.save_settings(config.Settings(model=TINY_SPEC))
     window = open_fake_window(tmp_path / "library", model=None)
-    services = window.services
-    dialog = SettingsDialog(services, library_files=0)
+    session = window.session
+    dialog = SettingsDialog(session, library_files=0)
     qtbot.addWidget(dialog)
     dialog.model.setCurrentIndex(dialog.model.findData("fast"))
     assert "licence" in dialog.model_info.text().lower()
     dialog.excludes.setPlainText("*.tmp\nPrivate/")
     dialog.accept()
-    qtbot.waitUntil(lambda: not services.starting, timeout=SLOW)
-    assert services.settings.model == "fast"
-    assert services.settings.excludes == ("*.tmp", "Private/")
-    assert services.model_text == "fast"
+    qtbot.waitUntil(lambda: not session.starting, timeout=SLOW)
+    assert session.settings.model == "fast"
+    assert session.settings.excludes == ("*.tmp", "Private/")
+    assert session.model_text == "fast"
     assert config.load_settings().model == "fast"
 
     # With files in the library, changing the model asks first; saying no changes nothing.
     monkeypatch.setattr(SettingsDialog, "_confirm_reembedding", lambda self, spec: False)
-    dialog = SettingsDialog(services, library_files=10)
+    dialog = SettingsDialog(session, library_files=10)
     qtbot.addWidget(dialog)
     dialog.model.setCurrentIndex(dialog.model.findData("best"))
     dialog.accept()
-    assert services.settings.model == "fast"
+    assert session.settings.model == "fast"
 
 
 def test_start_at_login_writes_an_xdg_autostart_entry(
@@ -341,7 +343,7 @@ def test_the_window_remembers_size_filter_and_preview(
     window.set_kind("note")
     window.preview_action.setChecked(False)
     window.close()
-    window.services.stop()  # as the app does when its window closes
+    window.session.stop()  # as the app does when its window closes
     again = open_fake_window(tmp_path / "library")
     assert again.query().kind == "note"
     assert again.kind_filter.buttons.checkedButton() is not None
@@ -389,21 +391,32 @@ def test_an_unexpected_error_is_logged_and_shown_once_in_words(
     assert any(r.exc_info for r in caplog.records)  # the log keeps the traceback
 
 
-def test_the_search_field_speaks_the_query_language(tmp_path: Path) -> None:
+def test_the_search_field_speaks_the_query_language(
+    qtbot: QtBot, open_fake_window: FakeWindow, tmp_path: Path
+) -> None:
+    window = open_fake_window(tmp_path / "library")
     picture = save_shape(tmp_path / "door.png", "blue", "square", seed=8)
-    parsed = Query('"blue door" -snow kind:note', image=picture, kind="photo").parsed()
+    window.set_kind("photo")
+    window.search_field.set_image(picture, None, "door.png")
+    window.search_field.line.setText('"blue door" -snow kind:note')
+    parsed = window.query()
     assert parsed.kind == "note"  # the words say so: they win over the filter buttons
     assert [p.image for p in parsed.images] == [picture]  # the chip's picture, with the words
-    assert parsed.phrases == ["blue door"] and parsed.negatives == ["snow"]
-    assert Query("red", kind="photo").parsed().kind == "photo"
-    assert Query('"a phrase still being ty').parsed().phrases == ["a phrase still being ty"]
+    assert parsed.phrases == ("blue door",) and parsed.negatives == ("snow",)
+    window.search_field.set_text("red")  # a new search: the picture goes
+    assert window.query().kind == "photo"
+    window.search_field.line.setText('"a phrase still being ty after:20')
+    assert window.query().phrases == ("a phrase still being ty after:20",)
+    window.search_field.line.setText("red after:20")  # a date still being typed
+    assert window.query().words == ("red",) and window.query().after is None
 
 
 def show_results(window: MainWindow, hits: list[Hit], text: str = "shapes") -> None:
     """Put hits in the window as if a search for text had found them."""
     window.search_field.line.setText(text)
     window.runner.cancel()
-    window._on_results(window.runner.generation, Results(Query(text), tuple(hits)))
+    results = Results(window.query(), 200, tuple(hits))
+    window._on_results(window.runner.generation, results)
 
 
 def test_results_open_with_enter_and_offer_what_else_can_be_done(
@@ -415,8 +428,8 @@ def test_results_open_with_enter_and_offer_what_else_can_be_done(
     opened: list[QUrl] = []
     monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url) or True)
     window = open_fake_window(tmp_path / "library")
-    hits = [Hit(p, "photo", 1.0, 1.0, "image") for p in photos]
-    hits.append(Hit(note, "note", 0.5, 0.5, "text", "A red circle on the door."))
+    hits = [Hit(i, p, "photo", 1.0, 1.0, "image") for i, p in enumerate(photos)]
+    hits.append(Hit(len(photos), note, "note", 0.5, 0.5, "text", "A red circle on the door."))
     show_results(window, hits)
     assert window.pages.currentWidget() is window.pane
     assert (
@@ -486,18 +499,18 @@ def test_pause_and_resume_from_the_status_bar(
     for i in range(60):
         save_shape(folder / f"{i:03}.png", "green", "triangle", seed=i)
     window = open_fake_window(tmp_path / "library")
-    shared = window.services.encoder
-    assert isinstance(shared, FakeShared)
-    shared.encoder.delay = 0.02  # a slower model: time to press the button
+    model = window.session.load_encoder()
+    assert isinstance(model, PacedFake)
+    model.delay = 0.02  # a slower model: time to press the button
     window.add_folder(folder)
     status = window.status_widget
     qtbot.waitUntil(lambda: status.message.text().startswith("Indexing:"), timeout=SLOW)
     assert status.progress.isVisible() and status.pause_button.isVisible()
     qtbot.mouseClick(status.pause_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: status.message.text().startswith("Indexing paused"), timeout=SLOW)
-    assert window.services.status().state == "paused"
+    assert window.session.status().state == "paused"
     qtbot.mouseClick(status.pause_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: window.services.status().state == "idle", timeout=SLOW)
+    qtbot.waitUntil(lambda: window.session.status().state == "idle", timeout=SLOW)
     qtbot.waitUntil(lambda: status.message.text() == "Up to date", timeout=SLOW)
     assert not status.progress.isVisible()
 
@@ -516,27 +529,27 @@ def test_a_new_model_reads_the_library_again_and_says_so(
     class NewModel(PacedFake):
         identity = "fake-2"
 
-    monkeypatch.setattr("mediafind.gui.services.spec_identity", lambda spec: NewModel.identity)
-    services = Services(Options(library=str(library), model=TINY_SPEC, watch=False))
     new_model = NewModel()
     new_model.delay = 0.05
-    services.encoder = FakeShared(new_model)  # type: ignore[assignment]
+    options = Options(library=str(library), model=TINY_SPEC, watch=False)
+    session = Session(options, FakeSource(new_model), tolerant=True)
+    services = Services(session)
     window = MainWindow(services)
     qtbot.addWidget(window)
     window.show()
     said: list[str] = []
     services.status_changed.connect(lambda _: said.append(window.status_widget.message.text()))
-    services.start()
+    session.start()
     try:
-        qtbot.waitUntil(lambda: services.status().state == "idle" and bool(said), timeout=SLOW)
+        qtbot.waitUntil(lambda: session.status().state == "idle" and bool(said), timeout=SLOW)
         assert any(s.startswith("Re-reading with the new model: ") for s in said), said
         with Store.open(library / "library.sqlite3") as store:
             info = store.model()
         assert info is not None and info.identity == "fake-2"
-        assert not services.reembedding
+        assert not session.reembedding
     finally:
         window.close()
-        services.stop()
+        session.stop()
 
 
 def test_the_log_goes_to_a_file_in_the_platform_log_folder(

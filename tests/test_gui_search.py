@@ -88,7 +88,7 @@ def test_a_new_folder_shows_progress_and_its_matches_appear_without_retyping(
     assert all(shown for _, shown, _ in indexing)
     assert any(text.startswith("Indexing:") and " of " in text for _, _, text in indexing)
     assert window.search_field.text() == "a blue triangle"
-    qtbot.waitUntil(lambda: window.services.status().state == "idle", timeout=SLOW)
+    qtbot.waitUntil(lambda: window.session.status().state == "idle", timeout=SLOW)
     qtbot.waitUntil(
         lambda: all(n.startswith("blue-triangle-") for n in photo_names(window, 3)), timeout=SLOW
     )

@@ -10,6 +10,7 @@ import pytest
 from conftest import FakeEncoder, save_shape
 
 from mediafind.indexer import Indexer, Progress
+from mediafind.search import Hit
 from mediafind.store import Store, encode_path
 
 
@@ -221,14 +222,18 @@ def test_model_that_cannot_load_leaves_the_library_untouched(store: Store, folde
 def test_keyword_search_finds_notes_by_their_words_and_photos_by_name_without_a_model(
     store: Store, fake: FakeEncoder, folder: Path
 ) -> None:
+    from mediafind.query import parse
     from mediafind.search import keyword_search
+
+    def typed(text: str, kind: str = "all") -> list[Hit]:
+        return keyword_search(store, parse(text, lenient=True).narrowed(kind=kind), 20)
 
     store.add_root(encode_path(folder))
     make_indexer(store, fake).sync()
-    hits = keyword_search(store, "green squ", kind="note")
+    hits = typed("green squ", kind="note")
     assert [h.path.name for h in hits] == ["groceries.md"]
     assert hits[0].snippet is not None and "green square" in hits[0].snippet
-    photos = keyword_search(store, "Blue", kind="photo")
+    photos = typed("Blue", kind="photo")
     assert [h.path.name for h in photos] == ["blue triangle.png"]
-    assert keyword_search(store, "nothing like this") == []
-    assert keyword_search(store, '"quotes" and AND OR * ( are safe') == []
+    assert typed("nothing like this") == []
+    assert typed('"quotes" and AND OR * ( are safe') == []

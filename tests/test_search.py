@@ -14,7 +14,7 @@ from conftest import TINY_SPEC, save_shape
 from mediafind import shapes
 from mediafind.embed import OpenClipEncoder, parse_spec
 from mediafind.indexer import Indexer
-from mediafind.query import parse
+from mediafind.query import Part, Query, parse
 from mediafind.search import Searcher, fts_query, highlight
 from mediafind.store import Store, encode_path
 
@@ -112,9 +112,9 @@ def test_a_query_with_no_good_match_returns_nothing_rather_than_everything(
 
 def test_dropped_picture_finds_its_note_and_similar_photos(vault: Searcher, tmp_path: Path) -> None:
     picture = save_shape(tmp_path / "drop.png", "green", "triangle", 9)
-    notes = vault.image(picture, kind="note", limit=3)
+    notes = vault.search(Query(parts=(Part(image=picture),), kind="note"), 3)
     assert notes[0].path.name == "green triangle.md"
-    photos = vault.image(picture, kind="photo", limit=3)
+    photos = vault.search(Query(parts=(Part(image=picture),), kind="photo"), 3)
     assert all(n.startswith("green triangle") for n in names(photos))
 
 

@@ -24,8 +24,9 @@ from mediafind import __version__, config
 from mediafind.errors import ConfigError, MediafindError
 from mediafind.gui.download import offer_download
 from mediafind.gui.icons import app_icon
-from mediafind.gui.services import Options, Services
+from mediafind.gui.services import Services
 from mediafind.gui.window import MainWindow
+from mediafind.session import Options, Session
 
 log = logging.getLogger(__name__)
 
@@ -338,7 +339,8 @@ def run(
     if not instance.claim(picture):
         log.info("mediafind is already running on this library: raised its window")
         return 0
-    services = Services(Options(library=library, model=model, device=device))
+    session = Session(Options(library=library, model=model, device=device), tolerant=True)
+    services = Services(session)
     window = MainWindow(services)
     instance.activated.connect(lambda: raise_window(window))
     instance.picture_received.connect(lambda path: window.search_by_image(Path(path)))
@@ -348,17 +350,17 @@ def run(
     window.show()
     if picture is not None:
         window.search_by_image(picture.absolute())
-    services.start()
-    if services.library_model is not None:
-        QTimer.singleShot(WARM_UP_DELAY_MS, services.warm_up)
+    session.start()
+    if session.library_model is not None:
+        QTimer.singleShot(WARM_UP_DELAY_MS, session.warm_up)
     # A first run without the model's weights: the banner offers the download (gui/download.py).
     offer_download(window, services)
-    log.info("mediafind %s started on %s", __version__, services.library_file)
+    log.info("mediafind %s started on %s", __version__, session.library_file)
     quit_after = os.environ.get(ENV_QUIT_AFTER)
     if quit_after:
         QTimer.singleShot(round(float(quit_after) * 1000), window.close)
     code = app.exec()
-    services.stop()
+    session.stop()
     instance.release()
     log.info("mediafind closed")
     return code

@@ -30,8 +30,9 @@ from PySide6.QtWidgets import (
 from mediafind import weights
 from mediafind.errors import MediafindError
 from mediafind.gui.notices import INFO, WARNING
-from mediafind.gui.services import MODEL_READY, Services
+from mediafind.gui.services import Services
 from mediafind.gui.window import MainWindow
+from mediafind.session import MODEL_READY
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ class Missing:
 
 def find_missing(services: Services) -> Missing | None:
     """Whether the chosen model must be downloaded (any thread but the GUI's: imports torch)."""
-    spec = services.spec
+    spec = services.session.spec
     if spec is None:
         return None
     where = weights.hub_weights(spec)
@@ -111,12 +112,12 @@ class ModelOffer(QObject):
         missing, services = self.missing, self.services
         if missing is None:
             return
-        if services.spec is None or services.spec.text != missing.weights.spec:
+        if services.session.spec is None or services.session.spec.text != missing.weights.spec:
             self.missing = None  # another model was chosen: look again
             self.check()
-        elif services.model_state == MODEL_READY:
+        elif services.session.model_state == MODEL_READY:
             self.missing = None  # open_clip fetched the weights itself meanwhile
-        elif services.model_problem:
+        elif services.session.model_problem:
             self.show_banner()
 
     def show_banner(self) -> None:
@@ -159,8 +160,8 @@ class ModelOffer(QObject):
         self.window.model_banner.hide()
         # Read the settings afresh (clears the model problem, restarts indexing that waited for
         # the model) and load the model now, so that the first search is quick.
-        self.services.restart()
-        self.services.warm_up()
+        self.services.session.restart()
+        self.services.session.warm_up()
 
 
 class _Relay(QObject):

@@ -4,7 +4,6 @@ files each holds, and the files that could not be read, each with its reason."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -26,57 +25,16 @@ from PySide6.QtWidgets import (
 )
 
 from mediafind.gui.results import folder_label
-from mediafind.gui.services import Services
 from mediafind.gui.workers import in_background
-from mediafind.store import decode_path, prefix_range
-
-# Unreadable files listed at most; the rest are counted. Thousands of rows help nobody, and the
-# CLI's `status --json` lists them all.
-ERRORS_SHOWN = 1000
+from mediafind.session import Overview, Session
+from mediafind.store import prefix_range
 
 STATE_LABELS = {
     "live": ("Live", "Changes are seen as they happen."),
     "polling": ("Polling", "Looked at every minute (network or removable drive)."),
     "offline": ("Offline", "The folder cannot be reached; its files stay in the library."),
-    "unwatched": ("Not watched", "Another mediafind process is indexing this library."),
+    "unwatched": ("Not watched", "No mediafind process is following this folder's changes."),
 }
-
-
-@dataclass(frozen=True, slots=True)
-class FolderRow:
-    path: Path
-    state: str
-    note: str
-    files: int
-    errors: int
-
-
-@dataclass(frozen=True, slots=True)
-class Snapshot:
-    folders: list[FolderRow] = field(default_factory=list)
-    errors: list[tuple[Path, str]] = field(default_factory=list)
-
-
-def read_snapshot(services: Services) -> Snapshot:
-    """The folders and unreadable files as the library has them now. Not for the GUI thread."""
-    store = services.open_reader()
-    if store is None:
-        return Snapshot()
-    index = services.index
-    live = index.root_states() if index is not None else {}
-    with store:
-        counts = store.root_counts()
-        stored = store.root_states()
-        rows = []
-        for root in store.roots():
-            path = decode_path(root.path)
-            files, unreadable = counts.get(root.id, (0, 0))
-            state, note = live.get(path) or stored.get(root.id) or (None, None)
-            if index is None or state is None:
-                state, note = ("unwatched", "") if path.is_dir() else ("offline", "not found")
-            rows.append(FolderRow(path, state, note or "", files, unreadable))
-        errors = [(decode_path(e.path), e.reason) for e in store.errors(limit=ERRORS_SHOWN)]
-    return Snapshot(rows, errors)
 
 
 def choose_folder(parent: QWidget | None) -> Path | None:
@@ -96,12 +54,12 @@ class FoldersDialog(QDialog):
     add_requested = Signal(object)  # Path
     remove_requested = Signal(object)  # Path
 
-    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.services = services
+        self.session = session
         self.setWindowTitle("Watched Folders")
         self.resize(760, 520)
-        self._snapshot = Snapshot()
+        self._overview: Overview | None = None
         layout = QVBoxLayout(self)
         intro = QLabel(
             "mediafind indexes the photos and notes in these folders, and follows changes "
@@ -155,19 +113,18 @@ class FoldersDialog(QDialog):
 
     def refresh(self) -> None:
         """Read the library again (in the background) and show what it says."""
-        services = self.services
-        in_background(lambda: read_snapshot(services), self._show)
+        in_background(self.session.overview, self.show_overview)
 
     def show_errors(self) -> None:
         """Open on the unreadable files of every folder."""
         self.folders.clearSelection()
         self.errors.setFocus()
 
-    def _show(self, snapshot: Snapshot) -> None:
-        self._snapshot = snapshot
+    def show_overview(self, overview: Overview) -> None:
+        self._overview = overview
         selected = self._selected()
         self.folders.clear()
-        for folder in snapshot.folders:
+        for folder in overview.folders:
             label, explanation = STATE_LABELS.get(folder.state, (folder.state.title(), ""))
             state = f"{label} ({folder.note})" if folder.note else label
             item = QTreeWidgetItem(
@@ -181,7 +138,7 @@ class FoldersDialog(QDialog):
             self.folders.addTopLevelItem(item)
             if folder.path == selected:
                 item.setSelected(True)
-        if not snapshot.folders:
+        if not overview.folders:
             empty = QTreeWidgetItem(["No folders yet: add one to start."])
             empty.setFlags(Qt.ItemFlag.NoItemFlags)
             self.folders.addTopLevelItem(empty)
@@ -200,7 +157,7 @@ class FoldersDialog(QDialog):
 
     def _show_errors(self) -> None:
         selected = self._selected()
-        errors = self._snapshot.errors
+        errors = self._overview.errors if self._overview is not None else []
         if selected is not None:
             low, _ = prefix_range(os.fsencode(selected))
             errors = [(p, r) for p, r in errors if os.fsencode(p).startswith(low)]
@@ -226,7 +183,8 @@ class FoldersDialog(QDialog):
         folder = self._selected()
         if folder is None:
             return
-        files = next((f.files for f in self._snapshot.folders if f.path == folder), 0)
+        folders = self._overview.folders if self._overview is not None else []
+        files = next((f.files for f in folders if f.path == folder), 0)
         answer = QMessageBox.question(
             self,
             "Remove Folder",

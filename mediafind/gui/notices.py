@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from mediafind.gui.icons import app_icon, glyph, glyph_icon
 from mediafind.gui.results import folder_label
 from mediafind.gui.statusbar import count
-from mediafind.gui.workers import Results
+from mediafind.session import Results
 
 WARNING = "warning"
 ERROR = "error"
@@ -237,7 +237,7 @@ class NothingPage(MessagePage):
     def show_nothing(self, results: Results, indexing: bool) -> None:
         query = results.query
         what = {"photo": "photos", "note": "notes"}.get(query.kind, "photos or notes")
-        if query.image is not None:
+        if query.images:
             title = f"No {what} like this picture"
         else:
             title = f"No {what} match “{query.text.strip()}”"

@@ -14,7 +14,8 @@ from mediafind.gui.preview import PreviewPane
 from mediafind.gui.results import THUMB, HitsModel, NotesList, PhotoGrid, ResultsView, query_words
 from mediafind.gui.statusbar import count
 from mediafind.gui.thumbnails import ThumbnailCache
-from mediafind.gui.workers import Results, in_background
+from mediafind.gui.workers import in_background
+from mediafind.session import Results
 
 # Opening a selection opens at most this many files: a slip of Ctrl+A must not start 500 viewers.
 OPEN_AT_ONCE = 20
@@ -129,7 +130,7 @@ class ResultsPane(QSplitter):
         have something to show)."""
         photos = len(results.photos) if results else 0
         notes = len(results.notes) if results else 0
-        more = "+" if results is not None and len(results.hits) >= results.query.limit else ""
+        more = "+" if results is not None and results.may_have_more else ""
         self.photos_title.setText(f"Photos · {photos:,}{more if photos else ''}")
         self.notes_title.setText(f"Notes · {notes:,}{more if notes else ''}")
         want_photos, want_notes = kind in ("all", "photo"), kind in ("all", "note")

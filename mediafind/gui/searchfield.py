@@ -32,11 +32,13 @@ from PySide6.QtWidgets import (
 
 from mediafind.gui.dropping import holds_picture
 from mediafind.gui.icons import glyph, glyph_icon
+from mediafind.query import ALL, NOTE, PHOTO
 
 # Quiet time after the last key before searching. Shorter searches on every keystroke (wasted
 # work while a word is half typed); longer feels laggy. 150 ms is below the pause between words.
 DEBOUNCE_MS = 150
-KINDS = (("all", "All"), ("photo", "Photos"), ("note", "Notes"))
+# The filter buttons: each kind with its label, in order.
+KIND_LABELS = ((ALL, "All"), (PHOTO, "Photos"), (NOTE, "Notes"))
 # The kind filter as one segmented control; palette() keeps it right in light and dark themes.
 SEGMENTS = """
 QToolButton { border: 1px solid palette(mid); border-left: none; padding: 4px 14px;
@@ -297,18 +299,18 @@ class KindFilter(QWidget):
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(0)
-        for i, (_, label) in enumerate(KINDS):
+        for i, (_, label) in enumerate(KIND_LABELS):
             button = QToolButton(self)
             button.setText(label)
             button.setCheckable(True)
             button.setToolTip(f"Show {label.lower()} (Ctrl+{i + 1})")
             button.setMinimumWidth(72)
             button.setMinimumHeight(30)
-            button.setObjectName("first" if i == 0 else "last" if i == len(KINDS) - 1 else "")
+            button.setObjectName("first" if i == 0 else "last" if i == len(KIND_LABELS) - 1 else "")
             self.buttons.addButton(button, i)
             row.addWidget(button)
-        self.buttons.idClicked.connect(lambda i: self.chosen.emit(KINDS[i][0]))
+        self.buttons.idClicked.connect(lambda i: self.chosen.emit(KIND_LABELS[i][0]))
 
     def show_kind(self, kind: str) -> None:
-        index = next(i for i, (k, _) in enumerate(KINDS) if k == kind)
+        index = next(i for i, (k, _) in enumerate(KIND_LABELS) if k == kind)
         self.buttons.button(index).setChecked(True)

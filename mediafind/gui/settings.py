@@ -29,7 +29,7 @@ from mediafind import config
 from mediafind.embed import LOCAL_DIR, PRESETS, ModelSpec, check_local_dir, parse_spec, preset
 from mediafind.errors import ModelUnavailable
 from mediafind.gui import desktop
-from mediafind.gui.services import Services
+from mediafind.session import Session
 
 LOCAL = "local"
 GPU = "mps" if sys.platform == "darwin" else "cuda"
@@ -51,14 +51,14 @@ class SettingsDialog(QDialog):
     """Edits a copy of the settings; OK saves them and restarts indexing with them."""
 
     def __init__(
-        self, services: Services, library_files: int = 0, parent: QWidget | None = None
+        self, session: Session, library_files: int = 0, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
-        self.services = services
+        self.session = session
         self.library_files = library_files
         self.setWindowTitle("Settings")
         self.setMinimumWidth(620)
-        settings = services.settings
+        settings = session.settings
         layout = QVBoxLayout(self)
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -70,7 +70,7 @@ class SettingsDialog(QDialog):
             name, _, _ = p.spec.partition(":")
             self.model.addItem(f"{p.name.title()}: {name}", p.name)
         self.model.addItem("A model folder on this computer…", LOCAL)
-        current = services.model_text
+        current = session.model_text
         self.model_folder = QLineEdit(self)
         self.model_folder.setPlaceholderText("folder with open_clip_config.json and weights")
         browse_model = QPushButton("Browse…", self)
@@ -88,7 +88,7 @@ class SettingsDialog(QDialog):
         form.addRow("Model:", self.model)
         form.addRow("", self.model_folder_row)
         form.addRow("", self.model_info)
-        locked = services.model_locked_by
+        locked = session.model_locked_by
         if locked:
             self.model.setEnabled(False)
             self.model_folder_row.setEnabled(False)
@@ -121,7 +121,7 @@ class SettingsDialog(QDialog):
         form.addRow("", hint)
 
         # Library
-        self.library = QLineEdit(str(services.library_dir), self)
+        self.library = QLineEdit(str(session.library_dir), self)
         browse_library = QPushButton("Browse…", self)
         browse_library.clicked.connect(self._browse_library)
         library_row = QWidget(self)
@@ -130,9 +130,9 @@ class SettingsDialog(QDialog):
         row.addWidget(self.library, 1)
         row.addWidget(browse_library)
         form.addRow("Library folder:", library_row)
-        if services.library_locked_by:
+        if session.library_locked_by:
             library_row.setEnabled(False)
-            library_row.setToolTip(f"Chosen with {services.library_locked_by} for this session")
+            library_row.setToolTip(f"Chosen with {session.library_locked_by} for this session")
 
         # Start at login
         self.autostart = QCheckBox("Start mediafind when I log in", self)
@@ -172,7 +172,7 @@ class SettingsDialog(QDialog):
         choice = self.model.currentData()
         local = choice == LOCAL
         self.model_folder_row.setVisible(local)
-        if self.services.model_locked_by:
+        if self.session.model_locked_by:
             return
         found = preset(choice) if isinstance(choice, str) else None
         if found is not None:
@@ -187,16 +187,16 @@ class SettingsDialog(QDialog):
 
     def chosen_model(self) -> str | None:
         """The model setting the dialog shows (None: let the library decide)."""
-        if self.services.model_locked_by:
-            return self.services.settings.model
+        if self.session.model_locked_by:
+            return self.session.settings.model
         choice = self.model.currentData()
         if choice == LOCAL:
             folder = self.model_folder.text().strip()
             chosen = f"{LOCAL_DIR}{Path(folder).expanduser()}" if folder else None
         else:
             chosen = str(choice)
-        if chosen is None or _canonical(chosen) == _canonical(self.services.model_text):
-            return self.services.settings.model  # unchanged: keep the setting as it was
+        if chosen is None or _canonical(chosen) == _canonical(self.session.model_text):
+            return self.session.settings.model  # unchanged: keep the setting as it was
         return chosen
 
     def _browse_model(self) -> None:
@@ -221,7 +221,7 @@ class SettingsDialog(QDialog):
         excludes = tuple(
             line.strip() for line in self.excludes.toPlainText().splitlines() if line.strip()
         )
-        return self.services.settings.with_changes(
+        return self.session.settings.with_changes(
             model=self.chosen_model(),
             device=str(self.device.currentData()),
             excludes=excludes,
@@ -230,7 +230,7 @@ class SettingsDialog(QDialog):
 
     def accept(self) -> None:
         new = self.chosen_settings()
-        old = self.services.settings
+        old = self.session.settings
         if new.model != old.model and new.model:
             try:
                 spec: ModelSpec = parse_spec(new.model)
@@ -239,7 +239,7 @@ class SettingsDialog(QDialog):
             except ModelUnavailable as e:
                 QMessageBox.warning(self, "This Model Cannot Be Used", str(e))
                 return
-            if _canonical(new.model) != _canonical(self.services.model_text) and not (
+            if _canonical(new.model) != _canonical(self.session.model_text) and not (
                 self._confirm_reembedding(spec.text)
             ):
                 return
@@ -249,7 +249,7 @@ class SettingsDialog(QDialog):
             ):
                 desktop.set_autostart(self.autostart.isChecked())
             if new != old:
-                self.services.apply_settings(new)
+                self.session.apply_settings(new)
         except OSError as e:
             QMessageBox.warning(self, "Settings Not Saved", f"Cannot save the settings: {e}")
             return

@@ -47,20 +47,15 @@ from mediafind.gui.notices import (
 from mediafind.gui.notices import suggested_folders as find_suggested_folders
 from mediafind.gui.pane import ResultsPane
 from mediafind.gui.results import THUMB
-from mediafind.gui.searchfield import KINDS, KindFilter, SearchField
-from mediafind.gui.services import MODEL_LOADING, LibrarySummary, Services
+from mediafind.gui.searchfield import KIND_LABELS, KindFilter, SearchField
+from mediafind.gui.services import Services
 from mediafind.gui.settings import SettingsDialog
 from mediafind.gui.statusbar import IndexingStatus
 from mediafind.gui.thumbnails import ThumbnailCache
-from mediafind.gui.workers import (
-    FIRST_LIMIT,
-    MAX_LIMIT,
-    Query,
-    Results,
-    SearchRunner,
-    in_background,
-)
+from mediafind.gui.workers import SearchRunner, in_background
+from mediafind.query import ALL, KINDS, Query, parse
 from mediafind.service import IDLE, INDEXING, Status
+from mediafind.session import MODEL_LOADING, Overview, Results
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +66,11 @@ RERUN_MS = 1500
 LIBRARY_REFRESH_MS = 2000
 # Side of the big preview picture, in logical pixels.
 PREVIEW_PIXELS = 720
+# Results asked for at first. Enough to fill a big screen of thumbnails twice; more are fetched
+# when the user scrolls near the end (each fetch re-runs the query, which costs milliseconds).
+FIRST_LIMIT = 200
+# sqlite-vec answers at most 4096 neighbours per query.
+MAX_LIMIT = 4000
 
 
 class MainWindow(QMainWindow):
@@ -87,11 +87,13 @@ class MainWindow(QMainWindow):
         self.setMinimumSize(720, 480)
         self.thumbnails = ThumbnailCache(config.cache_dir() / "thumbnails", THUMB, parent=self)
         self.pictures = ThumbnailCache(None, PREVIEW_PIXELS, 48 * 1024 * 1024, parent=self)
-        self.runner = SearchRunner(services, self)
+        self.session = services.session
+        self.runner = SearchRunner(self.session, self)
         self.drops = DropReader(config.cache_dir() / "queries", self)
         self.results: Results | None = None
-        self.summary: LibrarySummary | None = None
-        self._kind = "all"
+        self.overview: Overview | None = None
+        self.watched: list[Path] = []  # the watched folders, as last read or since added
+        self._kind = ALL
         self._limit = FIRST_LIMIT
         self._last_done = -1
         self._build()
@@ -173,7 +175,7 @@ class MainWindow(QMainWindow):
 
         view = bar.addMenu("&View")
         self.kind_actions = QActionGroup(self)
-        for i, (kind, label) in enumerate(KINDS):
+        for i, (kind, label) in enumerate(KIND_LABELS):
             action = view.addAction(label)
             action.setCheckable(True)
             action.setShortcut(QKeySequence(f"Ctrl+{i + 1}"))
@@ -230,25 +232,30 @@ class MainWindow(QMainWindow):
     # -- searching ------------------------------------------------------------------------
 
     def query(self) -> Query:
-        return Query(self.search_field.text(), self.search_field.image(), self._kind, self._limit)
+        """What the field asks, read as it is being typed, with the picture chip first and the
+        kind of the filter buttons (unless the words say kind:)."""
+        query = parse(self.search_field.text(), lenient=True)
+        image = self.search_field.image()
+        if image is not None:
+            query = query.with_image(image, first=True)
+        return query.narrowed(kind=self._kind)
 
     def search(self) -> None:
         """Search for what the field holds now (a new question starts at the first page)."""
         query = self.query()
-        if self.results is None or not self.results.query.same_question(query):
+        if self.results is None or self.results.query != query:
             self._limit = FIRST_LIMIT
-            query = self.query()
         if query.empty:
             self.runner.cancel()
             self.results = None
             self.pane.clear()
             self._update_page()
             return
-        self.runner.submit(query)
+        self.runner.submit(query, self._limit)
 
     def set_kind(self, kind: str) -> None:
         self._kind = kind
-        index = next(i for i, (k, _) in enumerate(KINDS) if k == kind)
+        index = next(i for i, (k, _) in enumerate(KIND_LABELS) if k == kind)
         self.kind_filter.show_kind(kind)
         self.kind_actions.actions()[index].setChecked(True)
         self.pane.show_sections(self.results, kind)
@@ -265,22 +272,22 @@ class MainWindow(QMainWindow):
     def _rerun_now(self) -> None:
         """Indexing committed more files: ask again, keeping the place in the results."""
         if self.results is not None and not self.search_field.pending():
-            self.runner.submit(self.query())
+            self.runner.submit(self.query(), self._limit)
 
     def _fetch_more(self) -> None:
         """Scrolled near the end of a list that may hold more: ask for the next page."""
         results = self.results
-        if results is None or len(results.hits) < results.query.limit:
+        if results is None or not results.may_have_more:
             return
-        if self._limit < MAX_LIMIT and results.query.limit == self._limit:
+        if self._limit < MAX_LIMIT and results.limit == self._limit:
             self._limit = min(MAX_LIMIT, self._limit * 2)
-            self.runner.submit(self.query())
+            self.runner.submit(self.query(), self._limit)
 
     def _on_results(self, generation: int, results: Results) -> None:
         if not self.runner.is_current(generation):
             return
         previous = self.results
-        same = previous is not None and previous.query.same_question(results.query)
+        same = previous is not None and previous.query == results.query
         self.results = results
         self.pane.show_results(results, same, self._kind)
         self.pane.show_note(self._note_for(results))
@@ -290,7 +297,7 @@ class MainWindow(QMainWindow):
     def _on_search_failed(self, generation: int, message: str) -> None:
         if not self.runner.is_current(generation):
             return
-        self.results = Results(self.query())
+        self.results = Results(self.query(), self._limit)
         self.pane.clear()
         self.nothing.set_content("The search did not work", message, glyph_name="warning")
         self.pages.setCurrentWidget(self.nothing)
@@ -300,7 +307,7 @@ class MainWindow(QMainWindow):
         """How the results were found, when it is not the usual way."""
         if not results.final:
             return "Loading the model; meanwhile, these are matches of your words."
-        if results.words_only and self.services.model_problem:
+        if results.words_only and self.session.model_problem:
             return "Word matches only: search by meaning needs the model (see above)."
         if results.words_only:
             return f"Word matches only. {for_the_window(results.note)}"
@@ -308,15 +315,15 @@ class MainWindow(QMainWindow):
 
     def _update_page(self) -> None:
         query = self.query()
-        summary = self.summary
+        overview = self.overview
         if query.empty:
-            if summary is not None and not summary.folders:
+            if overview is not None and not self.watched:
                 self.welcome.set_suggestions(
-                    [f for f in find_suggested_folders() if f not in summary.folders]
+                    [f for f in find_suggested_folders() if f not in self.watched]
                 )
                 self.pages.setCurrentWidget(self.welcome)
             else:
-                self.hint.show_library(summary.counts if summary else {})
+                self.hint.show_library(overview.counts if overview else {})
                 self.pages.setCurrentWidget(self.hint)
             return
         results = self.results
@@ -325,7 +332,7 @@ class MainWindow(QMainWindow):
         if results.hits:
             self.pages.setCurrentWidget(self.pane)
         elif results.final:
-            self.nothing.show_nothing(results, self.services.indexing)
+            self.nothing.show_nothing(results, self.session.indexing)
             self.pages.setCurrentWidget(self.nothing)
         else:
             self.nothing.set_content("Searching…", results.note, glyph_name="spinner")
@@ -378,25 +385,23 @@ class MainWindow(QMainWindow):
         if not folder.is_dir():
             self.show_message(f"{folder} is not a folder.")
             return
-        known = self.summary.folders if self.summary else []
-        inside = next((f for f in known if folder == f or folder.is_relative_to(f)), None)
+        inside = next((f for f in self.watched if folder == f or folder.is_relative_to(f)), None)
         if inside is not None:
             self.show_message(f"{folder_name(folder)} is already watched (in {inside}).")
             return
         try:
-            self.services.add_folder(folder)
+            self.session.add_folder(folder)
         except MediafindError as e:
             QMessageBox.warning(self, "Cannot Add the Folder", str(e))
             return
-        if self.summary is not None:
-            self.summary.folders.append(folder)
+        self.watched.append(folder)
         self.show_message(f"Added {folder}: its photos and notes are being read.")
         self._update_page()
         self._library_refresh.start()
 
     def remove_folder(self, folder: Path) -> None:
         try:
-            self.services.remove_folder(folder)
+            self.session.remove_folder(folder)
         except MediafindError as e:
             QMessageBox.warning(self, "Cannot Remove the Folder", str(e))
             return
@@ -406,7 +411,7 @@ class MainWindow(QMainWindow):
 
     def open_folders(self) -> FoldersDialog:
         if self.folders_dialog is None:
-            self.folders_dialog = FoldersDialog(self.services, self)
+            self.folders_dialog = FoldersDialog(self.session, self)
             self.folders_dialog.add_requested.connect(self.add_folder)
             self.folders_dialog.remove_requested.connect(self.remove_folder)
         self.folders_dialog.show()
@@ -418,31 +423,31 @@ class MainWindow(QMainWindow):
         self.open_folders().show_errors()
 
     def open_settings(self) -> None:
-        counts = self.summary.counts if self.summary else {}
+        counts = self.overview.counts if self.overview else {}
         files = counts.get("photo", 0) + counts.get("note", 0) + counts.get("pending", 0)
-        dialog = SettingsDialog(self.services, files, self)
+        dialog = SettingsDialog(self.session, files, self)
         dialog.exec()
         dialog.deleteLater()
 
     # -- library and indexing -------------------------------------------------------------
 
     def _refresh_library(self) -> None:
-        services = self.services
-        in_background(services.summary, self._on_summary)
+        in_background(self.session.overview, self._on_overview)
 
-    def _on_summary(self, summary: LibrarySummary) -> None:
-        self.summary = summary
-        self.status_widget.show_library(summary.counts, bool(summary.folders))
-        self._on_status(self.services.status())
+    def _on_overview(self, overview: Overview) -> None:
+        self.overview = overview
+        self.watched = [f.path for f in overview.folders]
+        self.status_widget.show_library(overview.counts, bool(overview.folders))
+        self._on_status(self.session.status())
         if self.folders_dialog is not None and self.folders_dialog.isVisible():
-            self.folders_dialog.refresh()
+            self.folders_dialog.show_overview(overview)
         self._update_page()
 
     def _on_status(self, status: Status) -> None:
-        services = self.services
-        loading = services.model_state == MODEL_LOADING
-        waiting = bool(services.model_problem)  # pending files wait for a model that cannot load
-        self.status_widget.show_status(status, services.reembedding, loading, waiting)
+        session = self.session
+        loading = session.model_state == MODEL_LOADING
+        waiting = bool(session.model_problem)  # pending files wait for a model that cannot load
+        self.status_widget.show_status(status, session.reembedding, loading, waiting)
         self.pause_action.setText(
             "&Resume Indexing" if status.state == "paused" else "&Pause Indexing"
         )
@@ -456,8 +461,8 @@ class MainWindow(QMainWindow):
                 self._library_refresh.start()
 
     def _on_model_changed(self) -> None:
-        services = self.services
-        problem = services.model_problem
+        session = self.session
+        problem = session.model_problem
         if problem:
             self.model_banner.show_message(
                 "<b>Search by meaning is off: the model cannot be loaded.</b> "
@@ -467,42 +472,42 @@ class MainWindow(QMainWindow):
             )
         else:
             self.model_banner.hide()
-        self._on_status(services.status())
+        self._on_status(session.status())
 
     def _on_indexing_changed(self) -> None:
-        services = self.services
-        problems = [p for p in (services.settings_problem, services.index_problem) if p]
+        session = self.session
+        problems = [p for p in (session.settings_problem, session.index_problem) if p]
         if problems:
             self.library_banner.show_message(
                 "<b>New and changed files are not being indexed.</b> "
                 + " ".join(_html(for_the_window(p)) for p in problems),
-                [("Try Again", self.services.restart)],
-                kind=ERROR if services.index_problem else INFO,
+                [("Try Again", session.restart)],
+                kind=ERROR if session.index_problem else INFO,
             )
         else:
             self.library_banner.hide()
-        self._on_status(services.status())
+        self._on_status(session.status())
         self._refresh_library()
         if self.results is not None:
             self._rerun.start()  # the library or the model may be another one now
 
     def _pause(self) -> None:
-        if self.services.index is not None:
-            self.services.index.pause()
+        if self.session.index is not None:
+            self.session.index.pause()
 
     def _resume(self) -> None:
-        if self.services.index is not None:
-            self.services.index.resume()
+        if self.session.index is not None:
+            self.session.index.resume()
 
     def _toggle_pause(self) -> None:
-        if self.services.status().state == "paused":
+        if self.session.status().state == "paused":
             self._resume()
         else:
             self._pause()
 
     def _rescan(self) -> None:
-        if self.services.index is not None:
-            self.services.index.rescan()
+        if self.session.index is not None:
+            self.session.index.rescan()
             self.show_message("Looking for new and changed files…")
 
     # -- results: open, menu, preview -----------------------------------------------------
@@ -534,20 +539,20 @@ class MainWindow(QMainWindow):
         self.status_widget.show_message(text)
 
     def _about(self) -> None:
-        services = self.services
+        session = self.session
         QMessageBox.about(
             self,
             "About mediafind",
             f"<h3>mediafind {__version__}</h3>"
             "<p>Search your own photos and notes by what they show and say. Everything runs "
             "on this computer.</p>"
-            f"<p>Library: {_html(str(services.library_file))}<br>"
-            f"Model: {_html(services.model_text)}<br>"
+            f"<p>Library: {_html(str(session.library_file))}<br>"
+            f"Model: {_html(session.model_text)}<br>"
             f"Log file: {_html(str(config.log_dir() / 'mediafind.log'))}</p>",
         )
 
     def _restore(self) -> None:
-        settings = self.services.qsettings
+        settings = self.services.window_state
         geometry = settings.value("window/geometry")
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
@@ -561,12 +566,12 @@ class MainWindow(QMainWindow):
             if isinstance(state, QByteArray) and not state.isEmpty():
                 splitter.restoreState(state)
         kind = settings.value("window/kind", "all")
-        self.set_kind(kind if kind in {k for k, _ in KINDS} else "all")
+        self.set_kind(kind if kind in KINDS else ALL)
         preview = settings.value("window/preview", True)
         self.preview_action.setChecked(preview not in (False, "false"))
 
     def save_state(self) -> None:
-        settings = self.services.qsettings
+        settings = self.services.window_state
         settings.setValue("window/geometry", self.saveGeometry())
         settings.setValue("window/splitter", self.pane.saveState())
         settings.setValue("window/sections", self.pane.sections.saveState())

@@ -1,0 +1,676 @@
+"""The application layer that both faces wrap: the window (gui/bridge.py turns its callbacks into
+Qt signals) and the command line (cli.py prints what it returns).
+
+A session decides, once for both: which library and model to use (flag → environment →
+settings → the library's own model → the default preset), the shared model's life (loaded on
+first need, released when idle), the indexing service's life (start, restart on new settings,
+stop), what a watched folder's state is, and how a search falls back to word matches when the
+model is missing or still loading.
+
+Callbacks are called on whatever thread caused them; nothing here blocks on a GUI.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from mediafind import config
+from mediafind.embed import (
+    Encoder,
+    ModelSpec,
+    SharedEncoder,
+    check_local_dir,
+    default_spec,
+    parse_spec,
+    spec_identity,
+)
+from mediafind.errors import ConfigError, MediafindError, ModelMismatch, ModelUnavailable
+from mediafind.indexer import Indexer, ProgressCallback, Summary
+from mediafind.query import NOTE, PHOTO, Query
+from mediafind.search import Hit, Searcher, keyword_search
+from mediafind.service import IDLE, INDEXING, STOPPED, IndexService, Status
+from mediafind.store import ModelInfo, Store, decode_path, encode_path
+
+log = logging.getLogger(__name__)
+
+# Model states, as both faces report them.
+MODEL_NOT_LOADED = "not loaded"
+MODEL_LOADING = "loading"
+MODEL_READY = "ready"
+MODEL_MISSING = "missing"
+
+# How long a restart waits for the old indexing service to finish its batch. A batch of big
+# photos on a slow CPU takes seconds; past this, the restart reports the library as busy.
+RESTART_WAIT_SECONDS = 60.0
+# The longest the idle-release check sleeps: the model is let go within this much of its idle
+# time running out, and a sleeping check costs nothing.
+RELEASE_CHECK_SECONDS = 60.0
+# Unreadable files and notes listed by an overview; the rest are counted. `status --json`
+# asks for all of them.
+DETAILS_LISTED = 1000
+
+WORDS_WHILE_LOADING = "Loading the model…"
+WORDS_WHILE_REEMBEDDING = (
+    "The library is being re-read with the new model; until then, results are word matches."
+)
+
+
+class ModelSource(Protocol):
+    """Where models come from: OpenCLIP for real, a fake in tests."""
+
+    def identity(self, spec: ModelSpec) -> str:
+        """What identifies the vectors this model makes (may hash a local model's weights)."""
+        ...
+
+    def load(self, spec: ModelSpec, device: str) -> Encoder:
+        """The model, ready to encode; raises ModelUnavailable with how to fix it."""
+        ...
+
+
+class OpenClipSource:
+    def identity(self, spec: ModelSpec) -> str:
+        return spec_identity(spec)
+
+    def load(self, spec: ModelSpec, device: str) -> Encoder:
+        from mediafind.embed import OpenClipEncoder
+
+        return OpenClipEncoder(spec, device)
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """What the command line asked for; None means "from the settings"."""
+
+    library: str | None = None
+    model: str | None = None
+    device: str | None = None
+    watch: bool = True  # follow changes in the folders as they happen
+
+
+@dataclass(frozen=True, slots=True)
+class FolderState:
+    """A watched folder as a user sees it: live, polling or offline as the process writing the
+    library watches it; unwatched when no process does (offline when it is missing)."""
+
+    path: Path
+    state: str
+    note: str
+    files: int
+    errors: int
+
+    def describe(self) -> str:
+        note = f" ({self.note})" if self.note else ""
+        return f"{self.state}{note}, {self.files} files, {self.errors} errors"
+
+    def to_json(self) -> dict[str, object]:
+        entry: dict[str, object] = {"path": str(self.path), "state": self.state}
+        entry |= {"files": self.files, "errors": self.errors}
+        if self.note:
+            entry["note"] = self.note
+        return entry
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    """What the library holds now: its model, counts, folders, and the files that could not be
+    read (or were read only in part), each with its reason."""
+
+    library: Path
+    exists: bool = False
+    size_bytes: int = 0
+    model: str | None = None
+    writer_pid: int | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+    folders: list[FolderState] = field(default_factory=list)
+    errors: list[tuple[Path, str]] = field(default_factory=list)
+    notes: list[tuple[Path, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Results:
+    """The answer to a query: its hits, best first, and how they were found."""
+
+    query: Query
+    limit: int
+    hits: tuple[Hit, ...] = ()
+    words_only: bool = False  # found by their words alone: the model could not be used
+    note: str = ""  # why, in words
+    final: bool = True  # False: word matches given while the model loads
+    seconds: float = 0.0
+    photos: tuple[Hit, ...] = field(init=False)
+    notes: tuple[Hit, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "photos", tuple(h for h in self.hits if h.kind == PHOTO))
+        object.__setattr__(self, "notes", tuple(h for h in self.hits if h.kind == NOTE))
+
+    @property
+    def may_have_more(self) -> bool:
+        return len(self.hits) >= self.limit
+
+
+StatusListener = Callable[[Status], None]
+Listener = Callable[[], None]
+
+
+class Session:
+    """One library, its model and its indexing, for one face."""
+
+    def __init__(
+        self,
+        options: Options | None = None,
+        models: ModelSource | None = None,
+        *,
+        tolerant: bool = False,
+    ) -> None:
+        """tolerant: a settings file that cannot be read means the defaults, with the problem
+        in settings_problem (the window); otherwise ConfigError is raised (the command line)."""
+        self.options = options or Options()
+        self.models: ModelSource = models or OpenClipSource()
+        self.tolerant = tolerant
+        self._lock = threading.Lock()
+        self._generation = 0  # bumped on every (re)start; stale services' reports are dropped
+        self.index: IndexService | None = None
+        self.starting = False
+        self.reembedding = False
+        self._complete = False  # the last progress report said every pending file was done
+        self._waiting: list[Callable[[IndexService], None]] = []
+        self._status_listeners: list[StatusListener] = []
+        self._model_listeners: list[Listener] = []
+        self._indexing_listeners: list[Listener] = []
+        self._release_stop = threading.Event()
+        self._release_thread: threading.Thread | None = None
+        self._search_lock = threading.Lock()
+        self._search_store: Store | None = None
+        self._configure()
+
+    # -- listening ------------------------------------------------------------------------
+
+    def on_status(self, listener: StatusListener) -> None:
+        """Called with each indexing Status (from the service's thread)."""
+        self._status_listeners.append(listener)
+
+    def on_model_changed(self, listener: Listener) -> None:
+        """Called when model_state or model_problem changes."""
+        self._model_listeners.append(listener)
+
+    def on_indexing_changed(self, listener: Listener) -> None:
+        """Called when the indexing service started, stopped or could not start."""
+        self._indexing_listeners.append(listener)
+
+    @staticmethod
+    def _tell(listeners: Sequence[Listener]) -> None:
+        for listener in listeners:
+            try:
+                listener()
+            except Exception:
+                log.exception("a session listener failed")
+
+    # -- configuration --------------------------------------------------------------------
+
+    def _configure(self) -> None:
+        """Read the settings and decide library, device and model. Cheap: no hashing, no torch."""
+        self.settings_problem: str | None = None
+        self.index_problem: str | None = None
+        try:
+            self.settings = config.load_settings()
+        except ConfigError as e:
+            if not self.tolerant:
+                raise
+            self.settings = config.Settings()
+            self.settings_problem = f"{e}; using the default settings"
+        self.library_dir = config.library_dir(self.options.library, self.settings)
+        self.library_file = self.library_dir / config.LIBRARY_FILE
+        try:
+            self.device = config.chosen_device(self.options.device, self.settings)
+        except ConfigError as e:
+            if not self.tolerant:
+                raise
+            self.device = "auto"
+            self.settings_problem = str(e)
+        self.idle_release = float(self.settings.model_idle_seconds)
+        self.library_model = self._read_library_model()
+        chosen = config.chosen_model(self.options.model, self.settings)
+        self.model_text = chosen or (
+            self.library_model.spec if self.library_model else default_spec()
+        )
+        self.spec: ModelSpec | None = None
+        self.model_problem: str | None = None
+        self.model_state = MODEL_NOT_LOADED
+        try:
+            spec = parse_spec(self.model_text)
+            if spec.local_dir is not None:
+                check_local_dir(spec)
+            self.spec = spec
+        except ModelUnavailable as e:
+            self.model_problem = str(e)
+            self.model_state = MODEL_MISSING
+        self.encoder = (
+            SharedEncoder(self.spec, self._loader(self.spec), self.idle_release)
+            if self.spec is not None
+            else None
+        )
+
+    def _loader(self, spec: ModelSpec) -> Callable[[], Encoder]:
+        device = self.device
+        return lambda: self.models.load(spec, device)
+
+    def _read_library_model(self) -> ModelInfo | None:
+        if not self.library_file.exists():
+            return None
+        try:
+            with Store.open(self.library_file) as store:
+                return store.model()
+        except MediafindError as e:
+            if not self.tolerant:
+                raise
+            self.index_problem = str(e)
+            return None
+
+    @property
+    def model_locked_by(self) -> str | None:
+        """What fixed the model for this session, overriding the settings (or None)."""
+        if self.options.model:
+            return "--model"
+        if os.environ.get(config.ENV_MODEL):
+            return config.ENV_MODEL
+        return None
+
+    @property
+    def library_locked_by(self) -> str | None:
+        if self.options.library:
+            return "--library"
+        if os.environ.get(config.ENV_LIBRARY):
+            return config.ENV_LIBRARY
+        return None
+
+    def apply_settings(self, settings: config.Settings) -> None:
+        """Save new settings and restart with them."""
+        config.save_settings(settings)
+        self.restart()
+
+    # -- the model ------------------------------------------------------------------------
+
+    def load_encoder(self) -> Encoder:
+        """The model, loaded if needed (not on a GUI thread: this can take seconds). Raises
+        ModelUnavailable with a message that says how to fix it."""
+        shared = self.encoder
+        if shared is None:
+            raise ModelUnavailable(self.model_problem or "no model is configured")
+        if not shared.loaded:
+            self._set_model_state(MODEL_LOADING, None)
+        try:
+            encoder = shared.get()
+        except ModelUnavailable as e:
+            self._set_model_state(MODEL_MISSING, str(e))
+            raise
+        except Exception as e:
+            # A broken install (torch missing, a bad wheel): still one readable line.
+            log.exception("cannot load the model %s", self.model_text)
+            message = f"cannot load the model {self.model_text}: {type(e).__name__}: {e}"
+            self._set_model_state(MODEL_MISSING, message)
+            raise ModelUnavailable(message) from e
+        self._set_model_state(MODEL_READY, None)
+        return encoder
+
+    def model_identity(self) -> str:
+        """The identity of the chosen model's vectors; raises ModelUnavailable."""
+        if self.spec is None:
+            raise ModelUnavailable(self.model_problem or "no model is configured")
+        return self.models.identity(self.spec)
+
+    def warm_up(self) -> None:
+        """Load the model in the background, so that the first search is quick and a missing
+        model is reported before anyone searches."""
+        if self.encoder is None or self.encoder.loaded:
+            return
+        threading.Thread(target=self._warm_up, name="mediafind-warm-up", daemon=True).start()
+
+    def _warm_up(self) -> None:
+        with contextlib.suppress(ModelUnavailable):  # reported through on_model_changed
+            self.load_encoder()
+
+    def _set_model_state(self, state: str, problem: str | None) -> None:
+        with self._lock:
+            if (self.model_state, self.model_problem) == (state, problem):
+                return
+            self.model_state, self.model_problem = state, problem
+        self._tell(self._model_listeners)
+
+    def release_if_idle(self) -> bool:
+        """Let the model go if it has been unused for the idle time (settings'
+        model_idle_seconds). Returns whether it did."""
+        shared = self.encoder
+        if shared is None or not shared.release_if_idle():
+            return False
+        self._set_model_state(MODEL_NOT_LOADED, None)
+        return True
+
+    def _release_when_idle(self) -> None:
+        """The release thread: wakes now and then to let an unused model go."""
+        interval = max(1.0, min(RELEASE_CHECK_SECONDS, self.idle_release / 2))
+        while not self._release_stop.wait(interval):
+            self.release_if_idle()
+
+    # -- the indexing service -------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start indexing in the background; on_indexing_changed says when it runs (or why
+        not: index_problem)."""
+        with self._lock:
+            self._generation += 1
+            generation = self._generation
+            self.starting = True
+        if self._release_thread is None:
+            self._release_thread = threading.Thread(
+                target=self._release_when_idle, name="mediafind-release", daemon=True
+            )
+            self._release_thread.start()
+        threading.Thread(
+            target=self._start_indexing, args=(generation,), name="mediafind-start", daemon=True
+        ).start()
+
+    def wait_started(self, timeout: float | None = None) -> bool:
+        """Wait until the service runs or could not start (for the command line and tests)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.starting:
+            if deadline is not None and time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
+        return True
+
+    def _start_indexing(self, generation: int) -> None:
+        identity = self._identity()
+        if self.library_model is not None and identity is not None:
+            self.reembedding = self.library_model.identity != identity and self._has_files()
+        service = IndexService(
+            self.library_file,
+            self.load_encoder,
+            identity or f"unavailable:{self.model_text}",
+            excludes=self.settings.excludes,
+            watch=self.options.watch,
+            idle_release=self.idle_release,
+        )
+        service.add_listener(lambda status: self._on_status(generation, status))
+        problem = None
+        try:
+            service.start()
+        except MediafindError as e:
+            problem = str(e)
+        except OSError as e:
+            problem = f"cannot open the library {self.library_file}: {e.strerror or e}"
+        except Exception as e:  # a damaged library file, most often: say so, keep going
+            log.exception("the indexing service could not start")
+            problem = f"cannot open the library {self.library_file}: {e}"
+        with self._lock:
+            if generation != self._generation:  # settings changed meanwhile
+                if problem is None:
+                    service.stop()
+                return
+            self.index = service if problem is None else None
+            self.index_problem = problem
+            waiting, self._waiting = self._waiting, []
+            self.starting = False
+        if problem is not None:
+            log.warning("indexing cannot start: %s", problem)
+        else:
+            for command in waiting:
+                command(service)
+        self._tell(self._indexing_listeners)
+
+    def _has_files(self) -> bool:
+        try:
+            store = self.open_reader()
+        except MediafindError:
+            return False
+        if store is None:
+            return False
+        with store:
+            counts = store.counts()
+        return counts[PHOTO] + counts[NOTE] + counts["pending"] > 0
+
+    def _identity(self) -> str | None:
+        """The identity of the chosen model's vectors, or None when it cannot be had."""
+        if self.spec is None:
+            return self.library_model.identity if self.library_model else None
+        try:
+            return self.models.identity(self.spec)
+        except ModelUnavailable as e:
+            self._set_model_state(MODEL_MISSING, str(e))
+            return None
+
+    def _on_status(self, generation: int, status: Status) -> None:
+        """From the service's thread."""
+        if generation != self._generation:
+            return
+        if status.state == INDEXING and status.total:
+            # The last batch of the re-embedding is in once the service goes idle after it.
+            self._complete = status.done >= status.total
+        elif status.state == IDLE and self._complete:
+            self.reembedding = False
+        for listener in self._status_listeners:
+            try:
+                listener(status)
+            except Exception:
+                log.exception("a status listener failed")
+
+    def status(self) -> Status:
+        index = self.index
+        if index is not None:
+            return index.status()
+        return Status(STOPPED, message=self.index_problem or "")
+
+    @property
+    def indexing(self) -> bool:
+        return self.status().state == INDEXING
+
+    def stop(self) -> None:
+        """Stop indexing and let the model go (at exit)."""
+        self._release_stop.set()
+        with self._lock:
+            self._generation += 1
+            index, self.index = self.index, None
+        if index is not None:
+            index.stop()
+        with self._search_lock:
+            if self._search_store is not None:
+                self._search_store.close()
+                self._search_store = None
+
+    def restart(self) -> None:
+        """Apply changed settings: stop the service (on a thread of its own), read the settings
+        again, start anew."""
+        with self._lock:
+            self._generation += 1
+            generation = self._generation
+            old, self.index = self.index, None
+            self.starting = True
+        self._configure()
+        self._tell(self._model_listeners)
+        self._tell(self._indexing_listeners)
+
+        def stop_then_start() -> None:
+            if old is not None:
+                # All the way: its writer lock must be free before the new service opens.
+                old.stop(timeout=RESTART_WAIT_SECONDS)
+            self._start_indexing(generation)
+
+        threading.Thread(target=stop_then_start, name="mediafind-restart", daemon=True).start()
+
+    def index_now(
+        self, folders: Sequence[Path] = (), on_progress: ProgressCallback | None = None
+    ) -> Summary:
+        """Watch these folders too, then bring the library in step with every watched folder
+        and embed what is new or changed, here and now (the `index` command). The model is
+        checked first: when it cannot be had, the library stays as it was."""
+        identity = self.model_identity()
+        with Store.open(self.library_file, writer=True) as store:
+            for folder in folders:
+                store.add_root(encode_path(folder))
+            if not store.roots():
+                raise MediafindError(
+                    "no watched folders: mediafind index PATH, or folders add PATH"
+                )
+            indexer = Indexer(
+                store,
+                self.load_encoder,
+                identity,
+                on_progress=on_progress,
+                excludes=self.settings.excludes,
+            )
+            return indexer.sync()
+
+    # -- folders --------------------------------------------------------------------------
+
+    def add_folder(self, folder: Path, polling: bool | None = None) -> Path | None:
+        """Watch a folder and index it. When this session's indexing service runs (or is
+        starting), it does the work on its thread and this returns None; otherwise the folder
+        is written into the library here, and this returns the watched folder that holds it
+        (folder itself, or a folder above it that was already watched)."""
+        if self._hand_over(lambda service: service.add_folder(folder)):
+            return None
+        with Store.open(self.library_file, writer=True) as store:
+            root = store.add_root(encode_path(folder))
+            where = decode_path(root.path)
+            if where == folder:
+                store.set_root_polling(root.id, polling)
+            return where
+
+    def remove_folder(self, folder: Path) -> bool:
+        """Stop watching a folder and forget its files (they stay on disk). Returns whether it
+        was watched (always True when the indexing service does it)."""
+        if self._hand_over(lambda service: service.remove_folder(folder)):
+            return True
+        with Store.open(self.library_file, writer=True) as store:
+            return store.remove_root(encode_path(folder))
+
+    def _hand_over(self, command: Callable[[IndexService], None]) -> bool:
+        """Give a command to this session's indexing service, now or once it has started.
+        False when no service runs or starts here."""
+        with self._lock:
+            index = self.index
+            if index is None and self.starting:
+                self._waiting.append(command)
+                return True
+        if index is None:
+            return False
+        command(index)
+        return True
+
+    # -- reading the library --------------------------------------------------------------
+
+    def open_reader(self) -> Store | None:
+        """A read-only connection of the caller's own (not for a GUI thread), or None while
+        the library does not exist yet."""
+        if not self.library_file.exists():
+            return None
+        return Store.open(self.library_file)
+
+    def overview(self, listed: int | None = DETAILS_LISTED) -> Overview:
+        """The library as it is now (reads it: not for a GUI thread). listed: how many
+        unreadable files and notes to list (None: all)."""
+        store = self.open_reader()
+        if store is None:
+            return Overview(self.library_file)
+        with store:
+            info = store.model()
+            return Overview(
+                library=self.library_file,
+                exists=True,
+                size_bytes=store.file_size_on_disk(),
+                model=info.spec if info else None,
+                writer_pid=store.writer_pid(),
+                counts=store.counts(),
+                folders=self.folder_states(store),
+                errors=[(decode_path(e.path), e.reason) for e in store.errors(limit=listed)],
+                notes=[(decode_path(n.path), n.reason) for n in store.notes(limit=listed)],
+            )
+
+    def folder_states(self, store: Store) -> list[FolderState]:
+        """Each watched folder's state: as this session's watcher sees it, else as the process
+        writing the library recorded it, else unwatched (offline when the folder is missing)."""
+        index = self.index
+        live = index.root_states() if index is not None else {}
+        recorded = store.root_states() if store.writer_pid() is not None else {}
+        counts = store.root_counts()
+        out = []
+        for root in store.roots():
+            path = decode_path(root.path)
+            files, errors = counts.get(root.id, (0, 0))
+            state, note = live.get(path) or recorded.get(root.id) or (None, None)
+            if state is None:
+                state, note = (
+                    ("unwatched", "") if path.is_dir() else ("offline", "folder not found")
+                )
+            out.append(FolderState(path, state, note or "", files, errors))
+        return out
+
+    # -- searching ------------------------------------------------------------------------
+
+    def search(
+        self,
+        query: Query,
+        limit: int,
+        *,
+        interim: Callable[[Results], None] | None = None,
+        current: Callable[[], bool] = lambda: True,
+    ) -> Results | None:
+        """Answer a parsed query with up to limit hits. Without the model (missing, or another
+        model's vectors being replaced), the answer is word matches, and says why. interim:
+        given word matches at once while the model loads, if wanted. current: asked before the
+        slow part; once it says no, the search is dropped and this returns None."""
+        started = time.perf_counter()
+        with self._search_lock:
+            store = self._reader()
+            if store is None or query.empty:
+                return Results(query, limit)
+            shared = self.encoder
+            if shared is None:
+                problem = self.model_problem or "the model is not available"
+                return _by_words(store, query, limit, problem, started)
+            if not shared.loaded and not query.images and interim is not None:
+                # Loading takes seconds: word matches first, meanwhile.
+                interim(_by_words(store, query, limit, WORDS_WHILE_LOADING, started, final=False))
+            try:
+                encoder = self.load_encoder()
+            except ModelUnavailable as e:
+                return _by_words(store, query, limit, str(e), started)
+            if not current():
+                return None
+            try:
+                searcher = Searcher(store, encoder)
+            except ModelMismatch:
+                return _by_words(store, query, limit, WORDS_WHILE_REEMBEDDING, started)
+            hits = searcher.search(query, limit)
+            return Results(query, limit, tuple(hits), seconds=time.perf_counter() - started)
+
+    def _reader(self) -> Store | None:
+        """The searches' own read connection (opened on first use, again if the library moved)."""
+        store = self._search_store
+        if store is not None and store.path != self.library_file:
+            store.close()
+            store = self._search_store = None
+        if store is None:
+            store = self._search_store = self.open_reader()
+        return store
+
+
+def _by_words(
+    store: Store, query: Query, limit: int, why: str, started: float, final: bool = True
+) -> Results:
+    """Word matches, for when the model cannot answer; why says so."""
+    if query.images:
+        why = f"Searching by picture needs the model. {why}"
+        if not query.words and not query.phrases:
+            return Results(query, limit, words_only=True, note=why)
+    hits = keyword_search(store, query, limit)
+    seconds = time.perf_counter() - started
+    return Results(query, limit, tuple(hits), True, why, final, seconds)
