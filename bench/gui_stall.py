@@ -28,7 +28,7 @@ from mediafind import embed, shapes
 from mediafind.gui.app import make_application
 from mediafind.gui.services import Services
 from mediafind.gui.window import MainWindow
-from mediafind.service import IDLE, INDEXING, Status
+from mediafind.keeper import IDLE, INDEXING, Status
 from mediafind.session import MODEL_LOADING, MODEL_READY, OpenClipSource, Options, Session
 
 TINY = Path(__file__).resolve().parent.parent / "tests" / "assets" / "tiny-clip"

@@ -17,6 +17,7 @@ from pathlib import Path
 from mediafind import shapes
 from mediafind.embed import OpenClipEncoder, parse_spec
 from mediafind.indexer import Indexer
+from mediafind.keeper import sync
 from mediafind.query import Part, Query, parse
 from mediafind.search import Searcher
 from mediafind.store import Store, encode_path
@@ -44,7 +45,7 @@ def main() -> None:
         with Store.open(Path(tmp) / "lib.sqlite3", writer=True) as store:
             store.add_root(encode_path(root))
             started = time.perf_counter()
-            summary = Indexer(store, lambda: encoder, encoder.identity).sync()
+            summary = sync(Indexer(store, lambda: encoder, encoder.identity))
             took = time.perf_counter() - started
             print(f"indexed {summary.indexed} files in {took:.1f} s")
             searcher = Searcher(store, encoder)

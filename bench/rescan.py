@@ -14,6 +14,7 @@ from _library import make_folder, mark_indexed
 
 from mediafind import scan
 from mediafind.indexer import Indexer
+from mediafind.keeper import sync
 from mediafind.store import Store
 
 
@@ -42,7 +43,7 @@ def main() -> None:
         def no_model() -> None:
             raise AssertionError("an unchanged rescan must not load the model")
 
-        summary = Indexer(store, no_model, "unused").sync()  # type: ignore[arg-type]
+        summary = sync(Indexer(store, no_model, "unused"))  # type: ignore[arg-type]
         elapsed = time.perf_counter() - started
         print(
             f"`index` on it (scan + nothing to do): {elapsed:.2f} s, {summary.unchanged} unchanged"

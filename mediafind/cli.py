@@ -19,7 +19,7 @@ from mediafind.errors import MediafindError
 
 if TYPE_CHECKING:
     from mediafind.indexer import Progress
-    from mediafind.service import Status
+    from mediafind.keeper import Status
     from mediafind.session import Session
 
 log = logging.getLogger("mediafind")

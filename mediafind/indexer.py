@@ -1,5 +1,6 @@
-"""The indexing pipeline: scan plans -> decode pool -> batches -> encoder -> one transaction per
-batch. Files that cannot be read are recorded with their reason and skipped; the run goes on."""
+"""The embedding pipeline: pending files -> decode pool -> batches -> encoder -> one transaction
+per batch. Files that cannot be read are recorded with their reason and skipped; the run goes on.
+What is pending is decided by scan.reconcile; this only embeds it."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,6 @@ from mediafind.store import (
     FileRow,
     ModelInfo,
     NewChunk,
-    Root,
     Store,
     decode_path,
 )
@@ -72,6 +72,14 @@ class Summary:
     def attempted(self) -> int:
         return self.indexed + self.reused + len(self.errors)
 
+    def add_scan(self, found: scan.Reconciled) -> None:
+        """Count in what a reconcile scan found."""
+        self.unchanged += found.unchanged
+        self.moved += found.moved
+        self.removed += found.removed
+        self.walk_errors += found.walk_errors
+        self.offline += found.offline
+
 
 class _Stopped(Exception):
     """Raised inside the pipeline when a stop was requested; never escapes the indexer."""
@@ -99,7 +107,7 @@ EncoderFactory = Callable[[], Encoder]
 
 
 class Indexer:
-    """Brings a library in step with its watched folders. Owns the write side of the store."""
+    """Embeds a library's pending files with its model, writing each batch in one transaction."""
 
     def __init__(
         self,
@@ -109,7 +117,6 @@ class Indexer:
         *,
         on_progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
-        excludes: Sequence[str] = (),
     ) -> None:
         self.store = store
         self._factory = encoder_factory
@@ -118,41 +125,12 @@ class Indexer:
         self._on_progress = on_progress
         self._cancel = cancel or threading.Event()
         self._should_stop: Callable[[], bool] | None = None
-        self._excludes = tuple(excludes)
-
-    def sync(self, roots: Sequence[Root] | None = None) -> Summary:
-        """Scan the watched folders (or the given ones), then embed everything pending."""
-        started = time.monotonic()
-        summary = Summary()
-        plans = [scan.plan(self.store, r, self._excludes) for r in (roots or self.store.roots())]
-        if any(p.has_work for p in plans) or self.needs_model():
-            # Load the model before writing anything: if it cannot be had, the library stays
-            # exactly as it was.
-            self._load_encoder()
-            self.apply(plans, summary)
-            self.embed_pending(summary)
-        else:
-            self.apply(plans, summary)
-        summary.seconds = time.monotonic() - started
-        return summary
 
     def needs_model(self) -> bool:
         """Whether files wait to be embedded, or the library's vectors are another model's."""
         current = self.store.model()
         changed = current is not None and current.identity != self._identity
         return changed or self.store.has_pending()
-
-    def apply(self, plans: Sequence[scan.Plan], summary: Summary, priority: int = 0) -> None:
-        """Write scan results to the library and count them into summary."""
-        for p in plans:
-            summary.walk_errors.extend(p.walk_errors)
-            summary.unchanged += p.unchanged
-            summary.moved += len(p.moved)
-            summary.removed += len(p.vanished)
-            if not p.online:
-                summary.offline.append(decode_path(p.root.path))
-        if any(p.has_work for p in plans):
-            scan.apply(self.store, plans, priority)
 
     @property
     def encoder_loaded(self) -> bool:
@@ -162,7 +140,8 @@ class Indexer:
         """Let go of the model (it is loaded again when next needed)."""
         self._encoder = None
 
-    def _load_encoder(self) -> Encoder:
+    def load_encoder(self) -> Encoder:
+        """The model, loaded now if it is not yet (raises ModelUnavailable)."""
         if self._encoder is None:
             self._encoder = self._factory()
         return self._encoder
@@ -176,7 +155,7 @@ class Indexer:
         """Embed pending files, the ones the user may be waiting for first, a transaction per
         batch. should_stop is asked between batches and between encoder calls: when it says
         yes, the batch in hand is dropped (its files stay pending) and this returns."""
-        encoder = self._load_encoder()
+        encoder = self.load_encoder()
         summary.model_reset |= self.store.set_model(
             ModelInfo(encoder.spec, encoder.identity, encoder.dimension)
         )

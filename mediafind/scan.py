@@ -11,7 +11,7 @@ import hashlib
 import logging
 import os
 import stat
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +33,8 @@ DEFAULT_EXCLUDES = (
 )
 
 _HIDDEN_ATTRIBUTE = getattr(stat, "FILE_ATTRIBUTE_HIDDEN", 0)
+# The state of a watched folder that cannot be reached (watch.py names the others).
+OFFLINE = "offline"
 
 
 def content_hash(data: bytes) -> str:
@@ -325,9 +327,61 @@ def _find_moves(result: Plan) -> None:
     result.vanished = [row for row in result.vanished if row.id not in moved_ids]
 
 
-def apply(store: Store, plans: Sequence[Plan], priority: int = 0) -> None:
-    """Write what scans found into the library, in one transaction: moves, new and changed files
-    as pending (with this priority), vanished files removed."""
+@dataclass
+class Reconciled:
+    """What bringing the library in step with the disk found and wrote."""
+
+    unchanged: int = 0
+    moved: int = 0
+    removed: int = 0
+    marked: int = 0  # new and changed files, now pending
+    walk_errors: list[tuple[Path, str]] = field(default_factory=list)
+    offline: list[Path] = field(default_factory=list)
+
+    @property
+    def wrote(self) -> bool:
+        return bool(self.moved or self.removed or self.marked)
+
+
+def reconcile(
+    store: Store,
+    roots: Sequence[Root] | None = None,
+    excludes: Sequence[str] = (),
+    *,
+    hints: Mapping[Path, Iterable[Path]] | None = None,
+    priority: int = 0,
+    before_write: Callable[[], object] | None = None,
+) -> Reconciled:
+    """Bring the library in step with the disk, in one transaction: moves kept with their
+    vectors, new and changed files pending (with this priority), vanished files removed, and
+    folders that cannot be reached recorded as offline (their files kept).
+
+    roots: the watched folders to look at (all by default). hints: for some of them, only
+    these paths (files or folders, present or gone), as a watcher names them. before_write:
+    called once, before anything is written and only if something will be — the `index`
+    command loads the model there, so that a model that cannot be had leaves the library as
+    it was."""
+    plans = []
+    for root in store.roots() if roots is None else roots:
+        hinted = hints.get(decode_path(root.path)) if hints is not None else None
+        if hinted is None:
+            plans.append(plan(store, root, excludes))
+        else:
+            plans.append(plan_paths(store, root, hinted, excludes))
+    result = Reconciled()
+    for p in plans:
+        result.walk_errors += p.walk_errors
+        result.unchanged += p.unchanged
+        result.moved += len(p.moved)
+        result.removed += len(p.vanished)
+        result.marked += len(p.added) + len(p.changed)
+        if not p.online:
+            result.offline.append(decode_path(p.root.path))
+    offline = [p.root for p in plans if not p.online]
+    if not any(p.has_work for p in plans) and not offline:
+        return result
+    if before_write is not None and any(p.has_work for p in plans):
+        before_write()
     with store.atomic():
         for p in plans:
             for row, entry in p.moved:
@@ -337,6 +391,9 @@ def apply(store: Store, plans: Sequence[Plan], priority: int = 0) -> None:
             for entry in (*p.added, *p.changed):
                 _mark(store, p.root, entry, priority)
             store.delete_files(row.id for row in p.vanished)
+        for root in offline:
+            store.set_root_state(root.id, OFFLINE, "folder not found")
+    return result
 
 
 def _mark(store: Store, root: Root, entry: Entry, priority: int) -> None:

@@ -29,6 +29,7 @@ from mediafind import config, shapes
 from mediafind.embed import LOCAL_DIR, OpenClipEncoder, parse_spec
 from mediafind.errors import ModelUnavailable
 from mediafind.indexer import Indexer
+from mediafind.keeper import sync
 from mediafind.query import NOTE, PHOTO, Part, Query, parse
 from mediafind.search import Hit, Searcher
 from mediafind.store import Store, encode_path
@@ -134,7 +135,7 @@ def run(
         with Store.open(base / "library" / config.LIBRARY_FILE, writer=True) as store:
             store.add_root(encode_path(folder))
             with _timed() as t:
-                summary = Indexer(store, lambda: encoder, encoder.identity).sync()
+                summary = sync(Indexer(store, lambda: encoder, encoder.identity))
             problems = "; ".join(f"{p.name}: {why}" for p, why in summary.errors)
             record(
                 Step(

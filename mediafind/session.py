@@ -34,9 +34,9 @@ from mediafind.embed import (
 )
 from mediafind.errors import ConfigError, MediafindError, ModelMismatch, ModelUnavailable
 from mediafind.indexer import Indexer, ProgressCallback, Summary
+from mediafind.keeper import IDLE, INDEXING, STOPPED, Keeper, Status, sync
 from mediafind.query import NOTE, PHOTO, Query
 from mediafind.search import Hit, Searcher, keyword_search
-from mediafind.service import IDLE, INDEXING, STOPPED, IndexService, Status
 from mediafind.store import ModelInfo, Store, decode_path, encode_path
 
 log = logging.getLogger(__name__)
@@ -178,11 +178,11 @@ class Session:
         self.tolerant = tolerant
         self._lock = threading.Lock()
         self._generation = 0  # bumped on every (re)start; stale services' reports are dropped
-        self.index: IndexService | None = None
+        self.index: Keeper | None = None
         self.starting = False
         self.reembedding = False
         self._complete = False  # the last progress report said every pending file was done
-        self._waiting: list[Callable[[IndexService], None]] = []
+        self._waiting: list[Callable[[Keeper], None]] = []
         self._status_listeners: list[StatusListener] = []
         self._model_listeners: list[Listener] = []
         self._indexing_listeners: list[Listener] = []
@@ -391,7 +391,7 @@ class Session:
         identity = self._identity()
         if self.library_model is not None and identity is not None:
             self.reembedding = self.library_model.identity != identity and self._has_files()
-        service = IndexService(
+        service = Keeper(
             self.library_file,
             self.load_encoder,
             identity or f"unavailable:{self.model_text}",
@@ -519,14 +519,8 @@ class Session:
                 raise MediafindError(
                     "no watched folders: mediafind index PATH, or folders add PATH"
                 )
-            indexer = Indexer(
-                store,
-                self.load_encoder,
-                identity,
-                on_progress=on_progress,
-                excludes=self.settings.excludes,
-            )
-            return indexer.sync()
+            indexer = Indexer(store, self.load_encoder, identity, on_progress=on_progress)
+            return sync(indexer, self.settings.excludes)
 
     # -- folders --------------------------------------------------------------------------
 
@@ -552,7 +546,7 @@ class Session:
         with Store.open(self.library_file, writer=True) as store:
             return store.remove_root(encode_path(folder))
 
-    def _hand_over(self, command: Callable[[IndexService], None]) -> bool:
+    def _hand_over(self, command: Callable[[Keeper], None]) -> bool:
         """Give a command to this session's indexing service, now or once it has started.
         False when no service runs or starts here."""
         with self._lock:

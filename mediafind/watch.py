@@ -24,6 +24,8 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver, ObservedWatch
 from watchdog.observers.polling import PollingObserver
 
+from mediafind.scan import OFFLINE
+
 log = logging.getLogger(__name__)
 
 # A path is handed over once no event has touched it for this long: long enough for a copy or
@@ -46,9 +48,9 @@ REMOTE_FILESYSTEMS = frozenset(
     }
 )  # fmt: skip
 
+# A watched folder's state, as the watcher sees it (offline: scan.OFFLINE).
 LIVE = "live"
 POLLING = "polling"
-OFFLINE = "offline"
 
 
 @dataclass

@@ -148,7 +148,7 @@ class Session:
 
         from mediafind import shapes
         from mediafind.gui.window import MainWindow
-        from mediafind.service import INDEXING
+        from mediafind.keeper import INDEXING
 
         window, session = self.open()
         assert isinstance(window, MainWindow)

@@ -24,6 +24,7 @@ from mediafind.embed import ModelSpec, OpenClipEncoder, parse_spec, spec_identit
 from mediafind.gui.services import Services
 from mediafind.gui.window import MainWindow
 from mediafind.indexer import Indexer
+from mediafind.keeper import sync
 from mediafind.session import ModelSource, OpenClipSource, Options, Session
 from mediafind.store import Store, encode_path
 
@@ -52,7 +53,7 @@ def index_folder(root: Path, library: Path) -> Path:
     spec = parse_spec(TINY_SPEC)
     with Store.open(library / "library.sqlite3", writer=True) as store:
         store.add_root(encode_path(root))
-        Indexer(store, lambda: OpenClipEncoder(spec, "cpu"), spec_identity(spec)).sync()
+        sync(Indexer(store, lambda: OpenClipEncoder(spec, "cpu"), spec_identity(spec)))
     return library
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from conftest import FakeEncoder, save_shape
 
 from mediafind.indexer import Indexer
+from mediafind.keeper import sync
 from mediafind.store import Store, encode_path
 
 TESTS = Path(__file__).parent
@@ -25,6 +26,7 @@ INDEXING_CHILD = textwrap.dedent(
     from pathlib import Path
     from conftest import FakeEncoder
     from mediafind.indexer import Indexer
+    from mediafind.keeper import sync
     from mediafind.store import Store
 
     class Slow(FakeEncoder):
@@ -33,7 +35,7 @@ INDEXING_CHILD = textwrap.dedent(
             return super().encode_images(images)
 
     with Store.open(Path({library!r}), writer=True) as store:
-        Indexer(store, Slow, "fake-1").sync()
+        sync(Indexer(store, Slow, "fake-1"))
     """
 )
 
@@ -68,7 +70,7 @@ def test_kill_9_mid_indexing_loses_nothing_committed_and_resumes(tmp_path: Path)
         # Nothing half-written: every indexed photo has its vector, and only those.
         assert store.vector_count() == committed
         encoder = FakeEncoder()
-        summary = Indexer(store, lambda: encoder, "fake-1").sync()
+        summary = sync(Indexer(store, lambda: encoder, "fake-1"))
         assert summary.indexed == 150 - committed
         assert encoder.images_encoded == 150 - committed
         assert store.counts()["photo"] == 150

@@ -36,6 +36,7 @@ from mediafind.gui.thumbnails import ThumbnailCache
 from mediafind.gui.window import MainWindow
 from mediafind.gui.workers import SearchRunner
 from mediafind.indexer import Indexer
+from mediafind.keeper import sync
 from mediafind.query import parse
 from mediafind.search import Hit
 from mediafind.session import Options, Results, Session
@@ -524,7 +525,7 @@ def test_a_new_model_reads_the_library_again_and_says_so(
     library = tmp_path / "library"
     with Store.open(library / "library.sqlite3", writer=True) as store:
         store.add_root(encode_path(folder))
-        Indexer(store, FakeEncoder, FakeEncoder.identity).sync()
+        sync(Indexer(store, FakeEncoder, FakeEncoder.identity))
 
     class NewModel(PacedFake):
         identity = "fake-2"

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from mediafind.gui.window import MainWindow
-from mediafind.service import INDEXING, Status
+from mediafind.keeper import INDEXING, Status
 
 __all__ = ["indexed", "open_window"]  # fixtures
 

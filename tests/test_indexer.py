@@ -10,6 +10,7 @@ import pytest
 from conftest import FakeEncoder, save_shape
 
 from mediafind.indexer import Indexer, Progress
+from mediafind.keeper import sync
 from mediafind.search import Hit
 from mediafind.store import Store, encode_path
 
@@ -32,7 +33,7 @@ def test_first_run_embeds_every_photo_and_note(
     store: Store, fake: FakeEncoder, folder: Path
 ) -> None:
     store.add_root(encode_path(folder))
-    summary = make_indexer(store, fake).sync()
+    summary = sync(make_indexer(store, fake))
     assert (summary.indexed, summary.errors) == (3, [])
     assert store.counts() == {"photo": 2, "note": 1, "error": 0, "pending": 0}
     assert fake.images_encoded == 2
@@ -42,9 +43,9 @@ def test_second_run_with_nothing_changed_embeds_nothing(
     store: Store, fake: FakeEncoder, folder: Path
 ) -> None:
     store.add_root(encode_path(folder))
-    make_indexer(store, fake).sync()
+    sync(make_indexer(store, fake))
     again = FakeEncoder()
-    summary = make_indexer(store, again).sync()
+    summary = sync(make_indexer(store, again))
     assert (summary.indexed, summary.unchanged) == (0, 3)
     assert again.images_encoded == 0 and again.texts_encoded == []
 
@@ -53,13 +54,13 @@ def test_renamed_photo_keeps_its_vector_without_reembedding(
     store: Store, fake: FakeEncoder, folder: Path
 ) -> None:
     store.add_root(encode_path(folder))
-    make_indexer(store, fake).sync()
+    sync(make_indexer(store, fake))
     old = store.file_by_path(encode_path(folder / "red circle.jpg"))
     assert old is not None
     (folder / "trip" / "deeper").mkdir()
     (folder / "red circle.jpg").rename(folder / "trip" / "deeper" / "renamed.jpg")
     again = FakeEncoder()
-    summary = make_indexer(store, again).sync()
+    summary = sync(make_indexer(store, again))
     assert summary.moved == 1 and again.images_encoded == 0
     moved = store.file_by_path(encode_path(folder / "trip" / "deeper" / "renamed.jpg"))
     assert moved is not None and moved.id == old.id and moved.status == "indexed"
@@ -71,10 +72,10 @@ def test_copied_photo_reuses_the_vectors_of_the_original(
     store: Store, fake: FakeEncoder, folder: Path
 ) -> None:
     store.add_root(encode_path(folder))
-    make_indexer(store, fake).sync()
+    sync(make_indexer(store, fake))
     shutil.copy2(folder / "red circle.jpg", folder / "copy.jpg")
     again = FakeEncoder()
-    summary = make_indexer(store, again).sync()
+    summary = sync(make_indexer(store, again))
     assert (summary.reused, again.images_encoded) == (1, 0)
     assert store.counts()["photo"] == 3
     assert store.vector_count() == 3 + 1
@@ -82,9 +83,9 @@ def test_copied_photo_reuses_the_vectors_of_the_original(
 
 def test_deleted_photo_leaves_the_index(store: Store, fake: FakeEncoder, folder: Path) -> None:
     store.add_root(encode_path(folder))
-    make_indexer(store, fake).sync()
+    sync(make_indexer(store, fake))
     (folder / "trip" / "blue triangle.png").unlink()
-    summary = make_indexer(store, FakeEncoder()).sync()
+    summary = sync(make_indexer(store, FakeEncoder()))
     assert summary.removed == 1
     assert store.counts()["photo"] == 1
     assert store.vector_count() == 1 + 1
@@ -94,10 +95,10 @@ def test_deleted_photo_leaves_the_index(store: Store, fake: FakeEncoder, folder:
 
 def test_changed_photo_is_embedded_again(store: Store, fake: FakeEncoder, folder: Path) -> None:
     store.add_root(encode_path(folder))
-    make_indexer(store, fake).sync()
+    sync(make_indexer(store, fake))
     save_shape(folder / "red circle.jpg", "yellow", "square", 9)
     again = FakeEncoder()
-    summary = make_indexer(store, again).sync()
+    summary = sync(make_indexer(store, again))
     assert (summary.indexed, again.images_encoded) == (1, 1)
     assert store.vector_count() == 3
 
@@ -111,7 +112,7 @@ def test_unreadable_files_are_recorded_with_reasons_and_the_rest_indexed(
     (folder / "truncated.jpg").write_bytes(good[: len(good) // 2])
     (folder / "empty note.txt").write_text("   \n")
     store.add_root(encode_path(folder))
-    summary = make_indexer(store, fake).sync()
+    summary = sync(make_indexer(store, fake))
     reasons = {p.name: r for p, r in summary.errors}
     assert set(reasons) == {"corrupt.jpg", "zero.png", "truncated.jpg", "empty note.txt"}
     assert reasons["zero.png"] == "empty file"
@@ -127,7 +128,7 @@ def test_permission_denied_is_recorded(store: Store, fake: FakeEncoder, folder: 
     secret.write_text("a private red circle")
     secret.chmod(0)
     store.add_root(encode_path(folder))
-    summary = make_indexer(store, fake).sync()
+    summary = sync(make_indexer(store, fake))
     assert [(p.name, r) for p, r in summary.errors] == [("secret.txt", "Permission denied")]
 
 
@@ -136,14 +137,14 @@ def test_caption_sidecar_is_embedded_with_its_photo_not_as_a_note(
 ) -> None:
     (folder / "red circle.jpg.txt").write_text("Grandma's red circle plate")
     store.add_root(encode_path(folder))
-    make_indexer(store, fake).sync()
+    sync(make_indexer(store, fake))
     assert store.counts()["note"] == 1
     assert "Grandma's red circle plate" in fake.texts_encoded
     # Editing the caption embeds the caption again, not the picture.
     (folder / "red circle.jpg.txt").write_text("Grandpa's red circle plate")
     os.utime(folder / "red circle.jpg.txt", ns=(1, 1))
     again = FakeEncoder()
-    make_indexer(store, again).sync()
+    sync(make_indexer(store, again))
     assert again.images_encoded == 0
     assert again.texts_encoded == ["Grandpa's red circle plate"]
 
@@ -156,7 +157,7 @@ def test_file_names_that_are_not_utf8_round_trip(
     name = os.fsdecode(b"caf\xe9 \xff.jpg")  # Latin-1 bytes, not valid UTF-8
     save_shape(root / name, "green", "square")
     store.add_root(encode_path(root))
-    summary = make_indexer(store, fake).sync()
+    summary = sync(make_indexer(store, fake))
     assert summary.indexed == 1
     (row,) = store.conn.execute("SELECT path FROM files").fetchall()
     assert row[0] == os.fsencode(root) + b"/caf\xe9 \xff.jpg"
@@ -182,12 +183,12 @@ def test_progress_reports_counts_and_cancel_stops_between_batches(
         if p.done >= 4:
             cancel.set()
 
-    summary = make_indexer(store, fake, on_progress=on_progress, cancel=cancel).sync()
+    summary = sync(make_indexer(store, fake, on_progress=on_progress, cancel=cancel))
     assert summary.cancelled
     assert seen[0].total == 10 and seen[-1].done == 4
     assert store.counts()["pending"] == 6
     # The next run picks up where this one stopped.
-    rest = make_indexer(store, FakeEncoder()).sync()
+    rest = sync(make_indexer(store, FakeEncoder()))
     assert rest.indexed == 6 and store.counts()["photo"] == 10
 
 
@@ -195,10 +196,10 @@ def test_a_different_model_reembeds_everything(
     store: Store, fake: FakeEncoder, folder: Path
 ) -> None:
     store.add_root(encode_path(folder))
-    make_indexer(store, fake).sync()
+    sync(make_indexer(store, fake))
     other = FakeEncoder()
     other.identity = "fake-2"
-    summary = make_indexer(store, other).sync()
+    summary = sync(make_indexer(store, other))
     assert summary.model_reset and summary.indexed == 3
     assert other.images_encoded == 2
     info = store.model()
@@ -214,7 +215,7 @@ def test_model_that_cannot_load_leaves_the_library_untouched(store: Store, folde
         raise ModelUnavailable("no weights")
 
     with pytest.raises(ModelUnavailable):
-        Indexer(store, no_model, "x").sync()  # type: ignore[arg-type]
+        sync(Indexer(store, no_model, "x"))  # type: ignore[arg-type]
     assert store.conn.execute("SELECT count(*) FROM files").fetchone()[0] == 0
     assert store.model() is None
 
@@ -229,7 +230,7 @@ def test_keyword_search_finds_notes_by_their_words_and_photos_by_name_without_a_
         return keyword_search(store, parse(text, lenient=True).narrowed(kind=kind), 20)
 
     store.add_root(encode_path(folder))
-    make_indexer(store, fake).sync()
+    sync(make_indexer(store, fake))
     hits = typed("green squ", kind="note")
     assert [h.path.name for h in hits] == ["groceries.md"]
     assert hits[0].snippet is not None and "green square" in hits[0].snippet

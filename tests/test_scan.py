@@ -12,7 +12,8 @@ import apsw
 import pytest
 from conftest import save_shape
 
-from mediafind.scan import Entry, Excluder, apply, hash_file, plan, walk
+from mediafind import scan
+from mediafind.scan import OFFLINE, Entry, Excluder, hash_file, plan, reconcile, walk
 from mediafind.store import ModelInfo, Root, Store, decode_path, encode_path
 
 
@@ -196,7 +197,7 @@ def root(store: Store, folder: Path) -> Root:
 
 def index_all(store: Store, root: Root) -> None:
     """Scan, then record every pending file as indexed, as the indexer would."""
-    apply(store, [plan(store, root)])
+    reconcile(store, [root])
     for row in store.pending():
         path = decode_path(row.path)
         store.save_indexed(
@@ -254,7 +255,7 @@ def test_deleted_file_has_vanished(store: Store, root: Root, folder: Path) -> No
 def test_file_left_pending_by_an_interrupted_run_is_changed(
     store: Store, root: Root, folder: Path
 ) -> None:
-    apply(store, [plan(store, root)])  # recorded, never indexed
+    reconcile(store, [root])  # recorded, never indexed
     p = plan(store, root)
     assert len(p.changed) == 3 and p.unchanged == 0
 
@@ -300,13 +301,15 @@ def test_offline_root_keeps_its_rows(store: Store, root: Root, folder: Path) -> 
     shutil.rmtree(folder)
 
     p = plan(store, root)
-    apply(store, [p])
+    found = reconcile(store, [root])
 
     assert (p.online, p.vanished, p.has_work) == (False, [], False)
+    assert (found.offline, found.wrote) == ([folder], False)
     assert len(store.files_under(root.id)) == 3
+    assert store.root_states()[root.id] == (OFFLINE, "folder not found")
 
 
-def test_apply_records_additions_changes_moves_and_removals(
+def test_reconcile_records_additions_changes_moves_and_removals(
     store: Store, root: Root, folder: Path
 ) -> None:
     index_all(store, root)
@@ -316,8 +319,9 @@ def test_apply_records_additions_changes_moves_and_removals(
     write(folder / "notes" / "list.md", "# List\n\n- eggs\n- milk\n")
     write(folder / "notes" / "new.md", "fresh")
 
-    apply(store, [plan(store, root)])
+    found = reconcile(store, [root])
 
+    assert (found.moved, found.removed, found.marked) == (1, 1, 2)
     files = {
         decode_path(p).relative_to(folder).as_posix(): r
         for p, r in store.files_under(root.id).items()
@@ -327,7 +331,9 @@ def test_apply_records_additions_changes_moves_and_removals(
     assert files["notes/list.md"].status == files["notes/new.md"].status == "pending"
 
 
-def test_apply_writes_everything_or_nothing(store: Store, root: Root, folder: Path) -> None:
+def test_reconcile_writes_everything_or_nothing(
+    store: Store, root: Root, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     index_all(store, root)
     (folder / "trip" / "blue triangle.png").unlink()
     write(folder / "notes" / "new.md", "fresh")
@@ -335,8 +341,38 @@ def test_apply_writes_everything_or_nothing(store: Store, root: Root, folder: Pa
     before = store.files_under(root.id)
     # A file the library refuses comes last: what came before it must not stay written.
     p.added.append(Entry(folder / "clip.mp4", "video", 1, 1))
+    monkeypatch.setattr(scan, "plan", lambda *args: p)
 
     with pytest.raises(apsw.ConstraintError):
-        apply(store, [p])
+        reconcile(store, [root])
 
     assert store.files_under(root.id) == before
+
+
+def test_reconcile_asks_before_writing_and_writes_nothing_if_that_fails(
+    store: Store, root: Root, folder: Path
+) -> None:
+    asked: list[str] = []
+
+    def no_model() -> None:
+        asked.append("model")
+        raise RuntimeError("no model")
+
+    with pytest.raises(RuntimeError):
+        reconcile(store, [root], before_write=no_model)
+    assert asked == ["model"] and store.files_under(root.id) == {}
+    index_all(store, root)
+    reconcile(store, [root], before_write=no_model)  # nothing to write: not asked
+    assert asked == ["model"]
+
+
+def test_reconcile_follows_hints_in_one_folder_and_walks_the_others(
+    store: Store, root: Root, folder: Path, tmp_path: Path
+) -> None:
+    index_all(store, root)
+    write(folder / "notes" / "hinted.md", "seen")
+    write(folder / "notes" / "unhinted.md", "not looked at")
+    found = reconcile(store, [root], hints={folder: [folder / "notes" / "hinted.md"]}, priority=1)
+    assert found.marked == 1
+    assert [decode_path(r.path).name for r in store.pending()] == ["hinted.md"]
+    assert reconcile(store, [root]).marked == 2  # the walk finds both (hinted.md still pending)

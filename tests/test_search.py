@@ -14,6 +14,7 @@ from conftest import TINY_SPEC, save_shape
 from mediafind import shapes
 from mediafind.embed import OpenClipEncoder, parse_spec
 from mediafind.indexer import Indexer
+from mediafind.keeper import sync
 from mediafind.query import Part, Query, parse
 from mediafind.search import Searcher, fts_query, highlight
 from mediafind.store import Store, encode_path
@@ -48,7 +49,7 @@ def vault(tmp_path_factory: pytest.TempPathFactory, encoder: OpenClipEncoder) ->
     (root / "notes" / "snow.txt").write_text("A red circle drawn in the snow by the kids.")
     store = Store.open(root / "lib" / "library.sqlite3", writer=True)
     store.add_root(encode_path(root))
-    Indexer(store, lambda: encoder, encoder.identity).sync()
+    sync(Indexer(store, lambda: encoder, encoder.identity))
     yield Searcher(store, encoder)
     store.close()
 

@@ -17,7 +17,7 @@ class Services(QObject):
     """One session for one window. Its signals arrive on the GUI thread whatever thread caused
     them."""
 
-    status_changed = Signal(object)  # a mediafind.service.Status
+    status_changed = Signal(object)  # a mediafind.keeper.Status
     model_changed = Signal()  # the session's model_state or model_problem changed
     indexing_changed = Signal()  # the indexing service started, stopped or could not start
 

@@ -8,7 +8,7 @@ from PySide6.QtGui import QColor, QFontMetrics, QPalette, QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
 
 from mediafind.gui.icons import glyph_icon
-from mediafind.service import IDLE, INDEXING, PAUSED, SCANNING, STOPPED, Status
+from mediafind.keeper import IDLE, INDEXING, PAUSED, SCANNING, STOPPED, Status
 
 # How long a passing message stays.
 NOTICE_MS = 8000

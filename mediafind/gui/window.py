@@ -53,8 +53,8 @@ from mediafind.gui.settings import SettingsDialog
 from mediafind.gui.statusbar import IndexingStatus
 from mediafind.gui.thumbnails import ThumbnailCache
 from mediafind.gui.workers import SearchRunner, in_background
+from mediafind.keeper import IDLE, INDEXING, Status
 from mediafind.query import ALL, KINDS, Query, parse
-from mediafind.service import IDLE, INDEXING, Status
 from mediafind.session import MODEL_LOADING, Overview, Results
 
 log = logging.getLogger(__name__)

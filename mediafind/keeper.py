@@ -1,5 +1,8 @@
-"""The indexing service: one thread that owns the write connection and the model, and keeps the
-library in step with the watched folders. The `watch` command and the desktop app both drive it.
+"""The keeper: one thread that owns the write connection and keeps the library in step with the
+watched folders — a reconcile scan at start, after sleep and hourly, the watcher's hints as they
+come, and the embedding of whatever is pending. The session starts it for the `watch` command and
+for the window. It only orchestrates: scan.reconcile writes what the disk says, the Indexer
+embeds what is pending.
 
 Everything it is asked to do goes through a queue and happens on its thread; it reports through
 listener callbacks (called on its thread: a GUI turns them into signals).
@@ -16,9 +19,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from mediafind import scan
+from mediafind.config import DEFAULT_MODEL_IDLE_SECONDS
 from mediafind.indexer import EncoderFactory, Indexer, Progress, Summary
 from mediafind.store import Root, Store, decode_path, encode_path
-from mediafind.watch import OFFLINE, ChangeSet, Watcher
+from mediafind.watch import ChangeSet, Watcher
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +32,6 @@ INDEXING = "indexing"
 PAUSED = "paused"
 STOPPED = "stopped"
 
-# Unused models are let go after this long, so an idle app does not hold a gigabyte.
-IDLE_RELEASE_SECONDS = 300.0
 # A full reconcile scan this often catches what watching missed (the watcher gives hints; the
 # scan is the truth). Hourly costs a few seconds of disk reads per 100,000 files.
 RESCAN_SECONDS = 3600.0
@@ -54,7 +56,23 @@ class Status:
 Listener = Callable[[Status], None]
 
 
-class IndexService:
+def sync(
+    indexer: Indexer, excludes: Sequence[str] = (), roots: Sequence[Root] | None = None
+) -> Summary:
+    """Bring the library in step with its watched folders (or these) and embed what is new or
+    changed, here and now, once: the `index` command and the self-test. The model is loaded
+    before anything is written: when it cannot be had, the library stays as it was."""
+    started = time.monotonic()
+    summary = Summary()
+    found = scan.reconcile(indexer.store, roots, excludes, before_write=indexer.load_encoder)
+    summary.add_scan(found)
+    if found.wrote or indexer.needs_model():
+        indexer.embed_pending(summary)
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+class Keeper:
     """Keeps one library in step with its watched folders, on a thread of its own."""
 
     def __init__(
@@ -65,7 +83,7 @@ class IndexService:
         *,
         excludes: Sequence[str] = (),
         watch: bool = True,
-        idle_release: float = IDLE_RELEASE_SECONDS,
+        idle_release: float = DEFAULT_MODEL_IDLE_SECONDS,
         rescan_every: float = RESCAN_SECONDS,
         quiet: float | None = None,
     ) -> None:
@@ -175,7 +193,6 @@ class IndexService:
             self._identity,
             on_progress=self._progress,
             cancel=self._cancel,
-            excludes=self._excludes,
         )
         try:
             if self._watcher is not None:
@@ -254,38 +271,31 @@ class IndexService:
             waiting, self._changes = self._changes, []
         if not waiting:
             return False
-        assert self._store is not None and self._indexer is not None
-        roots = {decode_path(r.path): r for r in self._store.roots()}
+        assert self._store is not None
         rescan: set[Path] = set()
-        paths: dict[Path, set[Path]] = {}
+        hints: dict[Path, set[Path]] = {}
         for changes in waiting:
             rescan |= changes.rescan
             for root, hinted in changes.paths.items():
-                paths.setdefault(root, set()).update(hinted)
-        plans: list[scan.Plan] = []
+                hints.setdefault(root, set()).update(hinted)
         for folder in rescan:
-            if folder in roots:
-                plans.append(scan.plan(self._store, roots[folder], self._excludes))
-        for folder, hinted in paths.items():
-            if folder in roots and folder not in rescan:
-                plans.append(scan.plan_paths(self._store, roots[folder], hinted, self._excludes))
+            hints.pop(folder, None)  # walked in full
+        roots = [r for r in self._store.roots() if decode_path(r.path) in rescan | hints.keys()]
         self._set(Status(SCANNING, message="looking at changed files"))
-        summary = Summary()
         # Files someone just added or changed go before the backlog.
-        self._indexer.apply(plans, summary, priority=1)
-        self._merge(summary)
+        found = scan.reconcile(self._store, roots, self._excludes, hints=hints, priority=1)
+        self._merge_scan(found)
         return True
 
     def _rescan_all(self) -> None:
-        assert self._store is not None and self._indexer is not None
+        assert self._store is not None
         self._set(Status(SCANNING, message="comparing folders with the library"))
-        plans = [scan.plan(self._store, r, self._excludes) for r in self._store.roots()]
+        self._merge_scan(scan.reconcile(self._store, excludes=self._excludes))
+
+    def _merge_scan(self, found: scan.Reconciled) -> None:
         summary = Summary()
-        self._indexer.apply(plans, summary)
+        summary.add_scan(found)
         self._merge(summary)
-        for p in plans:
-            if not p.online:
-                self._store.set_root_state(p.root.id, OFFLINE, "folder not found")
 
     def _embed(self) -> None:
         assert self._indexer is not None

@@ -1,4 +1,4 @@
-"""The live library: a real IndexService with real watchdog observers on real folders."""
+"""The live library: a real Keeper with real watchdog observers on real folders."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from conftest import FakeEncoder, save_shape
 
 from mediafind import shapes
 from mediafind.errors import LibraryBusy
-from mediafind.service import IDLE, IndexService, Status
+from mediafind.keeper import IDLE, Keeper, Status
 from mediafind.store import Store, decode_path, encode_path
 
 QUIET = 0.3
@@ -56,14 +56,14 @@ def root(tmp_path: Path, library: Path) -> Path:
     return folder
 
 
-def start(library: Path, encoder: FakeEncoder, **kw: object) -> IndexService:
-    service = IndexService(library, lambda: encoder, encoder.identity, quiet=QUIET, **kw)  # type: ignore[arg-type]
+def start(library: Path, encoder: FakeEncoder, **kw: object) -> Keeper:
+    service = Keeper(library, lambda: encoder, encoder.identity, quiet=QUIET, **kw)  # type: ignore[arg-type]
     service.start()
     return service
 
 
 @pytest.fixture
-def running(library: Path, root: Path) -> Iterator[tuple[IndexService, CountingEncoder]]:
+def running(library: Path, root: Path) -> Iterator[tuple[Keeper, CountingEncoder]]:
     encoder = CountingEncoder()
     service = start(library, encoder)
     assert service.wait_idle(10)
@@ -95,14 +95,14 @@ def disk_versions(root: Path) -> dict[Path, tuple[int, int]]:
     return {p: (p.stat().st_size, p.stat().st_mtime_ns) for p in on_disk(root)}
 
 
-def settle(service: IndexService, library: Path, root: Path, timeout: float = 30.0) -> None:
+def settle(service: Keeper, library: Path, root: Path, timeout: float = 30.0) -> None:
     """Wait until the index matches the disk exactly: the same files, at the same versions."""
     wait_for(lambda: indexed_versions(library) == disk_versions(root), timeout)
     assert service.wait_idle(timeout)
 
 
 def test_create_modify_rename_move_delete_and_atomic_save_are_followed(
-    running: tuple[IndexService, CountingEncoder], library: Path, root: Path
+    running: tuple[Keeper, CountingEncoder], library: Path, root: Path
 ) -> None:
     service, encoder = running
     save_shape(root / "a.jpg", "red", "circle", 1)
@@ -126,7 +126,7 @@ def test_create_modify_rename_move_delete_and_atomic_save_are_followed(
 
 
 def test_a_burst_of_500_new_files_is_indexed_once_each(
-    running: tuple[IndexService, CountingEncoder], library: Path, root: Path
+    running: tuple[Keeper, CountingEncoder], library: Path, root: Path
 ) -> None:
     service, encoder = running
     for i in range(500):
@@ -157,14 +157,14 @@ def test_changes_made_while_not_running_are_found_at_the_next_start(
 
 
 def test_a_second_writer_is_refused_with_the_holders_pid_while_readers_work(
-    running: tuple[IndexService, CountingEncoder], library: Path
+    running: tuple[Keeper, CountingEncoder], library: Path
 ) -> None:
     with pytest.raises(LibraryBusy, match=f"pid {os.getpid()}"):
         Store.open(library, writer=True)
     with Store.open(library) as reader:
         assert reader.counts()["pending"] == 0
         assert reader.writer_pid() == os.getpid()
-    second = IndexService(library, FakeEncoder, "fake-1", quiet=QUIET)
+    second = Keeper(library, FakeEncoder, "fake-1", quiet=QUIET)
     with pytest.raises(LibraryBusy):
         second.start()
 
@@ -255,7 +255,7 @@ def test_model_is_released_when_idle_and_loaded_again_for_new_work(
         loads.append(CountingEncoder())
         return loads[-1]
 
-    service = IndexService(library, factory, "fake-1", quiet=QUIET, idle_release=0.2)  # type: ignore[arg-type]
+    service = Keeper(library, factory, "fake-1", quiet=QUIET, idle_release=0.2)  # type: ignore[arg-type]
     service.start()
     try:
         save_shape(root / "a.jpg", "red", "circle", 1)
@@ -276,7 +276,7 @@ def test_progress_events_report_counts_and_end_idle(library: Path, root: Path) -
         save_shape(root / f"{i}.png", "green", "triangle", i)
     events: list[Status] = []
     lock = threading.Lock()
-    service = IndexService(library, CountingEncoder, "fake-1", quiet=QUIET)  # type: ignore[arg-type]
+    service = Keeper(library, CountingEncoder, "fake-1", quiet=QUIET)  # type: ignore[arg-type]
 
     def listen(status: Status) -> None:
         with lock:
@@ -296,7 +296,7 @@ def test_progress_events_report_counts_and_end_idle(library: Path, root: Path) -
 
 
 def test_awkward_files_are_recorded_or_skipped_never_a_crash(
-    running: tuple[IndexService, CountingEncoder], library: Path, root: Path
+    running: tuple[Keeper, CountingEncoder], library: Path, root: Path
 ) -> None:
     service, _ = running
     (root / "loop").mkdir()
@@ -319,7 +319,7 @@ def test_awkward_files_are_recorded_or_skipped_never_a_crash(
 
 
 def test_a_file_changing_while_it_is_read_ends_indexed_at_its_last_version(
-    running: tuple[IndexService, CountingEncoder], library: Path, root: Path
+    running: tuple[Keeper, CountingEncoder], library: Path, root: Path
 ) -> None:
     service, _ = running
     note = root / "journal.md"
@@ -340,7 +340,7 @@ def test_a_file_changing_while_it_is_read_ends_indexed_at_its_last_version(
 
 
 def test_status_command_shows_folder_states_from_the_watching_process(
-    running: tuple[IndexService, CountingEncoder],
+    running: tuple[Keeper, CountingEncoder],
     library: Path,
     root: Path,
     capsys: pytest.CaptureFixture[str],
