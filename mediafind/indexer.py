@@ -26,6 +26,7 @@ from mediafind.store import (
     Store,
     decode_path,
 )
+from mediafind.text import Span, chunk_text
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +87,8 @@ class _Prepared:
     mtime_ns: int = 0
     digest: str = ""
     picture: media.Picture | None = None
-    spans: list[media.Span] = field(default_factory=list)
-    captions: list[media.Span] = field(default_factory=list)
+    spans: list[Span] = field(default_factory=list)
+    captions: list[Span] = field(default_factory=list)
     reuse_from: int | None = None  # a file whose vectors for this content are kept
     error: str | None = None
     note: str | None = None  # indexed, but the user should know (e.g. only part of it)
@@ -394,7 +395,5 @@ def _captions(photo: Path, data: bytes) -> list[str]:
     return unique
 
 
-def _chunks(text: str, encoder: Encoder) -> list[media.Span]:
-    return media.chunk_text(
-        text, encoder.count_tokens, encoder.max_text_tokens, CHUNK_OVERLAP_TOKENS
-    )
+def _chunks(text: str, encoder: Encoder) -> list[Span]:
+    return chunk_text(text, encoder.count_tokens, encoder.max_text_tokens, CHUNK_OVERLAP_TOKENS)

@@ -19,7 +19,8 @@ from reportlab.pdfgen.canvas import Canvas
 from mediafind import extract as extract_module
 from mediafind.captions import photo_captions, sidecar_captions, user_comment_text
 from mediafind.errors import UnreadableFile
-from mediafind.extract import DOCUMENT_EXTENSIONS, Document, extract
+from mediafind.extract import DOCUMENT_EXTENSIONS, Document, extract, read_note
+from mediafind.media import NOTE_EXTENSIONS
 
 EXIF_IFD = 0x8769
 IMAGE_DESCRIPTION = 0x010E
@@ -79,6 +80,10 @@ def test_a_file_of_another_type_is_not_a_document(tmp_path: Path) -> None:
     assert {".pdf", ".docx", ".odt", ".rtf", ".html", ".htm", ".md", ".txt"} <= DOCUMENT_EXTENSIONS
 
 
+def test_every_note_kind_has_a_reader() -> None:
+    assert NOTE_EXTENSIONS == DOCUMENT_EXTENSIONS
+
+
 def test_markdown_headings_label_the_sections_below_them(tmp_path: Path) -> None:
     note = tmp_path / "trip.md"
     note.write_text(
@@ -130,6 +135,42 @@ def test_markdown_with_only_markup_has_no_text(tmp_path: Path) -> None:
     note = tmp_path / "rule.md"
     note.write_text("---\n\n<!-- a comment -->\n\n***\n")
     assert unreadable(note) == "no text in the file"
+
+
+MARKDOWN = """\
+# Trip to the *coast*
+
+We flew a **red kite** near the `lighthouse`, see [the map](https://example.org/map).
+
+![a red circle on the sand](circle.png)
+
+- buy eggs
+- fix the bike
+
+```python
+print("hello")
+```
+"""
+
+
+def test_markdown_note_is_read_without_markup(tmp_path: Path) -> None:
+    path = tmp_path / "trip.md"
+    path.write_text(MARKDOWN, encoding="utf-8")
+    text = read_note(path, path.read_bytes())
+    assert "red kite" in text and "**" not in text
+
+
+def test_plain_note_is_read_as_is(tmp_path: Path) -> None:
+    path = tmp_path / "list.txt"
+    path.write_bytes(b"# not a heading\n**eggs**")
+    assert read_note(path, path.read_bytes()) == "# not a heading\n**eggs**"
+
+
+def test_markdown_note_with_only_markup_is_unreadable(tmp_path: Path) -> None:
+    path = tmp_path / "rule.md"
+    path.write_text("---\n\n***\n", encoding="utf-8")
+    with pytest.raises(UnreadableFile, match="no text"):
+        read_note(path, path.read_bytes())
 
 
 def test_the_character_cap_cuts_the_document_and_says_so(
