@@ -352,7 +352,7 @@ def _prepare(row: FileRow, encoder: Encoder, known: dict[tuple[str, str], int]) 
     prepared.digest = scan.content_hash(data)
     try:
         if row.kind == "photo":
-            for caption in _captions(path, data):
+            for caption in captions.of_photo(path, data).texts:
                 prepared.captions += _chunks(caption, encoder)
         if row.hash == prepared.digest:
             prepared.reuse_from = row.id
@@ -374,25 +374,6 @@ def _prepare(row: FileRow, encoder: Encoder, known: dict[tuple[str, str], int]) 
         log.warning("unexpected error reading %s", path, exc_info=True)
         prepared.error = f"cannot read: {type(e).__name__}: {e}"
     return prepared
-
-
-def _captions(photo: Path, data: bytes) -> list[str]:
-    """A photo's captions, each once: its text sidecar, its XMP sidecars, and those written
-    inside it (EXIF, XMP, IPTC)."""
-    found: list[str] = []
-    sidecar = media.read_caption(photo)
-    if sidecar is not None:
-        found.append(sidecar[0])
-    found += captions.sidecar_captions(photo)[0]
-    found += captions.photo_captions(data)
-    seen: set[str] = set()
-    unique = []
-    for text in found:
-        key = " ".join(text.split()).casefold()
-        if key and key not in seen:
-            seen.add(key)
-            unique.append(text)
-    return unique
 
 
 def _chunks(text: str, encoder: Encoder) -> list[Span]:

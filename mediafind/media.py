@@ -1,4 +1,4 @@
-"""Opening files: what kind a file is, pictures, photo captions."""
+"""Opening files: what kind a file is, and pictures."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from pathlib import Path
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from mediafind.errors import UnreadableFile
-from mediafind.text import decode_text
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +23,6 @@ NOTE_EXTENSIONS = frozenset(
     {".txt", ".md", ".markdown", ".pdf", ".docx", ".odt", ".html", ".htm", ".rtf"}
 )
 MARKDOWN_EXTENSIONS = frozenset({".md", ".markdown"})
-CAPTION_EXTENSION = ".txt"
-XMP_EXTENSION = ".xmp"
 
 _heif_registered: bool | None = None
 
@@ -51,33 +48,6 @@ def kind_of(path: Path) -> str | None:
         return "photo"
     if suffix in NOTE_EXTENSIONS:
         return "note"
-    return None
-
-
-def caption_candidates(photo: Path) -> tuple[Path, Path]:
-    """Where a photo's sidecar caption may be: photo.jpg.txt, then photo.txt."""
-    return photo.with_name(photo.name + CAPTION_EXTENSION), photo.with_suffix(CAPTION_EXTENSION)
-
-
-def sidecar_candidates(photo: Path) -> tuple[Path, ...]:
-    """Every file that may hold a photo's caption beside it: text and XMP sidecars."""
-    xmp = (photo.with_name(photo.name + XMP_EXTENSION), photo.with_suffix(XMP_EXTENSION))
-    return tuple(dict.fromkeys((*caption_candidates(photo), *xmp)))
-
-
-def caption_owner(text_file: Path, siblings: set[str]) -> str | None:
-    """If text_file is a sidecar (caption text or XMP) of a photo among siblings (names in the
-    same folder), the photo's name."""
-    suffix = text_file.suffix.lower()
-    if suffix not in (CAPTION_EXTENSION, XMP_EXTENSION):
-        return None
-    inner = text_file.name[: -len(suffix)]
-    if Path(inner).suffix.lower() in PHOTO_EXTENSIONS and inner in siblings:
-        return inner
-    for ext in PHOTO_EXTENSIONS:
-        for candidate in (inner + ext, inner + ext.upper()):
-            if candidate in siblings:
-                return candidate
     return None
 
 
@@ -175,26 +145,3 @@ def strip_markdown(source: str) -> str:
         elif token.type in ("fence", "code_block"):
             blocks.append(token.content.rstrip("\n"))
     return "\n\n".join(b for b in blocks if b.strip())
-
-
-def read_caption(photo: Path) -> tuple[str, str] | None:
-    """A photo's sidecar caption as (text, signature), or None when it has none.
-
-    The signature (size and mtime) lets a scan notice an edited caption."""
-    for candidate in caption_candidates(photo):
-        try:
-            stat = candidate.stat()
-            data = candidate.read_bytes()
-        except OSError:
-            continue
-        try:
-            text = decode_text(data).strip()
-        except UnreadableFile:
-            continue
-        if text:
-            return text, caption_signature(stat.st_size, stat.st_mtime_ns)
-    return None
-
-
-def caption_signature(size: int, mtime_ns: int) -> str:
-    return f"{size}:{mtime_ns}"

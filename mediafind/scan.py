@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mediafind import media
+from mediafind import captions, media
 from mediafind.store import FileRow, Root, Store, decode_path, encode_path
 
 log = logging.getLogger(__name__)
@@ -147,24 +147,11 @@ def walk(
             kind = media.kind_of(path)
             if kind is None:
                 continue
-            if kind == "note" and media.caption_owner(path, names):
+            if kind == "note" and captions.sidecar_owner(path, names):
                 continue  # a photo's sidecar caption, indexed with its photo
-            caption = _caption_sig(path, names) if kind == "photo" else None
+            caption = captions.signature(path, names) if kind == "photo" else None
             yield Entry(path, kind, st.st_size, st.st_mtime_ns, caption)
         stack.extend(sorted(subfolders, reverse=True))
-
-
-def _caption_sig(photo: Path, names: set[str]) -> str | None:
-    """Sizes and times of a photo's sidecars (caption text, XMP), so an edit is noticed."""
-    signatures = []
-    for candidate in media.sidecar_candidates(photo):
-        if candidate.name in names:
-            try:
-                st = candidate.stat()
-            except OSError:
-                continue
-            signatures.append(media.caption_signature(st.st_size, st.st_mtime_ns))
-    return ";".join(signatures) or None
 
 
 def _why(error: OSError) -> str:
@@ -254,7 +241,7 @@ def _entries_in(root: Path, parent: Path, paths: list[Path], excluder: Excluder)
         return
     wanted: set[Path] = set()
     for path in paths:
-        owner = media.caption_owner(path, names)
+        owner = captions.sidecar_owner(path, names)
         wanted.add(parent / owner if owner else path)
     for path in wanted:
         if path.name not in names:
@@ -266,11 +253,11 @@ def _entries_in(root: Path, parent: Path, paths: list[Path], excluder: Excluder)
         kind = media.kind_of(path)
         if kind is None or not stat.S_ISREG(st.st_mode):
             continue
-        if kind == "note" and media.caption_owner(path, names):
+        if kind == "note" and captions.sidecar_owner(path, names):
             continue
         if excluder.skips(path.name, path.relative_to(root).as_posix()):
             continue
-        caption = _caption_sig(path, names) if kind == "photo" else None
+        caption = captions.signature(path, names) if kind == "photo" else None
         yield Entry(path, kind, st.st_size, st.st_mtime_ns, caption)
 
 

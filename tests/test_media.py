@@ -14,7 +14,7 @@ from PIL import Image
 
 from mediafind import media
 from mediafind.errors import UnreadableFile
-from mediafind.media import caption_owner, kind_of, open_image
+from mediafind.media import kind_of, open_image
 
 EXIF_IFD = 0x8769
 DATE_TIME_ORIGINAL = 0x9003
@@ -49,21 +49,6 @@ def encoded(img: Image.Image, fmt: str, **options: object) -> bytes:
 )
 def test_kind_of_names_photos_and_notes(name: str, kind: str | None) -> None:
     assert kind_of(Path(name)) == kind
-
-
-def test_photo_name_plus_txt_is_its_caption() -> None:
-    assert caption_owner(Path("kite.jpg.txt"), {"kite.jpg", "kite.jpg.txt"}) == "kite.jpg"
-
-
-def test_txt_with_a_photos_stem_is_its_caption() -> None:
-    assert caption_owner(Path("kite.txt"), {"kite.jpg", "kite.txt"}) == "kite.jpg"
-    assert caption_owner(Path("IMG_1.txt"), {"IMG_1.JPG", "IMG_1.txt"}) == "IMG_1.JPG"
-
-
-def test_txt_without_a_photo_is_a_note() -> None:
-    assert caption_owner(Path("notes.txt"), {"notes.txt", "kite.jpg"}) is None
-    assert caption_owner(Path("kite.jpg.txt"), {"kite.jpg.txt"}) is None
-    assert caption_owner(Path("kite.md"), {"kite.md", "kite.jpg"}) is None
 
 
 # -- pictures ----------------------------------------------------------------------------------
@@ -235,27 +220,3 @@ def test_markdown_keeps_its_words_and_drops_its_markup() -> None:
         assert kept in plain
     for markup in ("#", "*", "`", "](", "https://", "circle.png", "- buy"):
         assert markup not in plain
-
-
-def test_caption_is_read_with_its_signature(tmp_path: Path) -> None:
-    photo = tmp_path / "kite.jpg"
-    photo.write_bytes(b"jpeg")
-    caption = tmp_path / "kite.jpg.txt"
-    caption.write_text("  a red kite over the dunes\n", encoding="utf-8")
-    st = caption.stat()
-
-    assert media.read_caption(photo) == (
-        "a red kite over the dunes",
-        f"{st.st_size}:{st.st_mtime_ns}",
-    )
-
-
-def test_caption_named_after_the_stem_is_read(tmp_path: Path) -> None:
-    (tmp_path / "kite.txt").write_text("a red kite", encoding="utf-8")
-    caption = media.read_caption(tmp_path / "kite.jpg")
-    assert caption is not None and caption[0] == "a red kite"
-
-
-def test_photo_without_a_caption_has_none(tmp_path: Path) -> None:
-    (tmp_path / "kite.jpg.txt").write_text("   \n", encoding="utf-8")  # blank: no caption
-    assert media.read_caption(tmp_path / "kite.jpg") is None
