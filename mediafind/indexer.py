@@ -349,7 +349,7 @@ def _prepare(row: FileRow, encoder: Encoder, known: dict[tuple[str, str], int]) 
     if not data:
         prepared.error = "empty file"
         return prepared
-    prepared.digest = scan.content_hash(data)
+    prepared.digest = media.content_hash(data)
     try:
         if row.kind == "photo":
             for caption in captions.of_photo(path, data).texts:

@@ -1,7 +1,8 @@
-"""Opening files: what kind a file is, and pictures."""
+"""Opening files: what kind a file is, what its content is known by (its hash), and pictures."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -49,6 +50,21 @@ def kind_of(path: Path) -> str | None:
     if suffix in NOTE_EXTENSIONS:
         return "note"
     return None
+
+
+def content_hash(data: bytes) -> str:
+    """What a file's content is known by: two files with the same hash are copies, and a
+    vanished file's hash found again is a move (its vectors are kept)."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def hash_file(path: Path) -> str:
+    """content_hash of a file, read in blocks rather than whole."""
+    digest = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

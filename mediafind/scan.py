@@ -7,7 +7,6 @@ every file, the content hash only for a new file that may be a moved one.
 from __future__ import annotations
 
 import fnmatch
-import hashlib
 import logging
 import os
 import stat
@@ -33,18 +32,6 @@ DEFAULT_EXCLUDES = (
 )
 
 _HIDDEN_ATTRIBUTE = getattr(stat, "FILE_ATTRIBUTE_HIDDEN", 0)
-
-
-def content_hash(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
-
-
-def hash_file(path: Path) -> str:
-    digest = hashlib.blake2b(digest_size=16)
-    with open(path, "rb") as f:
-        while block := f.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,7 +285,7 @@ def _find_moves(result: Plan) -> None:
         match = None
         if candidates:
             try:
-                digest = hash_file(entry.path)
+                digest = media.hash_file(entry.path)
             except OSError:
                 digest = None
             match = next((row for row in candidates if row.hash == digest), None)

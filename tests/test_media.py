@@ -51,6 +51,14 @@ def test_kind_of_names_photos_and_notes(name: str, kind: str | None) -> None:
     assert kind_of(Path(name)) == kind
 
 
+def test_a_file_read_in_blocks_hashes_as_its_bytes_do(tmp_path: Path) -> None:
+    # The indexer hashes the bytes it read, a scan hashes the file to recognise a move.
+    data = bytes(range(256)) * 9000  # a few 1 MiB blocks and a partial one
+    (tmp_path / "big.bin").write_bytes(data)
+    assert media.hash_file(tmp_path / "big.bin") == media.content_hash(data)
+    assert media.content_hash(data) != media.content_hash(data[:-1])
+
+
 # -- pictures ----------------------------------------------------------------------------------
 
 

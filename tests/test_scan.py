@@ -12,7 +12,8 @@ import apsw
 import pytest
 from conftest import save_shape
 
-from mediafind.scan import Entry, Excluder, apply, hash_file, plan, walk
+from mediafind.media import hash_file
+from mediafind.scan import Entry, Excluder, apply, plan, walk
 from mediafind.store import ModelInfo, Root, Store, decode_path, encode_path
 
 
