@@ -23,7 +23,6 @@ PHOTO_EXTENSIONS = frozenset(
 NOTE_EXTENSIONS = frozenset(
     {".txt", ".md", ".markdown", ".pdf", ".docx", ".odt", ".html", ".htm", ".rtf"}
 )
-MARKDOWN_EXTENSIONS = frozenset({".md", ".markdown"})
 
 _heif_registered: bool | None = None
 
@@ -139,25 +138,3 @@ def _taken_at(img: Image.Image) -> float | None:
         return datetime.strptime(raw.strip("\x00 ")[:19], "%Y:%m:%d %H:%M:%S").timestamp()
     except (ValueError, OSError, SyntaxError, KeyError, TypeError):
         return None
-
-
-def strip_markdown(source: str) -> str:
-    """The readable text of a Markdown document: headings, paragraphs, list items, code,
-    link and image texts, without the markup."""
-    from markdown_it import MarkdownIt
-
-    blocks: list[str] = []
-    for token in MarkdownIt("commonmark").parse(source):
-        if token.type == "inline" and token.children is not None:
-            parts: list[str] = []
-            for child in token.children:
-                if child.type in ("text", "code_inline"):
-                    parts.append(child.content)
-                elif child.type in ("softbreak", "hardbreak"):
-                    parts.append("\n")
-                elif child.type == "image":
-                    parts.append(child.content)
-            blocks.append("".join(parts))
-        elif token.type in ("fence", "code_block"):
-            blocks.append(token.content.rstrip("\n"))
-    return "\n\n".join(b for b in blocks if b.strip())

@@ -146,6 +146,24 @@ print("hello")
 """
 
 
+def test_markdown_keeps_its_words_and_drops_its_markup(tmp_path: Path) -> None:
+    note = tmp_path / "trip.md"
+    note.write_text(MARKDOWN, encoding="utf-8")
+    plain = read(note).text
+
+    for kept in (
+        "Trip to the coast",
+        "We flew a red kite near the lighthouse, see the map.",
+        "a red circle on the sand",
+        "buy eggs",
+        "fix the bike",
+        'print("hello")',
+    ):
+        assert kept in plain
+    for markup in ("#", "*", "`", "](", "https://", "circle.png", "- buy"):
+        assert markup not in plain
+
+
 def test_markdown_note_is_read_without_markup(tmp_path: Path) -> None:
     path = tmp_path / "trip.md"
     path.write_text(MARKDOWN, encoding="utf-8")

@@ -196,35 +196,3 @@ def test_heic_photo_opens() -> None:
     assert (picture.width, picture.height) == (64, 48)
     r, g, b = picture.image.getpixel((5, 5))  # type: ignore[misc]
     assert r > 150 and g < 60 and b < 60
-
-
-MARKDOWN = """\
-# Trip to the *coast*
-
-We flew a **red kite** near the `lighthouse`, see [the map](https://example.org/map).
-
-![a red circle on the sand](circle.png)
-
-- buy eggs
-- fix the bike
-
-```python
-print("hello")
-```
-"""
-
-
-def test_markdown_keeps_its_words_and_drops_its_markup() -> None:
-    plain = media.strip_markdown(MARKDOWN)
-
-    for kept in (
-        "Trip to the coast",
-        "We flew a red kite near the lighthouse, see the map.",
-        "a red circle on the sand",
-        "buy eggs",
-        "fix the bike",
-        'print("hello")',
-    ):
-        assert kept in plain
-    for markup in ("#", "*", "`", "](", "https://", "circle.png", "- buy"):
-        assert markup not in plain
