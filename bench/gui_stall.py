@@ -30,7 +30,7 @@ from mediafind.gui.services import MODEL_LOADING, MODEL_READY, Options, Services
 from mediafind.gui.window import MainWindow
 from mediafind.service import IDLE, INDEXING, Status
 
-TINY = Path(__file__).resolve().parent.parent / "tests" / "assets" / "tiny-clip"
+TINY = Path(__file__).resolve().parent.parent / "mediafind" / "assets" / "tiny-clip"
 TICK_MS = 5
 
 
