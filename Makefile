@@ -28,7 +28,7 @@ pytest: $(STAMP)
 
 test: lint typecheck pytest
 
-# Regenerates tests/assets/tiny-clip (a few minutes on 2 CPU cores).
+# Regenerates mediafind/assets/tiny-clip (a few minutes on 2 CPU cores).
 tiny-model: $(STAMP)
 	$(BIN)/python tests/assets/make_tiny_clip.py
 

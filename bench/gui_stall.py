@@ -31,7 +31,7 @@ from mediafind.gui.window import MainWindow
 from mediafind.keeper import IDLE, INDEXING, Status
 from mediafind.session import MODEL_LOADING, MODEL_READY, OpenClipSource, Options, Session
 
-TINY = Path(__file__).resolve().parent.parent / "tests" / "assets" / "tiny-clip"
+TINY = Path(__file__).resolve().parent.parent / "mediafind" / "assets" / "tiny-clip"
 TICK_MS = 5
 
 

@@ -23,7 +23,7 @@ from _library import make_folder, mark_indexed
 
 from mediafind.store import ModelInfo
 
-TINY = Path(__file__).resolve().parent.parent / "tests" / "assets" / "tiny-clip"
+TINY = Path(__file__).resolve().parent.parent / "mediafind" / "assets" / "tiny-clip"
 
 # Runs in the child: wraps the app's QApplication factory to spot the window's first paint.
 CHILD = """

@@ -2,7 +2,7 @@
 generated folder of shapes and notes: precision@5 of "a {colour} {shape}" per pair, and where a
 dropped picture's own note ranks.
 
-    .venv/bin/python bench/quality.py [--model local-dir:tests/assets/tiny-clip] [--per-pair 6]
+    .venv/bin/python bench/quality.py [--model local-dir:mediafind/assets/tiny-clip] [--per-pair 6]
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from mediafind.query import Part, Query, parse
 from mediafind.search import Searcher
 from mediafind.store import Store, encode_path
 
-TINY = Path(__file__).resolve().parent.parent / "tests" / "assets" / "tiny-clip"
+TINY = Path(__file__).resolve().parent.parent / "mediafind" / "assets" / "tiny-clip"
 
 
 def main() -> None:

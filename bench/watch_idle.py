@@ -19,7 +19,7 @@ from _library import make_folder, mark_indexed
 from mediafind.embed import OpenClipEncoder, parse_spec
 from mediafind.store import ModelInfo
 
-TINY = Path(__file__).resolve().parent.parent / "tests" / "assets" / "tiny-clip"
+TINY = Path(__file__).resolve().parent.parent / "mediafind" / "assets" / "tiny-clip"
 
 
 def cpu_seconds(pid: int) -> float:

@@ -1,10 +1,12 @@
-"""Captions stored with a photo: EXIF, XMP and IPTC inside it, and XMP sidecar files beside it."""
+"""Captions of a photo: the text and XMP sidecar files beside it, and the EXIF, XMP and IPTC
+captions inside it. Every rule about which file is whose sidecar lives here."""
 
 from __future__ import annotations
 
 import logging
 import re
 import struct
+from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 from xml.etree import ElementTree
@@ -12,11 +14,16 @@ from xml.etree import ElementTree
 from PIL import Image, ImageFile, IptcImagePlugin
 
 from mediafind import media
+from mediafind.errors import UnreadableFile
 from mediafind.extract import parse_xml
+from mediafind.text import decode_text
 
 log = logging.getLogger(__name__)
 
-XMP_SIDECAR_EXTENSION = ".xmp"
+# A caption in a plain text file beside the photo (photo.jpg.txt or photo.txt), and XMP beside it
+# (photo.jpg.xmp as darktable writes it, photo.xmp as Lightroom does).
+CAPTION_EXTENSION = ".txt"
+XMP_EXTENSION = ".xmp"
 
 # What cameras and phones write into the description by default, not what a person wrote:
 # indexing it would make every photo of one camera match "olympus". Compared case-insensitively
@@ -68,6 +75,116 @@ _IPTC_HEADLINE, _IPTC_CAPTION, _IPTC_CHARSET = (2, 105), (2, 120), (1, 90)
 _BROKEN = (OSError, SyntaxError, ValueError, KeyError, IndexError, TypeError, struct.error)
 
 
+@dataclass(frozen=True, slots=True)
+class Captions:
+    texts: tuple[str, ...]  # each once: the text sidecar's, the XMP sidecars', the photo's own
+    signature: str | None  # of its sidecars, as signature() gives it
+
+
+def of_photo(photo: Path, data: bytes) -> Captions:
+    """A photo's captions, each text once (whitespace and case aside): its text sidecar's, then
+    its XMP sidecars', then those written inside it (data, the photo's bytes); with the
+    signature of its sidecars."""
+    found: list[str] = []
+    caption = _text_sidecar_caption(photo)
+    if caption is not None:
+        found.append(caption)
+    found += _xmp_sidecar_captions(photo)
+    found += photo_captions(data)
+    unique: list[str] = []
+    seen: set[str] = set()
+    for text in found:
+        key = _key(text)
+        if key and key not in seen:
+            seen.add(key)
+            unique.append(text)
+    return Captions(tuple(unique), signature(photo))
+
+
+def signature(photo: Path, names: set[str] | None = None) -> str | None:
+    """The size and modification time of each of a photo's sidecars ("size:mtime_ns", several
+    joined by ";" in sidecars() order), or None when it has none. The library stores it with the
+    photo, so a scan notices a sidecar added, edited or removed without reading one.
+
+    names, the entries of the photo's folder when the caller has listed them (a scan), saves a
+    stat per absent sidecar and counts only a sidecar named exactly so; without names, a
+    case-insensitive file system also finds one named in another case."""
+    parts: list[str] = []
+    for sidecar in sidecars(photo):
+        if names is not None and sidecar.name not in names:
+            continue
+        try:
+            st = sidecar.stat()
+        except OSError:
+            continue
+        parts.append(f"{st.st_size}:{st.st_mtime_ns}")
+    return ";".join(parts) or None
+
+
+def sidecars(photo: Path) -> tuple[Path, ...]:
+    """Every file that may hold a photo's caption beside it: text, then XMP sidecars."""
+    return tuple(dict.fromkeys((*_text_sidecars(photo), *_xmp_sidecars(photo))))
+
+
+def sidecar_owner(path: Path, siblings: set[str]) -> str | None:
+    """If path is a sidecar (caption text or XMP) of a photo among siblings (names in the same
+    folder), the photo's name: a scan then indexes it with its photo, not as a note."""
+    suffix = path.suffix.lower()
+    if suffix not in (CAPTION_EXTENSION, XMP_EXTENSION):
+        return None
+    inner = path.name[: -len(suffix)]
+    if Path(inner).suffix.lower() in media.PHOTO_EXTENSIONS and inner in siblings:
+        return inner
+    for ext in media.PHOTO_EXTENSIONS:
+        for candidate in (inner + ext, inner + ext.upper()):
+            if candidate in siblings:
+                return candidate
+    return None
+
+
+def _text_sidecars(photo: Path) -> tuple[Path, Path]:
+    """Where a photo's text caption may be: photo.jpg.txt, then photo.txt."""
+    return photo.with_name(photo.name + CAPTION_EXTENSION), photo.with_suffix(CAPTION_EXTENSION)
+
+
+def _xmp_sidecars(photo: Path) -> tuple[Path, Path]:
+    """Where a photo's XMP sidecar may be: photo.jpg.xmp (darktable), then photo.xmp (Lightroom)."""
+    return photo.with_name(photo.name + XMP_EXTENSION), photo.with_suffix(XMP_EXTENSION)
+
+
+def _text_sidecar_caption(photo: Path) -> str | None:
+    """The first of a photo's text sidecars that holds text, stripped."""
+    for candidate in _text_sidecars(photo):
+        try:
+            data = candidate.read_bytes()
+        except OSError:
+            continue
+        try:
+            text = decode_text(data).strip()
+        except UnreadableFile:
+            continue
+        if text:
+            return text
+    return None
+
+
+def _xmp_sidecar_captions(photo: Path) -> list[str]:
+    """Titles, then descriptions, from a photo's XMP sidecars."""
+    titles: list[str] = []
+    descriptions: list[str] = []
+    for sidecar in dict.fromkeys(_xmp_sidecars(photo)):  # the same path when photo has no suffix
+        try:
+            size = sidecar.stat().st_size
+            if size > MAX_SIDECAR_BYTES:
+                log.info("%s: sidecar too large to read (%d bytes)", sidecar, size)
+                continue
+            packet = sidecar.read_bytes()
+        except OSError:
+            continue
+        _from_xmp(packet, titles, descriptions)
+    return _clean_all(titles + descriptions)
+
+
 def photo_captions(data: bytes) -> list[str]:
     """Captions written inside a photo: titles first, then descriptions, each text once."""
     titles: list[str] = []
@@ -87,34 +204,6 @@ def photo_captions(data: bytes) -> list[str]:
     except (*_BROKEN, Image.DecompressionBombError) as e:
         log.debug("cannot read a photo's metadata: %s", e)
     return _clean_all(titles + descriptions)
-
-
-def xmp_sidecars(photo: Path) -> tuple[Path, Path]:
-    """Where a photo's XMP sidecar may be: photo.jpg.xmp (darktable), then photo.xmp (Lightroom)."""
-    return (
-        photo.with_name(photo.name + XMP_SIDECAR_EXTENSION),
-        photo.with_suffix(XMP_SIDECAR_EXTENSION),
-    )
-
-
-def sidecar_captions(photo: Path) -> tuple[list[str], str | None]:
-    """Titles and descriptions from a photo's XMP sidecars, and their signature ("size:mtime_ns",
-    several joined by ";"), or None when there is no sidecar, so a scan notices an edit."""
-    titles: list[str] = []
-    descriptions: list[str] = []
-    signatures: list[str] = []
-    for sidecar in dict.fromkeys(xmp_sidecars(photo)):  # the same path when photo has no suffix
-        try:
-            st = sidecar.stat()
-            if st.st_size > MAX_SIDECAR_BYTES:
-                log.info("%s: sidecar too large to read (%d bytes)", sidecar, st.st_size)
-                continue
-            packet = sidecar.read_bytes()
-        except OSError:
-            continue
-        signatures.append(media.caption_signature(st.st_size, st.st_mtime_ns))
-        _from_xmp(packet, titles, descriptions)
-    return _clean_all(titles + descriptions), ";".join(signatures) or None
 
 
 def _from_xmp(packet: object, titles: list[str], descriptions: list[str]) -> None:
@@ -257,7 +346,7 @@ def _clean_all(texts: list[str]) -> list[str]:
     seen: set[str] = set()
     for text in texts:
         text = text.replace("\x00", "").strip()
-        key = " ".join(text.split()).casefold()
+        key = _key(text)
         if not key or key in seen or is_camera_junk(key):
             continue
         seen.add(key)
@@ -267,5 +356,10 @@ def _clean_all(texts: list[str]) -> list[str]:
 
 def is_camera_junk(text: str) -> bool:
     """A description that a camera, not a person, wrote."""
-    key = " ".join(text.split()).casefold()
+    key = _key(text)
     return key in CAMERA_JUNK or _FILE_NAME_LIKE.fullmatch(key) is not None
+
+
+def _key(text: str) -> str:
+    """What two captions share when they are the same text: whitespace and case aside."""
+    return " ".join(text.split()).casefold()

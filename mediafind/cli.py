@@ -323,7 +323,7 @@ def _gui(args: argparse.Namespace) -> int:
 def _self_test(args: argparse.Namespace) -> int:
     """Check this installation end to end on generated files; never touches the library.
 
-    example: mediafind --self-test --model local-dir:tests/assets/tiny-clip"""
+    example: mediafind --self-test --model local-dir:mediafind/assets/tiny-clip"""
     from mediafind import selftest
 
     print(f"mediafind {__version__} self-test", flush=True)

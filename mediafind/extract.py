@@ -19,16 +19,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from xml.etree import ElementTree
 
-from mediafind import media
 from mediafind.errors import UnreadableFile
-from mediafind.media import MAX_TEXT_CHARS, decode_text
+from mediafind.text import MAX_TEXT_CHARS, Span, chunk_text, decode_text
 
 if TYPE_CHECKING:
     from markdown_it.token import Token
 
 log = logging.getLogger(__name__)
-
-DOCUMENT_EXTENSIONS = media.NOTE_EXTENSIONS
 
 # Sections are joined by this to make the document's full text; Section.start counts in it.
 SEPARATOR = "\n\n"
@@ -120,20 +117,20 @@ def chunk_document(
     count_tokens: Callable[[str], int],
     max_tokens: int,
     overlap_tokens: int,
-) -> list[media.Span]:
+) -> list[Span]:
     """Chunks that follow the document's structure: consecutive sections on the same page
     under the same heading are cut together (at paragraph and sentence ends where possible,
     with overlap), never across a heading or a page. Offsets count in Document.text."""
     text = document.text
-    spans: list[media.Span] = []
+    spans: list[Span] = []
     group: list[Section] = []
     for section in [*document.sections, None]:
         if group and (section is None or _place(section) != _place(group[0])):
             first, last = group[0], group[-1]
             body = text[first.start : last.start + len(last.text)]
-            for span in media.chunk_text(body, count_tokens, max_tokens, overlap_tokens):
+            for span in chunk_text(body, count_tokens, max_tokens, overlap_tokens):
                 spans.append(
-                    media.Span(
+                    Span(
                         first.start + span.start,
                         first.start + span.end,
                         span.text,
@@ -149,6 +146,12 @@ def chunk_document(
 
 def _place(section: Section) -> tuple[int | None, str | None]:
     return section.page, section.heading
+
+
+def read_note(path: Path, data: bytes) -> str:
+    """The text of a note or document as it is indexed (chunk offsets count in it); refuses
+    files with no text."""
+    return extract(path, data).text
 
 
 def extract(path: Path, data: bytes) -> Document:
@@ -568,3 +571,6 @@ _READERS: dict[str, Callable[[bytes], Document]] = {
     ".htm": _html,
     ".rtf": _rtf,
 }
+# The kinds of document mediafind reads: media.NOTE_EXTENSIONS says the same (a test holds them
+# equal), so that media, which decides what a file is, need not import the readers.
+DOCUMENT_EXTENSIONS = frozenset(_READERS)

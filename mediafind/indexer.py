@@ -26,6 +26,7 @@ from mediafind.store import (
     Store,
     decode_path,
 )
+from mediafind.text import Span, chunk_text
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +95,8 @@ class _Prepared:
     mtime_ns: int = 0
     digest: str = ""
     picture: media.Picture | None = None
-    spans: list[media.Span] = field(default_factory=list)
-    captions: list[media.Span] = field(default_factory=list)
+    spans: list[Span] = field(default_factory=list)
+    captions: list[Span] = field(default_factory=list)
     reuse_from: int | None = None  # a file whose vectors for this content are kept
     error: str | None = None
     note: str | None = None  # indexed, but the user should know (e.g. only part of it)
@@ -327,10 +328,10 @@ def _prepare(row: FileRow, encoder: Encoder, known: dict[tuple[str, str], int]) 
     if not data:
         prepared.error = "empty file"
         return prepared
-    prepared.digest = scan.content_hash(data)
+    prepared.digest = media.content_hash(data)
     try:
         if row.kind == "photo":
-            for caption in _captions(path, data):
+            for caption in captions.of_photo(path, data).texts:
                 prepared.captions += _chunks(caption, encoder)
         if row.hash == prepared.digest:
             prepared.reuse_from = row.id
@@ -354,26 +355,5 @@ def _prepare(row: FileRow, encoder: Encoder, known: dict[tuple[str, str], int]) 
     return prepared
 
 
-def _captions(photo: Path, data: bytes) -> list[str]:
-    """A photo's captions, each once: its text sidecar, its XMP sidecars, and those written
-    inside it (EXIF, XMP, IPTC)."""
-    found: list[str] = []
-    sidecar = media.read_caption(photo)
-    if sidecar is not None:
-        found.append(sidecar[0])
-    found += captions.sidecar_captions(photo)[0]
-    found += captions.photo_captions(data)
-    seen: set[str] = set()
-    unique = []
-    for text in found:
-        key = " ".join(text.split()).casefold()
-        if key and key not in seen:
-            seen.add(key)
-            unique.append(text)
-    return unique
-
-
-def _chunks(text: str, encoder: Encoder) -> list[media.Span]:
-    return media.chunk_text(
-        text, encoder.count_tokens, encoder.max_text_tokens, CHUNK_OVERLAP_TOKENS
-    )
+def _chunks(text: str, encoder: Encoder) -> list[Span]:
+    return chunk_text(text, encoder.count_tokens, encoder.max_text_tokens, CHUNK_OVERLAP_TOKENS)

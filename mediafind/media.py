@@ -1,13 +1,11 @@
-"""Opening files: pictures, the text of notes, photo captions, and cutting text into chunks."""
+"""Opening files: what kind a file is, what its content is known by (its hash), and pictures."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
-import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
 
@@ -20,17 +18,11 @@ log = logging.getLogger(__name__)
 PHOTO_EXTENSIONS = frozenset(
     {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".heic", ".heif"}
 )
-# Documents mediafind reads (mediafind.extract turns each kind into text).
+# Documents mediafind reads (mediafind.extract turns each kind into text; its
+# DOCUMENT_EXTENSIONS is the same set).
 NOTE_EXTENSIONS = frozenset(
     {".txt", ".md", ".markdown", ".pdf", ".docx", ".odt", ".html", ".htm", ".rtf"}
 )
-MARKDOWN_EXTENSIONS = frozenset({".md", ".markdown"})
-CAPTION_EXTENSION = ".txt"
-XMP_EXTENSION = ".xmp"
-
-# Text longer than this is cut off (with a log line): a multi-megabyte "note" is almost always a
-# log or a data dump, and embedding it would hold the indexer for minutes.
-MAX_TEXT_CHARS = 2_000_000
 
 _heif_registered: bool | None = None
 
@@ -59,31 +51,19 @@ def kind_of(path: Path) -> str | None:
     return None
 
 
-def caption_candidates(photo: Path) -> tuple[Path, Path]:
-    """Where a photo's sidecar caption may be: photo.jpg.txt, then photo.txt."""
-    return photo.with_name(photo.name + CAPTION_EXTENSION), photo.with_suffix(CAPTION_EXTENSION)
+def content_hash(data: bytes) -> str:
+    """What a file's content is known by: two files with the same hash are copies, and a
+    vanished file's hash found again is a move (its vectors are kept)."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-def sidecar_candidates(photo: Path) -> tuple[Path, ...]:
-    """Every file that may hold a photo's caption beside it: text and XMP sidecars."""
-    xmp = (photo.with_name(photo.name + XMP_EXTENSION), photo.with_suffix(XMP_EXTENSION))
-    return tuple(dict.fromkeys((*caption_candidates(photo), *xmp)))
-
-
-def caption_owner(text_file: Path, siblings: set[str]) -> str | None:
-    """If text_file is a sidecar (caption text or XMP) of a photo among siblings (names in the
-    same folder), the photo's name."""
-    suffix = text_file.suffix.lower()
-    if suffix not in (CAPTION_EXTENSION, XMP_EXTENSION):
-        return None
-    inner = text_file.name[: -len(suffix)]
-    if Path(inner).suffix.lower() in PHOTO_EXTENSIONS and inner in siblings:
-        return inner
-    for ext in PHOTO_EXTENSIONS:
-        for candidate in (inner + ext, inner + ext.upper()):
-            if candidate in siblings:
-                return candidate
-    return None
+def hash_file(path: Path) -> str:
+    """content_hash of a file, read in blocks rather than whole."""
+    digest = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,148 +138,3 @@ def _taken_at(img: Image.Image) -> float | None:
         return datetime.strptime(raw.strip("\x00 ")[:19], "%Y:%m:%d %H:%M:%S").timestamp()
     except (ValueError, OSError, SyntaxError, KeyError, TypeError):
         return None
-
-
-def decode_text(data: bytes) -> str:
-    """Bytes of a text file in any common encoding, as str."""
-    if not data.strip():
-        raise UnreadableFile("empty file")
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace")
-    if not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        if b"\x00" in data[:8192]:
-            raise UnreadableFile("binary file, not text")
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError:
-            pass
-    from charset_normalizer import from_bytes
-
-    matches = from_bytes(data[:MAX_TEXT_CHARS])
-    best = matches.best()
-    if best is None:
-        raise UnreadableFile("not text (unknown encoding or binary file)")
-    # Short text often fits several single-byte code pages equally well (cp1250 is tried first);
-    # on a tie, Windows-1252, by far the most common of them, reads "crème" as written.
-    for match in matches:
-        tied = (match.chaos, match.coherence) == (best.chaos, best.coherence)
-        if tied and "cp1252" in match.could_be_from_charset:
-            return str(match)
-    return str(best)
-
-
-def strip_markdown(source: str) -> str:
-    """The readable text of a Markdown document: headings, paragraphs, list items, code,
-    link and image texts, without the markup."""
-    from markdown_it import MarkdownIt
-
-    blocks: list[str] = []
-    for token in MarkdownIt("commonmark").parse(source):
-        if token.type == "inline" and token.children is not None:
-            parts: list[str] = []
-            for child in token.children:
-                if child.type in ("text", "code_inline"):
-                    parts.append(child.content)
-                elif child.type in ("softbreak", "hardbreak"):
-                    parts.append("\n")
-                elif child.type == "image":
-                    parts.append(child.content)
-            blocks.append("".join(parts))
-        elif token.type in ("fence", "code_block"):
-            blocks.append(token.content.rstrip("\n"))
-    return "\n\n".join(b for b in blocks if b.strip())
-
-
-def read_note(path: Path, data: bytes) -> str:
-    """The text of a note or document as it is indexed (chunk offsets count in it); refuses
-    files with no text."""
-    from mediafind import extract  # it builds on this module
-
-    return extract.extract(path, data).text
-
-
-def read_caption(photo: Path) -> tuple[str, str] | None:
-    """A photo's sidecar caption as (text, signature), or None when it has none.
-
-    The signature (size and mtime) lets a scan notice an edited caption."""
-    for candidate in caption_candidates(photo):
-        try:
-            stat = candidate.stat()
-            data = candidate.read_bytes()
-        except OSError:
-            continue
-        try:
-            text = decode_text(data).strip()
-        except UnreadableFile:
-            continue
-        if text:
-            return text, caption_signature(stat.st_size, stat.st_mtime_ns)
-    return None
-
-
-def caption_signature(size: int, mtime_ns: int) -> str:
-    return f"{size}:{mtime_ns}"
-
-
-@dataclass(frozen=True, slots=True)
-class Span:
-    start: int
-    end: int
-    text: str
-    page: int | None = None
-    heading: str | None = None
-
-
-_WORD = re.compile(r"\S+")
-_SENTENCE_END = re.compile(r"[.!?…:;][\"'”’)\]]*$")
-
-
-def _natural_end(text: str, words: list[tuple[int, int]], i: int, j: int) -> int:
-    """Where to end a span of words[i:j] that had to stop at j: after the last paragraph break,
-    else the last sentence end, in its second half; else at j."""
-    half = i + (j - i) // 2
-    for k in range(j - 1, half, -1):
-        if "\n\n" in text[words[k - 1][1] : words[k][0]]:
-            return k
-    for k in range(j - 1, half - 1, -1):
-        if _SENTENCE_END.search(text[words[k][0] : words[k][1]]):
-            return k + 1
-    return j
-
-
-def chunk_text(
-    text: str,
-    count_tokens: Callable[[str], int],
-    max_tokens: int,
-    overlap_tokens: int,
-) -> list[Span]:
-    """Cut text into spans of at most max_tokens tokens (as the model's tokenizer counts them),
-    consecutive spans sharing about overlap_tokens tokens so a sentence cut in two is still
-    whole in one of them. A span ends, where it can, at a paragraph break, else at the end of a
-    sentence, rather than mid-sentence."""
-    words = [(m.start(), m.end()) for m in _WORD.finditer(text)]
-    if not words:
-        return []
-    counted = lru_cache(maxsize=16384)(count_tokens)
-    costs = [max(1, counted(text[s:e])) for s, e in words]
-    spans: list[Span] = []
-    i = 0
-    while i < len(words):
-        j, used = i, 0
-        while j < len(words) and used + costs[j] <= max_tokens:
-            used += costs[j]
-            j += 1
-        if j == i:
-            j = i + 1  # one word longer than the limit: alone, the tokenizer truncates it
-        elif j < len(words):
-            j = _natural_end(text, words, i, j)
-        start, end = words[i][0], words[j - 1][1]
-        spans.append(Span(start, end, " ".join(text[start:end].split())))
-        if j == len(words):
-            break
-        k, shared = j, 0
-        while k - 1 > i and shared + costs[k - 1] <= overlap_tokens:
-            shared += costs[k - 1]
-            k -= 1
-        i = k
-    return spans

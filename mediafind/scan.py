@@ -7,7 +7,6 @@ every file, the content hash only for a new file that may be a moved one.
 from __future__ import annotations
 
 import fnmatch
-import hashlib
 import logging
 import os
 import stat
@@ -15,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mediafind import media
+from mediafind import captions, media
 from mediafind.store import FileRow, Root, Store, decode_path, encode_path
 
 log = logging.getLogger(__name__)
@@ -35,18 +34,6 @@ DEFAULT_EXCLUDES = (
 _HIDDEN_ATTRIBUTE = getattr(stat, "FILE_ATTRIBUTE_HIDDEN", 0)
 # The state of a watched folder that cannot be reached (watch.py names the others).
 OFFLINE = "offline"
-
-
-def content_hash(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
-
-
-def hash_file(path: Path) -> str:
-    digest = hashlib.blake2b(digest_size=16)
-    with open(path, "rb") as f:
-        while block := f.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,24 +136,11 @@ def walk(
             kind = media.kind_of(path)
             if kind is None:
                 continue
-            if kind == "note" and media.caption_owner(path, names):
+            if kind == "note" and captions.sidecar_owner(path, names):
                 continue  # a photo's sidecar caption, indexed with its photo
-            caption = _caption_sig(path, names) if kind == "photo" else None
+            caption = captions.signature(path, names) if kind == "photo" else None
             yield Entry(path, kind, st.st_size, st.st_mtime_ns, caption)
         stack.extend(sorted(subfolders, reverse=True))
-
-
-def _caption_sig(photo: Path, names: set[str]) -> str | None:
-    """Sizes and times of a photo's sidecars (caption text, XMP), so an edit is noticed."""
-    signatures = []
-    for candidate in media.sidecar_candidates(photo):
-        if candidate.name in names:
-            try:
-                st = candidate.stat()
-            except OSError:
-                continue
-            signatures.append(media.caption_signature(st.st_size, st.st_mtime_ns))
-    return ";".join(signatures) or None
 
 
 def _why(error: OSError) -> str:
@@ -256,7 +230,7 @@ def _entries_in(root: Path, parent: Path, paths: list[Path], excluder: Excluder)
         return
     wanted: set[Path] = set()
     for path in paths:
-        owner = media.caption_owner(path, names)
+        owner = captions.sidecar_owner(path, names)
         wanted.add(parent / owner if owner else path)
     for path in wanted:
         if path.name not in names:
@@ -268,11 +242,11 @@ def _entries_in(root: Path, parent: Path, paths: list[Path], excluder: Excluder)
         kind = media.kind_of(path)
         if kind is None or not stat.S_ISREG(st.st_mode):
             continue
-        if kind == "note" and media.caption_owner(path, names):
+        if kind == "note" and captions.sidecar_owner(path, names):
             continue
         if excluder.skips(path.name, path.relative_to(root).as_posix()):
             continue
-        caption = _caption_sig(path, names) if kind == "photo" else None
+        caption = captions.signature(path, names) if kind == "photo" else None
         yield Entry(path, kind, st.st_size, st.st_mtime_ns, caption)
 
 
@@ -313,7 +287,7 @@ def _find_moves(result: Plan) -> None:
         match = None
         if candidates:
             try:
-                digest = hash_file(entry.path)
+                digest = media.hash_file(entry.path)
             except OSError:
                 digest = None
             match = next((row for row in candidates if row.hash == digest), None)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mediafind import media, scan
+from mediafind import media
 from mediafind.embed import Encoder, Vectors
 from mediafind.errors import MediafindError, ModelMismatch, UnreadableFile
 from mediafind.query import ALL, Query
@@ -168,7 +168,7 @@ class Searcher:
             picture = media.open_image(data, self.encoder.image_size)
         except UnreadableFile as e:
             raise UnreadableFile(f"{path}: {e}") from e
-        itself = self.store.files_with_hash(scan.content_hash(data))
+        itself = self.store.files_with_hash(media.content_hash(data))
         known = self.store.file_by_path(encode_path(path.absolute()))
         if known is not None and known.id not in itself:
             itself.append(known.id)

@@ -7,17 +7,16 @@ circles first, and a fresh picture of a green square must bring the note about t
 first. A frozen build that lost a native library, a model config or the tokenizer's vocabulary
 fails here instead of in front of a user.
 
-The model is the one given with --model, else the project's tiny model: bundled with the
-packaged app, or under tests/assets in a source checkout. The tiny model was trained on exactly
-these pictures, so its answers are reliable and it needs no download; a real model (e.g. the
-default ViT-B-32) passes as well, since it reads colours and shapes easily.
+The model is the one given with --model, else the project's tiny model, which ships inside the
+package (mediafind/assets/tiny-clip). The tiny model was trained on exactly these pictures, so
+its answers are reliable and it needs no download; a real model (e.g. the default ViT-B-32)
+passes as well, since it reads colours and shapes easily.
 """
 
 from __future__ import annotations
 
 import logging
 import random
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -51,10 +50,10 @@ IMAGE_QUERY = ("green", "square")
 # Fixed seeds: the same pictures and notes on every machine, so a failure is reproducible.
 SEED = 20261122
 QUERY_SEED = 4242
-# Where the tiny model lives in the frozen bundle (packaging/mediafind.spec puts it there), and
-# in a source checkout.
-BUNDLED_MODEL_DIR = "tiny-clip"
-SOURCE_MODEL_DIR = Path(__file__).resolve().parent.parent / "tests" / "assets" / "tiny-clip"
+# The tiny model ships inside the package (package data in pyproject.toml): in a checkout, an
+# installed wheel and the frozen app alike, where packaging/mediafind.spec puts it beside the
+# package's modules.
+MODEL_DIR = Path(__file__).resolve().parent / "assets" / "tiny-clip"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,13 +82,8 @@ StepCallback = Callable[[Step], None]
 
 
 def bundled_model() -> Path | None:
-    """The tiny model folder beside the frozen app, else in the source tree, else None."""
-    candidates = []
-    frozen = getattr(sys, "_MEIPASS", None)  # PyInstaller's folder of bundled data
-    if frozen:
-        candidates.append(Path(frozen) / BUNDLED_MODEL_DIR)
-    candidates.append(SOURCE_MODEL_DIR)
-    return next((c for c in candidates if (c / "open_clip_config.json").is_file()), None)
+    """The tiny model folder in the package, or None where a repackager left it out."""
+    return MODEL_DIR if (MODEL_DIR / "open_clip_config.json").is_file() else None
 
 
 def default_model() -> str:
@@ -98,7 +92,7 @@ def default_model() -> str:
     if folder is None:
         raise ModelUnavailable(
             "the self-test needs a model: this installation has no bundled test model, so give "
-            "one with --model (e.g. --model local-dir:/path/to/mediafind/tests/assets/tiny-clip, "
+            "one with --model (e.g. --model local-dir:/path/to/mediafind/assets/tiny-clip, "
             "or --model balanced to use the default model)"
         )
     return f"{LOCAL_DIR}{folder}"

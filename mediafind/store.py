@@ -1,6 +1,7 @@
-"""The library file: every SQL string, the schema and its migrations, sqlite-vec, typed rows.
+"""The library file: every query and write, through the Store class, returning typed rows.
 
-Paths are stored as bytes (``os.fsencode``) so that names which are not valid UTF-8 round-trip.
+The tables and their migrations are in mediafind.schema, the row types in mediafind.rows, the
+one-writer lock in mediafind.writelock; their names are re-exported here for callers.
 One process writes (the indexer); readers open their own connections. WAL lets them overlap.
 """
 
@@ -8,323 +9,83 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import apsw
-import sqlite_vec
 
-from mediafind.errors import LibraryBusy, LibraryError, LibraryTooNew
+from mediafind.errors import LibraryBusy, LibraryTooNew
+from mediafind.rows import (
+    CAPTION_SOURCE,
+    ERROR,
+    FILE_DATE,
+    IMAGE_SOURCE,
+    INDEXED,
+    NOTE,
+    PENDING,
+    PHOTO,
+    TEXT_SOURCE,
+    ChunkHit,
+    ErrorRow,
+    FileFilter,
+    FileRow,
+    ModelInfo,
+    NewChunk,
+    Root,
+    decode_path,
+    encode_path,
+    prefix_range,
+)
+from mediafind.schema import BUSY_TIMEOUT_MS, MIGRATIONS, SCHEMA_VERSION, connect
+from mediafind.writelock import WriterLock
+
+# What callers have always imported from here; they live in the modules above.
+__all__ = [
+    "BUSY_TIMEOUT_MS",
+    "CAPTION_SOURCE",
+    "ERROR",
+    "IMAGE_SOURCE",
+    "INDEXED",
+    "MIGRATIONS",
+    "NOTE",
+    "PENDING",
+    "PHOTO",
+    "SCHEMA_VERSION",
+    "TEXT_SOURCE",
+    "ChunkHit",
+    "ErrorRow",
+    "FileFilter",
+    "FileRow",
+    "ModelInfo",
+    "NewChunk",
+    "Root",
+    "Store",
+    "WriterLock",
+    "decode_path",
+    "encode_path",
+    "prefix_range",
+]
 
 log = logging.getLogger(__name__)
-
-# How long a connection waits for another one's lock before giving up. Long enough to ride out
-# an indexer batch commit, short enough that a stuck writer is reported rather than hanging.
-BUSY_TIMEOUT_MS = 10_000
 
 # The largest k sqlite-vec accepts in one KNN query (SQLITE_VEC_VEC0_K_MAX).
 _KNN_MAX_K = 4096
 
-PHOTO = "photo"
-NOTE = "note"
-# Chunk sources: the picture itself, text of a note, caption text of a photo.
-IMAGE_SOURCE = "image"
-TEXT_SOURCE = "text"
-CAPTION_SOURCE = "caption"
-
-PENDING = "pending"
-INDEXED = "indexed"
-ERROR = "error"
-
-
-def encode_path(path: str | os.PathLike[str]) -> bytes:
-    return os.fsencode(path)
-
-
-def decode_path(raw: bytes) -> Path:
-    return Path(os.fsdecode(raw))
-
-
-def prefix_range(folder: bytes) -> tuple[bytes, bytes]:
-    """Byte range [low, high) holding every path strictly inside folder."""
-    sep = os.fsencode(os.sep)
-    low = folder if folder.endswith(sep) else folder + sep
-    high = low[:-1] + bytes([low[-1] + 1])
-    return low, high
-
-
-@dataclass(frozen=True, slots=True)
-class Root:
-    id: int
-    path: bytes
-    polling: bool | None  # None: decide from the kind of drive
-    excludes: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class FileRow:
-    id: int
-    path: bytes
-    root_id: int | None
-    kind: str
-    size: int
-    mtime_ns: int
-    caption_sig: str | None
-    hash: str | None
-    status: str
-    error: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class ModelInfo:
-    spec: str
-    identity: str
-    dimension: int
-
-
-@dataclass(frozen=True, slots=True)
-class NewChunk:
-    """A piece to store: an image (text None) or a span of text, with its vector."""
-
-    source: str
-    text: str | None
-    start: int | None
-    end: int | None
-    vector: bytes
-    page: int | None = None
-    heading: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ChunkHit:
-    chunk_id: int
-    file_id: int
-    path: bytes
-    kind: str
-    source: str
-    text: str | None
-    start: int | None
-    end: int | None
-    page: int | None
-    heading: str | None
-    distance: float
-
-
+# ChunkHit's fields but the distance, which each search adds its own way.
 _HIT_COLUMNS = (
     "c.id, c.file_id, f.path, f.kind, c.source, c.text, c.start, c.end, c.page, c.heading"
 )
-# A photo's date is when it was taken (EXIF), else, like a note's, when it was last changed.
-_FILE_DATE = "coalesce(f.taken_at, f.mtime_ns / 1e9)"
-# type:jpg means .jpg and .jpeg alike, and so on.
-_TYPE_ALIASES = {"jpg": ("jpg", "jpeg"), "jpeg": ("jpg", "jpeg"), "tif": ("tif", "tiff"),
-                 "tiff": ("tif", "tiff"), "md": ("md", "markdown"), "htm": ("htm", "html"),
-                 "html": ("htm", "html"), "heic": ("heic", "heif")}  # fmt: skip
 
-
-@dataclass(frozen=True, slots=True)
-class FileFilter:
-    """Which files a search may return."""
-
-    folder: bytes | None = None
-    after: float | None = None  # inclusive timestamp
-    before: float | None = None  # exclusive timestamp
-    extensions: tuple[str, ...] = ()  # lower case, without the dot
-    exclude: tuple[int, ...] = ()  # file ids
-
-    @property
-    def narrows(self) -> bool:
-        """Whether it leaves out more than a few named files."""
-        return bool(self.folder or self.after or self.before or self.extensions)
-
-    def sql(self) -> tuple[str, tuple[object, ...]]:
-        """A condition on files aliased f, with its arguments."""
-        clauses: list[str] = []
-        args: list[object] = []
-        if self.folder is not None:
-            clauses.append("f.path >= ? AND f.path < ?")
-            args += prefix_range(self.folder)
-        if self.after is not None:
-            clauses.append(f"{_FILE_DATE} >= ?")
-            args.append(self.after)
-        if self.before is not None:
-            clauses.append(f"{_FILE_DATE} < ?")
-            args.append(self.before)
-        if self.extensions:
-            suffixes = sorted({a for e in self.extensions for a in _TYPE_ALIASES.get(e, (e,))})
-            clauses.append("(" + " OR ".join(["CAST(f.path AS TEXT) LIKE ?"] * len(suffixes)) + ")")
-            args += [f"%.{suffix}" for suffix in suffixes]
-        if self.exclude:
-            clauses.append(f"f.id NOT IN ({','.join('?' * len(self.exclude))})")
-            args += self.exclude
-        return " AND ".join(clauses) or "1", tuple(args)
-
-
-@dataclass(frozen=True, slots=True)
-class ErrorRow:
-    path: bytes
-    reason: str
-
-
+# FileRow's fields, in its order.
 _FILE_COLUMNS = "id, path, root_id, kind, size, mtime_ns, caption_sig, hash, status, error"
 
 
 def _file_row(row: Sequence[object]) -> FileRow:
     return FileRow(*row)  # type: ignore[arg-type]
-
-
-# One step per schema version: MIGRATIONS[i] upgrades version i to i + 1. Never edit a step that
-# has shipped; add a new one.
-MIGRATIONS: list[str] = [
-    # 0 -> 1: the first schema.
-    """
-    CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-    CREATE TABLE roots(
-        id INTEGER PRIMARY KEY,
-        path BLOB NOT NULL UNIQUE,
-        polling INTEGER,                      -- NULL: decide from the drive
-        excludes TEXT NOT NULL DEFAULT '[]',  -- JSON list of glob patterns
-        added_at REAL NOT NULL,
-        state TEXT,                           -- as the watching process last saw it
-        note TEXT                             -- why it is in that state
-    );
-    CREATE TABLE files(
-        id INTEGER PRIMARY KEY,
-        path BLOB NOT NULL UNIQUE,
-        root_id INTEGER REFERENCES roots(id) ON DELETE CASCADE,
-        kind TEXT NOT NULL CHECK (kind IN ('photo', 'note')),
-        size INTEGER NOT NULL,
-        mtime_ns INTEGER NOT NULL,
-        caption_sig TEXT,                     -- size:mtime of a photo's sidecar caption
-        hash TEXT,                            -- content hash, to recognise moves and copies
-        status TEXT NOT NULL CHECK (status IN ('pending', 'indexed', 'error')),
-        priority INTEGER NOT NULL DEFAULT 0,  -- pending files the user may be waiting for: 1
-        error TEXT,
-        width INTEGER,
-        height INTEGER,
-        taken_at REAL,
-        indexed_at REAL
-    );
-    CREATE INDEX files_hash ON files(hash);
-    CREATE INDEX files_root ON files(root_id);
-    CREATE INDEX files_status ON files(status);
-    CREATE INDEX files_pending ON files(priority DESC, id) WHERE status = 'pending';
-    CREATE TABLE chunks(
-        id INTEGER PRIMARY KEY,
-        file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
-        seq INTEGER NOT NULL,
-        source TEXT NOT NULL CHECK (source IN ('image', 'text', 'caption')),
-        text TEXT,
-        start INTEGER,
-        end INTEGER
-    );
-    CREATE INDEX chunks_file ON chunks(file_id);
-    -- The keyword index covers text chunks only; the view keeps its content table free of the
-    -- picture rows, whose text is NULL.
-    CREATE VIEW text_chunks AS SELECT id, text FROM chunks WHERE text IS NOT NULL;
-    CREATE VIRTUAL TABLE chunks_fts USING fts5(
-        text, content='text_chunks', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
-    );
-    CREATE TRIGGER chunks_fts_insert AFTER INSERT ON chunks WHEN new.text IS NOT NULL BEGIN
-        INSERT INTO chunks_fts(rowid, text) VALUES (new.id, new.text);
-    END;
-    CREATE TRIGGER chunks_fts_delete AFTER DELETE ON chunks WHEN old.text IS NOT NULL BEGIN
-        INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.id, old.text);
-    END;
-    """,
-    # 1 -> 2: where a text chunk sits in its document, to show it: page (PDFs) and heading.
-    """
-    ALTER TABLE chunks ADD COLUMN page INTEGER;
-    ALTER TABLE chunks ADD COLUMN heading TEXT;
-    """,
-    # 2 -> 3: what the user should know about a file that was indexed, e.g. only in part.
-    """
-    ALTER TABLE files ADD COLUMN note TEXT;
-    """,
-]
-SCHEMA_VERSION = len(MIGRATIONS)
-
-
-def _connect(path: Path) -> apsw.Connection:
-    try:
-        conn = apsw.Connection(str(path))
-    except apsw.Error as e:
-        raise LibraryError(f"cannot open library {path}: {e}") from e
-    conn.set_busy_timeout(BUSY_TIMEOUT_MS)
-    # The one place sqlite-vec is loaded.
-    conn.enable_load_extension(True)
-    conn.load_extension(sqlite_vec.loadable_path())
-    conn.enable_load_extension(False)
-    conn.pragma("foreign_keys", True)
-    return conn
-
-
-class WriterLock:
-    """Only one process writes a library: an OS lock on a file beside it, which also holds the
-    writer's pid so that a second writer can say who holds it. The OS drops the lock when the
-    holder dies, even by kill -9."""
-
-    # Windows locks are mandatory: lock a byte past the pid so that others can still read it.
-    _LOCK_OFFSET = 4096
-
-    def __init__(self, library: Path) -> None:
-        self.library = library
-        self.path = library.with_name(library.name + ".lock")
-        self._file: IO[str] | None = None
-
-    def acquire(self) -> None:
-        f = open(self.path, "a+", encoding="ascii")  # noqa: SIM115 (kept open while held)
-        try:
-            self._lock(f)
-        except OSError:
-            f.seek(0)
-            holder = f.read(32).strip() or "unknown"
-            f.close()
-            raise LibraryBusy(
-                f"library {self.library} is being written by another mediafind process "
-                f"(pid {holder}); searches still work, changes must wait until it stops"
-            ) from None
-        f.seek(0)
-        f.truncate()
-        f.write(str(os.getpid()))
-        f.flush()
-        self._file = f
-
-    def release(self) -> None:
-        if self._file is not None:
-            self._file.close()  # closing the file releases the lock
-            self._file = None
-
-    def holder(self) -> int | None:
-        """The pid of the process writing the library, or None when nobody does."""
-        if self._file is not None:
-            return os.getpid()
-        try:
-            with open(self.path, "a+", encoding="ascii") as f:
-                try:
-                    self._lock(f)
-                except OSError:
-                    f.seek(0)
-                    text = f.read(32).strip()
-                    return int(text) if text.isdigit() else -1
-                return None
-        except OSError:
-            return None
-
-    def _lock(self, f: IO[str]) -> None:
-        if os.name == "nt":
-            import msvcrt
-
-            f.seek(self._LOCK_OFFSET)
-            msvcrt.locking(f.fileno(), msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
-        else:
-            import fcntl
-
-            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
 class Store:
@@ -348,7 +109,7 @@ class Store:
             lock = WriterLock(path)
             lock.acquire()
         try:
-            conn = _connect(path)
+            conn = connect(path)
         except BaseException:
             if lock is not None:
                 lock.release()
@@ -847,7 +608,7 @@ class Store:
             return {}
         marks = ",".join("?" * len(file_ids))
         rows = self.conn.execute(
-            f"SELECT id, {_FILE_DATE} FROM files f WHERE id IN ({marks})", tuple(file_ids)
+            f"SELECT id, {FILE_DATE} FROM files f WHERE id IN ({marks})", tuple(file_ids)
         )
         return {i: float(d) for i, d in rows}
 

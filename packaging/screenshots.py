@@ -28,7 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TINY = ROOT / "tests" / "assets" / "tiny-clip"
+TINY = ROOT / "mediafind" / "assets" / "tiny-clip"
 SIZE = (1200, 760)
 # The tiny model reads a picture in a millisecond; slowed to this, indexing the sample takes
 # long enough to be photographed halfway, as a real model on a laptop would look.

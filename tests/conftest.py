@@ -22,7 +22,7 @@ from mediafind.store import Store
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="mediafind-hf-")
 
-TINY_MODEL = Path(__file__).parent / "assets" / "tiny-clip"
+TINY_MODEL = Path(__file__).parent.parent / "mediafind" / "assets" / "tiny-clip"
 TINY_SPEC = f"local-dir:{TINY_MODEL}"
 
 

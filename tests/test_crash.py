@@ -10,7 +10,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from conftest import FakeEncoder, save_shape
+from conftest import TINY_SPEC, FakeEncoder, save_shape
 
 from mediafind.indexer import Indexer
 from mediafind.keeper import sync
@@ -80,8 +80,7 @@ def test_watch_command_stops_cleanly_within_a_second_on_ctrl_c(tmp_path: Path) -
     root, library = tmp_path / "photos", tmp_path / "lib"
     save_shape(root / "a.png", "red", "circle", 1)
     env = {**os.environ, "MEDIAFIND_LIBRARY": str(library)}
-    model = f"local-dir:{TESTS / 'assets' / 'tiny-clip'}"
-    base = [sys.executable, "-m", "mediafind", "--model", model]
+    base = [sys.executable, "-m", "mediafind", "--model", TINY_SPEC]
     subprocess.run([*base, "folders", "add", str(root)], env=env, check=True, capture_output=True)
     watcher = subprocess.Popen(
         [*base, "watch"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True

@@ -32,7 +32,7 @@ def test_spec_forms_are_parsed() -> None:
         "laion2b_s34b_b79k",
         None,
     )
-    local = embed.parse_spec("local-dir:tests/assets/tiny-clip")
+    local = embed.parse_spec("local-dir:mediafind/assets/tiny-clip")
     assert local.local_dir == TINY_MODEL.resolve()
     assert local.text == f"local-dir:{TINY_MODEL.resolve()}"
     with pytest.raises(ModelUnavailable, match="NAME:PRETRAINED"):

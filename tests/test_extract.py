@@ -1,10 +1,8 @@
-"""Documents and photo captions as text: every format from a real file written by the test."""
+"""Documents as text: every format from a real file written by the test."""
 
 from __future__ import annotations
 
 import io
-import os
-import struct
 import zipfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -17,13 +15,9 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
 
 from mediafind import extract as extract_module
-from mediafind.captions import photo_captions, sidecar_captions, user_comment_text
 from mediafind.errors import UnreadableFile
-from mediafind.extract import DOCUMENT_EXTENSIONS, Document, extract
-
-EXIF_IFD = 0x8769
-IMAGE_DESCRIPTION = 0x010E
-USER_COMMENT = 0x9286
+from mediafind.extract import DOCUMENT_EXTENSIONS, Document, extract, read_note
+from mediafind.media import NOTE_EXTENSIONS
 
 
 def read(path: Path) -> Document:
@@ -79,6 +73,10 @@ def test_a_file_of_another_type_is_not_a_document(tmp_path: Path) -> None:
     assert {".pdf", ".docx", ".odt", ".rtf", ".html", ".htm", ".md", ".txt"} <= DOCUMENT_EXTENSIONS
 
 
+def test_every_note_kind_has_a_reader() -> None:
+    assert NOTE_EXTENSIONS == DOCUMENT_EXTENSIONS
+
+
 def test_markdown_headings_label_the_sections_below_them(tmp_path: Path) -> None:
     note = tmp_path / "trip.md"
     note.write_text(
@@ -130,6 +128,60 @@ def test_markdown_with_only_markup_has_no_text(tmp_path: Path) -> None:
     note = tmp_path / "rule.md"
     note.write_text("---\n\n<!-- a comment -->\n\n***\n")
     assert unreadable(note) == "no text in the file"
+
+
+MARKDOWN = """\
+# Trip to the *coast*
+
+We flew a **red kite** near the `lighthouse`, see [the map](https://example.org/map).
+
+![a red circle on the sand](circle.png)
+
+- buy eggs
+- fix the bike
+
+```python
+print("hello")
+```
+"""
+
+
+def test_markdown_keeps_its_words_and_drops_its_markup(tmp_path: Path) -> None:
+    note = tmp_path / "trip.md"
+    note.write_text(MARKDOWN, encoding="utf-8")
+    plain = read(note).text
+
+    for kept in (
+        "Trip to the coast",
+        "We flew a red kite near the lighthouse, see the map.",
+        "a red circle on the sand",
+        "buy eggs",
+        "fix the bike",
+        'print("hello")',
+    ):
+        assert kept in plain
+    for markup in ("#", "*", "`", "](", "https://", "circle.png", "- buy"):
+        assert markup not in plain
+
+
+def test_markdown_note_is_read_without_markup(tmp_path: Path) -> None:
+    path = tmp_path / "trip.md"
+    path.write_text(MARKDOWN, encoding="utf-8")
+    text = read_note(path, path.read_bytes())
+    assert "red kite" in text and "**" not in text
+
+
+def test_plain_note_is_read_as_is(tmp_path: Path) -> None:
+    path = tmp_path / "list.txt"
+    path.write_bytes(b"# not a heading\n**eggs**")
+    assert read_note(path, path.read_bytes()) == "# not a heading\n**eggs**"
+
+
+def test_markdown_note_with_only_markup_is_unreadable(tmp_path: Path) -> None:
+    path = tmp_path / "rule.md"
+    path.write_text("---\n\n***\n", encoding="utf-8")
+    with pytest.raises(UnreadableFile, match="no text"):
+        read_note(path, path.read_bytes())
 
 
 def test_the_character_cap_cuts_the_document_and_says_so(
@@ -456,195 +508,3 @@ def test_a_file_that_is_not_rtf_is_a_damaged_rtf_document(tmp_path: Path) -> Non
     fake = tmp_path / "fake.rtf"
     fake.write_text("just words")
     assert unreadable(fake).startswith("damaged RTF document")
-
-
-# -- captions inside photos --------------------------------------------------------------------
-
-
-def jpeg(exif: Image.Exif | None = None, xmp: bytes | None = None) -> bytes:
-    buffer = io.BytesIO()
-    options: dict[str, object] = {}
-    if exif is not None:
-        options["exif"] = exif
-    if xmp is not None:
-        options["xmp"] = xmp
-    Image.new("RGB", (8, 8), "teal").save(buffer, "JPEG", **options)
-    return buffer.getvalue()
-
-
-def exif_with(description: str | bytes | None = None, comment: bytes | None = None) -> Image.Exif:
-    exif = Image.Exif()
-    if description is not None:
-        exif[IMAGE_DESCRIPTION] = description
-    if comment is not None:
-        exif.get_ifd(EXIF_IFD)[USER_COMMENT] = comment
-    return exif
-
-
-def xmp_packet(title: str | None = None, descriptions: dict[str, str] | None = None) -> bytes:
-    def alt(tag: str, values: dict[str, str]) -> str:
-        items = "".join(
-            f'<rdf:li xml:lang="{lang}">{text}</rdf:li>' for lang, text in values.items()
-        )
-        return f"<dc:{tag}><rdf:Alt>{items}</rdf:Alt></dc:{tag}>"
-
-    body = (alt("title", {"x-default": title}) if title else "") + alt(
-        "description", descriptions or {}
-    )
-    return (
-        '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'
-        '<x:xmpmeta xmlns:x="adobe:ns:meta/">'
-        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
-        '<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/">'
-        f"{body}</rdf:Description></rdf:RDF></x:xmpmeta>"
-        '<?xpacket end="w"?>'
-    ).encode()
-
-
-def with_iptc(jpeg_data: bytes, datasets: list[tuple[int, int, bytes]]) -> bytes:
-    """Insert an APP13 Photoshop segment holding IPTC datasets (Pillow cannot write IPTC)."""
-    iptc = b"".join(
-        b"\x1c" + bytes([record, number]) + struct.pack(">H", len(value)) + value
-        for record, number, value in datasets
-    )
-    resource = b"8BIM" + struct.pack(">H", 0x0404) + b"\x00\x00" + struct.pack(">I", len(iptc))
-    resource += iptc + b"\x00" * (len(iptc) % 2)
-    payload = b"Photoshop 3.0\x00" + resource
-    segment = b"\xff\xed" + struct.pack(">H", len(payload) + 2) + payload
-    return jpeg_data[:2] + segment + jpeg_data[2:]
-
-
-def test_exif_image_description_is_a_caption() -> None:
-    assert photo_captions(jpeg(exif_with("Grandma in her garden"))) == ["Grandma in her garden"]
-
-
-def test_utf8_in_exif_image_description_is_decoded() -> None:
-    data = jpeg(exif_with("Pâtisserie à Lyon".encode()))
-    assert photo_captions(data) == ["Pâtisserie à Lyon"]
-
-
-def test_user_comment_with_an_ascii_header_is_a_caption() -> None:
-    data = jpeg(exif_with(comment=b"ASCII\x00\x00\x00Boats at dawn\x00"))
-    assert photo_captions(data) == ["Boats at dawn"]
-
-
-@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
-def test_user_comment_with_a_unicode_header_is_read_in_either_byte_order(codec: str) -> None:
-    data = jpeg(exif_with(comment=b"UNICODE\x00" + "Snow on Ōyama".encode(codec)))
-    assert photo_captions(data) == ["Snow on Ōyama"]
-
-
-def test_user_comment_in_the_exif_byte_order_when_the_text_does_not_tell() -> None:
-    text = "東京タワー"  # no zero bytes in either order
-    assert user_comment_text(b"UNICODE\x00" + text.encode("utf-16-be"), ">") == text
-    assert user_comment_text(b"UNICODE\x00" + text.encode("utf-16-le"), "<") == text
-
-
-def test_user_comment_with_a_jis_header_is_read() -> None:
-    assert user_comment_text(b"JIS\x00\x00\x00\x00\x00" + "富士山".encode("iso2022_jp")) == "富士山"
-
-
-def test_a_blank_user_comment_is_no_caption() -> None:
-    blank = b"\x00" * 8 + b" " * 20
-    nuls = b"ASCII\x00\x00\x00" + b"\x00" * 32
-    assert photo_captions(jpeg(exif_with(comment=blank))) == []
-    assert photo_captions(jpeg(exif_with(comment=nuls))) == []
-
-
-def test_xmp_title_comes_before_descriptions_in_every_language() -> None:
-    packet = xmp_packet("Summer kite", {"x-default": "A kite over dunes", "fr": "Un cerf-volant"})
-    assert photo_captions(jpeg(xmp=packet)) == [
-        "Summer kite",
-        "A kite over dunes",
-        "Un cerf-volant",
-    ]
-
-
-def test_iptc_headline_and_caption_are_captions() -> None:
-    data = with_iptc(
-        jpeg(),
-        [
-            (1, 90, b"\x1b%G"),  # coded character set: UTF-8
-            (2, 105, "Fête du village".encode()),
-            (2, 120, b"Dancing in the square"),
-        ],
-    )
-    assert photo_captions(data) == ["Fête du village", "Dancing in the square"]
-
-
-def test_camera_junk_is_not_a_caption() -> None:
-    for junk in ("OLYMPUS DIGITAL CAMERA", "SONY DSC  ", "DCIM", "default", "IMG_1234.JPG"):
-        assert photo_captions(jpeg(exif_with(junk))) == [], junk
-    assert photo_captions(jpeg(xmp=xmp_packet("DSC00012", {"x-default": "Real words"}))) == [
-        "Real words"
-    ]
-
-
-def test_the_same_caption_in_exif_xmp_and_iptc_counts_once() -> None:
-    packet = xmp_packet(None, {"x-default": "Lighthouse at night"})
-    data = with_iptc(
-        jpeg(exif_with("Lighthouse  at night"), xmp=packet), [(2, 120, b"lighthouse at night")]
-    )
-    assert photo_captions(data) == ["Lighthouse at night"]
-
-
-def test_png_title_and_xmp_are_captions() -> None:
-    from PIL.PngImagePlugin import PngInfo
-
-    info = PngInfo()
-    info.add_text("Title", "Harbour map")
-    info.add_itxt("XML:com.adobe.xmp", xmp_packet(None, {"x-default": "Drawn by hand"}).decode())
-    buffer = io.BytesIO()
-    Image.new("RGB", (4, 4)).save(buffer, "PNG", pnginfo=info)
-    assert photo_captions(buffer.getvalue()) == ["Harbour map", "Drawn by hand"]
-
-
-def test_a_photo_without_metadata_has_no_captions() -> None:
-    buffer = io.BytesIO()
-    Image.new("RGB", (4, 4)).save(buffer, "PNG")
-    assert photo_captions(buffer.getvalue()) == []
-    assert photo_captions(jpeg()) == []
-    assert photo_captions(b"not an image") == []
-    assert photo_captions(b"") == []
-
-
-def test_an_xmp_packet_declaring_entities_is_ignored() -> None:
-    bomb = (
-        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "ha"><!ENTITY b "&a;&a;&a;">]>'
-        b'<x:xmpmeta xmlns:x="adobe:ns:meta/">&b;</x:xmpmeta>'
-    )
-    assert photo_captions(jpeg(exif_with("Still here"), xmp=bomb)) == ["Still here"]
-
-
-# -- XMP sidecars ------------------------------------------------------------------------------
-
-
-def test_darktable_and_lightroom_sidecars_are_read(tmp_path: Path) -> None:
-    photo = tmp_path / "pier.jpg"
-    photo.write_bytes(jpeg())
-    darktable = tmp_path / "pier.jpg.xmp"
-    darktable.write_bytes(xmp_packet("Pier", {"x-default": "Fishing boats"}))
-    lightroom = tmp_path / "pier.xmp"
-    lightroom.write_bytes(xmp_packet(None, {"x-default": "Fishing boats", "de": "Fischerboote"}))
-    captions, signature = sidecar_captions(photo)
-    assert captions == ["Pier", "Fishing boats", "Fischerboote"]
-    parts = [f"{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in (darktable, lightroom)]
-    assert signature == ";".join(parts)
-
-
-def test_a_photo_without_a_sidecar_has_no_signature(tmp_path: Path) -> None:
-    photo = tmp_path / "plain.jpg"
-    photo.write_bytes(jpeg())
-    assert sidecar_captions(photo) == ([], None)
-
-
-def test_an_edited_sidecar_changes_its_signature(tmp_path: Path) -> None:
-    photo = tmp_path / "fox.jpg"
-    sidecar = tmp_path / "fox.xmp"
-    sidecar.write_bytes(xmp_packet(None, {"x-default": "A fox"}))
-    os.utime(sidecar, ns=(1_000_000_000, 1_000_000_000))
-    before = sidecar_captions(photo)
-    sidecar.write_bytes(xmp_packet(None, {"x-default": "A red fox"}))
-    after = sidecar_captions(photo)
-    assert before[0] == ["A fox"] and after[0] == ["A red fox"]
-    assert before[1] != after[1]

@@ -1,9 +1,8 @@
-"""Opening files: pictures of every kind, text in any encoding, Markdown, captions, chunks."""
+"""Opening files: what kind a file is, pictures of every kind, captions."""
 
 from __future__ import annotations
 
 import io
-import itertools
 import struct
 import zlib
 from datetime import datetime
@@ -15,7 +14,7 @@ from PIL import Image
 
 from mediafind import media
 from mediafind.errors import UnreadableFile
-from mediafind.media import Span, caption_owner, chunk_text, decode_text, kind_of, open_image
+from mediafind.media import kind_of, open_image
 
 EXIF_IFD = 0x8769
 DATE_TIME_ORIGINAL = 0x9003
@@ -26,11 +25,6 @@ def encoded(img: Image.Image, fmt: str, **options: object) -> bytes:
     buf = io.BytesIO()
     img.save(buf, fmt, **options)
     return buf.getvalue()
-
-
-def words_counter(text: str) -> int:
-    """A stand-in tokenizer: one token per word, two for long words."""
-    return sum(2 if len(word) > 6 else 1 for word in text.split())
 
 
 # -- what a file is ----------------------------------------------------------------------------
@@ -57,19 +51,12 @@ def test_kind_of_names_photos_and_notes(name: str, kind: str | None) -> None:
     assert kind_of(Path(name)) == kind
 
 
-def test_photo_name_plus_txt_is_its_caption() -> None:
-    assert caption_owner(Path("kite.jpg.txt"), {"kite.jpg", "kite.jpg.txt"}) == "kite.jpg"
-
-
-def test_txt_with_a_photos_stem_is_its_caption() -> None:
-    assert caption_owner(Path("kite.txt"), {"kite.jpg", "kite.txt"}) == "kite.jpg"
-    assert caption_owner(Path("IMG_1.txt"), {"IMG_1.JPG", "IMG_1.txt"}) == "IMG_1.JPG"
-
-
-def test_txt_without_a_photo_is_a_note() -> None:
-    assert caption_owner(Path("notes.txt"), {"notes.txt", "kite.jpg"}) is None
-    assert caption_owner(Path("kite.jpg.txt"), {"kite.jpg.txt"}) is None
-    assert caption_owner(Path("kite.md"), {"kite.md", "kite.jpg"}) is None
+def test_a_file_read_in_blocks_hashes_as_its_bytes_do(tmp_path: Path) -> None:
+    # The indexer hashes the bytes it read, a scan hashes the file to recognise a move.
+    data = bytes(range(256)) * 9000  # a few 1 MiB blocks and a partial one
+    (tmp_path / "big.bin").write_bytes(data)
+    assert media.hash_file(tmp_path / "big.bin") == media.content_hash(data)
+    assert media.content_hash(data) != media.content_hash(data[:-1])
 
 
 # -- pictures ----------------------------------------------------------------------------------
@@ -209,184 +196,3 @@ def test_heic_photo_opens() -> None:
     assert (picture.width, picture.height) == (64, 48)
     r, g, b = picture.image.getpixel((5, 5))  # type: ignore[misc]
     assert r > 150 and g < 60 and b < 60
-
-
-# -- text --------------------------------------------------------------------------------------
-
-FRENCH = "Café crème, naïve façade — déjà vu à Noël."
-
-
-def test_utf8_text_decodes() -> None:
-    assert decode_text(FRENCH.encode("utf-8")) == FRENCH
-
-
-def test_utf8_with_bom_loses_the_bom() -> None:
-    assert decode_text(b"\xef\xbb\xbf" + FRENCH.encode("utf-8")) == FRENCH
-
-
-def test_utf16_with_bom_decodes() -> None:
-    assert decode_text(FRENCH.encode("utf-16")) == FRENCH
-
-
-@pytest.mark.parametrize("encoding", ["cp1252", "latin-1"])
-def test_western_legacy_text_decodes_to_the_right_accents(encoding: str) -> None:
-    assert decode_text("Café crème, naïve".encode(encoding)) == "Café crème, naïve"
-
-
-CHINESE = (
-    "我们在海边看到了一只红色的圆形风筝，孩子们都很高兴。"
-    "明天我们还要去公园散步，看看那里的花。"
-    "下午天气很好，大家一起吃了冰淇淋，拍了很多照片。"
-)
-JAPANESE = (
-    "昨日は友達と一緒に京都の古いお寺を訪ねました。"
-    "紅葉がとても綺麗で、写真をたくさん撮りました。"
-    "帰りに抹茶のお菓子を買って、家族と一緒に食べました。"
-)
-
-
-@pytest.mark.parametrize(("words", "encoding"), [(CHINESE, "gb18030"), (JAPANESE, "shift_jis")])
-def test_east_asian_legacy_text_decodes(words: str, encoding: str) -> None:
-    assert decode_text(words.encode(encoding)) == words
-
-
-def test_binary_data_is_not_text() -> None:
-    with pytest.raises(UnreadableFile):
-        decode_text(encoded(Image.new("RGB", (8, 8)), "PNG"))
-
-
-def test_blank_file_is_not_text() -> None:
-    with pytest.raises(UnreadableFile, match="empty"):
-        decode_text(b" \n\t\n")
-
-
-MARKDOWN = """\
-# Trip to the *coast*
-
-We flew a **red kite** near the `lighthouse`, see [the map](https://example.org/map).
-
-![a red circle on the sand](circle.png)
-
-- buy eggs
-- fix the bike
-
-```python
-print("hello")
-```
-"""
-
-
-def test_markdown_keeps_its_words_and_drops_its_markup() -> None:
-    plain = media.strip_markdown(MARKDOWN)
-
-    for kept in (
-        "Trip to the coast",
-        "We flew a red kite near the lighthouse, see the map.",
-        "a red circle on the sand",
-        "buy eggs",
-        "fix the bike",
-        'print("hello")',
-    ):
-        assert kept in plain
-    for markup in ("#", "*", "`", "](", "https://", "circle.png", "- buy"):
-        assert markup not in plain
-
-
-def test_markdown_note_is_read_without_markup(tmp_path: Path) -> None:
-    path = tmp_path / "trip.md"
-    path.write_text(MARKDOWN, encoding="utf-8")
-    text = media.read_note(path, path.read_bytes())
-    assert "red kite" in text and "**" not in text
-
-
-def test_plain_note_is_read_as_is(tmp_path: Path) -> None:
-    path = tmp_path / "list.txt"
-    path.write_bytes(b"# not a heading\n**eggs**")
-    assert media.read_note(path, path.read_bytes()) == "# not a heading\n**eggs**"
-
-
-def test_markdown_note_with_only_markup_is_unreadable(tmp_path: Path) -> None:
-    path = tmp_path / "rule.md"
-    path.write_text("---\n\n***\n", encoding="utf-8")
-    with pytest.raises(UnreadableFile, match="no text"):
-        media.read_note(path, path.read_bytes())
-
-
-def test_caption_is_read_with_its_signature(tmp_path: Path) -> None:
-    photo = tmp_path / "kite.jpg"
-    photo.write_bytes(b"jpeg")
-    caption = tmp_path / "kite.jpg.txt"
-    caption.write_text("  a red kite over the dunes\n", encoding="utf-8")
-    st = caption.stat()
-
-    assert media.read_caption(photo) == (
-        "a red kite over the dunes",
-        f"{st.st_size}:{st.st_mtime_ns}",
-    )
-
-
-def test_caption_named_after_the_stem_is_read(tmp_path: Path) -> None:
-    (tmp_path / "kite.txt").write_text("a red kite", encoding="utf-8")
-    caption = media.read_caption(tmp_path / "kite.jpg")
-    assert caption is not None and caption[0] == "a red kite"
-
-
-def test_photo_without_a_caption_has_none(tmp_path: Path) -> None:
-    (tmp_path / "kite.jpg.txt").write_text("   \n", encoding="utf-8")  # blank: no caption
-    assert media.read_caption(tmp_path / "kite.jpg") is None
-
-
-# -- chunks ------------------------------------------------------------------------------------
-
-LONG_TEXT = (
-    "The  lighthouse keeper\nwalked along the shore every morning, counting seagulls and "
-    "collecting driftwood.\n\nIn winter the storms were terrible; in summer the tourists "
-    "arrived with cameras, kites and enormous umbrellas. Nobody remembered who had painted "
-    "the lighthouse red, but everybody agreed it was the right colour."
-)
-
-
-def test_chunks_fit_the_limit_overlap_and_cover_every_word() -> None:
-    spans = chunk_text(LONG_TEXT, words_counter, 12, 3)
-
-    assert len(spans) > 3
-    assert all(words_counter(span.text) <= 12 for span in spans)
-    for before, after in itertools.pairwise(spans):
-        assert after.start < before.end  # they share words
-        assert after.start > before.start  # and move forward
-    words = [(m.start(), m.end()) for m in media._WORD.finditer(LONG_TEXT)]
-    assert all(any(s.start <= a and b <= s.end for s in spans) for a, b in words)
-
-
-def test_chunk_offsets_point_into_the_original_text() -> None:
-    for span in chunk_text(LONG_TEXT, words_counter, 12, 3):
-        assert " ".join(LONG_TEXT[span.start : span.end].split()) == span.text
-
-
-def test_overlong_word_becomes_its_own_chunk() -> None:
-    text = "a b " + "x" * 500 + " c d"
-
-    spans = chunk_text(text, lambda s: len(s) // 10 + 1, 5, 1)
-
-    assert Span(4, 504, "x" * 500) in spans
-    assert spans[-1].text.endswith("c d")
-
-
-def test_overlap_as_large_as_the_limit_still_moves_forward() -> None:
-    spans = chunk_text("one two three four five six", words_counter, 2, 2)
-    assert [span.text for span in spans] == [
-        "one two",
-        "two three",
-        "three four",
-        "four five",
-        "five six",
-    ]
-
-
-def test_short_text_is_one_chunk() -> None:
-    assert chunk_text("  red kite ", words_counter, 12, 3) == [Span(2, 10, "red kite")]
-
-
-def test_empty_text_has_no_chunks() -> None:
-    assert chunk_text("", words_counter, 12, 3) == []
-    assert chunk_text(" \n\t ", words_counter, 12, 3) == []

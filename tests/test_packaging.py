@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from mediafind import __version__, media
+from mediafind import __version__, media, selftest
 from mediafind.cli import build_parser, main
 from mediafind.gui.app import DESKTOP_ID, SingleInstance, instance_name
 
@@ -70,11 +70,18 @@ def test_the_data_files_the_spec_bundles_exist() -> None:
     for size in (16, 22, 24, 32, 48, 64, 128, 256, 512):
         assert (ROOT / "resources" / "icons" / f"mediafind-{size}.png").is_file()
     assert (ROOT / "resources" / "mediafind.svg").is_file()
-    tiny = ROOT / "tests" / "assets" / "tiny-clip"
+    tiny = ROOT / "mediafind" / "assets" / "tiny-clip"
     assert (tiny / "open_clip_config.json").is_file()
     assert (tiny / "open_clip_model.safetensors").is_file()
     assert (PACKAGING / "rthooks" / "torchvision_without_ops.py").is_file()
     assert INFO_PLIST.is_file()
+
+
+def test_the_spec_bundles_the_tiny_model_where_the_self_test_looks() -> None:
+    # In the bundle, the package's modules have their __file__ in sys._MEIPASS/mediafind.
+    where = selftest.MODEL_DIR.relative_to(ROOT).as_posix()
+    source = " / ".join(["ROOT", *(f'"{part}"' for part in where.split("/"))])
+    assert f'(str({source}), "{where}")' in SPEC.read_text(encoding="utf-8")
 
 
 def test_the_native_files_the_spec_collects_by_hand_exist() -> None:

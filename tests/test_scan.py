@@ -13,7 +13,8 @@ import pytest
 from conftest import save_shape
 
 from mediafind import scan
-from mediafind.scan import OFFLINE, Entry, Excluder, hash_file, plan, reconcile, walk
+from mediafind.media import hash_file
+from mediafind.scan import OFFLINE, Entry, Excluder, plan, reconcile, walk
 from mediafind.store import ModelInfo, Root, Store, decode_path, encode_path
 
 

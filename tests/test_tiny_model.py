@@ -1,20 +1,19 @@
-"""The tiny CLIP model in tests/assets, loaded the way real models are, finds the right shapes."""
+"""The tiny CLIP model the package ships, loaded the way real models are, finds the right shapes."""
 
 from __future__ import annotations
 
 import random
-from pathlib import Path
 from typing import Any
 
 import open_clip
 import pytest
 import torch
+from conftest import TINY_SPEC
 
 from mediafind import shapes
 
 pytestmark = pytest.mark.slow
 
-MODEL = f"local-dir:{Path(__file__).parent / 'assets' / 'tiny-clip'}"
 # Not a seed the training script uses, so these pictures and notes are new to the model.
 HELD_OUT_SEED = 31_337
 PICTURES_PER_PAIR = 10
@@ -23,8 +22,8 @@ PAIRS = [(colour, shape) for colour in shapes.COLOURS for shape in shapes.SHAPES
 
 @pytest.fixture(scope="module")
 def tiny() -> tuple[Any, Any, Any]:
-    model, _, preprocess = open_clip.create_model_and_transforms(MODEL)
-    return model.eval(), preprocess, open_clip.get_tokenizer(MODEL)
+    model, _, preprocess = open_clip.create_model_and_transforms(TINY_SPEC)
+    return model.eval(), preprocess, open_clip.get_tokenizer(TINY_SPEC)
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +45,7 @@ def _embed_texts(tiny: tuple[Any, Any, Any], texts: list[str]) -> torch.Tensor:
 
 
 def test_tokenizer_is_the_standard_clip_tokenizer() -> None:
-    assert isinstance(open_clip.get_tokenizer(MODEL), open_clip.SimpleTokenizer)
+    assert isinstance(open_clip.get_tokenizer(TINY_SPEC), open_clip.SimpleTokenizer)
 
 
 @pytest.mark.parametrize(("colour", "shape"), PAIRS, ids=[f"{c}-{s}" for c, s in PAIRS])

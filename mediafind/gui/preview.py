@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mediafind import media
+from mediafind import extract
 from mediafind.gui.results import folder_label, word_spans
 from mediafind.gui.thumbnails import ThumbnailCache
 from mediafind.gui.workers import in_background
@@ -75,7 +75,7 @@ def photo_facts(path: Path) -> PhotoFacts:
 
 def note_text(path: Path) -> str:
     """A note's text as it was indexed (Markdown stripped, any encoding). Any thread."""
-    return media.read_note(path, path.read_bytes())
+    return extract.read_note(path, path.read_bytes())
 
 
 def human_size(n: int) -> str:

@@ -17,7 +17,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 DIST=${1:-$ROOT/dist}
 ID=io.github.mediafind.Mediafind
 APP="$DIST/mediafind/mediafind"
-TINY="$ROOT/tests/assets/tiny-clip"
+TINY="$ROOT/mediafind/assets/tiny-clip"
 VERSION=$(sed -n 's/^__version__ = "\(.*\)"$/\1/p' "$ROOT/mediafind/__init__.py")
 
 if [ ! -x "$APP" ]; then
@@ -102,7 +102,7 @@ test "$(dpkg-deb --field "$deb" Version)" = "$VERSION"
 dpkg-deb --contents "$deb" > "$scratch/deb.txt"
 for path in ./opt/mediafind/mediafind ./usr/bin/mediafind "./usr/share/applications/$ID.desktop" \
     "./usr/share/metainfo/$ID.metainfo.xml" ./usr/share/icons/hicolor/48x48/apps/mediafind.png \
-    ./opt/mediafind/_internal/tiny-clip/open_clip_model.safetensors; do
+    ./opt/mediafind/_internal/mediafind/assets/tiny-clip/open_clip_model.safetensors; do
     grep -q " $path\( ->.*\)\?\$" "$scratch/deb.txt" || { echo "package-check: $path not in $deb" >&2; exit 1; }
 done
 echo ".deb: ok"

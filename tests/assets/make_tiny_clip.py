@@ -1,4 +1,4 @@
-"""Regenerates tests/assets/tiny-clip: a tiny OpenCLIP model trained on mediafind.shapes.
+"""Regenerates mediafind/assets/tiny-clip: a tiny OpenCLIP model trained on mediafind.shapes.
 
     .venv/bin/python tests/assets/make_tiny_clip.py [--out DIR] [--minutes N]
 
@@ -35,6 +35,8 @@ SEED = 20240611
 EVAL_SEED = 777_000
 CLASSES = [(c, s) for c in shapes.COLOURS for s in shapes.SHAPES]
 HERE = Path(__file__).resolve().parent
+# The model ships inside the package, for `mediafind --self-test` on any installed copy.
+MODEL_DIR = HERE.parent.parent / "mediafind" / "assets" / "tiny-clip"
 
 MODEL_CFG: dict[str, Any] = {
     "embed_dim": 64,
@@ -296,7 +298,7 @@ as JPEG/WebP and shrunk as the app does, how often the picture's own query ranks
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=HERE / "tiny-clip")
+    parser.add_argument("--out", type=Path, default=MODEL_DIR)
     parser.add_argument("--minutes", type=float, help="finish within this time, training less")
     args = parser.parse_args()
     train(args.out, args.minutes)

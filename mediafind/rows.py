@@ -1,0 +1,148 @@
+"""What the library holds, as typed rows: watched folders, files, chunks and search hits, the
+filter a search applies, and paths as the library stores them.
+
+Paths are stored as bytes (``os.fsencode``) so that names which are not valid UTF-8 round-trip.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PHOTO = "photo"
+NOTE = "note"
+# Chunk sources: the picture itself, text of a note, caption text of a photo.
+IMAGE_SOURCE = "image"
+TEXT_SOURCE = "text"
+CAPTION_SOURCE = "caption"
+
+PENDING = "pending"
+INDEXED = "indexed"
+ERROR = "error"
+
+
+def encode_path(path: str | os.PathLike[str]) -> bytes:
+    return os.fsencode(path)
+
+
+def decode_path(raw: bytes) -> Path:
+    return Path(os.fsdecode(raw))
+
+
+def prefix_range(folder: bytes) -> tuple[bytes, bytes]:
+    """Byte range [low, high) holding every path strictly inside folder."""
+    sep = os.fsencode(os.sep)
+    low = folder if folder.endswith(sep) else folder + sep
+    high = low[:-1] + bytes([low[-1] + 1])
+    return low, high
+
+
+@dataclass(frozen=True, slots=True)
+class Root:
+    id: int
+    path: bytes
+    polling: bool | None  # None: decide from the kind of drive
+    excludes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FileRow:
+    id: int
+    path: bytes
+    root_id: int | None
+    kind: str
+    size: int
+    mtime_ns: int
+    caption_sig: str | None
+    hash: str | None
+    status: str
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    spec: str
+    identity: str
+    dimension: int
+
+
+@dataclass(frozen=True, slots=True)
+class NewChunk:
+    """A piece to store: an image (text None) or a span of text, with its vector."""
+
+    source: str
+    text: str | None
+    start: int | None
+    end: int | None
+    vector: bytes
+    page: int | None = None
+    heading: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkHit:
+    chunk_id: int
+    file_id: int
+    path: bytes
+    kind: str
+    source: str
+    text: str | None
+    start: int | None
+    end: int | None
+    page: int | None
+    heading: str | None
+    distance: float
+
+
+# A photo's date is when it was taken (EXIF), else, like a note's, when it was last changed:
+# SQL on files aliased f, for FileFilter's dates and the store's file_dates.
+FILE_DATE = "coalesce(f.taken_at, f.mtime_ns / 1e9)"
+# type:jpg means .jpg and .jpeg alike, and so on.
+_TYPE_ALIASES = {"jpg": ("jpg", "jpeg"), "jpeg": ("jpg", "jpeg"), "tif": ("tif", "tiff"),
+                 "tiff": ("tif", "tiff"), "md": ("md", "markdown"), "htm": ("htm", "html"),
+                 "html": ("htm", "html"), "heic": ("heic", "heif")}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class FileFilter:
+    """Which files a search may return."""
+
+    folder: bytes | None = None
+    after: float | None = None  # inclusive timestamp
+    before: float | None = None  # exclusive timestamp
+    extensions: tuple[str, ...] = ()  # lower case, without the dot
+    exclude: tuple[int, ...] = ()  # file ids
+
+    @property
+    def narrows(self) -> bool:
+        """Whether it leaves out more than a few named files."""
+        return bool(self.folder or self.after or self.before or self.extensions)
+
+    def sql(self) -> tuple[str, tuple[object, ...]]:
+        """A condition on files aliased f, with its arguments."""
+        clauses: list[str] = []
+        args: list[object] = []
+        if self.folder is not None:
+            clauses.append("f.path >= ? AND f.path < ?")
+            args += prefix_range(self.folder)
+        if self.after is not None:
+            clauses.append(f"{FILE_DATE} >= ?")
+            args.append(self.after)
+        if self.before is not None:
+            clauses.append(f"{FILE_DATE} < ?")
+            args.append(self.before)
+        if self.extensions:
+            suffixes = sorted({a for e in self.extensions for a in _TYPE_ALIASES.get(e, (e,))})
+            clauses.append("(" + " OR ".join(["CAST(f.path AS TEXT) LIKE ?"] * len(suffixes)) + ")")
+            args += [f"%.{suffix}" for suffix in suffixes]
+        if self.exclude:
+            clauses.append(f"f.id NOT IN ({','.join('?' * len(self.exclude))})")
+            args += self.exclude
+        return " AND ".join(clauses) or "1", tuple(args)
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorRow:
+    path: bytes
+    reason: str

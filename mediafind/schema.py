@@ -1,0 +1,102 @@
+"""The library file's schema: its tables, one migration step per version, and the connection
+that opens it with sqlite-vec loaded (the one place it is)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import apsw
+import sqlite_vec
+
+from mediafind.errors import LibraryError
+
+# How long a connection waits for another one's lock before giving up. Long enough to ride out
+# an indexer batch commit, short enough that a stuck writer is reported rather than hanging.
+BUSY_TIMEOUT_MS = 10_000
+
+# One step per schema version: MIGRATIONS[i] upgrades version i to i + 1. Never edit a step that
+# has shipped; add a new one.
+MIGRATIONS: list[str] = [
+    # 0 -> 1: the first schema.
+    """
+    CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE roots(
+        id INTEGER PRIMARY KEY,
+        path BLOB NOT NULL UNIQUE,
+        polling INTEGER,                      -- NULL: decide from the drive
+        excludes TEXT NOT NULL DEFAULT '[]',  -- JSON list of glob patterns
+        added_at REAL NOT NULL,
+        state TEXT,                           -- as the watching process last saw it
+        note TEXT                             -- why it is in that state
+    );
+    CREATE TABLE files(
+        id INTEGER PRIMARY KEY,
+        path BLOB NOT NULL UNIQUE,
+        root_id INTEGER REFERENCES roots(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN ('photo', 'note')),
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        caption_sig TEXT,                     -- size:mtime of a photo's sidecar caption
+        hash TEXT,                            -- content hash, to recognise moves and copies
+        status TEXT NOT NULL CHECK (status IN ('pending', 'indexed', 'error')),
+        priority INTEGER NOT NULL DEFAULT 0,  -- pending files the user may be waiting for: 1
+        error TEXT,
+        width INTEGER,
+        height INTEGER,
+        taken_at REAL,
+        indexed_at REAL
+    );
+    CREATE INDEX files_hash ON files(hash);
+    CREATE INDEX files_root ON files(root_id);
+    CREATE INDEX files_status ON files(status);
+    CREATE INDEX files_pending ON files(priority DESC, id) WHERE status = 'pending';
+    CREATE TABLE chunks(
+        id INTEGER PRIMARY KEY,
+        file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        source TEXT NOT NULL CHECK (source IN ('image', 'text', 'caption')),
+        text TEXT,
+        start INTEGER,
+        end INTEGER
+    );
+    CREATE INDEX chunks_file ON chunks(file_id);
+    -- The keyword index covers text chunks only; the view keeps its content table free of the
+    -- picture rows, whose text is NULL.
+    CREATE VIEW text_chunks AS SELECT id, text FROM chunks WHERE text IS NOT NULL;
+    CREATE VIRTUAL TABLE chunks_fts USING fts5(
+        text, content='text_chunks', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER chunks_fts_insert AFTER INSERT ON chunks WHEN new.text IS NOT NULL BEGIN
+        INSERT INTO chunks_fts(rowid, text) VALUES (new.id, new.text);
+    END;
+    CREATE TRIGGER chunks_fts_delete AFTER DELETE ON chunks WHEN old.text IS NOT NULL BEGIN
+        INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.id, old.text);
+    END;
+    """,
+    # 1 -> 2: where a text chunk sits in its document, to show it: page (PDFs) and heading.
+    """
+    ALTER TABLE chunks ADD COLUMN page INTEGER;
+    ALTER TABLE chunks ADD COLUMN heading TEXT;
+    """,
+    # 2 -> 3: what the user should know about a file that was indexed, e.g. only in part.
+    """
+    ALTER TABLE files ADD COLUMN note TEXT;
+    """,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def connect(path: Path) -> apsw.Connection:
+    """A connection to the library file at path, waiting out other writers' locks, with
+    sqlite-vec loaded and foreign keys on; the caller brings the schema up to date."""
+    try:
+        conn = apsw.Connection(str(path))
+    except apsw.Error as e:
+        raise LibraryError(f"cannot open library {path}: {e}") from e
+    conn.set_busy_timeout(BUSY_TIMEOUT_MS)
+    # The one place sqlite-vec is loaded.
+    conn.enable_load_extension(True)
+    conn.load_extension(sqlite_vec.loadable_path())
+    conn.enable_load_extension(False)
+    conn.pragma("foreign_keys", True)
+    return conn

@@ -1,0 +1,73 @@
+"""Only one process writes a library: the lock file beside it that says which."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import IO
+
+from mediafind.errors import LibraryBusy
+
+
+class WriterLock:
+    """Only one process writes a library: an OS lock on a file beside it, which also holds the
+    writer's pid so that a second writer can say who holds it. The OS drops the lock when the
+    holder dies, even by kill -9."""
+
+    # Windows locks are mandatory: lock a byte past the pid so that others can still read it.
+    _LOCK_OFFSET = 4096
+
+    def __init__(self, library: Path) -> None:
+        self.library = library
+        self.path = library.with_name(library.name + ".lock")
+        self._file: IO[str] | None = None
+
+    def acquire(self) -> None:
+        f = open(self.path, "a+", encoding="ascii")  # noqa: SIM115 (kept open while held)
+        try:
+            self._lock(f)
+        except OSError:
+            f.seek(0)
+            holder = f.read(32).strip() or "unknown"
+            f.close()
+            raise LibraryBusy(
+                f"library {self.library} is being written by another mediafind process "
+                f"(pid {holder}); searches still work, changes must wait until it stops"
+            ) from None
+        f.seek(0)
+        f.truncate()
+        f.write(str(os.getpid()))
+        f.flush()
+        self._file = f
+
+    def release(self) -> None:
+        if self._file is not None:
+            self._file.close()  # closing the file releases the lock
+            self._file = None
+
+    def holder(self) -> int | None:
+        """The pid of the process writing the library, or None when nobody does."""
+        if self._file is not None:
+            return os.getpid()
+        try:
+            with open(self.path, "a+", encoding="ascii") as f:
+                try:
+                    self._lock(f)
+                except OSError:
+                    f.seek(0)
+                    text = f.read(32).strip()
+                    return int(text) if text.isdigit() else -1
+                return None
+        except OSError:
+            return None
+
+    def _lock(self, f: IO[str]) -> None:
+        if os.name == "nt":
+            import msvcrt
+
+            f.seek(self._LOCK_OFFSET)
+            msvcrt.locking(f.fileno(), msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
+        else:
+            import fcntl
+
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)

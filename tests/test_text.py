@@ -1,0 +1,129 @@
+"""Text as mediafind reads it: any encoding decoded, cut into chunks that fit the model."""
+
+from __future__ import annotations
+
+import io
+import itertools
+
+import pytest
+from PIL import Image
+
+from mediafind import text as text_module
+from mediafind.errors import UnreadableFile
+from mediafind.text import Span, chunk_text, decode_text
+
+
+def encoded(img: Image.Image, fmt: str) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, fmt)
+    return buf.getvalue()
+
+
+def words_counter(text: str) -> int:
+    """A stand-in tokenizer: one token per word, two for long words."""
+    return sum(2 if len(word) > 6 else 1 for word in text.split())
+
+
+# -- decoding ----------------------------------------------------------------------------------
+
+FRENCH = "Café crème, naïve façade — déjà vu à Noël."
+
+
+def test_utf8_text_decodes() -> None:
+    assert decode_text(FRENCH.encode("utf-8")) == FRENCH
+
+
+def test_utf8_with_bom_loses_the_bom() -> None:
+    assert decode_text(b"\xef\xbb\xbf" + FRENCH.encode("utf-8")) == FRENCH
+
+
+def test_utf16_with_bom_decodes() -> None:
+    assert decode_text(FRENCH.encode("utf-16")) == FRENCH
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "latin-1"])
+def test_western_legacy_text_decodes_to_the_right_accents(encoding: str) -> None:
+    assert decode_text("Café crème, naïve".encode(encoding)) == "Café crème, naïve"
+
+
+CHINESE = (
+    "我们在海边看到了一只红色的圆形风筝，孩子们都很高兴。"
+    "明天我们还要去公园散步，看看那里的花。"
+    "下午天气很好，大家一起吃了冰淇淋，拍了很多照片。"
+)
+JAPANESE = (
+    "昨日は友達と一緒に京都の古いお寺を訪ねました。"
+    "紅葉がとても綺麗で、写真をたくさん撮りました。"
+    "帰りに抹茶のお菓子を買って、家族と一緒に食べました。"
+)
+
+
+@pytest.mark.parametrize(("words", "encoding"), [(CHINESE, "gb18030"), (JAPANESE, "shift_jis")])
+def test_east_asian_legacy_text_decodes(words: str, encoding: str) -> None:
+    assert decode_text(words.encode(encoding)) == words
+
+
+def test_binary_data_is_not_text() -> None:
+    with pytest.raises(UnreadableFile):
+        decode_text(encoded(Image.new("RGB", (8, 8)), "PNG"))
+
+
+def test_blank_file_is_not_text() -> None:
+    with pytest.raises(UnreadableFile, match="empty"):
+        decode_text(b" \n\t\n")
+
+
+# -- chunks ------------------------------------------------------------------------------------
+
+LONG_TEXT = (
+    "The  lighthouse keeper\nwalked along the shore every morning, counting seagulls and "
+    "collecting driftwood.\n\nIn winter the storms were terrible; in summer the tourists "
+    "arrived with cameras, kites and enormous umbrellas. Nobody remembered who had painted "
+    "the lighthouse red, but everybody agreed it was the right colour."
+)
+
+
+def test_chunks_fit_the_limit_overlap_and_cover_every_word() -> None:
+    spans = chunk_text(LONG_TEXT, words_counter, 12, 3)
+
+    assert len(spans) > 3
+    assert all(words_counter(span.text) <= 12 for span in spans)
+    for before, after in itertools.pairwise(spans):
+        assert after.start < before.end  # they share words
+        assert after.start > before.start  # and move forward
+    words = [(m.start(), m.end()) for m in text_module._WORD.finditer(LONG_TEXT)]
+    assert all(any(s.start <= a and b <= s.end for s in spans) for a, b in words)
+
+
+def test_chunk_offsets_point_into_the_original_text() -> None:
+    for span in chunk_text(LONG_TEXT, words_counter, 12, 3):
+        assert " ".join(LONG_TEXT[span.start : span.end].split()) == span.text
+
+
+def test_overlong_word_becomes_its_own_chunk() -> None:
+    text = "a b " + "x" * 500 + " c d"
+
+    spans = chunk_text(text, lambda s: len(s) // 10 + 1, 5, 1)
+
+    assert Span(4, 504, "x" * 500) in spans
+    assert spans[-1].text.endswith("c d")
+
+
+def test_overlap_as_large_as_the_limit_still_moves_forward() -> None:
+    spans = chunk_text("one two three four five six", words_counter, 2, 2)
+    assert [span.text for span in spans] == [
+        "one two",
+        "two three",
+        "three four",
+        "four five",
+        "five six",
+    ]
+
+
+def test_short_text_is_one_chunk() -> None:
+    assert chunk_text("  red kite ", words_counter, 12, 3) == [Span(2, 10, "red kite")]
+
+
+def test_empty_text_has_no_chunks() -> None:
+    assert chunk_text("", words_counter, 12, 3) == []
+    assert chunk_text(" \n\t ", words_counter, 12, 3) == []
