@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 from mediafind import scan
-from mediafind.store import ModelInfo, Store, encode_path
+from mediafind.store import ModelInfo, Store
 
 
 def make_folder(root: Path, files: int, per_folder: int = 100) -> None:
@@ -23,7 +23,7 @@ def make_folder(root: Path, files: int, per_folder: int = 100) -> None:
 def mark_indexed(library: Path, root: Path, model: ModelInfo | None = None) -> None:
     """Record every file under root as indexed (embedding is not what these benchmarks time)."""
     with Store.open(library, writer=True) as store:
-        folder = store.add_root(encode_path(root))
+        folder = store.add_root(root)
         scan.apply(store, [scan.plan(store, folder)])
         if model is not None:
             store.set_model(model)

@@ -20,7 +20,7 @@ from mediafind.indexer import Indexer
 from mediafind.keeper import sync
 from mediafind.query import Part, Query, parse
 from mediafind.search import Searcher
-from mediafind.store import Store, encode_path
+from mediafind.store import Store
 
 TINY = Path(__file__).resolve().parent.parent / "mediafind" / "assets" / "tiny-clip"
 
@@ -43,7 +43,7 @@ def main() -> None:
             (root / "notes").mkdir(exist_ok=True)
             (root / "notes" / f"{colour} {shape}.md").write_text(shapes.note(colour, shape, rng))
         with Store.open(Path(tmp) / "lib.sqlite3", writer=True) as store:
-            store.add_root(encode_path(root))
+            store.add_root(root)
             started = time.perf_counter()
             summary = sync(Indexer(store, lambda: encoder, encoder.identity))
             took = time.perf_counter() - started

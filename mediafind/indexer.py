@@ -24,7 +24,6 @@ from mediafind.store import (
     ModelInfo,
     NewChunk,
     Store,
-    decode_path,
 )
 from mediafind.text import Span, chunk_text
 
@@ -193,7 +192,7 @@ class Indexer:
                     if images >= PHOTO_BATCH or texts >= TEXT_BATCH or not queue:
                         self._flush(batch, encoder, summary, known)
                         done += len(batch)
-                        self._report(done, total, decode_path(row.path), summary, started)
+                        self._report(done, total, row.path, summary, started)
                         batch = []
             except _Stopped:
                 for _, future in queue:
@@ -232,7 +231,7 @@ class Indexer:
         next_text = 0
         with self.store.atomic():
             for p in batch:
-                path = decode_path(p.row.path)
+                path = p.row.path
                 if p.vanished:
                     self.store.delete_files([p.row.id])
                     summary.removed += 1
@@ -306,14 +305,14 @@ def _encode_each(
         try:
             out.append(encode([item])[0].tobytes())  # type: ignore[index]
         except Exception:
-            log.warning("cannot encode %s", decode_path(item.row.path), exc_info=True)
+            log.warning("cannot encode %s", item.row.path, exc_info=True)
             out.append(None)
     return out
 
 
 def _prepare(row: FileRow, encoder: Encoder, known: dict[tuple[str, str], int]) -> _Prepared:
     """Read, hash and decode one file (runs in the decode pool)."""
-    path = decode_path(row.path)
+    path = row.path
     prepared = _Prepared(row)
     try:
         st = path.stat()

@@ -21,7 +21,7 @@ from pathlib import Path
 from mediafind import scan
 from mediafind.config import DEFAULT_MODEL_IDLE_SECONDS
 from mediafind.indexer import EncoderFactory, Indexer, Progress, Summary
-from mediafind.store import Root, Store, decode_path, encode_path
+from mediafind.store import Root, Store
 from mediafind.watch import ChangeSet, Watcher
 
 log = logging.getLogger(__name__)
@@ -280,7 +280,7 @@ class Keeper:
                 hints.setdefault(root, set()).update(hinted)
         for folder in rescan:
             hints.pop(folder, None)  # walked in full
-        roots = [r for r in self._store.roots() if decode_path(r.path) in rescan | hints.keys()]
+        roots = [r for r in self._store.roots() if r.path in rescan | hints.keys()]
         self._set(Status(SCANNING, message="looking at changed files"))
         # Files someone just added or changed go before the backlog.
         found = scan.reconcile(self._store, roots, self._excludes, hints=hints, priority=1)
@@ -371,14 +371,14 @@ class Keeper:
     def _watch(self, root: Root) -> None:
         if self._watcher is None or self._store is None:
             return
-        folder = decode_path(root.path)
+        folder = root.path
         state = self._watcher.watch(folder, root.polling)
         note = self._watcher.states().get(folder, (state, ""))[1]
         self._store.set_root_state(root.id, state, note)
 
     def _add_folder(self, path: Path) -> None:
         assert self._store is not None
-        root = self._store.add_root(encode_path(path))
+        root = self._store.add_root(path)
         self._watch(root)
         self._rescan_all()
 
@@ -386,7 +386,7 @@ class Keeper:
         assert self._store is not None
         if self._watcher is not None:
             self._watcher.unwatch(path)
-        self._store.remove_root(encode_path(path))
+        self._store.remove_root(path)
 
     def _record_root_states(self) -> None:
         """Write the watcher's view of each folder into the library, for `status` and for
@@ -396,7 +396,7 @@ class Keeper:
         states = self._watcher.states()
         stored = self._store.root_states()
         for root in self._store.roots():
-            seen = states.get(decode_path(root.path))
+            seen = states.get(root.path)
             if seen is not None and stored.get(root.id) != seen:
                 self._store.set_root_state(root.id, *seen)
 

@@ -22,10 +22,9 @@ from datetime import datetime
 from pathlib import Path
 
 from mediafind.errors import MediafindError
+from mediafind.rows import NOTE, PHOTO
 
-# What a search may be narrowed to: the two kinds of file the library holds, or both.
-PHOTO = "photo"
-NOTE = "note"
+# What a search may be narrowed to: one of the two kinds of file the library holds, or both.
 ALL = "all"
 KINDS = (PHOTO, NOTE, ALL)
 SORTS = ("relevance", "date")

@@ -1,7 +1,8 @@
 """What the library holds, as typed rows: watched folders, files, chunks and search hits, the
 filter a search applies, and paths as the library stores them.
 
-Paths are stored as bytes (``os.fsencode``) so that names which are not valid UTF-8 round-trip.
+Paths are stored as bytes (``os.fsencode``) so that names which are not valid UTF-8 round-trip;
+that encoding stays inside the store: rows carry Paths, and the store's methods take them.
 """
 
 from __future__ import annotations
@@ -30,10 +31,11 @@ def decode_path(raw: bytes) -> Path:
     return Path(os.fsdecode(raw))
 
 
-def prefix_range(folder: bytes) -> tuple[bytes, bytes]:
-    """Byte range [low, high) holding every path strictly inside folder."""
+def prefix_range(folder: Path) -> tuple[bytes, bytes]:
+    """Stored-path range [low, high) holding every path strictly inside folder."""
+    raw = encode_path(folder)
     sep = os.fsencode(os.sep)
-    low = folder if folder.endswith(sep) else folder + sep
+    low = raw if raw.endswith(sep) else raw + sep
     high = low[:-1] + bytes([low[-1] + 1])
     return low, high
 
@@ -41,7 +43,7 @@ def prefix_range(folder: bytes) -> tuple[bytes, bytes]:
 @dataclass(frozen=True, slots=True)
 class Root:
     id: int
-    path: bytes
+    path: Path
     polling: bool | None  # None: decide from the kind of drive
     excludes: tuple[str, ...]
 
@@ -49,7 +51,7 @@ class Root:
 @dataclass(frozen=True, slots=True)
 class FileRow:
     id: int
-    path: bytes
+    path: Path
     root_id: int | None
     kind: str
     size: int
@@ -84,7 +86,7 @@ class NewChunk:
 class ChunkHit:
     chunk_id: int
     file_id: int
-    path: bytes
+    path: Path
     kind: str
     source: str
     text: str | None
@@ -93,6 +95,7 @@ class ChunkHit:
     page: int | None
     heading: str | None
     distance: float
+    vector: bytes | None = None  # the chunk's stored vector, when the search asked for it
 
 
 # A photo's date is when it was taken (EXIF), else, like a note's, when it was last changed:
@@ -108,7 +111,7 @@ _TYPE_ALIASES = {"jpg": ("jpg", "jpeg"), "jpeg": ("jpg", "jpeg"), "tif": ("tif",
 class FileFilter:
     """Which files a search may return."""
 
-    folder: bytes | None = None
+    folder: Path | None = None
     after: float | None = None  # inclusive timestamp
     before: float | None = None  # exclusive timestamp
     extensions: tuple[str, ...] = ()  # lower case, without the dot
@@ -144,5 +147,5 @@ class FileFilter:
 
 @dataclass(frozen=True, slots=True)
 class ErrorRow:
-    path: bytes
+    path: Path
     reason: str

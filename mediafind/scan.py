@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mediafind import captions, media
-from mediafind.store import FileRow, Root, Store, decode_path, encode_path
+from mediafind.store import FileRow, Root, Store
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +165,7 @@ def plan_paths(
     result, folder, excluder = _begin(root, extra_excludes)
     if not result.online:
         return result
-    known: dict[bytes, FileRow] = {}
+    known: dict[Path, FileRow] = {}
     entries: dict[Path, Entry] = {}
     by_parent: dict[Path, list[Path]] = {}
     linked: dict[Path, bool] = {}
@@ -180,7 +180,7 @@ def plan_paths(
             # Which of several paths to one real folder is indexed depends on the whole tree
             # (a walk enters each real folder once): let a full walk decide. Same below.
             return plan(store, root, extra_excludes)
-        known.update((row.path, row) for row in store.files_at(encode_path(path)))
+        known.update((row.path, row) for row in store.files_at(path))
         if path.is_dir() and not path.is_symlink():
             links: list[Path] = []
             for entry in walk(folder, excluder, result.walk_errors, start=path, links=links):
@@ -192,7 +192,7 @@ def plan_paths(
     for parent, names in by_parent.items():
         for entry in _entries_in(folder, parent, names, excluder):
             entries[entry.path] = entry
-            known.update((row.path, row) for row in store.files_at(encode_path(entry.path)))
+            known.update((row.path, row) for row in store.files_at(entry.path))
     _compare(result, known, entries.values())
     return result
 
@@ -200,7 +200,7 @@ def plan_paths(
 def _begin(root: Root, extra_excludes: Sequence[str]) -> tuple[Plan, Path, Excluder]:
     """An empty plan for root, its folder and excluder; the plan is offline when the folder is
     missing (an unplugged drive or unmounted share: its entries are kept, not forgotten)."""
-    folder = decode_path(root.path)
+    folder = root.path
     return (
         Plan(root, online=folder.is_dir()),
         folder,
@@ -250,12 +250,11 @@ def _entries_in(root: Path, parent: Path, paths: list[Path], excluder: Excluder)
         yield Entry(path, kind, st.st_size, st.st_mtime_ns, caption)
 
 
-def _compare(result: Plan, known: dict[bytes, FileRow], entries: Iterable[Entry]) -> None:
-    found: set[bytes] = set()
+def _compare(result: Plan, known: dict[Path, FileRow], entries: Iterable[Entry]) -> None:
+    found: set[Path] = set()
     for entry in entries:
-        raw = encode_path(entry.path)
-        found.add(raw)
-        row = known.get(raw)
+        found.add(entry.path)
+        row = known.get(entry.path)
         if row is None:
             result.added.append(entry)
         elif (row.size, row.mtime_ns, row.caption_sig) != (
@@ -268,7 +267,7 @@ def _compare(result: Plan, known: dict[bytes, FileRow], entries: Iterable[Entry]
             result.changed.append(entry)  # left over from an interrupted run
         else:
             result.unchanged += 1
-    result.vanished = [row for raw, row in known.items() if raw not in found]
+    result.vanished = [row for path, row in known.items() if path not in found]
     _find_moves(result)
 
 
@@ -337,7 +336,7 @@ def reconcile(
     it was."""
     plans = []
     for root in store.roots() if roots is None else roots:
-        hinted = hints.get(decode_path(root.path)) if hints is not None else None
+        hinted = hints.get(root.path) if hints is not None else None
         if hinted is None:
             plans.append(plan(store, root, excludes))
         else:
@@ -350,7 +349,7 @@ def reconcile(
         result.removed += len(p.vanished)
         result.marked += len(p.added) + len(p.changed)
         if not p.online:
-            result.offline.append(decode_path(p.root.path))
+            result.offline.append(p.root.path)
     offline = [p.root for p in plans if not p.online]
     if not any(p.has_work for p in plans) and not offline:
         return result
@@ -359,7 +358,7 @@ def reconcile(
     with store.atomic():
         for p in plans:
             for row, entry in p.moved:
-                store.move_file(row.id, encode_path(entry.path), entry.mtime_ns)
+                store.move_file(row.id, entry.path, entry.mtime_ns)
                 if entry.caption_sig != row.caption_sig:
                     _mark(store, p.root, entry, priority)
             for entry in (*p.added, *p.changed):
@@ -373,7 +372,7 @@ def reconcile(
 def _mark(store: Store, root: Root, entry: Entry, priority: int) -> None:
     store.mark_pending(
         root.id,
-        encode_path(entry.path),
+        entry.path,
         entry.kind,
         entry.size,
         entry.mtime_ns,

@@ -30,8 +30,6 @@ from mediafind.store import (
     ChunkHit,
     FileFilter,
     Store,
-    decode_path,
-    encode_path,
 )
 
 log = logging.getLogger(__name__)
@@ -169,7 +167,7 @@ class Searcher:
         except UnreadableFile as e:
             raise UnreadableFile(f"{path}: {e}") from e
         itself = self.store.files_with_hash(media.content_hash(data))
-        known = self.store.file_by_path(encode_path(path.absolute()))
+        known = self.store.file_by_path(path.absolute())
         if known is not None and known.id not in itself:
             itself.append(known.id)
         return self.encoder.encode_images([picture.image])[0], itself
@@ -179,11 +177,12 @@ class Searcher:
     def _photos(
         self, vector: Vectors, floor: Vectors | None, limit: int, where: FileFilter
     ) -> list[Hit]:
-        hits = self.store.knn(vector.tobytes(), "image", limit, where=where)
+        floored = floor is not None
+        hits = self.store.knn(vector.tobytes(), "image", limit, where=where, with_vectors=floored)
         if floor is not None:
             hits = self._above_floor(floor, hits, "image")
         return [
-            Hit(h.file_id, decode_path(h.path), PHOTO, 1 - h.distance, 1 - h.distance, IMAGE_SOURCE)
+            Hit(h.file_id, h.path, PHOTO, 1 - h.distance, 1 - h.distance, IMAGE_SOURCE)
             for h in hits
         ]
 
@@ -194,8 +193,11 @@ class Searcher:
         if modality not in self._nulls:
             self._nulls[modality] = self.encoder.encode_texts(list(NULL_PROMPTS[modality]))
         nulls = self._nulls[modality]
-        vectors = self.store.vectors([h.chunk_id for h in hits])
-        items = {c: np.frombuffer(v, dtype=np.float32) for c, v in vectors.items()}
+        items = {
+            h.chunk_id: np.frombuffer(h.vector, dtype=np.float32)
+            for h in hits
+            if h.vector is not None
+        }
         nearest = max(float(vector @ item) for item in items.values())
         kept = []
         for hit in hits:
@@ -213,7 +215,8 @@ class Searcher:
     ) -> list[Hit]:
         """Notes and captioned photos by meaning and by words, one hit per file."""
         k = limit * CHUNKS_PER_DOCUMENT
-        semantic = self.store.knn(vector.tobytes(), "text", k, where=where)
+        floored = floor is not None
+        semantic = self.store.knn(vector.tobytes(), "text", k, where=where, with_vectors=floored)
         if floor is not None:
             semantic = self._above_floor(floor, semantic, "text")
         keyword: list[ChunkHit] = []
@@ -301,7 +304,7 @@ def _documents(
             location["heading"] = best.heading
         document = Hit(
             best.file_id,
-            decode_path(best.path),
+            best.path,
             PHOTO if best.kind == PHOTO else NOTE,
             score,
             max((similarity.get(c, 0.0) for c in chunk_ids), default=0.0),
@@ -330,7 +333,7 @@ def highlight(text: str, words: Sequence[str]) -> tuple[tuple[int, int], ...]:
 def file_filter(query: Query, exclude: Sequence[int] = ()) -> FileFilter:
     """The files a query may return: its folder, dates and types, less the excluded files."""
     return FileFilter(
-        folder=encode_path(query.folder) if query.folder else None,
+        folder=query.folder,
         after=query.after,
         before=query.before,
         extensions=tuple(sorted(query.types)),
@@ -355,7 +358,7 @@ def keyword_search(store: Store, query: Query, limit: int = 20) -> list[Hit]:
     lists = [_documents([], hits, 1.0, query, limit)]
     if query.kind in (PHOTO, ALL) and words:
         named = store.files_named(words, PHOTO, limit)
-        lists.append([Hit(i, decode_path(p), PHOTO, 1.0, 0.0, "name") for i, p in named])
+        lists.append([Hit(i, p, PHOTO, 1.0, 0.0, "name") for i, p in named])
     return _fuse(lists, limit)
 
 

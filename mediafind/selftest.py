@@ -29,9 +29,10 @@ from mediafind.embed import LOCAL_DIR, OpenClipEncoder, parse_spec
 from mediafind.errors import ModelUnavailable
 from mediafind.indexer import Indexer
 from mediafind.keeper import sync
-from mediafind.query import NOTE, PHOTO, Part, Query, parse
+from mediafind.query import Part, Query, parse
+from mediafind.rows import NOTE, PHOTO
 from mediafind.search import Hit, Searcher
-from mediafind.store import Store, encode_path
+from mediafind.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +128,7 @@ def run(
         record(Step("make files", t(), detail=f"{len(truth)} photos and notes"))
 
         with Store.open(base / "library" / config.LIBRARY_FILE, writer=True) as store:
-            store.add_root(encode_path(folder))
+            store.add_root(folder)
             with _timed() as t:
                 summary = sync(Indexer(store, lambda: encoder, encoder.identity))
             problems = "; ".join(f"{p.name}: {why}" for p, why in summary.errors)

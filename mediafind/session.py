@@ -35,9 +35,10 @@ from mediafind.embed import (
 from mediafind.errors import ConfigError, MediafindError, ModelMismatch, ModelUnavailable
 from mediafind.indexer import Indexer, ProgressCallback, Summary
 from mediafind.keeper import IDLE, INDEXING, STOPPED, Keeper, Status, sync
-from mediafind.query import NOTE, PHOTO, Query
+from mediafind.query import Query
+from mediafind.rows import NOTE, PHOTO
 from mediafind.search import Hit, Searcher, keyword_search
-from mediafind.store import ModelInfo, Store, decode_path, encode_path
+from mediafind.store import ModelInfo, Store
 
 log = logging.getLogger(__name__)
 
@@ -514,7 +515,7 @@ class Session:
         identity = self.model_identity()
         with Store.open(self.library_file, writer=True) as store:
             for folder in folders:
-                store.add_root(encode_path(folder))
+                store.add_root(folder)
             if not store.roots():
                 raise MediafindError(
                     "no watched folders: mediafind index PATH, or folders add PATH"
@@ -532,8 +533,8 @@ class Session:
         if self._hand_over(lambda service: service.add_folder(folder)):
             return None
         with Store.open(self.library_file, writer=True) as store:
-            root = store.add_root(encode_path(folder))
-            where = decode_path(root.path)
+            root = store.add_root(folder)
+            where = root.path
             if where == folder:
                 store.set_root_polling(root.id, polling)
             return where
@@ -544,7 +545,7 @@ class Session:
         if self._hand_over(lambda service: service.remove_folder(folder)):
             return True
         with Store.open(self.library_file, writer=True) as store:
-            return store.remove_root(encode_path(folder))
+            return store.remove_root(folder)
 
     def _hand_over(self, command: Callable[[Keeper], None]) -> bool:
         """Give a command to this session's indexing service, now or once it has started.
@@ -584,8 +585,8 @@ class Session:
                 writer_pid=store.writer_pid(),
                 counts=store.counts(),
                 folders=self.folder_states(store),
-                errors=[(decode_path(e.path), e.reason) for e in store.errors(limit=listed)],
-                notes=[(decode_path(n.path), n.reason) for n in store.notes(limit=listed)],
+                errors=[(e.path, e.reason) for e in store.errors(limit=listed)],
+                notes=[(n.path, n.reason) for n in store.notes(limit=listed)],
             )
 
     def folder_states(self, store: Store) -> list[FolderState]:
@@ -597,7 +598,7 @@ class Session:
         counts = store.root_counts()
         out = []
         for root in store.roots():
-            path = decode_path(root.path)
+            path = root.path
             files, errors = counts.get(root.id, (0, 0))
             state, note = live.get(path) or recorded.get(root.id) or (None, None)
             if state is None:

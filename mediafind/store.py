@@ -65,9 +65,6 @@ __all__ = [
     "Root",
     "Store",
     "WriterLock",
-    "decode_path",
-    "encode_path",
-    "prefix_range",
 ]
 
 log = logging.getLogger(__name__)
@@ -84,8 +81,12 @@ _HIT_COLUMNS = (
 _FILE_COLUMNS = "id, path, root_id, kind, size, mtime_ns, caption_sig, hash, status, error"
 
 
-def _file_row(row: Sequence[object]) -> FileRow:
-    return FileRow(*row)  # type: ignore[arg-type]
+def _file_row(row: Sequence[Any]) -> FileRow:
+    return FileRow(row[0], decode_path(row[1]), *row[2:])
+
+
+def _chunk_hit(row: Sequence[Any]) -> ChunkHit:
+    return ChunkHit(row[0], row[1], decode_path(row[2]), *row[3:])
 
 
 class Store:
@@ -266,20 +267,19 @@ class Store:
     def roots(self) -> list[Root]:
         rows = self.conn.execute("SELECT id, path, polling, excludes FROM roots ORDER BY path")
         return [
-            Root(i, p, None if poll is None else bool(poll), tuple(json.loads(ex)))
+            Root(i, decode_path(p), None if poll is None else bool(poll), tuple(json.loads(ex)))
             for i, p, poll, ex in rows
         ]
 
-    def add_root(self, path: bytes) -> Root:
+    def add_root(self, path: Path) -> Root:
         """Watch a folder. A folder inside a watched one is already watched (that root is
         returned); a folder holding watched ones takes them over, with their files."""
+        raw = encode_path(path)
         with self.atomic():
             for root in self.roots():
-                if root.path == path or path.startswith(prefix_range(root.path)[0]):
+                if root.path == path or raw.startswith(prefix_range(root.path)[0]):
                     return root
-            self.conn.execute(
-                "INSERT INTO roots(path, added_at) VALUES (?, ?)", (path, time.time())
-            )
+            self.conn.execute("INSERT INTO roots(path, added_at) VALUES (?, ?)", (raw, time.time()))
             new_id = self.conn.last_insert_rowid()
             low, high = prefix_range(path)
             inner = "SELECT id FROM roots WHERE path >= ? AND path < ?"
@@ -298,10 +298,12 @@ class Store:
                 (None if polling is None else int(polling), root_id),
             )
 
-    def remove_root(self, path: bytes) -> bool:
+    def remove_root(self, path: Path) -> bool:
         """Forget a watched folder and everything indexed from it."""
         with self.atomic():
-            row = self.conn.execute("SELECT id FROM roots WHERE path = ?", (path,)).fetchone()
+            row = self.conn.execute(
+                "SELECT id FROM roots WHERE path = ?", (encode_path(path),)
+            ).fetchone()
             if row is None:
                 return False
             ids = [r[0] for r in self.conn.execute("SELECT id FROM files WHERE root_id = ?", row)]
@@ -311,7 +313,7 @@ class Store:
 
     # -- files ----------------------------------------------------------------------------
 
-    def files_under(self, root_id: int) -> dict[bytes, FileRow]:
+    def files_under(self, root_id: int) -> dict[Path, FileRow]:
         rows = self.conn.execute(f"SELECT {_FILE_COLUMNS} FROM files WHERE root_id = ?", (root_id,))
         return {r.path: r for r in map(_file_row, rows)}
 
@@ -320,8 +322,10 @@ class Store:
         found = row.fetchone()
         return None if found is None else _file_row(found)
 
-    def file_by_path(self, path: bytes) -> FileRow | None:
-        row = self.conn.execute(f"SELECT {_FILE_COLUMNS} FROM files WHERE path = ?", (path,))
+    def file_by_path(self, path: Path) -> FileRow | None:
+        row = self.conn.execute(
+            f"SELECT {_FILE_COLUMNS} FROM files WHERE path = ?", (encode_path(path),)
+        )
         found = row.fetchone()
         return None if found is None else _file_row(found)
 
@@ -338,12 +342,12 @@ class Store:
             is not None
         )
 
-    def files_at(self, path: bytes) -> list[FileRow]:
+    def files_at(self, path: Path) -> list[FileRow]:
         """The file at path, or every file under it when it is a folder."""
         low, high = prefix_range(path)
         rows = self.conn.execute(
             f"SELECT {_FILE_COLUMNS} FROM files WHERE path = ? OR (path >= ? AND path < ?)",
-            (path, low, high),
+            (encode_path(path), low, high),
         )
         return list(map(_file_row, rows))
 
@@ -359,7 +363,7 @@ class Store:
     def mark_pending(
         self,
         root_id: int,
-        path: bytes,
+        path: Path,
         kind: str,
         size: int,
         mtime_ns: int,
@@ -374,13 +378,14 @@ class Store:
             "root_id = excluded.root_id, kind = excluded.kind, size = excluded.size, "
             "mtime_ns = excluded.mtime_ns, caption_sig = excluded.caption_sig, "
             "status = 'pending', error = NULL, priority = max(priority, excluded.priority)",
-            (path, root_id, kind, size, mtime_ns, caption_sig, priority),
+            (encode_path(path), root_id, kind, size, mtime_ns, caption_sig, priority),
         )
 
-    def move_file(self, file_id: int, new_path: bytes, mtime_ns: int) -> None:
+    def move_file(self, file_id: int, new_path: Path, mtime_ns: int) -> None:
         """A file moved or renamed with the same content: keep its row, chunks and vectors."""
         self.conn.execute(
-            "UPDATE files SET path = ?, mtime_ns = ? WHERE id = ?", (new_path, mtime_ns, file_id)
+            "UPDATE files SET path = ?, mtime_ns = ? WHERE id = ?",
+            (encode_path(new_path), mtime_ns, file_id),
         )
 
     def delete_files(self, file_ids: Iterable[int]) -> int:
@@ -533,12 +538,14 @@ class Store:
         vector: bytes,
         modality: str,
         k: int,
-        folder: bytes | None = None,
+        folder: Path | None = None,
         exclude_files: Sequence[int] = (),
         where: FileFilter | None = None,
+        with_vectors: bool = False,
     ) -> list[ChunkHit]:
         """The k chunks nearest to vector among one modality ('image' or 'text'), nearest first,
-        of files inside folder and passing where, less the excluded files."""
+        of files inside folder and passing where, less the excluded files; with_vectors: each
+        with its stored vector (read in the same query, not again later)."""
         if not self._has_vectors() or k <= 0:
             return []
         where = replace(
@@ -546,8 +553,10 @@ class Store:
             folder=folder if folder is not None else (where.folder if where else None),
             exclude=(*(where.exclude if where else ()), *exclude_files),
         )
+        vectors = ", v.embedding" if with_vectors else ""
+        inner = ", embedding" if with_vectors else ""
         select = (
-            f"SELECT {_HIT_COLUMNS}, {{dist}} "
+            f"SELECT {_HIT_COLUMNS}, {{dist}}{vectors} "
             "FROM {source} JOIN chunks c ON c.id = v.chunk_id JOIN files f ON f.id = c.file_id "
         )
         condition, condition_args = where.sql()
@@ -562,7 +571,7 @@ class Store:
                 )
             sql = select.format(
                 dist="v.distance",
-                source="(SELECT chunk_id, distance FROM vectors "
+                source=f"(SELECT chunk_id, distance{inner} FROM vectors "
                 "WHERE embedding MATCH ? AND k = ? AND modality = ?) v",
             )
             sql += f"WHERE {condition} ORDER BY v.distance LIMIT ?"
@@ -572,7 +581,7 @@ class Store:
             sql = select.format(dist="vec_distance_cosine(v.embedding, ?) AS d", source="vectors v")
             sql += f"WHERE v.modality = ? AND {condition} ORDER BY d LIMIT ?"
             args = (vector, modality)
-        return [ChunkHit(*row) for row in self.conn.execute(sql, (*args, *condition_args, k))]
+        return [_chunk_hit(row) for row in self.conn.execute(sql, (*args, *condition_args, k))]
 
     def keyword_chunks(
         self, match: str, limit: int, where: FileFilter | None = None
@@ -590,7 +599,7 @@ class Store:
         except apsw.SQLError as e:
             log.info("keyword query %r not understood: %s", match, e)
             return []
-        return [ChunkHit(*row) for row in rows]  # type: ignore[arg-type]
+        return [_chunk_hit(row) for row in rows]
 
     def vectors(self, chunk_ids: Sequence[int]) -> dict[int, bytes]:
         """The stored vectors of these chunks (float32 bytes)."""
@@ -612,7 +621,7 @@ class Store:
         )
         return {i: float(d) for i, d in rows}
 
-    def files_named(self, words: Sequence[str], kind: str, limit: int) -> list[tuple[int, bytes]]:
+    def files_named(self, words: Sequence[str], kind: str, limit: int) -> list[tuple[int, Path]]:
         """Indexed files of a kind whose path contains every word (case-insensitive), as
         (id, path)."""
         where = " AND ".join("instr(lower(CAST(path AS TEXT)), ?) > 0" for _ in words)
@@ -621,7 +630,7 @@ class Store:
             "ORDER BY path LIMIT ?",
             (kind, *(w.lower() for w in words), limit),
         )
-        return [(r[0], r[1]) for r in rows]
+        return [(r[0], decode_path(r[1])) for r in rows]
 
     def files_with_hash(self, content_hash: str) -> list[int]:
         return [
@@ -658,14 +667,14 @@ class Store:
             "ORDER BY indexed_at DESC LIMIT ?",
             (-1 if limit is None else limit,),
         )
-        return [ErrorRow(p, n) for p, n in rows]
+        return [ErrorRow(decode_path(p), n) for p, n in rows]
 
     def errors(self, limit: int | None = None) -> list[ErrorRow]:
         rows = self.conn.execute(
             "SELECT path, error FROM files WHERE status = 'error' ORDER BY indexed_at DESC LIMIT ?",
             (-1 if limit is None else limit,),
         )
-        return [ErrorRow(p, e or "unknown error") for p, e in rows]
+        return [ErrorRow(decode_path(p), e or "unknown error") for p, e in rows]
 
     def file_size_on_disk(self) -> int:
         total = 0

@@ -26,7 +26,7 @@ from mediafind.gui.window import MainWindow
 from mediafind.indexer import Indexer
 from mediafind.keeper import sync
 from mediafind.session import ModelSource, OpenClipSource, Options, Session
-from mediafind.store import Store, encode_path
+from mediafind.store import Store
 
 PAIRS = [(c, s) for c in shapes.COLOURS for s in shapes.SHAPES]
 PHOTOS_PER_PAIR = 3
@@ -52,7 +52,7 @@ def index_folder(root: Path, library: Path) -> Path:
     """Index root into library (a folder) with the tiny model, as `mediafind index` would."""
     spec = parse_spec(TINY_SPEC)
     with Store.open(library / "library.sqlite3", writer=True) as store:
-        store.add_root(encode_path(root))
+        store.add_root(root)
         sync(Indexer(store, lambda: OpenClipEncoder(spec, "cpu"), spec_identity(spec)))
     return library
 

@@ -14,7 +14,7 @@ from conftest import TINY_SPEC, FakeEncoder, save_shape
 
 from mediafind.indexer import Indexer
 from mediafind.keeper import sync
-from mediafind.store import Store, encode_path
+from mediafind.store import Store
 
 TESTS = Path(__file__).parent
 
@@ -45,7 +45,7 @@ def test_kill_9_mid_indexing_loses_nothing_committed_and_resumes(tmp_path: Path)
     for i in range(150):
         save_shape(root / f"{i:03}.png", ("red", "blue")[i % 2], "circle", i)
     with Store.open(library, writer=True) as store:
-        store.add_root(encode_path(root))
+        store.add_root(root)
     child = subprocess.Popen(
         [sys.executable, "-c", INDEXING_CHILD.format(tests=str(TESTS), library=str(library))]
     )

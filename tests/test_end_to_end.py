@@ -198,5 +198,5 @@ def test_a_model_that_cannot_load_stops_with_one_line_and_touches_nothing(
     assert err.count("\n") == 1 and "--model local-dir:" in err
     with Store.open(lib / "library.sqlite3") as store:
         assert store.counts() == {"photo": 1, "note": 0, "error": 0, "pending": 0}
-        assert store.file_by_path(bytes(root / "b.jpg")) is None
-        assert [r.path for r in store.roots()] == [bytes(root)]
+        assert store.file_by_path(root / "b.jpg") is None
+        assert [r.path for r in store.roots()] == [root]

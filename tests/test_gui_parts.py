@@ -40,7 +40,7 @@ from mediafind.keeper import sync
 from mediafind.query import parse
 from mediafind.search import Hit
 from mediafind.session import Options, Results, Session
-from mediafind.store import Store, encode_path
+from mediafind.store import Store
 
 __all__ = ["open_fake_window"]  # fixture
 
@@ -524,7 +524,7 @@ def test_a_new_model_reads_the_library_again_and_says_so(
         save_shape(folder / f"{i}.png", "blue", "square", seed=i)
     library = tmp_path / "library"
     with Store.open(library / "library.sqlite3", writer=True) as store:
-        store.add_root(encode_path(folder))
+        store.add_root(folder)
         sync(Indexer(store, FakeEncoder, FakeEncoder.identity))
 
     class NewModel(PacedFake):

@@ -12,7 +12,7 @@ from conftest import FakeEncoder, save_shape
 from mediafind.indexer import Indexer, Progress
 from mediafind.keeper import sync
 from mediafind.search import Hit
-from mediafind.store import Store, encode_path
+from mediafind.store import Store
 
 
 def make_indexer(store: Store, encoder: FakeEncoder, **kw: object) -> Indexer:
@@ -32,7 +32,7 @@ def folder(tmp_path: Path) -> Path:
 def test_first_run_embeds_every_photo_and_note(
     store: Store, fake: FakeEncoder, folder: Path
 ) -> None:
-    store.add_root(encode_path(folder))
+    store.add_root(folder)
     summary = sync(make_indexer(store, fake))
     assert (summary.indexed, summary.errors) == (3, [])
     assert store.counts() == {"photo": 2, "note": 1, "error": 0, "pending": 0}
@@ -42,7 +42,7 @@ def test_first_run_embeds_every_photo_and_note(
 def test_second_run_with_nothing_changed_embeds_nothing(
     store: Store, fake: FakeEncoder, folder: Path
 ) -> None:
-    store.add_root(encode_path(folder))
+    store.add_root(folder)
     sync(make_indexer(store, fake))
     again = FakeEncoder()
     summary = sync(make_indexer(store, again))
@@ -53,25 +53,25 @@ def test_second_run_with_nothing_changed_embeds_nothing(
 def test_renamed_photo_keeps_its_vector_without_reembedding(
     store: Store, fake: FakeEncoder, folder: Path
 ) -> None:
-    store.add_root(encode_path(folder))
+    store.add_root(folder)
     sync(make_indexer(store, fake))
-    old = store.file_by_path(encode_path(folder / "red circle.jpg"))
+    old = store.file_by_path(folder / "red circle.jpg")
     assert old is not None
     (folder / "trip" / "deeper").mkdir()
     (folder / "red circle.jpg").rename(folder / "trip" / "deeper" / "renamed.jpg")
     again = FakeEncoder()
     summary = sync(make_indexer(store, again))
     assert summary.moved == 1 and again.images_encoded == 0
-    moved = store.file_by_path(encode_path(folder / "trip" / "deeper" / "renamed.jpg"))
+    moved = store.file_by_path(folder / "trip" / "deeper" / "renamed.jpg")
     assert moved is not None and moved.id == old.id and moved.status == "indexed"
-    assert store.file_by_path(encode_path(folder / "red circle.jpg")) is None
+    assert store.file_by_path(folder / "red circle.jpg") is None
     assert store.vector_count() == 2 + 1
 
 
 def test_copied_photo_reuses_the_vectors_of_the_original(
     store: Store, fake: FakeEncoder, folder: Path
 ) -> None:
-    store.add_root(encode_path(folder))
+    store.add_root(folder)
     sync(make_indexer(store, fake))
     shutil.copy2(folder / "red circle.jpg", folder / "copy.jpg")
     again = FakeEncoder()
@@ -82,7 +82,7 @@ def test_copied_photo_reuses_the_vectors_of_the_original(
 
 
 def test_deleted_photo_leaves_the_index(store: Store, fake: FakeEncoder, folder: Path) -> None:
-    store.add_root(encode_path(folder))
+    store.add_root(folder)
     sync(make_indexer(store, fake))
     (folder / "trip" / "blue triangle.png").unlink()
     summary = sync(make_indexer(store, FakeEncoder()))
@@ -94,7 +94,7 @@ def test_deleted_photo_leaves_the_index(store: Store, fake: FakeEncoder, folder:
 
 
 def test_changed_photo_is_embedded_again(store: Store, fake: FakeEncoder, folder: Path) -> None:
-    store.add_root(encode_path(folder))
+    store.add_root(folder)
     sync(make_indexer(store, fake))
     save_shape(folder / "red circle.jpg", "yellow", "square", 9)
     again = FakeEncoder()
@@ -111,7 +111,7 @@ def test_unreadable_files_are_recorded_with_reasons_and_the_rest_indexed(
     good = (folder / "red circle.jpg").read_bytes()
     (folder / "truncated.jpg").write_bytes(good[: len(good) // 2])
     (folder / "empty note.txt").write_text("   \n")
-    store.add_root(encode_path(folder))
+    store.add_root(folder)
     summary = sync(make_indexer(store, fake))
     reasons = {p.name: r for p, r in summary.errors}
     assert set(reasons) == {"corrupt.jpg", "zero.png", "truncated.jpg", "empty note.txt"}
@@ -127,7 +127,7 @@ def test_permission_denied_is_recorded(store: Store, fake: FakeEncoder, folder: 
     secret = folder / "secret.txt"
     secret.write_text("a private red circle")
     secret.chmod(0)
-    store.add_root(encode_path(folder))
+    store.add_root(folder)
     summary = sync(make_indexer(store, fake))
     assert [(p.name, r) for p, r in summary.errors] == [("secret.txt", "Permission denied")]
 
@@ -136,7 +136,7 @@ def test_caption_sidecar_is_embedded_with_its_photo_not_as_a_note(
     store: Store, fake: FakeEncoder, folder: Path
 ) -> None:
     (folder / "red circle.jpg.txt").write_text("Grandma's red circle plate")
-    store.add_root(encode_path(folder))
+    store.add_root(folder)
     sync(make_indexer(store, fake))
     assert store.counts()["note"] == 1
     assert "Grandma's red circle plate" in fake.texts_encoded
@@ -156,7 +156,7 @@ def test_file_names_that_are_not_utf8_round_trip(
     root.mkdir()
     name = os.fsdecode(b"caf\xe9 \xff.jpg")  # Latin-1 bytes, not valid UTF-8
     save_shape(root / name, "green", "square")
-    store.add_root(encode_path(root))
+    store.add_root(root)
     summary = sync(make_indexer(store, fake))
     assert summary.indexed == 1
     (row,) = store.conn.execute("SELECT path FROM files").fetchall()
@@ -174,7 +174,7 @@ def test_progress_reports_counts_and_cancel_stops_between_batches(
     root = tmp_path / "many"
     for i in range(10):
         save_shape(root / f"{i}.png", "red", "circle", i)
-    store.add_root(encode_path(root))
+    store.add_root(root)
     seen: list[Progress] = []
     cancel = threading.Event()
 
@@ -195,7 +195,7 @@ def test_progress_reports_counts_and_cancel_stops_between_batches(
 def test_a_different_model_reembeds_everything(
     store: Store, fake: FakeEncoder, folder: Path
 ) -> None:
-    store.add_root(encode_path(folder))
+    store.add_root(folder)
     sync(make_indexer(store, fake))
     other = FakeEncoder()
     other.identity = "fake-2"
@@ -209,7 +209,7 @@ def test_a_different_model_reembeds_everything(
 def test_model_that_cannot_load_leaves_the_library_untouched(store: Store, folder: Path) -> None:
     from mediafind.errors import ModelUnavailable
 
-    store.add_root(encode_path(folder))
+    store.add_root(folder)
 
     def no_model() -> FakeEncoder:
         raise ModelUnavailable("no weights")
@@ -229,7 +229,7 @@ def test_keyword_search_finds_notes_by_their_words_and_photos_by_name_without_a_
     def typed(text: str, kind: str = "all") -> list[Hit]:
         return keyword_search(store, parse(text, lenient=True).narrowed(kind=kind), 20)
 
-    store.add_root(encode_path(folder))
+    store.add_root(folder)
     sync(make_indexer(store, fake))
     hits = typed("green squ", kind="note")
     assert [h.path.name for h in hits] == ["groceries.md"]

@@ -15,7 +15,8 @@ from conftest import FakeEncoder, save_shape
 from mediafind import shapes
 from mediafind.errors import LibraryBusy
 from mediafind.keeper import IDLE, Keeper, Status
-from mediafind.store import Store, decode_path, encode_path
+from mediafind.rows import decode_path
+from mediafind.store import Store
 
 QUIET = 0.3
 
@@ -52,7 +53,7 @@ def root(tmp_path: Path, library: Path) -> Path:
     folder = tmp_path / "photos"
     folder.mkdir()
     with Store.open(library, writer=True) as store:
-        store.add_root(encode_path(folder))
+        store.add_root(folder)
     return folder
 
 
@@ -315,7 +316,7 @@ def test_awkward_files_are_recorded_or_skipped_never_a_crash(
     assert service.wait_idle(20)
     assert indexed_paths(library) == {root / name}
     with Store.open(library) as store:
-        assert [decode_path(e.path).name for e in store.errors()] == ["broken.png"]
+        assert [e.path.name for e in store.errors()] == ["broken.png"]
 
 
 def test_a_file_changing_while_it_is_read_ends_indexed_at_its_last_version(
@@ -331,7 +332,7 @@ def test_a_file_changing_while_it_is_read_ends_indexed_at_its_last_version(
         time.sleep(0.005)
     settle(service, library, root)
     with Store.open(library) as store:
-        row = store.file_by_path(encode_path(note))
+        row = store.file_by_path(note)
         assert row is not None and row.size == note.stat().st_size
         (text,) = store.conn.execute(
             "SELECT group_concat(text, ' ') FROM chunks WHERE file_id = ?", (row.id,)

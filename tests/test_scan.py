@@ -14,8 +14,9 @@ from conftest import save_shape
 
 from mediafind import scan
 from mediafind.media import hash_file
+from mediafind.rows import encode_path
 from mediafind.scan import OFFLINE, Entry, Excluder, plan, reconcile, walk
-from mediafind.store import ModelInfo, Root, Store, decode_path, encode_path
+from mediafind.store import ModelInfo, Root, Store
 
 
 def write(path: Path, data: bytes | str = b"data") -> Path:
@@ -193,14 +194,14 @@ def folder(tmp_path: Path) -> Path:
 @pytest.fixture
 def root(store: Store, folder: Path) -> Root:
     store.set_model(ModelInfo("fake", "fake-1", 4))
-    return store.add_root(encode_path(folder))
+    return store.add_root(folder)
 
 
 def index_all(store: Store, root: Root) -> None:
     """Scan, then record every pending file as indexed, as the indexer would."""
     reconcile(store, [root])
     for row in store.pending():
-        path = decode_path(row.path)
+        path = row.path
         store.save_indexed(
             row.id,
             content_hash=hash_file(path),
@@ -211,7 +212,7 @@ def index_all(store: Store, root: Root) -> None:
 
 
 def row_for(store: Store, path: Path) -> int:
-    row = store.file_by_path(encode_path(path))
+    row = store.file_by_path(path)
     assert row is not None
     return row.id
 
@@ -294,7 +295,7 @@ def test_same_size_but_other_content_is_not_a_move(store: Store, root: Root, fol
 
     assert p.moved == []
     assert [e.path.name for e in p.added] == ["b.txt"]
-    assert [decode_path(row.path).name for row in p.vanished] == ["a.txt"]
+    assert [row.path.name for row in p.vanished] == ["a.txt"]
 
 
 def test_offline_root_keeps_its_rows(store: Store, root: Root, folder: Path) -> None:
@@ -323,10 +324,7 @@ def test_reconcile_records_additions_changes_moves_and_removals(
     found = reconcile(store, [root])
 
     assert (found.moved, found.removed, found.marked) == (1, 1, 2)
-    files = {
-        decode_path(p).relative_to(folder).as_posix(): r
-        for p, r in store.files_under(root.id).items()
-    }
+    files = {p.relative_to(folder).as_posix(): r for p, r in store.files_under(root.id).items()}
     assert sorted(files) == ["circle.jpg", "notes/list.md", "notes/new.md"]
     assert (files["circle.jpg"].id, files["circle.jpg"].status) == (circle, "indexed")
     assert files["notes/list.md"].status == files["notes/new.md"].status == "pending"
@@ -375,5 +373,5 @@ def test_reconcile_follows_hints_in_one_folder_and_walks_the_others(
     write(folder / "notes" / "unhinted.md", "not looked at")
     found = reconcile(store, [root], hints={folder: [folder / "notes" / "hinted.md"]}, priority=1)
     assert found.marked == 1
-    assert [decode_path(r.path).name for r in store.pending()] == ["hinted.md"]
+    assert [r.path.name for r in store.pending()] == ["hinted.md"]
     assert reconcile(store, [root]).marked == 2  # the walk finds both (hinted.md still pending)

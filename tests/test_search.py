@@ -17,7 +17,7 @@ from mediafind.indexer import Indexer
 from mediafind.keeper import sync
 from mediafind.query import Part, Query, parse
 from mediafind.search import Searcher, fts_query, highlight
-from mediafind.store import Store, encode_path
+from mediafind.store import Store
 
 PAIRS = [
     (c, s) for c in ("red", "green", "blue", "yellow") for s in ("circle", "square", "triangle")
@@ -48,7 +48,7 @@ def vault(tmp_path_factory: pytest.TempPathFactory, encoder: OpenClipEncoder) ->
     )
     (root / "notes" / "snow.txt").write_text("A red circle drawn in the snow by the kids.")
     store = Store.open(root / "lib" / "library.sqlite3", writer=True)
-    store.add_root(encode_path(root))
+    store.add_root(root)
     sync(Indexer(store, lambda: encoder, encoder.identity))
     yield Searcher(store, encoder)
     store.close()

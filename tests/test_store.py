@@ -12,6 +12,7 @@ import pytest
 
 from mediafind import store as store_module
 from mediafind.errors import LibraryTooNew
+from mediafind.rows import decode_path, encode_path
 from mediafind.store import (
     CAPTION_SOURCE,
     IMAGE_SOURCE,
@@ -22,8 +23,6 @@ from mediafind.store import (
     NewChunk,
     Root,
     Store,
-    decode_path,
-    encode_path,
 )
 
 MODEL = ModelInfo("fake", "fake-1", 4)
@@ -41,10 +40,10 @@ def text(words: str, vector: bytes, source: str = TEXT_SOURCE) -> NewChunk:
     return NewChunk(source, words, 0, len(words), vector)
 
 
-def add_file(store: Store, root: Root, name: str | bytes, kind: str = PHOTO) -> int:
-    raw = name if isinstance(name, bytes) else encode_path(decode_path(root.path) / name)
-    store.mark_pending(root.id, raw, kind, 10, 1, None)
-    row = store.file_by_path(raw)
+def add_file(store: Store, root: Root, name: str | Path, kind: str = PHOTO) -> int:
+    path = root.path / name
+    store.mark_pending(root.id, path, kind, 10, 1, None)
+    row = store.file_by_path(path)
     assert row is not None
     return row.id
 
@@ -86,7 +85,7 @@ def assert_in_step(store: Store) -> None:
 @pytest.fixture
 def photos(store: Store, tmp_path: Path) -> Root:
     store.set_model(MODEL)
-    return store.add_root(encode_path(tmp_path / "photos"))
+    return store.add_root(tmp_path / "photos")
 
 
 # -- schema ------------------------------------------------------------------------------------
@@ -120,7 +119,7 @@ def test_older_library_is_backed_up_then_upgraded_with_its_data(
     path = tmp_path / "library.sqlite3"
     old_version = store_module.SCHEMA_VERSION
     with Store.open(path) as old:
-        root = old.add_root(encode_path(tmp_path / "photos"))
+        root = old.add_root(tmp_path / "photos")
         add_file(old, root, "kite.jpg")
     monkeypatch.setattr(
         store_module,
@@ -133,7 +132,7 @@ def test_older_library_is_backed_up_then_upgraded_with_its_data(
         assert new.conn.pragma("user_version") == old_version + 1
         assert "x" in columns(new.conn, "files")
         assert new.roots() == [root]
-        assert list(new.files_under(root.id)) == [encode_path(tmp_path / "photos" / "kite.jpg")]
+        assert list(new.files_under(root.id)) == [tmp_path / "photos" / "kite.jpg"]
 
     backup = apsw.Connection(str(tmp_path / f"library.sqlite3.v{old_version}.bak"))
     try:
@@ -150,7 +149,7 @@ def test_failed_upgrade_leaves_the_library_at_its_old_version(
     path = tmp_path / "library.sqlite3"
     old_version = store_module.SCHEMA_VERSION
     with Store.open(path) as old:
-        old.add_root(encode_path(tmp_path / "photos"))
+        old.add_root(tmp_path / "photos")
     broken = [
         *store_module.MIGRATIONS,
         "ALTER TABLE files ADD COLUMN x INTEGER; ALTER TABLE no_such_table ADD COLUMN y",
@@ -226,7 +225,7 @@ def test_another_model_drops_vectors_and_marks_indexed_files_pending(
 
 
 def test_folder_inside_a_watched_one_returns_that_root(photos: Root, store: Store) -> None:
-    inner = store.add_root(encode_path(decode_path(photos.path) / "2023" / "summer"))
+    inner = store.add_root(photos.path / "2023" / "summer")
     assert inner == photos
     assert store.roots() == [photos]
 
@@ -235,13 +234,13 @@ def test_folder_holding_watched_ones_takes_them_over_with_their_files(
     store: Store, tmp_path: Path
 ) -> None:
     store.set_model(MODEL)
-    summer = store.add_root(encode_path(tmp_path / "photos" / "summer"))
-    winter = store.add_root(encode_path(tmp_path / "photos" / "winter"))
+    summer = store.add_root(tmp_path / "photos" / "summer")
+    winter = store.add_root(tmp_path / "photos" / "winter")
     kite = add_file(store, summer, "kite.jpg")
     snow = add_file(store, winter, "snow.jpg")
     index(store, kite, image(vec(1, 0, 0, 0)))
 
-    parent = store.add_root(encode_path(tmp_path / "photos"))
+    parent = store.add_root(tmp_path / "photos")
 
     assert store.roots() == [parent]
     assert {row.id for row in store.files_under(parent.id).values()} == {kite, snow}
@@ -251,8 +250,8 @@ def test_folder_holding_watched_ones_takes_them_over_with_their_files(
 def test_sibling_folder_with_the_same_leading_letters_is_a_separate_root(
     store: Store, tmp_path: Path
 ) -> None:
-    short = store.add_root(encode_path(tmp_path / "a" / "b"))
-    longer = store.add_root(encode_path(tmp_path / "a" / "bc"))
+    short = store.add_root(tmp_path / "a" / "b")
+    longer = store.add_root(tmp_path / "a" / "bc")
     assert longer != short
     assert store.roots() == [short, longer]
 
@@ -260,7 +259,7 @@ def test_sibling_folder_with_the_same_leading_letters_is_a_separate_root(
 def test_removing_a_root_forgets_its_files_chunks_vectors_and_keywords(
     photos: Root, store: Store, tmp_path: Path
 ) -> None:
-    notes = store.add_root(encode_path(tmp_path / "notes"))
+    notes = store.add_root(tmp_path / "notes")
     photo = add_file(store, photos, "beach.jpg")
     index(store, photo, image(vec(1, 0, 0, 0)), text("sunset", vec(0, 1, 0, 0), CAPTION_SOURCE))
     index(store, add_file(store, photos, "beach.md", NOTE), text("sunset beach", vec(0, 0, 1, 0)))
@@ -278,7 +277,7 @@ def test_removing_a_root_forgets_its_files_chunks_vectors_and_keywords(
 
 
 def test_removing_an_unknown_root_reports_false(store: Store, tmp_path: Path) -> None:
-    assert store.remove_root(encode_path(tmp_path / "nowhere")) is False
+    assert store.remove_root(tmp_path / "nowhere") is False
 
 
 # -- chunks, vectors and keywords in step -------------------------------------------------------
@@ -384,7 +383,7 @@ def test_knn_in_a_folder_skips_a_sibling_with_the_same_leading_letters(
     for file_id in (inside, deeper, sibling):
         index(store, file_id, image(vec(1, 0, 0, 0)))
 
-    folder = encode_path(decode_path(photos.path) / "b")
+    folder = photos.path / "b"
     hits = store.knn(vec(1, 0, 0, 0), "image", 10, folder=folder)
 
     assert {hit.file_id for hit in hits} == {inside, deeper}
@@ -412,24 +411,26 @@ def test_knn_before_any_model_finds_nothing(store: Store) -> None:
 
 
 def test_path_that_is_not_utf8_round_trips_through_the_library(photos: Root, store: Store) -> None:
-    raw = photos.path + b"/caf\xe9 cr\xe8me.jpg"
-    assert encode_path(decode_path(raw)) == raw
+    raw = encode_path(photos.path) + b"/caf\xe9 cr\xe8me.jpg"
+    path = decode_path(raw)
+    assert encode_path(path) == raw
 
-    file_id = add_file(store, photos, raw)
+    file_id = add_file(store, photos, path)
     index(store, file_id, image(vec(1, 0, 0, 0)))
 
-    row = store.file_by_path(raw)
-    assert row is not None and row.path == raw
-    assert list(store.files_under(photos.id)) == [raw]
-    assert [hit.path for hit in store.knn(vec(1, 0, 0, 0), "image", 1)] == [raw]
-    assert decode_path(raw).name.startswith("caf")
+    row = store.file_by_path(path)
+    assert row is not None and row.path == path
+    assert store.conn.execute("SELECT path FROM files").fetchone()[0] == raw  # stored as bytes
+    assert list(store.files_under(photos.id)) == [path]
+    assert [hit.path for hit in store.knn(vec(1, 0, 0, 0), "image", 1)] == [path]
+    assert path.name.startswith("caf")
 
 
 def test_reader_is_not_blocked_by_an_open_write_transaction(store: Store, tmp_path: Path) -> None:
     with Store.open(store.path) as reader:
         reader.conn.set_busy_timeout(100)
         with store.atomic():
-            store.add_root(encode_path(tmp_path / "photos"))
+            store.add_root(tmp_path / "photos")
             assert reader.roots() == []
         assert len(reader.roots()) == 1
 
@@ -439,7 +440,7 @@ def test_writer_commits_while_a_reader_holds_its_snapshot(store: Store, tmp_path
     with Store.open(store.path) as reader:
         reader.conn.execute("BEGIN")
         assert reader.roots() == []
-        store.add_root(encode_path(tmp_path / "photos"))
+        store.add_root(tmp_path / "photos")
         assert reader.roots() == []  # still its own snapshot
         reader.conn.execute("COMMIT")
         assert len(reader.roots()) == 1

@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
 from mediafind.gui.results import folder_label
 from mediafind.gui.workers import in_background
 from mediafind.session import Overview, Session
-from mediafind.store import prefix_range
 
 STATE_LABELS = {
     "live": ("Live", "Changes are seen as they happen."),
@@ -159,8 +158,7 @@ class FoldersDialog(QDialog):
         selected = self._selected()
         errors = self._overview.errors if self._overview is not None else []
         if selected is not None:
-            low, _ = prefix_range(os.fsencode(selected))
-            errors = [(p, r) for p, r in errors if os.fsencode(p).startswith(low)]
+            errors = [(p, r) for p, r in errors if p.is_relative_to(selected)]
         where = f" in {folder_label(selected)}" if selected is not None else ""
         if errors:
             self.errors_title.setText(f"Files that could not be read{where} ({len(errors):,})")

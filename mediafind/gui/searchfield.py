@@ -32,7 +32,8 @@ from PySide6.QtWidgets import (
 
 from mediafind.gui.dropping import holds_picture
 from mediafind.gui.icons import glyph, glyph_icon
-from mediafind.query import ALL, NOTE, PHOTO
+from mediafind.query import ALL
+from mediafind.rows import NOTE, PHOTO
 
 # Quiet time after the last key before searching. Shorter searches on every keystroke (wasted
 # work while a word is half typed); longer feels laggy. 150 ms is below the pause between words.
