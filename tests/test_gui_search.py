@@ -3,15 +3,17 @@ folder while searching, and a model that cannot be loaded."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
-from conftest import save_shape
+from conftest import TINY_SPEC, save_shape
 from gui_support import SLOW, WindowMaker, drop, final_results, indexed, make_folder, open_window
 from PySide6.QtCore import QMimeData, Qt, QUrl
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from mediafind.cli import main
 from mediafind.gui.window import MainWindow
 from mediafind.keeper import INDEXING, Status
 
@@ -128,3 +130,28 @@ def test_a_missing_model_shows_a_banner_and_words_still_find_notes(
     assert "needs the model" in window.nothing.text.text()
     window.search_field.clear_all()
     assert window.pages.currentWidget() is window.hint
+
+
+@pytest.mark.parametrize(
+    "query", ["a red circle", '"green square" kind:note', "blue -triangle after:2000"]
+)
+def test_the_window_and_the_command_line_give_the_same_results(
+    qtbot: QtBot,
+    open_window: WindowMaker,
+    indexed: tuple[Path, Path],
+    capsys: pytest.CaptureFixture[str],
+    query: str,
+) -> None:
+    """One session under both faces: the same query and page size bring the same files in
+    the same order, with the same scores."""
+    window = open_window(indexed[1])
+    window.search_field.set_text(query)
+    qtbot.waitUntil(lambda: final_results(window), timeout=SLOW)
+    assert window.results is not None
+    shown = [(h.path, round(h.score, 6)) for h in window.results.hits]
+    limit = window.results.limit
+    capsys.readouterr()
+    args = ["--library", str(indexed[1]), "--model", TINY_SPEC, "search", query, "-n", str(limit)]
+    assert main([*args, "--json"]) == 0
+    printed = [(Path(h["path"]), h["score"]) for h in json.loads(capsys.readouterr().out)]
+    assert shown and printed == shown
