@@ -45,9 +45,9 @@ def main() -> None:
         with Store.open(Path(tmp) / "lib.sqlite3", writer=True) as store:
             store.add_root(root)
             started = time.perf_counter()
-            summary = sync(Indexer(store, lambda: encoder, encoder.identity))
+            outcome = sync(Indexer(store, lambda: encoder, encoder.identity))
             took = time.perf_counter() - started
-            print(f"indexed {summary.indexed} files in {took:.1f} s")
+            print(f"indexed {outcome.indexed} files in {took:.1f} s")
             searcher = Searcher(store, encoder)
             precisions, note_ranks = [], []
             for colour, shape in pairs:

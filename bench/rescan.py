@@ -43,10 +43,10 @@ def main() -> None:
         def no_model() -> None:
             raise AssertionError("an unchanged rescan must not load the model")
 
-        summary = sync(Indexer(store, no_model, "unused"))  # type: ignore[arg-type]
+        outcome = sync(Indexer(store, no_model, "unused"))  # type: ignore[arg-type]
         elapsed = time.perf_counter() - started
         print(
-            f"`index` on it (scan + nothing to do): {elapsed:.2f} s, {summary.unchanged} unchanged"
+            f"`index` on it (scan + nothing to do): {elapsed:.2f} s, {outcome.unchanged} unchanged"
         )
 
 

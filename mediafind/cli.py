@@ -80,22 +80,22 @@ def _index(session: Session, args: argparse.Namespace) -> int:
     folders = [_existing_folder(raw) for raw in args.paths]
     progress = _TerminalProgress() if sys.stderr.isatty() else None
     try:
-        summary = session.index_now(folders, on_progress=progress)
+        outcome = session.index_now(folders, on_progress=progress)
     finally:
         if progress:
             progress.finish()
-    for path, reason in summary.walk_errors:
+    for path, reason in outcome.walk_errors:
         print(f"skipped folder {path}: {reason}", file=sys.stderr)
-    for path in summary.offline:
+    for path in outcome.offline:
         print(f"offline, kept as it was: {path}", file=sys.stderr)
-    for path, reason in summary.errors:
+    for path, reason in outcome.errors:
         print(f"error: {path}: {reason}", file=sys.stderr)
-    parts = [f"{summary.indexed} indexed", f"{summary.reused} reused"]
-    parts += [f"{summary.moved} moved", f"{summary.removed} removed"]
-    parts += [f"{summary.unchanged} unchanged", f"{len(summary.errors)} errors"]
-    reset = " (new model: everything re-embedded)" if summary.model_reset else ""
-    print(f"{', '.join(parts)} in {summary.seconds:.1f} s{reset}")
-    if summary.errors and summary.indexed + summary.reused == 0:
+    parts = [f"{outcome.indexed} indexed", f"{outcome.reused} reused"]
+    parts += [f"{outcome.moved} moved", f"{outcome.removed} removed"]
+    parts += [f"{outcome.unchanged} unchanged", f"{len(outcome.errors)} errors"]
+    reset = " (new model: everything re-embedded)" if outcome.model_reset else ""
+    print(f"{', '.join(parts)} in {outcome.seconds:.1f} s{reset}")
+    if outcome.errors and outcome.indexed + outcome.reused == 0:
         return 1
     return 0
 
@@ -159,14 +159,14 @@ class _WatchReporter:
             self._last_state = status.state
             service = self._session.index
             if status.state == "idle" and service is not None:
-                summary = service.last_summary
-                for path, reason in summary.errors[self._errors_shown :]:
+                outcome = service.outcome
+                for path, reason in outcome.errors[self._errors_shown :]:
                     print(f"error: {path}: {reason}", file=sys.stderr)
-                self._errors_shown = len(summary.errors)
+                self._errors_shown = len(outcome.errors)
                 tail = f": {status.message}" if status.message else ""
                 print(
-                    f"up to date ({summary.indexed} indexed, {summary.removed} removed, "
-                    f"{len(summary.errors)} errors so far){tail}",
+                    f"up to date ({outcome.indexed} indexed, {outcome.removed} removed, "
+                    f"{len(outcome.errors)} errors so far){tail}",
                     flush=True,
                 )
             elif status.state != "indexing":

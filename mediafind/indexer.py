@@ -55,7 +55,10 @@ class Progress:
 
 
 @dataclass
-class Summary:
+class Outcome:
+    """What indexing did: counts of a run (or, in the keeper, of all runs so far) and the files
+    that could not be read, with their reasons."""
+
     indexed: int = 0
     reused: int = 0  # copies and unchanged content whose vectors were kept
     moved: int = 0
@@ -150,13 +153,13 @@ class Indexer:
         return self._cancel.is_set() or (self._should_stop is not None and self._should_stop())
 
     def embed_pending(
-        self, summary: Summary, should_stop: Callable[[], bool] | None = None
+        self, outcome: Outcome, should_stop: Callable[[], bool] | None = None
     ) -> None:
         """Embed pending files, the ones the user may be waiting for first, a transaction per
         batch. should_stop is asked between batches and between encoder calls: when it says
         yes, the batch in hand is dropped (its files stay pending) and this returns."""
         encoder = self.load_encoder()
-        summary.model_reset |= self.store.set_model(
+        outcome.model_reset |= self.store.set_model(
             ModelInfo(encoder.spec, encoder.identity, encoder.dimension)
         )
         pending = self.store.pending()
@@ -190,32 +193,32 @@ class Indexer:
                     images = sum(1 for p in batch if p.picture is not None)
                     texts = sum(len(p.spans) + len(p.captions) for p in batch)
                     if images >= PHOTO_BATCH or texts >= TEXT_BATCH or not queue:
-                        self._flush(batch, encoder, summary, known)
+                        self._flush(batch, encoder, outcome, known)
                         done += len(batch)
-                        self._report(done, total, row.path, summary, started)
+                        self._report(done, total, row.path, outcome, started)
                         batch = []
             except _Stopped:
                 for _, future in queue:
                     future.cancel()
-                summary.cancelled = True
+                outcome.cancelled = True
             finally:
                 self._should_stop = None
 
     def _report(
-        self, done: int, total: int, current: Path, summary: Summary, started: float
+        self, done: int, total: int, current: Path, outcome: Outcome, started: float
     ) -> None:
         if self._on_progress is None:
             return
         elapsed = max(time.monotonic() - started, 1e-6)
         rate = done / elapsed
         eta = (total - done) / rate if rate > 0 else None
-        self._on_progress(Progress(done, total, current, len(summary.errors), rate, eta))
+        self._on_progress(Progress(done, total, current, len(outcome.errors), rate, eta))
 
     def _flush(
         self,
         batch: list[_Prepared],
         encoder: Encoder,
-        summary: Summary,
+        outcome: Outcome,
         known: dict[tuple[str, str], int],
     ) -> None:
         """Embed one batch, then write it in one transaction."""
@@ -234,14 +237,14 @@ class Indexer:
                 path = p.row.path
                 if p.vanished:
                     self.store.delete_files([p.row.id])
-                    summary.removed += 1
+                    outcome.removed += 1
                     continue
                 vector = image_by_file.get(id(p))
                 if p.error is None and p.picture is not None and vector is None:
                     p.error = "the model could not read this picture"
                 if p.error is not None:
                     self.store.save_error(p.row.id, p.error, p.size, p.mtime_ns)
-                    summary.errors.append((path, p.error))
+                    outcome.errors.append((path, p.error))
                     continue
                 chunks: list[NewChunk] = []
                 if vector is not None:
@@ -269,9 +272,9 @@ class Indexer:
                     keep = (IMAGE_SOURCE, TEXT_SOURCE)
                     if p.reuse_from != p.row.id:
                         self.store.copy_chunks(p.reuse_from, p.row.id, keep)
-                    summary.reused += 1
+                    outcome.reused += 1
                 else:
-                    summary.indexed += 1
+                    outcome.indexed += 1
                 picture = p.picture
                 self.store.save_indexed(
                     p.row.id,

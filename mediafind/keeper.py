@@ -20,7 +20,7 @@ from pathlib import Path
 
 from mediafind import scan
 from mediafind.config import DEFAULT_MODEL_IDLE_SECONDS
-from mediafind.indexer import EncoderFactory, Indexer, Progress, Summary
+from mediafind.indexer import EncoderFactory, Indexer, Outcome, Progress
 from mediafind.store import Root, Store
 from mediafind.watch import ChangeSet, Watcher
 
@@ -58,18 +58,18 @@ Listener = Callable[[Status], None]
 
 def sync(
     indexer: Indexer, excludes: Sequence[str] = (), roots: Sequence[Root] | None = None
-) -> Summary:
+) -> Outcome:
     """Bring the library in step with its watched folders (or these) and embed what is new or
     changed, here and now, once: the `index` command and the self-test. The model is loaded
     before anything is written: when it cannot be had, the library stays as it was."""
     started = time.monotonic()
-    summary = Summary()
+    outcome = Outcome()
     found = scan.reconcile(indexer.store, roots, excludes, before_write=indexer.load_encoder)
-    summary.add_scan(found)
+    outcome.add_scan(found)
     if found.wrote or indexer.needs_model():
-        indexer.embed_pending(summary)
-    summary.seconds = time.monotonic() - started
-    return summary
+        indexer.embed_pending(outcome)
+    outcome.seconds = time.monotonic() - started
+    return outcome
 
 
 class Keeper:
@@ -112,7 +112,7 @@ class Keeper:
         self._store: Store | None = None
         self._indexer: Indexer | None = None
         self._thread = threading.Thread(target=self._run, name="mediafind-index", daemon=True)
-        self.last_summary = Summary()
+        self.outcome = Outcome()
 
     # -- control (any thread) -------------------------------------------------------------
 
@@ -293,16 +293,16 @@ class Keeper:
         self._merge_scan(scan.reconcile(self._store, excludes=self._excludes))
 
     def _merge_scan(self, found: scan.Reconciled) -> None:
-        summary = Summary()
-        summary.add_scan(found)
-        self._merge(summary)
+        outcome = Outcome()
+        outcome.add_scan(found)
+        self._merge(outcome)
 
     def _embed(self) -> None:
         assert self._indexer is not None
-        summary = Summary()
+        outcome = Outcome()
         self._set(replace(self.status(), state=INDEXING, message="indexing"))
         try:
-            self._indexer.embed_pending(summary, should_stop=self._should_yield)
+            self._indexer.embed_pending(outcome, should_stop=self._should_yield)
         except Exception as e:
             # Most often the model cannot be loaded (offline, missing folder): say so, keep
             # the files pending, and try again when something changes.
@@ -315,7 +315,7 @@ class Keeper:
             self._idle.set()
             self._wait(None)
             return
-        self._merge(summary)
+        self._merge(outcome)
 
     def _should_yield(self) -> bool:
         """Stop the backlog for: a stop, a pause, a cancel, a command, or fresh changes."""
@@ -326,19 +326,19 @@ class Keeper:
         with self._changes_lock:
             return bool(self._changes)
 
-    def _merge(self, summary: Summary) -> None:
-        self._errors_seen += len(summary.errors)
-        previous = self.last_summary
-        self.last_summary = Summary(
-            indexed=previous.indexed + summary.indexed,
-            reused=previous.reused + summary.reused,
-            moved=previous.moved + summary.moved,
-            removed=previous.removed + summary.removed,
-            unchanged=summary.unchanged or previous.unchanged,
-            errors=previous.errors + summary.errors,
-            walk_errors=summary.walk_errors or previous.walk_errors,
-            offline=summary.offline or previous.offline,
-            model_reset=previous.model_reset or summary.model_reset,
+    def _merge(self, outcome: Outcome) -> None:
+        self._errors_seen += len(outcome.errors)
+        previous = self.outcome
+        self.outcome = Outcome(
+            indexed=previous.indexed + outcome.indexed,
+            reused=previous.reused + outcome.reused,
+            moved=previous.moved + outcome.moved,
+            removed=previous.removed + outcome.removed,
+            unchanged=outcome.unchanged or previous.unchanged,
+            errors=previous.errors + outcome.errors,
+            walk_errors=outcome.walk_errors or previous.walk_errors,
+            offline=outcome.offline or previous.offline,
+            model_reset=previous.model_reset or outcome.model_reset,
         )
 
     def _progress(self, p: Progress) -> None:

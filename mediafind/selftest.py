@@ -130,14 +130,14 @@ def run(
         with Store.open(base / "library" / config.LIBRARY_FILE, writer=True) as store:
             store.add_root(folder)
             with _timed() as t:
-                summary = sync(Indexer(store, lambda: encoder, encoder.identity))
-            problems = "; ".join(f"{p.name}: {why}" for p, why in summary.errors)
+                outcome = sync(Indexer(store, lambda: encoder, encoder.identity))
+            problems = "; ".join(f"{p.name}: {why}" for p, why in outcome.errors)
             record(
                 Step(
                     "index",
                     t(),
-                    ok=summary.indexed == len(truth) and not summary.errors,
-                    detail=f"{summary.indexed} of {len(truth)} indexed"
+                    ok=outcome.indexed == len(truth) and not outcome.errors,
+                    detail=f"{outcome.indexed} of {len(truth)} indexed"
                     + (f" ({problems})" if problems else ""),
                 )
             )

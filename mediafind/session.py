@@ -33,7 +33,7 @@ from mediafind.embed import (
     spec_identity,
 )
 from mediafind.errors import ConfigError, MediafindError, ModelMismatch, ModelUnavailable
-from mediafind.indexer import Indexer, ProgressCallback, Summary
+from mediafind.indexer import Indexer, Outcome, ProgressCallback
 from mediafind.keeper import IDLE, INDEXING, STOPPED, Keeper, Status, sync
 from mediafind.query import Query
 from mediafind.rows import NOTE, PHOTO
@@ -508,7 +508,7 @@ class Session:
 
     def index_now(
         self, folders: Sequence[Path] = (), on_progress: ProgressCallback | None = None
-    ) -> Summary:
+    ) -> Outcome:
         """Watch these folders too, then bring the library in step with every watched folder
         and embed what is new or changed, here and now (the `index` command). The model is
         checked first: when it cannot be had, the library stays as it was."""

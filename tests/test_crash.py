@@ -70,8 +70,8 @@ def test_kill_9_mid_indexing_loses_nothing_committed_and_resumes(tmp_path: Path)
         # Nothing half-written: every indexed photo has its vector, and only those.
         assert store.vector_count() == committed
         encoder = FakeEncoder()
-        summary = sync(Indexer(store, lambda: encoder, "fake-1"))
-        assert summary.indexed == 150 - committed
+        outcome = sync(Indexer(store, lambda: encoder, "fake-1"))
+        assert outcome.indexed == 150 - committed
         assert encoder.images_encoded == 150 - committed
         assert store.counts()["photo"] == 150
 

@@ -33,8 +33,8 @@ def test_first_run_embeds_every_photo_and_note(
     store: Store, fake: FakeEncoder, folder: Path
 ) -> None:
     store.add_root(folder)
-    summary = sync(make_indexer(store, fake))
-    assert (summary.indexed, summary.errors) == (3, [])
+    outcome = sync(make_indexer(store, fake))
+    assert (outcome.indexed, outcome.errors) == (3, [])
     assert store.counts() == {"photo": 2, "note": 1, "error": 0, "pending": 0}
     assert fake.images_encoded == 2
 
@@ -45,8 +45,8 @@ def test_second_run_with_nothing_changed_embeds_nothing(
     store.add_root(folder)
     sync(make_indexer(store, fake))
     again = FakeEncoder()
-    summary = sync(make_indexer(store, again))
-    assert (summary.indexed, summary.unchanged) == (0, 3)
+    outcome = sync(make_indexer(store, again))
+    assert (outcome.indexed, outcome.unchanged) == (0, 3)
     assert again.images_encoded == 0 and again.texts_encoded == []
 
 
@@ -60,8 +60,8 @@ def test_renamed_photo_keeps_its_vector_without_reembedding(
     (folder / "trip" / "deeper").mkdir()
     (folder / "red circle.jpg").rename(folder / "trip" / "deeper" / "renamed.jpg")
     again = FakeEncoder()
-    summary = sync(make_indexer(store, again))
-    assert summary.moved == 1 and again.images_encoded == 0
+    outcome = sync(make_indexer(store, again))
+    assert outcome.moved == 1 and again.images_encoded == 0
     moved = store.file_by_path(folder / "trip" / "deeper" / "renamed.jpg")
     assert moved is not None and moved.id == old.id and moved.status == "indexed"
     assert store.file_by_path(folder / "red circle.jpg") is None
@@ -75,8 +75,8 @@ def test_copied_photo_reuses_the_vectors_of_the_original(
     sync(make_indexer(store, fake))
     shutil.copy2(folder / "red circle.jpg", folder / "copy.jpg")
     again = FakeEncoder()
-    summary = sync(make_indexer(store, again))
-    assert (summary.reused, again.images_encoded) == (1, 0)
+    outcome = sync(make_indexer(store, again))
+    assert (outcome.reused, again.images_encoded) == (1, 0)
     assert store.counts()["photo"] == 3
     assert store.vector_count() == 3 + 1
 
@@ -85,8 +85,8 @@ def test_deleted_photo_leaves_the_index(store: Store, fake: FakeEncoder, folder:
     store.add_root(folder)
     sync(make_indexer(store, fake))
     (folder / "trip" / "blue triangle.png").unlink()
-    summary = sync(make_indexer(store, FakeEncoder()))
-    assert summary.removed == 1
+    outcome = sync(make_indexer(store, FakeEncoder()))
+    assert outcome.removed == 1
     assert store.counts()["photo"] == 1
     assert store.vector_count() == 1 + 1
     # FTS5 checks its index against the chunks table and raises if they differ.
@@ -98,8 +98,8 @@ def test_changed_photo_is_embedded_again(store: Store, fake: FakeEncoder, folder
     sync(make_indexer(store, fake))
     save_shape(folder / "red circle.jpg", "yellow", "square", 9)
     again = FakeEncoder()
-    summary = sync(make_indexer(store, again))
-    assert (summary.indexed, again.images_encoded) == (1, 1)
+    outcome = sync(make_indexer(store, again))
+    assert (outcome.indexed, again.images_encoded) == (1, 1)
     assert store.vector_count() == 3
 
 
@@ -112,13 +112,13 @@ def test_unreadable_files_are_recorded_with_reasons_and_the_rest_indexed(
     (folder / "truncated.jpg").write_bytes(good[: len(good) // 2])
     (folder / "empty note.txt").write_text("   \n")
     store.add_root(folder)
-    summary = sync(make_indexer(store, fake))
-    reasons = {p.name: r for p, r in summary.errors}
+    outcome = sync(make_indexer(store, fake))
+    reasons = {p.name: r for p, r in outcome.errors}
     assert set(reasons) == {"corrupt.jpg", "zero.png", "truncated.jpg", "empty note.txt"}
     assert reasons["zero.png"] == "empty file"
     assert "truncated" in reasons["truncated.jpg"]
     assert reasons["corrupt.jpg"].startswith(("damaged image", "not a readable image"))
-    assert summary.indexed == 3
+    assert outcome.indexed == 3
     assert {Path(os.fsdecode(e.path)).name for e in store.errors()} == set(reasons)
 
 
@@ -128,8 +128,8 @@ def test_permission_denied_is_recorded(store: Store, fake: FakeEncoder, folder: 
     secret.write_text("a private red circle")
     secret.chmod(0)
     store.add_root(folder)
-    summary = sync(make_indexer(store, fake))
-    assert [(p.name, r) for p, r in summary.errors] == [("secret.txt", "Permission denied")]
+    outcome = sync(make_indexer(store, fake))
+    assert [(p.name, r) for p, r in outcome.errors] == [("secret.txt", "Permission denied")]
 
 
 def test_caption_sidecar_is_embedded_with_its_photo_not_as_a_note(
@@ -157,8 +157,8 @@ def test_file_names_that_are_not_utf8_round_trip(
     name = os.fsdecode(b"caf\xe9 \xff.jpg")  # Latin-1 bytes, not valid UTF-8
     save_shape(root / name, "green", "square")
     store.add_root(root)
-    summary = sync(make_indexer(store, fake))
-    assert summary.indexed == 1
+    outcome = sync(make_indexer(store, fake))
+    assert outcome.indexed == 1
     (row,) = store.conn.execute("SELECT path FROM files").fetchall()
     assert row[0] == os.fsencode(root) + b"/caf\xe9 \xff.jpg"
 
@@ -183,8 +183,8 @@ def test_progress_reports_counts_and_cancel_stops_between_batches(
         if p.done >= 4:
             cancel.set()
 
-    summary = sync(make_indexer(store, fake, on_progress=on_progress, cancel=cancel))
-    assert summary.cancelled
+    outcome = sync(make_indexer(store, fake, on_progress=on_progress, cancel=cancel))
+    assert outcome.cancelled
     assert seen[0].total == 10 and seen[-1].done == 4
     assert store.counts()["pending"] == 6
     # The next run picks up where this one stopped.
@@ -199,8 +199,8 @@ def test_a_different_model_reembeds_everything(
     sync(make_indexer(store, fake))
     other = FakeEncoder()
     other.identity = "fake-2"
-    summary = sync(make_indexer(store, other))
-    assert summary.model_reset and summary.indexed == 3
+    outcome = sync(make_indexer(store, other))
+    assert outcome.model_reset and outcome.indexed == 3
     assert other.images_encoded == 2
     info = store.model()
     assert info is not None and info.identity == "fake-2"
