@@ -56,6 +56,15 @@ class Status:
 Listener = Callable[[Status], None]
 
 
+def notify(listeners: Sequence[Callable[..., object]], *args: object) -> None:
+    """Call each listener with args; one that fails is logged and does not stop the others."""
+    for listener in listeners:
+        try:
+            listener(*args)
+        except Exception:
+            log.exception("a listener failed")
+
+
 def sync(
     indexer: Indexer, excludes: Sequence[str] = (), roots: Sequence[Root] | None = None
 ) -> Outcome:
@@ -360,11 +369,7 @@ class Keeper:
             if status == self._status:
                 return
             self._status = status
-        for listener in self._listeners:
-            try:
-                listener(status)
-            except Exception:
-                log.exception("a status listener failed")
+        notify(self._listeners, status)
 
     # -- folders --------------------------------------------------------------------------
 

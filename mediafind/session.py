@@ -34,7 +34,7 @@ from mediafind.embed import (
 )
 from mediafind.errors import ConfigError, MediafindError, ModelMismatch, ModelUnavailable
 from mediafind.indexer import Indexer, Outcome, ProgressCallback
-from mediafind.keeper import IDLE, INDEXING, STOPPED, Keeper, Status, sync
+from mediafind.keeper import IDLE, INDEXING, STOPPED, Keeper, Status, notify, sync
 from mediafind.query import Query
 from mediafind.rows import NOTE, PHOTO
 from mediafind.search import Hit, Searcher, keyword_search
@@ -207,14 +207,6 @@ class Session:
         """Called when the indexing service started, stopped or could not start."""
         self._indexing_listeners.append(listener)
 
-    @staticmethod
-    def _tell(listeners: Sequence[Listener]) -> None:
-        for listener in listeners:
-            try:
-                listener()
-            except Exception:
-                log.exception("a session listener failed")
-
     # -- configuration --------------------------------------------------------------------
 
     def _configure(self) -> None:
@@ -344,7 +336,7 @@ class Session:
             if (self.model_state, self.model_problem) == (state, problem):
                 return
             self.model_state, self.model_problem = state, problem
-        self._tell(self._model_listeners)
+        notify(self._model_listeners)
 
     def release_if_idle(self) -> bool:
         """Let the model go if it has been unused for the idle time (settings'
@@ -425,7 +417,7 @@ class Session:
         else:
             for command in waiting:
                 command(service)
-        self._tell(self._indexing_listeners)
+        notify(self._indexing_listeners)
 
     def _has_files(self) -> bool:
         try:
@@ -457,11 +449,7 @@ class Session:
             self._complete = status.done >= status.total
         elif status.state == IDLE and self._complete:
             self.reembedding = False
-        for listener in self._status_listeners:
-            try:
-                listener(status)
-            except Exception:
-                log.exception("a status listener failed")
+        notify(self._status_listeners, status)
 
     def status(self) -> Status:
         index = self.index
@@ -495,8 +483,8 @@ class Session:
             old, self.index = self.index, None
             self.starting = True
         self._configure()
-        self._tell(self._model_listeners)
-        self._tell(self._indexing_listeners)
+        notify(self._model_listeners)
+        notify(self._indexing_listeners)
 
         def stop_then_start() -> None:
             if old is not None:
