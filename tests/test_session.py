@@ -1,0 +1,154 @@
+"""The session: the policies both faces share, with real libraries and a fake model source."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from conftest import FakeEncoder, save_shape
+
+from mediafind import config
+from mediafind.embed import ModelSpec
+from mediafind.errors import ConfigError, ModelUnavailable
+from mediafind.query import parse
+from mediafind.session import (
+    MODEL_MISSING,
+    MODEL_NOT_LOADED,
+    MODEL_READY,
+    Options,
+    Session,
+)
+
+
+class Source:
+    """Hands out one FakeEncoder; counts loads; can be told that the weights are missing."""
+
+    def __init__(self, missing: bool = False) -> None:
+        self.encoder = FakeEncoder()
+        self.missing = missing
+        self.loads = 0
+
+    def identity(self, spec: ModelSpec) -> str:
+        return self.encoder.identity
+
+    def load(self, spec: ModelSpec, device: str) -> FakeEncoder:
+        if self.missing:
+            raise ModelUnavailable(f"the weights of {spec.text} are not here")
+        self.loads += 1
+        return self.encoder
+
+
+def folder_of_things(root: Path) -> Path:
+    save_shape(root / "holiday" / "red circle.png", "red", "circle", seed=1)
+    save_shape(root / "holiday" / "blue square.png", "blue", "square", seed=2)
+    (root / "notes").mkdir(parents=True)
+    (root / "notes" / "garden.md").write_text("# Garden\n\nThe red circle by the pond.\n")
+    return root
+
+
+def indexed_session(tmp_path: Path, source: Source | None = None, **options: str) -> Session:
+    session = Session(Options(library=str(tmp_path / "library"), **options), source or Source())
+    session.index_now([folder_of_things(tmp_path / "Pictures")])
+    return session
+
+
+def test_the_model_comes_from_the_flag_then_environment_then_settings_then_library(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    library = str(tmp_path / "library")
+    session = indexed_session(tmp_path, model="fast")
+    assert session.model_text == "fast"
+    assert Session(Options(library=library), Source()).model_text == "fake"  # as recorded
+    config.save_settings(config.Settings(model="best"))
+    assert Session(Options(library=library), Source()).model_text == "best"
+    monkeypatch.setenv(config.ENV_MODEL, "multilingual")
+    again = Session(Options(library=library), Source())
+    assert (again.model_text, again.model_locked_by) == ("multilingual", config.ENV_MODEL)
+    flagged = Session(Options(library=library, model="balanced"), Source())
+    assert (flagged.model_text, flagged.model_locked_by) == ("balanced", "--model")
+
+
+def test_a_broken_settings_file_stops_the_command_line_but_not_the_window(tmp_path: Path) -> None:
+    config.settings_path().parent.mkdir(parents=True, exist_ok=True)
+    config.settings_path().write_text("model = [", encoding="utf-8")
+    with pytest.raises(ConfigError):
+        Session(Options(library=str(tmp_path / "library")), Source())
+    window = Session(Options(library=str(tmp_path / "library")), Source(), tolerant=True)
+    assert window.settings == config.Settings()
+    assert window.settings_problem is not None and "settings" in window.settings_problem
+
+
+def test_without_the_model_a_search_finds_words_and_says_why(tmp_path: Path) -> None:
+    indexed_session(tmp_path, model="fast")
+    offline = Session(Options(library=str(tmp_path / "library"), model="fast"), Source(True))
+    results = offline.search(parse("red circle"), 20)
+    assert results is not None and results.words_only and results.final
+    assert "weights of" in results.note
+    assert {h.path.name for h in results.hits} == {"garden.md", "red circle.png"}
+    assert offline.model_state == MODEL_MISSING
+    picture = save_shape(tmp_path / "query.png", "red", "circle", seed=9)
+    by_picture = offline.search(parse("").with_image(picture), 20)
+    assert by_picture is not None and by_picture.hits == ()
+    assert by_picture.note.startswith("Searching by picture needs the model.")
+
+
+def test_word_matches_come_first_while_the_model_loads(tmp_path: Path) -> None:
+    session = indexed_session(tmp_path, model="fast")
+    fresh = Session(Options(library=str(tmp_path / "library"), model="fast"), Source())
+    interim = []
+    results = fresh.search(parse("garden", lenient=True), 20, interim=interim.append)
+    assert [r.final for r in interim] == [False] and interim[0].words_only
+    assert results is not None and results.final and not results.words_only
+    assert fresh.model_state == MODEL_READY
+    dropped = fresh.search(parse("garden"), 20, current=lambda: False)
+    assert dropped is None  # superseded: never delivered
+    session.stop()
+    fresh.stop()
+
+
+def test_the_idle_model_is_let_go_after_the_settings_idle_time(tmp_path: Path) -> None:
+    config.save_settings(config.Settings(model_idle_seconds=1))
+    source = Source()
+    session = Session(Options(library=str(tmp_path / "library"), model="fast"), source)
+    assert session.idle_release == 1.0
+    session.start()
+    try:
+        session.load_encoder()
+        assert session.model_state == MODEL_READY
+        deadline = time.monotonic() + 10
+        while session.model_state != MODEL_NOT_LOADED and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert session.model_state == MODEL_NOT_LOADED
+        session.load_encoder()
+        assert source.loads == 2
+    finally:
+        session.stop()
+
+
+def test_folders_added_without_a_running_keeper_are_written_at_once(tmp_path: Path) -> None:
+    session = Session(Options(library=str(tmp_path / "library"), model="fast"), Source())
+    pictures = tmp_path / "Pictures"
+    (pictures / "2024").mkdir(parents=True)
+    assert session.add_folder(pictures) == pictures
+    assert session.add_folder(pictures / "2024") == pictures  # already watched, inside
+    assert session.remove_folder(tmp_path / "elsewhere") is False
+    (pictures / "2024").rmdir()
+    pictures.rmdir()
+    [state] = session.overview().folders
+    assert (state.path, state.state, state.note) == (pictures, "offline", "folder not found")
+    assert session.remove_folder(pictures) is True
+    assert session.overview().folders == []
+
+
+def test_the_overview_lists_what_could_not_be_read(tmp_path: Path) -> None:
+    root = folder_of_things(tmp_path / "Pictures")
+    (root / "broken.png").write_bytes(b"not a picture")
+    session = Session(Options(library=str(tmp_path / "library"), model="fast"), Source())
+    session.index_now([root])
+    view = session.overview()
+    assert view.counts["photo"] == 2 and view.counts["note"] == 1
+    assert [p.name for p, _ in view.errors] == ["broken.png"]
+    [state] = view.folders
+    assert (state.state, state.files, state.errors) == ("unwatched", 4, 1)
+    assert state.describe() == "unwatched, 4 files, 1 errors"
