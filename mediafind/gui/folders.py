@@ -25,9 +25,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mediafind.gui.jobs import in_background
 from mediafind.gui.results import folder_label
 from mediafind.gui.services import Services
-from mediafind.gui.workers import in_background
 from mediafind.store import decode_path, prefix_range
 
 # Unreadable files listed at most; the rest are counted. Thousands of rows help nobody, and the

@@ -10,11 +10,12 @@ from PySide6.QtGui import QImage, QPalette
 from PySide6.QtWidgets import QLabel, QMenu, QSplitter, QVBoxLayout, QWidget
 
 from mediafind.gui import desktop
+from mediafind.gui.jobs import in_background
 from mediafind.gui.preview import PreviewPane
 from mediafind.gui.results import THUMB, HitsModel, NotesList, PhotoGrid, ResultsView, query_words
 from mediafind.gui.statusbar import count
 from mediafind.gui.thumbnails import ThumbnailCache
-from mediafind.gui.workers import Results, in_background
+from mediafind.gui.workers import Results
 
 # Opening a selection opens at most this many files: a slip of Ctrl+A must not start 500 viewers.
 OPEN_AT_ONCE = 20

@@ -35,9 +35,9 @@ from PySide6.QtWidgets import (
 )
 
 from mediafind import media
+from mediafind.gui.jobs import in_background
 from mediafind.gui.results import folder_label, word_spans
 from mediafind.gui.thumbnails import ThumbnailCache
-from mediafind.gui.workers import in_background
 from mediafind.search import Hit
 
 # EXIF tags: DateTimeOriginal (in the Exif IFD), DateTime, Orientation.

@@ -34,6 +34,7 @@ from mediafind.errors import MediafindError
 from mediafind.gui.dropping import DropOverlay, DropReader
 from mediafind.gui.folders import FoldersDialog, choose_folder
 from mediafind.gui.icons import app_icon
+from mediafind.gui.jobs import in_background
 from mediafind.gui.notices import (
     ERROR,
     INFO,
@@ -52,14 +53,7 @@ from mediafind.gui.services import MODEL_LOADING, LibrarySummary, Services
 from mediafind.gui.settings import SettingsDialog
 from mediafind.gui.statusbar import IndexingStatus
 from mediafind.gui.thumbnails import ThumbnailCache
-from mediafind.gui.workers import (
-    FIRST_LIMIT,
-    MAX_LIMIT,
-    Query,
-    Results,
-    SearchRunner,
-    in_background,
-)
+from mediafind.gui.workers import FIRST_LIMIT, MAX_LIMIT, Query, Results, SearchRunner
 from mediafind.service import IDLE, INDEXING, Status
 
 log = logging.getLogger(__name__)
