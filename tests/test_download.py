@@ -179,7 +179,7 @@ def test_a_first_run_without_the_weights_offers_to_download_them(
     hub: FakeHub, open_window: WindowMaker, tmp_path: Path, qtbot: QtBot
 ) -> None:
     offer, text = _banner(open_window, tmp_path, qtbot)
-    assert "needs its model (ViT-B-32, 2 MB)" in text
+    assert "needs its model (ViT-B-32, 2.1 MB)" in text
     assert offer.missing is not None and offer.missing.online
 
 

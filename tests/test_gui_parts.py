@@ -32,11 +32,13 @@ from mediafind.gui.preview import PreviewPane, find_passage
 from mediafind.gui.results import HitsModel, PhotoGrid
 from mediafind.gui.services import Options, Services
 from mediafind.gui.settings import SettingsDialog
+from mediafind.gui.statusbar import IndexingStatus
 from mediafind.gui.thumbnails import ThumbnailCache
 from mediafind.gui.window import MainWindow
 from mediafind.gui.workers import Query, Results, SearchRunner
 from mediafind.indexer import Indexer
 from mediafind.search import Hit
+from mediafind.service import INDEXING, Status
 from mediafind.store import Store, encode_path
 
 __all__ = ["open_fake_window"]  # fixture
@@ -577,3 +579,16 @@ def test_the_app_exits_cleanly_after_copying_to_the_clipboard(tmp_path: Path) ->
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert out.returncode == 0, out.stderr  # it used to crash as Qt emptied the clipboard
     assert "/tmp/a.png" in out.stdout
+
+
+def test_the_status_bar_says_the_rate_and_the_time_left(qtbot: QtBot) -> None:
+    bar = IndexingStatus()
+    qtbot.addWidget(bar)
+    bar.resize(1200, 30)
+    bar.show()
+    qtbot.waitExposed(bar)
+    bar.show_status(Status(INDEXING, done=10, total=400, rate=2.5, eta=3725.0))
+    assert bar.message.text() == "Indexing: 10 of 400"
+    assert bar.detail.text() == "2.5 files/s · about 1 h 02 min left"
+    bar.show_status(Status(INDEXING, done=398, total=400, rate=2.5, eta=0.8))
+    assert bar.detail.text() == "2.5 files/s · under a minute left"

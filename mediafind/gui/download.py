@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mediafind import weights
+from mediafind import units, weights
 from mediafind.gui.jobs import Job, Report
 from mediafind.gui.notices import INFO, WARNING
 from mediafind.gui.services import MODEL_READY, Services
@@ -66,8 +66,8 @@ def find_missing(services: Services) -> Missing | None:
     return Missing(where, online, weights.remote_size(where) if online else None)
 
 
-def _megabytes(size: int | None) -> str:
-    return f"{size / 1e6:,.0f} MB" if size else "several hundred MB"
+def _size(size: int | None) -> str:
+    return units.size(size) if size else "several hundred MB"
 
 
 class ModelOffer(QObject):
@@ -127,13 +127,13 @@ class ModelOffer(QObject):
         if missing.online:
             text = (
                 "<b>One more step: the model.</b> To understand pictures and words, mediafind "
-                f"needs its model ({name}, {_megabytes(missing.size)}), downloaded once. "
+                f"needs its model ({name}, {_size(missing.size)}), downloaded once. "
                 "Searching by words works meanwhile."
             )
         else:
             text = (
                 "<b>The model is not on this computer, and there is no internet connection.</b> "
-                f"Connect and download it ({name}, {_megabytes(missing.size)}), or copy a model "
+                f"Connect and download it ({name}, {_size(missing.size)}), or copy a model "
                 "folder (open_clip_config.json and open_clip_model.safetensors) here and choose "
                 "it. Searching by words works meanwhile."
             )
@@ -175,7 +175,7 @@ class DownloadDialog(QDialog):
         self.setMinimumWidth(460)
         layout = QVBoxLayout(self)
         self.title = QLabel(
-            f"Downloading the model <b>{escape(where.label)}</b> ({_megabytes(size)}) from "
+            f"Downloading the model <b>{escape(where.label)}</b> ({_size(size)}) from "
             "the Hugging Face Hub. It is kept for next time.",
             self,
         )
@@ -248,14 +248,14 @@ class DownloadDialog(QDialog):
         rate = (done - d0) / (now - t0) if now > t0 else 0.0
         if total:
             self.bar.setValue(min(STEPS, done * STEPS // total))
-            text = f"{done / 1e6:,.0f} of {total / 1e6:,.0f} MB"
+            text = f"{units.size(done)} of {units.size(total)}"
         else:
             self.bar.setRange(0, 0)  # busy indicator: the size is unknown
-            text = f"{done / 1e6:,.0f} MB"
+            text = units.size(done)
         if rate > 0:
-            text += f", {rate / 1e6:.1f} MB/s"
+            text += f", {units.rate(rate)}"
             if total and done < total:
-                text += f", about {_duration((total - done) / rate)} left"
+                text += f", about {units.duration((total - done) / rate)} left"
         self.detail.setText(text)
 
     def _on_failed(self, message: str) -> None:
@@ -271,13 +271,6 @@ def _download(where: weights.HubWeights, report: Report, stop: threading.Event) 
     """The download as a job: its progress reported as (bytes done, total bytes or None); it
     raises DownloadCancelled soon after stop is set."""
     weights.download(where, lambda done, total: report((done, total)), stop)
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 60:
-        return f"{max(1, round(seconds))} s"
-    minutes = round(seconds / 60)
-    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02} min"
 
 
 def offer_download(window: MainWindow, services: Services) -> ModelOffer:

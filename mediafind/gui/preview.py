@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mediafind import media
+from mediafind import media, units
 from mediafind.gui.jobs import in_background
 from mediafind.gui.results import folder_label, word_spans
 from mediafind.gui.thumbnails import ThumbnailCache
@@ -76,15 +76,6 @@ def photo_facts(path: Path) -> PhotoFacts:
 def note_text(path: Path) -> str:
     """A note's text as it was indexed (Markdown stripped, any encoding). Any thread."""
     return media.read_note(path, path.read_bytes())
-
-
-def human_size(n: int) -> str:
-    size = float(n)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{n} bytes" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{n} bytes"
 
 
 def find_passage(text: str, passage: str) -> tuple[int, int] | None:
@@ -279,7 +270,7 @@ class PreviewPane(QWidget):
         rows.append(("Modified", f"{facts.modified:%d %B %Y, %H:%M}"))
         if facts.width and facts.height:
             rows.append(("Dimensions", f"{facts.width} × {facts.height} pixels"))
-        rows.append(("Size", human_size(facts.size)))
+        rows.append(("Size", units.size(facts.size)))
         if hit.match == "caption" and hit.snippet:
             rows.append(("Caption", " ".join(hit.snippet.split())))
         self._set_facts(rows)
@@ -315,7 +306,7 @@ class PreviewPane(QWidget):
             self.text.setTextCursor(cursor)
             self.text.ensureCursorVisible()
         size = len(text.encode("utf-8"))
-        self._set_facts([("Folder", folder_label(hit.path.parent)), ("Size", human_size(size))])
+        self._set_facts([("Folder", folder_label(hit.path.parent)), ("Size", units.size(size))])
 
     def _failed(self, message: str) -> None:
         if self._hit is not None:
