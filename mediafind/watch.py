@@ -24,6 +24,8 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver, ObservedWatch
 from watchdog.observers.polling import PollingObserver
 
+from mediafind.errors import describe
+
 log = logging.getLogger(__name__)
 
 # A path is handed over once no event has touched it for this long: long enough for a copy or
@@ -238,7 +240,7 @@ class Watcher:
                 entry.note = (
                     "system limit on watched folders reached (raise fs.inotify.max_user_watches)"
                     if limit
-                    else f"cannot watch natively: {e.strerror or e}"
+                    else f"cannot watch natively: {describe(e)}"
                 )
                 log.warning("%s: %s; polling it instead", root, entry.note)
                 use_polling = True

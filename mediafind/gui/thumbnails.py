@@ -16,7 +16,7 @@ from PySide6.QtCore import QByteArray, QObject, QRunnable, Qt, QThreadPool, QTim
 from PySide6.QtGui import QColor, QImage, QImageReader, QImageWriter, QPainter, QPixmap
 
 from mediafind import media
-from mediafind.errors import UnreadableFile
+from mediafind.errors import UnreadableFile, describe
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def decode(path: Path, pixels: int) -> QImage:
         try:
             data = path.read_bytes()
         except OSError as e:
-            raise UnreadableFile(e.strerror or str(e)) from e
+            raise UnreadableFile(describe(e)) from e
         picture = media.open_image(data, pixels).image
         picture.thumbnail((pixels, pixels), Image.Resampling.BICUBIC)
         image = to_qimage(picture)
