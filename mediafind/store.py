@@ -170,6 +170,20 @@ class ErrorRow:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class FileFacts:
+    """What the library knows of one file as it last read it. Size and modification time tell
+    whether the file changed since; the picture facts are None until a photo is indexed."""
+
+    kind: str
+    status: str
+    size: int
+    mtime_ns: int
+    width: int | None  # as the photo is shown (EXIF orientation applied)
+    height: int | None
+    taken_at: float | None  # EXIF date, a timestamp in local time
+
+
 _FILE_COLUMNS = "id, path, root_id, kind, size, mtime_ns, caption_sig, hash, status, error"
 
 
@@ -912,6 +926,15 @@ class Store:
             if part.exists():
                 total += part.stat().st_size
         return total
+
+    def facts(self, path: bytes) -> FileFacts | None:
+        """What the library knows of the file at path; None when it holds no such file."""
+        row = self.conn.execute(
+            "SELECT kind, status, size, mtime_ns, width, height, taken_at FROM files "
+            "WHERE path = ?",
+            (path,),
+        ).fetchone()
+        return None if row is None else FileFacts(*row)
 
 
 def _model_json(info: ModelInfo) -> dict[str, object]:
