@@ -13,18 +13,20 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from conftest import TINY_SPEC, FakeEncoder, save_shape
 from gui_support import SLOW, FakeShared, PacedFake, drop, final_results, open_fake_window
+from PIL import Image
 from PySide6.QtCore import QMimeData, Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QImage, QTextCursor
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QFormLayout, QLabel, QMessageBox
 from pytestqt.qtbot import QtBot
 
-from mediafind import cli, config
+from mediafind import cli, config, units
 from mediafind.gui import desktop
 from mediafind.gui.app import ErrorReporter, SingleInstance, instance_name, setup_logging
 from mediafind.gui.folders import FoldersDialog
@@ -39,7 +41,7 @@ from mediafind.gui.workers import Query, Results, SearchRunner
 from mediafind.indexer import Indexer
 from mediafind.search import Hit
 from mediafind.service import INDEXING, Status
-from mediafind.store import Store, encode_path
+from mediafind.store import ModelInfo, Store, encode_path
 
 __all__ = ["open_fake_window"]  # fixture
 
@@ -286,6 +288,67 @@ def test_the_note_preview_highlights_the_passage_that_matched(qtbot: QtBot, tmp_
     assert cursor.charFormat().background().style() != Qt.BrushStyle.NoBrush
     cursor.setPosition(text.index("Bought") + 1)
     assert cursor.charFormat().background().style() == Qt.BrushStyle.NoBrush
+
+
+def preview_facts(pane: PreviewPane) -> dict[str, str]:
+    rows = {}
+    for row in range(pane.facts.rowCount()):
+        name = pane.facts.itemAt(row, QFormLayout.ItemRole.LabelRole).widget()
+        value = pane.facts.itemAt(row, QFormLayout.ItemRole.FieldRole).widget()
+        assert isinstance(name, QLabel) and isinstance(value, QLabel)
+        rows[name.text()] = value.text()
+    return rows
+
+
+def test_the_photo_preview_tells_what_the_library_read_and_reads_files_it_has_not(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    photo = save_shape(tmp_path / "photos" / "beach.png", "blue", "circle")
+    elsewhere = save_shape(tmp_path / "downloads" / "dropped.png", "red", "square")
+    library = tmp_path / "library.sqlite3"
+    st = photo.stat()
+    with Store.open(library, writer=True) as store:
+        store.set_model(ModelInfo("fake", "fake-1", 4))
+        root = store.add_root(encode_path(photo.parent))
+        store.mark_pending(root.id, encode_path(photo), "photo", st.st_size, st.st_mtime_ns, None)
+        row = store.file_by_path(encode_path(photo))
+        assert row is not None
+        # Facts the PNG itself does not hold (no EXIF, another size): they can only come from
+        # the library.
+        store.save_indexed(
+            row.id, content_hash="h", size=st.st_size, mtime_ns=st.st_mtime_ns, chunks=(),
+            width=4000, height=3000, taken_at=datetime(2021, 7, 4, 18, 30).timestamp(),
+        )  # fmt: skip
+    opened: list[Path] = []
+
+    def reader() -> Store:
+        opened.append(library)
+        return Store.open(library)
+
+    pane = PreviewPane(ThumbnailCache(None, 300), reader)
+    qtbot.addWidget(pane)
+    pane.show_hit(Hit(photo, "photo", 1.0, 1.0, "image"))
+    qtbot.waitUntil(lambda: "Dimensions" in preview_facts(pane), timeout=5000)
+    facts = preview_facts(pane)
+    assert facts["Dimensions"] == "4000 × 3000 pixels"
+    assert facts["Taken"] == "04 July 2021, 18:30"
+    assert facts["Size"] == units.size(st.st_size)
+    assert opened == [library]
+
+    # A picture from elsewhere: its own header says what it is.
+    with Image.open(elsewhere) as image:
+        width, height = image.size
+    pane.show_hit(Hit(elsewhere, "photo", 1.0, 1.0, "image"))
+    qtbot.waitUntil(lambda: "Dimensions" in preview_facts(pane), timeout=5000)
+    assert preview_facts(pane)["Dimensions"] == f"{width} × {height} pixels"
+    assert "Taken" not in preview_facts(pane)
+
+    # The photo changed since the library read it: the stored facts no longer describe it.
+    os.utime(photo, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    pane.show_hit(Hit(photo, "photo", 1.0, 1.0, "image"))
+    qtbot.waitUntil(lambda: "Dimensions" in preview_facts(pane), timeout=5000)
+    assert preview_facts(pane)["Dimensions"] == f"{width} × {height} pixels"
+    assert "Taken" not in preview_facts(pane)
 
 
 def test_settings_save_a_new_model_and_restart_indexing(

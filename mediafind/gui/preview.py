@@ -3,7 +3,10 @@ selected note's text with the passage that matched highlighted."""
 
 from __future__ import annotations
 
+import logging
+import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -35,10 +38,18 @@ from PySide6.QtWidgets import (
 )
 
 from mediafind import media, units
+from mediafind.errors import MediafindError
 from mediafind.gui.jobs import in_background
 from mediafind.gui.results import folder_label, word_spans
 from mediafind.gui.thumbnails import ThumbnailCache
 from mediafind.search import Hit
+from mediafind.store import INDEXED, Store, encode_path
+
+log = logging.getLogger(__name__)
+
+# Opens a read connection to the library of the caller's own, or None while there is no library
+# (Services.open_reader). Called off the GUI thread.
+Reader = Callable[[], Store | None]
 
 # EXIF tags: DateTimeOriginal (in the Exif IFD), DateTime, Orientation.
 _EXIF_IFD, _TAKEN, _DATETIME, _ORIENTATION = 0x8769, 36867, 306, 274
@@ -54,9 +65,13 @@ class PhotoFacts:
     size: int
 
 
-def photo_facts(path: Path) -> PhotoFacts:
-    """What the preview says about a photo; reads the header only. Any thread."""
+def photo_facts(path: Path, reader: Reader | None = None) -> PhotoFacts:
+    """What the preview says about a photo: what the library read when it indexed the file, or,
+    for a file it has not read as it is now, the file's own header. Any thread but the GUI's."""
     st = path.stat()
+    known = _known_facts(path, st, reader)
+    if known is not None:
+        return known
     width = height = None
     taken = None
     try:
@@ -71,6 +86,31 @@ def photo_facts(path: Path) -> PhotoFacts:
     except (OSError, UnidentifiedImageError, ValueError, SyntaxError):
         pass  # the preview shows what it has
     return PhotoFacts(path, width, height, taken, datetime.fromtimestamp(st.st_mtime), st.st_size)
+
+
+def _known_facts(path: Path, st: os.stat_result, reader: Reader | None) -> PhotoFacts | None:
+    """The photo's facts as the library holds them, if they describe the file as it is now."""
+    if reader is None:
+        return None
+    try:
+        store = reader()
+        if store is None:
+            return None
+        with store:
+            known = store.facts(encode_path(path))
+    except MediafindError as e:  # a busy or newer library: the file itself says as much
+        log.info("the library cannot tell the facts of %s: %s", path, e)
+        return None
+    if (
+        known is None  # not in the library (a picture from elsewhere)
+        or known.status != INDEXED  # not read yet, or unreadable
+        or (known.size, known.mtime_ns) != (st.st_size, st.st_mtime_ns)  # changed since
+        or known.width is None
+    ):
+        return None
+    taken = None if known.taken_at is None else datetime.fromtimestamp(known.taken_at)
+    modified = datetime.fromtimestamp(st.st_mtime)
+    return PhotoFacts(path, known.width, known.height, taken, modified, st.st_size)
 
 
 def note_text(path: Path) -> str:
@@ -166,10 +206,16 @@ class PreviewPane(QWidget):
     open_requested = Signal(object)  # Path
     reveal_requested = Signal(object)  # Path
 
-    def __init__(self, pictures: ThumbnailCache, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        pictures: ThumbnailCache,
+        reader: Reader | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setAccessibleName("Preview")
         self._pictures = pictures
+        self._reader = reader  # None: no library, the facts come from the files
         self._pictures.ready.connect(self._picture_ready)
         self._hit: Hit | None = None
         self._words: tuple[str, ...] = ()
@@ -244,7 +290,8 @@ class PreviewPane(QWidget):
         self.column.setStretch(self.column.count() - 1, 1 if photo else 0)
         if photo:
             self.image.set_pixmap(self._pictures.get(hit.path))
-            in_background(lambda: photo_facts(hit.path), self._photo_facts, self._failed)
+            reader = self._reader
+            in_background(lambda: photo_facts(hit.path, reader), self._photo_facts, self._failed)
         else:
             self.text.setPlainText("")
             in_background(lambda: (hit.path, note_text(hit.path)), self._note_text, self._failed)

@@ -128,7 +128,8 @@ class MainWindow(QMainWindow):
         self.pages.addWidget(self.welcome)
         self.pages.addWidget(self.nothing)
 
-        self.pane = ResultsPane(self.thumbnails, self.pictures, self.pages)
+        reader = self.services.open_reader
+        self.pane = ResultsPane(self.thumbnails, self.pictures, reader, self.pages)
         self.pages.addWidget(self.pane)
 
         # Permanent: QStatusBar's own messages would hide the indexing progress while they show.
