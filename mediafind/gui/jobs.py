@@ -54,8 +54,11 @@ superseded job still waiting in the queue ends at once when its turn comes, with
             self._pool.waitForDone(5000)
 
 Where the runner must also tell its callers which request an answer belongs to, it numbers its
-requests itself and connects each job's signals to a slot bound to that number; a superseded
-job's signals never fire, so whatever a slot receives belongs to the current request.
+requests itself and binds each job's slots to that number; a superseded job's signals never
+fire, so whatever arrives belongs to the current request::
+
+    self._number += 1
+    job.returned.connect(lambda results, n=self._number: self.finished.emit(n, results))
 
 Do not ``clear()`` a pool jobs run on: a job dropped from the queue never delivers ``finished``
 and is kept alive for good. Quit it instead.
