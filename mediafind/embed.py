@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mediafind.config import DEFAULT_MODEL_IDLE_SECONDS
-from mediafind.errors import ModelUnavailable
+from mediafind.errors import ModelUnavailable, describe
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -359,7 +359,7 @@ def _offline_unless_hub_reachable(spec: ModelSpec) -> Iterator[bool]:
 
 
 def _load_failure(spec: ModelSpec, error: Exception, offline: bool) -> str:
-    reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    reason = describe(error)
     if spec.local_dir is not None:
         return f"cannot load the model in {spec.local_dir}: {reason}; {_local_fix(spec)}"
     if offline:

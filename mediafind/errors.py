@@ -1,5 +1,11 @@
 """Errors the core raises; the CLI and the GUI turn them into one readable line."""
 
+import os
+
+# A description longer than this is cut: a whole HTTP body or a torch stack in an error message
+# would flood a status bar or a dialog, and the log has the rest.
+DESCRIBE_MAX = 200
+
 
 class MediafindError(Exception):
     """Base class: the message is written for the user and stands on its own."""
@@ -31,3 +37,25 @@ class ModelUnavailable(MediafindError):
 
 class UnreadableFile(MediafindError):
     """One file cannot be indexed; the message is the reason recorded for it."""
+
+
+def describe(exc: BaseException) -> str:
+    """An exception as one readable sentence: our own errors by their message (written for the
+    user), an operating system error by what the system said and the file it said it about,
+    anything else by its type and the first line of its message."""
+    if isinstance(exc, MediafindError):
+        return str(exc) or type(exc).__name__
+    if isinstance(exc, OSError) and exc.strerror:
+        files = [_name(f) for f in (exc.filename, exc.filename2) if f is not None]
+        return _cut(f"{exc.strerror}: {' → '.join(files)}" if files else exc.strerror)
+    lines = str(exc).strip().splitlines()
+    name = type(exc).__name__
+    return _cut(f"{name}: {lines[0].strip()}" if lines else name)
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= DESCRIBE_MAX else text[: DESCRIBE_MAX - 1].rstrip() + "…"
+
+
+def _name(filename: object) -> str:
+    return os.fsdecode(filename) if isinstance(filename, bytes) else str(filename)

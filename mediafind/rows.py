@@ -63,6 +63,20 @@ class FileRow:
 
 
 @dataclass(frozen=True, slots=True)
+class FileFacts:
+    """What the library knows of one file as it last read it. Size and modification time tell
+    whether the file changed since; the picture facts are None until a photo is indexed."""
+
+    kind: str
+    status: str
+    size: int
+    mtime_ns: int
+    width: int | None  # as the photo is shown (EXIF orientation applied)
+    height: int | None
+    taken_at: float | None  # EXIF date, a timestamp in local time
+
+
+@dataclass(frozen=True, slots=True)
 class ModelInfo:
     spec: str
     identity: str

@@ -31,6 +31,7 @@ from mediafind.rows import (
     TEXT_SOURCE,
     ChunkHit,
     ErrorRow,
+    FileFacts,
     FileFilter,
     FileRow,
     ModelInfo,
@@ -58,6 +59,7 @@ __all__ = [
     "TEXT_SOURCE",
     "ChunkHit",
     "ErrorRow",
+    "FileFacts",
     "FileFilter",
     "FileRow",
     "ModelInfo",
@@ -683,6 +685,15 @@ class Store:
             if part.exists():
                 total += part.stat().st_size
         return total
+
+    def facts(self, path: Path) -> FileFacts | None:
+        """What the library knows of the file at path; None when it holds no such file."""
+        row = self.conn.execute(
+            "SELECT kind, status, size, mtime_ns, width, height, taken_at FROM files "
+            "WHERE path = ?",
+            (encode_path(path),),
+        ).fetchone()
+        return None if row is None else FileFacts(*row)
 
 
 def _model_json(info: ModelInfo) -> dict[str, object]:

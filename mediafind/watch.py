@@ -24,6 +24,7 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver, ObservedWatch
 from watchdog.observers.polling import PollingObserver
 
+from mediafind.errors import describe
 from mediafind.scan import OFFLINE
 
 log = logging.getLogger(__name__)
@@ -240,7 +241,7 @@ class Watcher:
                 entry.note = (
                     "system limit on watched folders reached (raise fs.inotify.max_user_watches)"
                     if limit
-                    else f"cannot watch natively: {e.strerror or e}"
+                    else f"cannot watch natively: {describe(e)}"
                 )
                 log.warning("%s: %s; polling it instead", root, entry.note)
                 use_polling = True

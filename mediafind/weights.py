@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from mediafind.embed import HF_HUB, HUB_CHECK_SECONDS, ModelSpec
-from mediafind.errors import MediafindError, ModelUnavailable
+from mediafind.errors import MediafindError, ModelUnavailable, describe
 
 log = logging.getLogger(__name__)
 
@@ -160,9 +160,8 @@ def download(
             except DownloadCancelled:
                 raise
             except Exception as e:
-                first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
                 raise ModelUnavailable(
-                    f"cannot download the weights of {weights.spec}: {first[:200]}"
+                    f"cannot download the weights of {weights.spec}: {describe(e)}"
                 ) from e
             log.info("downloaded %s/%s", weights.repo_id, name)
             return Path(str(path))

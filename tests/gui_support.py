@@ -14,7 +14,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
 from conftest import TINY_SPEC, FakeEncoder, save_shape
-from PySide6.QtCore import QMimeData, QPointF, Qt
+from PySide6.QtCore import QMimeData, Qt
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
@@ -99,7 +99,7 @@ def _windows(qtbot: QtBot, models: ModelSource) -> Iterator[Callable[..., MainWi
 
 def drop(window: MainWindow, data: QMimeData) -> None:
     """What a drag from a file manager does: enter, then drop, in the middle of the window."""
-    centre = QPointF(window.rect().center())
+    centre = window.rect().center()
     actions = Qt.DropAction.CopyAction
     buttons, modifiers = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
     enter = QDragEnterEvent(centre, actions, data, buttons, modifiers)

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from gui_support import SLOW, WindowMaker, open_window
 from huggingface_hub import constants
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from mediafind import weights
@@ -178,7 +179,7 @@ def test_a_first_run_without_the_weights_offers_to_download_them(
     hub: FakeHub, open_window: WindowMaker, tmp_path: Path, qtbot: QtBot
 ) -> None:
     offer, text = _banner(open_window, tmp_path, qtbot)
-    assert "needs its model (ViT-B-32, 2 MB)" in text
+    assert "needs its model (ViT-B-32, 2.1 MB)" in text
     assert offer.missing is not None and offer.missing.online
 
 
@@ -211,8 +212,22 @@ def test_cancel_in_the_dialog_stops_the_download(hub: FakeHub, qtbot: QtBot) -> 
     qtbot.waitUntil(lambda: dialog.bar.value() > 0, timeout=SLOW)
     with qtbot.waitSignal(dialog.rejected, timeout=SLOW):
         dialog.cancel_button.click()
-    thread = dialog._thread
-    assert thread is not None
-    thread.join(timeout=10)
-    assert not thread.is_alive()
+    job = dialog._job
+    assert job is not None and job.abort_requested
+    assert job.wait(10_000)  # the download itself is over, not only the dialog
     assert weights.cached(WEIGHTS) is None
+
+
+def test_a_failed_download_says_why_and_can_be_tried_again(hub: FakeHub, qtbot: QtBot) -> None:
+    data = hub.files.pop((REPO, "open_clip_model.safetensors"))
+    dialog = DownloadDialog(WEIGHTS, len(data))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.detail.text().startswith("The download failed"), timeout=SLOW)
+    assert "the Hub has none of open_clip_model.safetensors" in dialog.detail.text()
+    assert dialog.retry_button.isVisible()
+    assert dialog.cancel_button.text() == "Close"
+    hub.files[(REPO, "open_clip_model.safetensors")] = data
+    with qtbot.waitSignal(dialog.accepted, timeout=SLOW):
+        qtbot.mouseClick(dialog.retry_button, Qt.MouseButton.LeftButton)
+    assert weights.cached(WEIGHTS) is not None

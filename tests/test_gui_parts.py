@@ -13,18 +13,20 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from conftest import TINY_SPEC, FakeEncoder, save_shape
 from gui_support import SLOW, FakeSource, PacedFake, drop, final_results, open_fake_window
+from PIL import Image
 from PySide6.QtCore import QMimeData, Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QImage, QTextCursor
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QFormLayout, QLabel, QMessageBox
 from pytestqt.qtbot import QtBot
 
-from mediafind import cli, config
+from mediafind import cli, config, units
 from mediafind.gui import desktop
 from mediafind.gui.app import ErrorReporter, SingleInstance, instance_name, setup_logging
 from mediafind.gui.folders import FoldersDialog
@@ -32,15 +34,16 @@ from mediafind.gui.preview import PreviewPane, find_passage
 from mediafind.gui.results import HitsModel, PhotoGrid
 from mediafind.gui.services import Services
 from mediafind.gui.settings import SettingsDialog
+from mediafind.gui.statusbar import IndexingStatus
 from mediafind.gui.thumbnails import ThumbnailCache
 from mediafind.gui.window import MainWindow
 from mediafind.gui.workers import SearchRunner
 from mediafind.indexer import Indexer
-from mediafind.keeper import sync
+from mediafind.keeper import INDEXING, Status, sync
 from mediafind.query import parse
 from mediafind.search import Hit
 from mediafind.session import Options, Results, Session
-from mediafind.store import Store
+from mediafind.store import ModelInfo, Store
 
 __all__ = ["open_fake_window"]  # fixture
 
@@ -287,6 +290,67 @@ def test_the_note_preview_highlights_the_passage_that_matched(qtbot: QtBot, tmp_
     assert cursor.charFormat().background().style() != Qt.BrushStyle.NoBrush
     cursor.setPosition(text.index("Bought") + 1)
     assert cursor.charFormat().background().style() == Qt.BrushStyle.NoBrush
+
+
+def preview_facts(pane: PreviewPane) -> dict[str, str]:
+    rows = {}
+    for row in range(pane.facts.rowCount()):
+        name = pane.facts.itemAt(row, QFormLayout.ItemRole.LabelRole).widget()
+        value = pane.facts.itemAt(row, QFormLayout.ItemRole.FieldRole).widget()
+        assert isinstance(name, QLabel) and isinstance(value, QLabel)
+        rows[name.text()] = value.text()
+    return rows
+
+
+def test_the_photo_preview_tells_what_the_library_read_and_reads_files_it_has_not(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    photo = save_shape(tmp_path / "photos" / "beach.png", "blue", "circle")
+    elsewhere = save_shape(tmp_path / "downloads" / "dropped.png", "red", "square")
+    library = tmp_path / "library.sqlite3"
+    st = photo.stat()
+    with Store.open(library, writer=True) as store:
+        store.set_model(ModelInfo("fake", "fake-1", 4))
+        root = store.add_root(photo.parent)
+        store.mark_pending(root.id, photo, "photo", st.st_size, st.st_mtime_ns, None)
+        row = store.file_by_path(photo)
+        assert row is not None
+        # Facts the PNG itself does not hold (no EXIF, another size): they can only come from
+        # the library.
+        store.save_indexed(
+            row.id, content_hash="h", size=st.st_size, mtime_ns=st.st_mtime_ns, chunks=(),
+            width=4000, height=3000, taken_at=datetime(2021, 7, 4, 18, 30).timestamp(),
+        )  # fmt: skip
+    opened: list[Path] = []
+
+    def reader() -> Store:
+        opened.append(library)
+        return Store.open(library)
+
+    pane = PreviewPane(ThumbnailCache(None, 300), reader)
+    qtbot.addWidget(pane)
+    pane.show_hit(Hit(row.id, photo, "photo", 1.0, 1.0, "image"))
+    qtbot.waitUntil(lambda: "Dimensions" in preview_facts(pane), timeout=5000)
+    facts = preview_facts(pane)
+    assert facts["Dimensions"] == "4000 × 3000 pixels"
+    assert facts["Taken"] == "04 July 2021, 18:30"
+    assert facts["Size"] == units.size(st.st_size)
+    assert opened == [library]
+
+    # A picture from elsewhere: its own header says what it is.
+    with Image.open(elsewhere) as image:
+        width, height = image.size
+    pane.show_hit(Hit(0, elsewhere, "photo", 1.0, 1.0, "image"))
+    qtbot.waitUntil(lambda: "Dimensions" in preview_facts(pane), timeout=5000)
+    assert preview_facts(pane)["Dimensions"] == f"{width} × {height} pixels"
+    assert "Taken" not in preview_facts(pane)
+
+    # The photo changed since the library read it: the stored facts no longer describe it.
+    os.utime(photo, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    pane.show_hit(Hit(row.id, photo, "photo", 1.0, 1.0, "image"))
+    qtbot.waitUntil(lambda: "Dimensions" in preview_facts(pane), timeout=5000)
+    assert preview_facts(pane)["Dimensions"] == f"{width} × {height} pixels"
+    assert "Taken" not in preview_facts(pane)
 
 
 def test_settings_save_a_new_model_and_restart_indexing(
@@ -591,3 +655,16 @@ def test_the_app_exits_cleanly_after_copying_to_the_clipboard(tmp_path: Path) ->
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert out.returncode == 0, out.stderr  # it used to crash as Qt emptied the clipboard
     assert "/tmp/a.png" in out.stdout
+
+
+def test_the_status_bar_says_the_rate_and_the_time_left(qtbot: QtBot) -> None:
+    bar = IndexingStatus()
+    qtbot.addWidget(bar)
+    bar.resize(1200, 30)
+    bar.show()
+    qtbot.waitExposed(bar)
+    bar.show_status(Status(INDEXING, done=10, total=400, rate=2.5, eta=3725.0))
+    assert bar.message.text() == "Indexing: 10 of 400"
+    assert bar.detail.text() == "2.5 files/s · about 1 h 02 min left"
+    bar.show_status(Status(INDEXING, done=398, total=400, rate=2.5, eta=0.8))
+    assert bar.detail.text() == "2.5 files/s · under a minute left"

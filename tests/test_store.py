@@ -19,6 +19,7 @@ from mediafind.store import (
     NOTE,
     PHOTO,
     TEXT_SOURCE,
+    FileFacts,
     ModelInfo,
     NewChunk,
     Root,
@@ -469,3 +470,13 @@ def test_connections_opening_a_new_library_at_once_create_it_once(tmp_path: Path
         for t in threads:
             t.join()
         assert errors == []
+
+
+def test_a_photos_facts_are_read_back_as_the_indexer_saved_them(photos: Root, store: Store) -> None:
+    file_id = add_file(store, photos, "beach.jpg")
+    raw = encode_path(decode_path(photos.path) / "beach.jpg")
+    waiting = store.facts(raw)
+    assert waiting == FileFacts(PHOTO, "pending", 10, 1, None, None, None)
+    index(store, file_id, image(vec(1, 0, 0, 0)), width=4032, height=3024, taken_at=1.7e9)
+    assert store.facts(raw) == FileFacts(PHOTO, "indexed", 10, 1, 4032, 3024, 1.7e9)
+    assert store.facts(photos.path / "elsewhere.jpg") is None

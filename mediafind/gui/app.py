@@ -21,7 +21,7 @@ from PySide6.QtNetwork import QLocalServer, QLocalSocket
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from mediafind import __version__, config
-from mediafind.errors import ConfigError, MediafindError
+from mediafind.errors import ConfigError, describe
 from mediafind.gui.download import offer_download
 from mediafind.gui.icons import app_icon
 from mediafind.gui.services import Services
@@ -272,19 +272,12 @@ class ErrorReporter(QObject):
             QApplication.quit()
             return
         log.critical("unexpected error", exc_info=(kind, error, trace))
-        self._report.emit(self.describe(error))
+        self._report.emit(describe(error))
 
     def thread_excepthook(self, args: threading.ExceptHookArgs) -> None:
         if args.exc_value is None:
             return
         self.excepthook(args.exc_type, args.exc_value, args.exc_traceback)
-
-    @staticmethod
-    def describe(error: BaseException) -> str:
-        if isinstance(error, MediafindError):
-            return str(error)
-        first = str(error).strip().splitlines()[0] if str(error).strip() else ""
-        return f"{type(error).__name__}: {first}" if first else type(error).__name__
 
     def _show(self, message: str) -> None:
         if self.shown:

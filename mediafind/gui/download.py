@@ -14,9 +14,10 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from functools import partial
 from html import escape
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -27,8 +28,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mediafind import weights
-from mediafind.errors import MediafindError
+from mediafind import units, weights
+from mediafind.gui.jobs import Job, Report
 from mediafind.gui.notices import INFO, WARNING
 from mediafind.gui.services import Services
 from mediafind.gui.window import MainWindow
@@ -66,14 +67,12 @@ def find_missing(services: Services) -> Missing | None:
     return Missing(where, online, weights.remote_size(where) if online else None)
 
 
-def _megabytes(size: int | None) -> str:
-    return f"{size / 1e6:,.0f} MB" if size else "several hundred MB"
+def _size(size: int | None) -> str:
+    return units.size(size) if size else "several hundred MB"
 
 
 class ModelOffer(QObject):
     """Shows the banner when the weights are missing, and runs the download dialog from it."""
-
-    _found = Signal(object)  # Missing | None, from the checking thread
 
     def __init__(self, window: MainWindow, services: Services) -> None:
         super().__init__(window)
@@ -81,7 +80,6 @@ class ModelOffer(QObject):
         self.services = services
         self.missing: Missing | None = None
         self._checking = False
-        self._found.connect(self._on_found)
         # After the window's own handler (connected first): a load that failed for want of the
         # weights gets the Download button here too.
         services.model_changed.connect(self._on_model_changed)
@@ -90,15 +88,17 @@ class ModelOffer(QObject):
         if self._checking:
             return
         self._checking = True
-        threading.Thread(target=self._check, name="mediafind-model-check", daemon=True).start()
+        services = self.services
+        job = Job(lambda: find_missing(services), "model-check")
+        job.returned.connect(self._on_found)
+        job.failed.connect(self._on_check_failed)
+        # Detached: the check may wait on the network, and must not hold the app's exit.
+        job.start_detached()
 
-    def _check(self) -> None:
-        try:
-            found = find_missing(self.services)
-        except Exception:  # a broken install shows up when the model loads, said plainly there
-            log.exception("cannot tell whether the model needs downloading")
-            found = None
-        self._found.emit(found)
+    def _on_check_failed(self, message: str) -> None:
+        # A broken install shows up when the model loads, said plainly there.
+        log.warning("cannot tell whether the model needs downloading: %s", message)
+        self._on_found(None)
 
     def _on_found(self, missing: Missing | None) -> None:
         self._checking = False
@@ -128,13 +128,13 @@ class ModelOffer(QObject):
         if missing.online:
             text = (
                 "<b>One more step: the model.</b> To understand pictures and words, mediafind "
-                f"needs its model ({name}, {_megabytes(missing.size)}), downloaded once. "
+                f"needs its model ({name}, {_size(missing.size)}), downloaded once. "
                 "Searching by words works meanwhile."
             )
         else:
             text = (
                 "<b>The model is not on this computer, and there is no internet connection.</b> "
-                f"Connect and download it ({name}, {_megabytes(missing.size)}), or copy a model "
+                f"Connect and download it ({name}, {_size(missing.size)}), or copy a model "
                 "folder (open_clip_config.json and open_clip_model.safetensors) here and choose "
                 "it. Searching by words works meanwhile."
             )
@@ -164,13 +164,6 @@ class ModelOffer(QObject):
         self.services.session.warm_up()
 
 
-class _Relay(QObject):
-    progress = Signal(object, object)  # bytes done, total bytes | None
-    done = Signal()
-    failed = Signal(str)
-    cancelled = Signal()
-
-
 class DownloadDialog(QDialog):
     """The download, with its progress, speed and time left; Cancel stops it."""
 
@@ -183,7 +176,7 @@ class DownloadDialog(QDialog):
         self.setMinimumWidth(460)
         layout = QVBoxLayout(self)
         self.title = QLabel(
-            f"Downloading the model <b>{escape(where.label)}</b> ({_megabytes(size)}) from "
+            f"Downloading the model <b>{escape(where.label)}</b> ({_size(size)}) from "
             "the Hugging Face Hub. It is kept for next time.",
             self,
         )
@@ -203,57 +196,51 @@ class DownloadDialog(QDialog):
         layout.addWidget(self.bar)
         layout.addWidget(self.detail)
         layout.addWidget(self.buttons)
-        self._cancel = threading.Event()
         self._samples: list[tuple[float, int]] = []
-        self._thread: threading.Thread | None = None
+        self._job: Job | None = None
         QTimer.singleShot(0, self.start)
 
     def start(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
+        if self._job is not None and self._job.running:
             return
-        # A fresh event each time: a cancelled download still finishing its last chunk must not
-        # see the next one's cleared flag.
-        self._cancel = threading.Event()
         self._samples = []
         self.retry_button.hide()
         self.cancel_button.setText("Cancel")
         self.cancel_button.setEnabled(True)
         self.detail.setText("Connecting…")
-        relay = _Relay()
-        _in_flight.add(relay)
-
-        def finish() -> None:
-            _in_flight.discard(relay)
-            relay.deleteLater()
-
-        relay.progress.connect(self._on_progress)
-        relay.done.connect(self.accept)
-        relay.failed.connect(self._on_failed)
-        relay.cancelled.connect(self.reject)
-        for signal in (relay.done, relay.failed, relay.cancelled):
-            signal.connect(finish)
-        self._thread = threading.Thread(
-            target=_run, args=(self.where, relay, self._cancel), name="mediafind-download",
-            daemon=True,
-        )  # fmt: skip
-        self._thread.start()
+        job = Job.reporting(partial(_download, self.where), "download")
+        job.yielded.connect(self._on_progress)
+        job.returned.connect(self._on_done)
+        job.failed.connect(self._on_failed)
+        job.aborted.connect(self._on_cancelled)
+        # Detached: minutes of network, which must not hold the app's exit.
+        self._job = job.start_detached()
 
     def cancel(self) -> None:
         """Stop the download (it ends at its next chunk), or close after a failure."""
-        if self._thread is None or not self._thread.is_alive():
+        if self._job is None or not self._job.running:
             self.reject()
             return
-        self._cancel.set()
+        self._job.quit()
         self.cancel_button.setEnabled(False)
         self.detail.setText("Cancelling…")
 
     def reject(self) -> None:
-        # Closing the window (Escape, the title bar) cancels too. The thread stops at its next
-        # chunk; its relay outlives the dialog until then.
-        self._cancel.set()
+        # Closing the window (Escape, the title bar) cancels too. The download stops at its next
+        # chunk; the job outlives the dialog until then.
+        if self._job is not None:
+            self._job.quit()
         super().reject()
 
-    def _on_progress(self, done: int, total: int | None) -> None:
+    def _on_done(self) -> None:
+        self.accept()
+
+    def _on_cancelled(self) -> None:
+        if self.isVisible():  # not closed already (reject() quit the job)
+            self.reject()
+
+    def _on_progress(self, progress: tuple[int, int | None]) -> None:
+        done, total = progress
         now = time.monotonic()
         self._samples.append((now, done))
         while len(self._samples) > 2 and now - self._samples[0][0] > RATE_WINDOW_S:
@@ -262,14 +249,14 @@ class DownloadDialog(QDialog):
         rate = (done - d0) / (now - t0) if now > t0 else 0.0
         if total:
             self.bar.setValue(min(STEPS, done * STEPS // total))
-            text = f"{done / 1e6:,.0f} of {total / 1e6:,.0f} MB"
+            text = f"{units.size(done)} of {units.size(total)}"
         else:
             self.bar.setRange(0, 0)  # busy indicator: the size is unknown
-            text = f"{done / 1e6:,.0f} MB"
+            text = units.size(done)
         if rate > 0:
-            text += f", {rate / 1e6:.1f} MB/s"
+            text += f", {units.rate(rate)}"
             if total and done < total:
-                text += f", about {_duration((total - done) / rate)} left"
+                text += f", about {units.duration((total - done) / rate)} left"
         self.detail.setText(text)
 
     def _on_failed(self, message: str) -> None:
@@ -281,30 +268,10 @@ class DownloadDialog(QDialog):
         self.cancel_button.setEnabled(True)
 
 
-# Relays wait here until their download thread is over: a relay must outlive the thread that
-# emits it, and may outlive its dialog.
-_in_flight: set[_Relay] = set()
-
-
-def _run(where: weights.HubWeights, relay: _Relay, cancel: threading.Event) -> None:
-    try:
-        weights.download(where, relay.progress.emit, cancel)
-    except weights.DownloadCancelled:
-        relay.cancelled.emit()
-    except MediafindError as e:
-        relay.failed.emit(str(e))
-    except Exception as e:
-        log.exception("model download failed")
-        relay.failed.emit(f"{type(e).__name__}: {e}")
-    else:
-        relay.done.emit()
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 60:
-        return f"{max(1, round(seconds))} s"
-    minutes = round(seconds / 60)
-    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02} min"
+def _download(where: weights.HubWeights, report: Report, stop: threading.Event) -> None:
+    """The download as a job: its progress reported as (bytes done, total bytes or None); it
+    raises DownloadCancelled soon after stop is set."""
+    weights.download(where, lambda done, total: report((done, total)), stop)
 
 
 def offer_download(window: MainWindow, services: Services) -> ModelOffer:

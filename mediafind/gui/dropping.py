@@ -24,6 +24,7 @@ from PySide6.QtGui import (
 from PySide6.QtNetwork import QNetworkAccessManager, QNetworkReply, QNetworkRequest
 from PySide6.QtWidgets import QWidget
 
+from mediafind.errors import describe
 from mediafind.media import PHOTO_EXTENSIONS
 
 log = logging.getLogger(__name__)
@@ -116,7 +117,7 @@ class DropReader(QObject):
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
         except OSError as e:
-            self.failed.emit(f"Cannot keep the picture for the search: {e.strerror or e}")
+            self.failed.emit(f"Cannot keep the picture for the search: {describe(e)}")
             return None
         raw = bytes(image.constBits())  # the pixels name the file: the same picture, one file
         digest = hashlib.blake2b(raw, digest_size=12).hexdigest()
@@ -179,7 +180,7 @@ class DropReader(QObject):
                     return
                 path = saved
         except OSError as e:
-            self.failed.emit(f"Cannot keep the picture for the search: {e.strerror or e}")
+            self.failed.emit(f"Cannot keep the picture for the search: {describe(e)}")
             return
         self.image_ready.emit(path, name)
 

@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mediafind.gui.jobs import in_background
 from mediafind.gui.results import folder_label
-from mediafind.gui.workers import in_background
 from mediafind.session import Overview, Session
 
 STATE_LABELS = {

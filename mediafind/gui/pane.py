@@ -10,11 +10,11 @@ from PySide6.QtGui import QImage, QPalette
 from PySide6.QtWidgets import QLabel, QMenu, QSplitter, QVBoxLayout, QWidget
 
 from mediafind.gui import desktop
-from mediafind.gui.preview import PreviewPane
+from mediafind.gui.jobs import in_background
+from mediafind.gui.preview import PreviewPane, Reader
 from mediafind.gui.results import THUMB, HitsModel, NotesList, PhotoGrid, ResultsView, query_words
 from mediafind.gui.statusbar import count
 from mediafind.gui.thumbnails import ThumbnailCache
-from mediafind.gui.workers import in_background
 from mediafind.session import Results
 
 # Opening a selection opens at most this many files: a slip of Ctrl+A must not start 500 viewers.
@@ -31,7 +31,11 @@ class ResultsPane(QSplitter):
     more_wanted = Signal()  # scrolled near the end of a list that may hold more
 
     def __init__(
-        self, thumbnails: ThumbnailCache, pictures: ThumbnailCache, parent: QWidget | None = None
+        self,
+        thumbnails: ThumbnailCache,
+        pictures: ThumbnailCache,
+        reader: Reader | None = None,
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(Qt.Orientation.Horizontal, parent)
         self.thumbnails = thumbnails
@@ -67,7 +71,7 @@ class ResultsPane(QSplitter):
         self.sections.setStretchFactor(0, 3)
         self.sections.setStretchFactor(1, 2)
 
-        self.preview = PreviewPane(pictures, self)
+        self.preview = PreviewPane(pictures, reader, self)
         self.addWidget(results)
         self.addWidget(self.preview)
         self.setStretchFactor(0, 3)

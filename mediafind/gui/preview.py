@@ -3,7 +3,10 @@ selected note's text with the passage that matched highlighted."""
 
 from __future__ import annotations
 
+import logging
+import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -34,11 +37,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mediafind import extract
+from mediafind import extract, units
+from mediafind.errors import MediafindError
+from mediafind.gui.jobs import in_background
 from mediafind.gui.results import folder_label, word_spans
 from mediafind.gui.thumbnails import ThumbnailCache
-from mediafind.gui.workers import in_background
 from mediafind.search import Hit
+from mediafind.store import INDEXED, Store
+
+log = logging.getLogger(__name__)
+
+# Opens a read connection to the library of the caller's own, or None while there is no library
+# (Session.open_reader). Called off the GUI thread.
+Reader = Callable[[], Store | None]
 
 # EXIF tags: DateTimeOriginal (in the Exif IFD), DateTime, Orientation.
 _EXIF_IFD, _TAKEN, _DATETIME, _ORIENTATION = 0x8769, 36867, 306, 274
@@ -54,9 +65,13 @@ class PhotoFacts:
     size: int
 
 
-def photo_facts(path: Path) -> PhotoFacts:
-    """What the preview says about a photo; reads the header only. Any thread."""
+def photo_facts(path: Path, reader: Reader | None = None) -> PhotoFacts:
+    """What the preview says about a photo: what the library read when it indexed the file, or,
+    for a file it has not read as it is now, the file's own header. Any thread but the GUI's."""
     st = path.stat()
+    known = _known_facts(path, st, reader)
+    if known is not None:
+        return known
     width = height = None
     taken = None
     try:
@@ -73,18 +88,34 @@ def photo_facts(path: Path) -> PhotoFacts:
     return PhotoFacts(path, width, height, taken, datetime.fromtimestamp(st.st_mtime), st.st_size)
 
 
+def _known_facts(path: Path, st: os.stat_result, reader: Reader | None) -> PhotoFacts | None:
+    """The photo's facts as the library holds them, if they describe the file as it is now."""
+    if reader is None:
+        return None
+    try:
+        store = reader()
+        if store is None:
+            return None
+        with store:
+            known = store.facts(path)
+    except MediafindError as e:  # a busy or newer library: the file itself says as much
+        log.info("the library cannot tell the facts of %s: %s", path, e)
+        return None
+    if (
+        known is None  # not in the library (a picture from elsewhere)
+        or known.status != INDEXED  # not read yet, or unreadable
+        or (known.size, known.mtime_ns) != (st.st_size, st.st_mtime_ns)  # changed since
+        or known.width is None
+    ):
+        return None
+    taken = None if known.taken_at is None else datetime.fromtimestamp(known.taken_at)
+    modified = datetime.fromtimestamp(st.st_mtime)
+    return PhotoFacts(path, known.width, known.height, taken, modified, st.st_size)
+
+
 def note_text(path: Path) -> str:
     """A note's text as it was indexed (Markdown stripped, any encoding). Any thread."""
     return extract.read_note(path, path.read_bytes())
-
-
-def human_size(n: int) -> str:
-    size = float(n)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{n} bytes" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{n} bytes"
 
 
 def find_passage(text: str, passage: str) -> tuple[int, int] | None:
@@ -175,10 +206,16 @@ class PreviewPane(QWidget):
     open_requested = Signal(object)  # Path
     reveal_requested = Signal(object)  # Path
 
-    def __init__(self, pictures: ThumbnailCache, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        pictures: ThumbnailCache,
+        reader: Reader | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setAccessibleName("Preview")
         self._pictures = pictures
+        self._reader = reader  # None: no library, the facts come from the files
         self._pictures.ready.connect(self._picture_ready)
         self._hit: Hit | None = None
         self._words: tuple[str, ...] = ()
@@ -253,7 +290,8 @@ class PreviewPane(QWidget):
         self.column.setStretch(self.column.count() - 1, 1 if photo else 0)
         if photo:
             self.image.set_pixmap(self._pictures.get(hit.path))
-            in_background(lambda: photo_facts(hit.path), self._photo_facts, self._failed)
+            reader = self._reader
+            in_background(lambda: photo_facts(hit.path, reader), self._photo_facts, self._failed)
         else:
             self.text.setPlainText("")
             in_background(lambda: (hit.path, note_text(hit.path)), self._note_text, self._failed)
@@ -279,7 +317,7 @@ class PreviewPane(QWidget):
         rows.append(("Modified", f"{facts.modified:%d %B %Y, %H:%M}"))
         if facts.width and facts.height:
             rows.append(("Dimensions", f"{facts.width} × {facts.height} pixels"))
-        rows.append(("Size", human_size(facts.size)))
+        rows.append(("Size", units.size(facts.size)))
         if hit.match == "caption" and hit.snippet:
             rows.append(("Caption", " ".join(hit.snippet.split())))
         self._set_facts(rows)
@@ -315,7 +353,7 @@ class PreviewPane(QWidget):
             self.text.setTextCursor(cursor)
             self.text.ensureCursorVisible()
         size = len(text.encode("utf-8"))
-        self._set_facts([("Folder", folder_label(hit.path.parent)), ("Size", human_size(size))])
+        self._set_facts([("Folder", folder_label(hit.path.parent)), ("Size", units.size(size))])
 
     def _failed(self, message: str) -> None:
         if self._hit is not None:

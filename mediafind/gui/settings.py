@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from mediafind import config
 from mediafind.embed import LOCAL_DIR, PRESETS, ModelSpec, check_local_dir, parse_spec, preset
-from mediafind.errors import ModelUnavailable
+from mediafind.errors import ModelUnavailable, describe
 from mediafind.gui import desktop
 from mediafind.session import Session
 
@@ -251,7 +251,8 @@ class SettingsDialog(QDialog):
             if new != old:
                 self.session.apply_settings(new)
         except OSError as e:
-            QMessageBox.warning(self, "Settings Not Saved", f"Cannot save the settings: {e}")
+            message = f"Cannot save the settings: {describe(e)}"
+            QMessageBox.warning(self, "Settings Not Saved", message)
             return
         super().accept()
 

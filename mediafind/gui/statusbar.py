@@ -7,6 +7,7 @@ from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFontMetrics, QPalette, QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
 
+from mediafind import units
 from mediafind.gui.icons import glyph_icon
 from mediafind.keeper import IDLE, INDEXING, PAUSED, SCANNING, STOPPED, Status
 
@@ -14,15 +15,10 @@ from mediafind.keeper import IDLE, INDEXING, PAUSED, SCANNING, STOPPED, Status
 NOTICE_MS = 8000
 
 
-def duration(seconds: float) -> str:
-    """Time left the way people say it."""
-    if seconds < 60:
-        return "under a minute left"
-    minutes = round(seconds / 60)
-    if minutes < 60:
-        return f"about {minutes} min left"
-    hours, minutes = divmod(minutes, 60)
-    return f"about {hours} h {minutes:02} min left"
+def time_left(seconds: float) -> str:
+    """Indexing's estimate of the time left. Under a minute it is not counted down: the rate
+    varies with each file, and a count of seconds would jump about."""
+    return "under a minute left" if seconds < 60 else f"about {units.duration(seconds)} left"
 
 
 def count(n: int, one: str, many: str | None = None) -> str:
@@ -103,7 +99,7 @@ class IndexingStatus(QWidget):
             if status.rate > 0:
                 parts.append(f"{status.rate:.1f} files/s")
             if status.eta is not None and status.done < status.total:
-                parts.append(duration(status.eta))
+                parts.append(time_left(status.eta))
             if status.current is not None:
                 parts.append(status.current.name)  # last: the part cut short when space is short
             detail = " · ".join(parts)

@@ -16,7 +16,7 @@ from PySide6.QtCore import QByteArray, QObject, QRunnable, Qt, QThreadPool, QTim
 from PySide6.QtGui import QColor, QImage, QImageReader, QImageWriter, QPainter, QPixmap
 
 from mediafind import media
-from mediafind.errors import UnreadableFile
+from mediafind.errors import UnreadableFile, describe
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def decode(path: Path, pixels: int) -> QImage:
         try:
             data = path.read_bytes()
         except OSError as e:
-            raise UnreadableFile(e.strerror or str(e)) from e
+            raise UnreadableFile(describe(e)) from e
         picture = media.open_image(data, pixels).image
         picture.thumbnail((pixels, pixels), Image.Resampling.BICUBIC)
         image = to_qimage(picture)
@@ -89,11 +89,19 @@ def to_qimage(picture: Image.Image) -> QImage:
     return image.copy()  # own the pixels: raw goes away with this frame
 
 
+# Thumbnails are not gui/jobs.py jobs, on purpose. A screenful asks for hundreds at once, and
+# they all feed one signals object and one batched `ready` (BATCH_MS); a job each would add a
+# QObject and its own hop to the GUI thread per picture, where the batching exists to save GUI
+# time. And forget_queue() drops the requests not started yet with QThreadPool.clear(), which
+# jobs cannot survive (a job dropped from the queue never finishes); quitting hundreds of queued
+# jobs one by one instead would still wake a thread for each.
+
+
 class _Signals(QObject):
     loaded = Signal(object, int, object)  # path, pixels, QImage or None when unreadable
 
 
-class _Job(QRunnable):
+class _Request(QRunnable):
     def __init__(self, path: Path, pixels: int, folder: Path | None, signals: _Signals) -> None:
         super().__init__()
         self.path = path
@@ -177,7 +185,7 @@ class ThumbnailCache(QObject):
             return pixmap
         if path not in self._asked and path not in self._broken:
             self._asked.add(path)
-            self._pool.start(_Job(path, self._device_pixels(), self.folder, self._signals))
+            self._pool.start(_Request(path, self._device_pixels(), self.folder, self._signals))
         return None
 
     def broken(self, path: Path) -> bool:

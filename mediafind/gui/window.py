@@ -34,6 +34,7 @@ from mediafind.errors import MediafindError
 from mediafind.gui.dropping import DropOverlay, DropReader
 from mediafind.gui.folders import FoldersDialog, choose_folder
 from mediafind.gui.icons import app_icon
+from mediafind.gui.jobs import in_background
 from mediafind.gui.notices import (
     ERROR,
     INFO,
@@ -52,7 +53,7 @@ from mediafind.gui.services import Services
 from mediafind.gui.settings import SettingsDialog
 from mediafind.gui.statusbar import IndexingStatus
 from mediafind.gui.thumbnails import ThumbnailCache
-from mediafind.gui.workers import SearchRunner, in_background
+from mediafind.gui.workers import SearchRunner
 from mediafind.keeper import IDLE, INDEXING, Status
 from mediafind.query import ALL, KINDS, Query, parse
 from mediafind.session import MODEL_LOADING, Overview, Results
@@ -136,7 +137,8 @@ class MainWindow(QMainWindow):
         self.pages.addWidget(self.welcome)
         self.pages.addWidget(self.nothing)
 
-        self.pane = ResultsPane(self.thumbnails, self.pictures, self.pages)
+        reader = self.session.open_reader
+        self.pane = ResultsPane(self.thumbnails, self.pictures, reader, self.pages)
         self.pages.addWidget(self.pane)
 
         # Permanent: QStatusBar's own messages would hide the indexing progress while they show.

@@ -1,11 +1,9 @@
-"""Work off the GUI thread, with the outcome delivered on it: one-off calls, and the search runner,
-where a newer query supersedes an older one."""
+"""The search runner: searches off the GUI thread, where a newer query supersedes an older one.
+(One-off background work is a job: gui/jobs.py.)"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
@@ -14,62 +12,6 @@ from mediafind.query import Query
 from mediafind.session import Results, Session
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
-
-
-# -- one-off calls ------------------------------------------------------------------------
-
-
-class _Relay(QObject):
-    done = Signal(object)
-    failed = Signal(str)
-
-
-class _Call(QRunnable):
-    def __init__(self, fn: Callable[[], Any], relay: _Relay) -> None:
-        super().__init__()
-        self._fn = fn
-        self._relay = relay
-
-    def run(self) -> None:
-        try:
-            result = self._fn()
-        except MediafindError as e:
-            self._relay.failed.emit(str(e))
-        except Exception as e:
-            log.exception("a background task failed")
-            self._relay.failed.emit(f"{type(e).__name__}: {e}")
-        else:
-            self._relay.done.emit(result)
-
-
-# Relays wait here until their call is over: a relay must outlive the thread that emits it.
-_in_flight: set[_Relay] = set()
-
-
-def in_background(
-    fn: Callable[[], T],
-    done: Callable[[T], None],
-    failed: Callable[[str], None] | None = None,
-) -> None:
-    """Run fn on Qt's global thread pool; done(result) or failed(message) then runs on the GUI
-    thread. Pass bound methods of widgets: Qt drops the call if the widget is gone by then."""
-    relay = _Relay()
-    _in_flight.add(relay)
-
-    def finish() -> None:
-        _in_flight.discard(relay)
-        relay.deleteLater()
-
-    relay.done.connect(done)
-    relay.done.connect(finish)
-    if failed is not None:
-        relay.failed.connect(failed)
-    else:
-        relay.failed.connect(lambda message: log.warning("background task: %s", message))
-    relay.failed.connect(finish)
-    QThreadPool.globalInstance().start(_Call(fn, relay))
 
 
 # -- searching ----------------------------------------------------------------------------
