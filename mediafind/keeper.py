@@ -51,6 +51,9 @@ class Status:
     eta: float | None = None  # seconds
     errors: int = 0  # files that could not be read, in this run
     message: str = ""  # what is going on, or what went wrong, in words
+    # The work is re-reading the library for a new model. The session sets it (it knows the
+    # model changed), in the status itself, so that a face shows the two together.
+    reembedding: bool = False
 
 
 Listener = Callable[[Status], None]

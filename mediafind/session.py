@@ -18,7 +18,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -441,20 +441,20 @@ class Session:
             return None
 
     def _on_status(self, generation: int, status: Status) -> None:
-        """From the service's thread."""
+        """From the keeper's thread."""
         if generation != self._generation:
             return
         if status.state == INDEXING and status.total:
-            # The last batch of the re-embedding is in once the service goes idle after it.
+            # The last batch of the re-embedding is in once the keeper goes idle after it.
             self._complete = status.done >= status.total
         elif status.state == IDLE and self._complete:
             self.reembedding = False
-        notify(self._status_listeners, status)
+        notify(self._status_listeners, replace(status, reembedding=self.reembedding))
 
     def status(self) -> Status:
         index = self.index
         if index is not None:
-            return index.status()
+            return replace(index.status(), reembedding=self.reembedding)
         return Status(STOPPED, message=self.index_problem or "")
 
     @property
@@ -565,24 +565,26 @@ class Session:
             return Overview(self.library_file)
         with store:
             info = store.model()
+            writer = store.writer_pid()
             return Overview(
                 library=self.library_file,
                 exists=True,
                 size_bytes=store.file_size_on_disk(),
                 model=info.spec if info else None,
-                writer_pid=store.writer_pid(),
+                writer_pid=writer,
                 counts=store.counts(),
-                folders=self.folder_states(store),
+                folders=self.folder_states(store, writer),
                 errors=[(e.path, e.reason) for e in store.errors(limit=listed)],
                 notes=[(n.path, n.reason) for n in store.notes(limit=listed)],
             )
 
-    def folder_states(self, store: Store) -> list[FolderState]:
+    def folder_states(self, store: Store, writer_pid: int | None) -> list[FolderState]:
         """Each watched folder's state: as this session's watcher sees it, else as the process
-        writing the library recorded it, else unwatched (offline when the folder is missing)."""
+        writing the library (writer_pid) recorded it, else unwatched (offline when the folder
+        is missing)."""
         index = self.index
         live = index.root_states() if index is not None else {}
-        recorded = store.root_states() if store.writer_pid() is not None else {}
+        recorded = store.root_states() if writer_pid is not None else {}
         counts = store.root_counts()
         out = []
         for root in store.roots():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import IO
 
@@ -16,6 +17,11 @@ class WriterLock:
 
     # Windows locks are mandatory: lock a byte past the pid so that others can still read it.
     _LOCK_OFFSET = 4096
+    # holder() probes the lock by taking it for an instant: a writer starting at that instant
+    # tries again for this long before it calls the library busy. A real second writer holds
+    # the lock for as long as it runs, so waiting this much more costs nothing.
+    _ACQUIRE_TRIES = 20
+    _ACQUIRE_PAUSE_S = 0.025
 
     def __init__(self, library: Path) -> None:
         self.library = library
@@ -25,7 +31,14 @@ class WriterLock:
     def acquire(self) -> None:
         f = open(self.path, "a+", encoding="ascii")  # noqa: SIM115 (kept open while held)
         try:
-            self._lock(f)
+            for tries_left in reversed(range(self._ACQUIRE_TRIES)):
+                try:
+                    self._lock(f)
+                    break
+                except OSError:
+                    if not tries_left:
+                        raise
+                    time.sleep(self._ACQUIRE_PAUSE_S)
         except OSError:
             f.seek(0)
             holder = f.read(32).strip() or "unknown"

@@ -32,12 +32,12 @@ from mediafind.gui.app import ErrorReporter, SingleInstance, instance_name, setu
 from mediafind.gui.folders import FoldersDialog
 from mediafind.gui.preview import PreviewPane, find_passage
 from mediafind.gui.results import HitsModel, PhotoGrid
+from mediafind.gui.runner import SearchRunner
 from mediafind.gui.services import Services
 from mediafind.gui.settings import SettingsDialog
 from mediafind.gui.statusbar import IndexingStatus
 from mediafind.gui.thumbnails import ThumbnailCache
 from mediafind.gui.window import MainWindow
-from mediafind.gui.workers import SearchRunner
 from mediafind.indexer import Indexer
 from mediafind.keeper import INDEXING, Status, sync
 from mediafind.query import parse

@@ -17,6 +17,7 @@ from mediafind.errors import LibraryBusy
 from mediafind.keeper import IDLE, Keeper, Status
 from mediafind.rows import decode_path
 from mediafind.store import Store
+from mediafind.writelock import WriterLock
 
 QUIET = 0.3
 
@@ -354,3 +355,26 @@ def test_status_command_shows_folder_states_from_the_watching_process(
     status = json.loads(capsys.readouterr().out)
     assert status["writer_pid"] == os.getpid()
     assert [(f["path"], f["state"]) for f in status["folders"]] == [(str(root), "live")]
+
+
+def test_a_writer_starting_while_a_reader_asks_who_writes_is_not_refused(tmp_path: Path) -> None:
+    """The window asks who writes the library (a brief probe of the lock) while its keeper
+    starts: the keeper must not take that probe for another writer."""
+    library = tmp_path / "library.sqlite3"
+    Store.open(library, writer=True).close()
+    stop = threading.Event()
+
+    def ask_again_and_again() -> None:
+        while not stop.is_set():
+            WriterLock(library).holder()
+
+    askers = [threading.Thread(target=ask_again_and_again) for _ in range(2)]
+    for asker in askers:
+        asker.start()
+    try:
+        for _ in range(30):
+            Store.open(library, writer=True).close()
+    finally:
+        stop.set()
+        for asker in askers:
+            asker.join()

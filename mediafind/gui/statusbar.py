@@ -78,7 +78,6 @@ class IndexingStatus(QWidget):
     def show_status(
         self,
         status: Status,
-        reembedding: bool = False,
         loading: bool = False,
         model_missing: bool = False,
     ) -> None:
@@ -89,7 +88,7 @@ class IndexingStatus(QWidget):
         self.progress.setVisible(working)
         self.pause_button.setVisible(working)
         self._set_pause_icon()
-        what = "Re-reading with the new model" if reembedding else "Indexing"
+        what = "Re-reading with the new model" if status.reembedding else "Indexing"
         detail = ""
         if state == INDEXING and status.total:
             self.message.setText(f"{what}: {status.done:,} of {status.total:,}")

@@ -48,12 +48,12 @@ from mediafind.gui.notices import (
 from mediafind.gui.notices import suggested_folders as find_suggested_folders
 from mediafind.gui.pane import ResultsPane
 from mediafind.gui.results import THUMB
+from mediafind.gui.runner import SearchRunner
 from mediafind.gui.searchfield import KIND_LABELS, KindFilter, SearchField
 from mediafind.gui.services import Services
 from mediafind.gui.settings import SettingsDialog
 from mediafind.gui.statusbar import IndexingStatus
 from mediafind.gui.thumbnails import ThumbnailCache
-from mediafind.gui.workers import SearchRunner
 from mediafind.keeper import IDLE, INDEXING, Status
 from mediafind.query import ALL, KINDS, Query, parse
 from mediafind.session import MODEL_LOADING, Overview, Results
@@ -449,7 +449,7 @@ class MainWindow(QMainWindow):
         session = self.session
         loading = session.model_state == MODEL_LOADING
         waiting = bool(session.model_problem)  # pending files wait for a model that cannot load
-        self.status_widget.show_status(status, session.reembedding, loading, waiting)
+        self.status_widget.show_status(status, loading, waiting)
         self.pause_action.setText(
             "&Resume Indexing" if status.state == "paused" else "&Pause Indexing"
         )
