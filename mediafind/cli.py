@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mediafind import __version__, config
+from mediafind import __version__, config, units
 from mediafind.errors import MediafindError
 
 if TYPE_CHECKING:
@@ -266,7 +266,7 @@ def _status(session: Session, args: argparse.Namespace) -> int:
         print(json.dumps(report, indent=2))
         return 0
     pid = view.writer_pid
-    print(f"library   {view.library} ({_size(view.size_bytes)})")
+    print(f"library   {view.library} ({units.size(view.size_bytes)})")
     print(f"model     {view.model or 'none yet'}")
     print(
         f"indexed   {counts['photo']} photos, {counts['note']} notes; "
@@ -350,15 +350,6 @@ def _existing_folder(raw: str) -> Path:
     return Path(os.path.realpath(folder)) if folder.is_symlink() else folder
 
 
-def _size(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} B"
-
-
 class _TerminalProgress:
     """One line on stderr, rewritten in place: counts, rate, time left, current file."""
 
@@ -371,7 +362,7 @@ class _TerminalProgress:
         if now - self._last < 0.2 and p.done < p.total:
             return
         self._last = now
-        eta = f", {_duration(p.eta)} left" if p.eta is not None and p.done < p.total else ""
+        eta = f", {units.duration(p.eta)} left" if p.eta is not None and p.done < p.total else ""
         name = p.current.name if p.current else ""
         line = f"{p.done}/{p.total} files, {p.rate:.1f}/s{eta}, {p.errors} errors  {name}"
         width = 100
@@ -383,11 +374,6 @@ class _TerminalProgress:
         if self._shown:
             sys.stderr.write("\n")
             self._shown = False
-
-
-def _duration(seconds: float) -> str:
-    seconds = int(seconds)
-    return f"{seconds // 3600}:{seconds % 3600 // 60:02}:{seconds % 60:02}"
 
 
 Command = Callable[["Session", argparse.Namespace], int]

@@ -39,14 +39,16 @@ class UnreadableFile(MediafindError):
     """One file cannot be indexed; the message is the reason recorded for it."""
 
 
-def describe(exc: BaseException) -> str:
+def describe(exc: BaseException, with_file: bool = True) -> str:
     """An exception as one readable sentence: our own errors by their message (written for the
-    user), an operating system error by what the system said and the file it said it about,
-    anything else by its type and the first line of its message."""
+    user), an operating system error by what the system said and the file it said it about
+    (with_file=False: where the file is named beside it already), anything else by its type and
+    the first line of its message."""
     if isinstance(exc, MediafindError):
         return str(exc) or type(exc).__name__
     if isinstance(exc, OSError) and exc.strerror:
-        files = [_name(f) for f in (exc.filename, exc.filename2) if f is not None]
+        named = (exc.filename, exc.filename2) if with_file else ()
+        files = [_name(f) for f in named if f is not None]
         return _cut(f"{exc.strerror}: {' → '.join(files)}" if files else exc.strerror)
     lines = str(exc).strip().splitlines()
     name = type(exc).__name__

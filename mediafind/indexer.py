@@ -15,7 +15,7 @@ from pathlib import Path
 
 from mediafind import captions, extract, media, scan
 from mediafind.embed import Encoder
-from mediafind.errors import UnreadableFile
+from mediafind.errors import UnreadableFile, describe
 from mediafind.store import (
     CAPTION_SOURCE,
     IMAGE_SOURCE,
@@ -324,7 +324,7 @@ def _prepare(row: FileRow, encoder: Encoder, known: dict[tuple[str, str], int]) 
         prepared.vanished = True
         return prepared
     except OSError as e:
-        prepared.error = e.strerror or str(e)
+        prepared.error = describe(e, with_file=False)
         return prepared
     prepared.size, prepared.mtime_ns = len(data), st.st_mtime_ns
     if not data:
@@ -353,7 +353,7 @@ def _prepare(row: FileRow, encoder: Encoder, known: dict[tuple[str, str], int]) 
         prepared.error = str(e)
     except Exception as e:  # a decoder bug must not stop the run
         log.warning("unexpected error reading %s", path, exc_info=True)
-        prepared.error = f"cannot read: {type(e).__name__}: {e}"
+        prepared.error = f"cannot read: {describe(e)}"
     return prepared
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from mediafind import scan
 from mediafind.config import DEFAULT_MODEL_IDLE_SECONDS
+from mediafind.errors import MediafindError, describe
 from mediafind.indexer import EncoderFactory, Indexer, Outcome, Progress
 from mediafind.store import Root, Store
 from mediafind.watch import ChangeSet, Watcher
@@ -318,9 +319,7 @@ class Keeper:
         except Exception as e:
             # Most often the model cannot be loaded (offline, missing folder): say so, keep
             # the files pending, and try again when something changes.
-            from mediafind.errors import MediafindError
-
-            message = str(e) if isinstance(e, MediafindError) else f"indexing failed: {e}"
+            message = str(e) if isinstance(e, MediafindError) else f"indexing failed: {describe(e)}"
             if not isinstance(e, MediafindError):
                 log.exception("indexing failed")
             self._set(Status(IDLE, message=message))

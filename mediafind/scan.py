@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mediafind import captions, media
+from mediafind.errors import describe
 from mediafind.store import FileRow, Root, Store
 
 log = logging.getLogger(__name__)
@@ -101,7 +102,7 @@ def walk(
         try:
             info = folder.stat()
         except OSError as e:
-            errors.append((folder, _why(e)))
+            errors.append((folder, describe(e, with_file=False)))
             continue
         if (info.st_dev, info.st_ino) in seen:
             continue
@@ -110,7 +111,7 @@ def walk(
             with os.scandir(folder) as it:
                 items = list(it)
         except OSError as e:
-            errors.append((folder, _why(e)))
+            errors.append((folder, describe(e, with_file=False)))
             continue
         names = {item.name for item in items}
         subfolders: list[Path] = []
@@ -121,7 +122,7 @@ def walk(
                 st = item.stat()  # follows links
             except OSError as e:
                 if not item.is_symlink():
-                    errors.append((path, _why(e)))
+                    errors.append((path, describe(e, with_file=False)))
                 continue  # a dangling link is not an error worth showing
             if excluder.skips(item.name, relative, getattr(st, "st_file_attributes", 0)):
                 continue
@@ -141,10 +142,6 @@ def walk(
             caption = captions.signature(path, names) if kind == "photo" else None
             yield Entry(path, kind, st.st_size, st.st_mtime_ns, caption)
         stack.extend(sorted(subfolders, reverse=True))
-
-
-def _why(error: OSError) -> str:
-    return error.strerror or str(error)
 
 
 def plan(store: Store, root: Root, extra_excludes: Sequence[str] = ()) -> Plan:

@@ -20,7 +20,7 @@ import numpy as np
 
 from mediafind import media
 from mediafind.embed import Encoder, Vectors
-from mediafind.errors import MediafindError, ModelMismatch, UnreadableFile
+from mediafind.errors import MediafindError, ModelMismatch, UnreadableFile, describe
 from mediafind.query import ALL, Query
 from mediafind.store import (
     CAPTION_SOURCE,
@@ -161,7 +161,7 @@ class Searcher:
         try:
             data = path.read_bytes()
         except OSError as e:
-            raise UnreadableFile(f"cannot read {path}: {e.strerror or e}") from e
+            raise UnreadableFile(f"cannot read {path}: {describe(e, with_file=False)}") from e
         try:
             picture = media.open_image(data, self.encoder.image_size)
         except UnreadableFile as e:

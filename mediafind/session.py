@@ -32,7 +32,13 @@ from mediafind.embed import (
     parse_spec,
     spec_identity,
 )
-from mediafind.errors import ConfigError, MediafindError, ModelMismatch, ModelUnavailable
+from mediafind.errors import (
+    ConfigError,
+    MediafindError,
+    ModelMismatch,
+    ModelUnavailable,
+    describe,
+)
 from mediafind.indexer import Indexer, Outcome, ProgressCallback
 from mediafind.keeper import IDLE, INDEXING, STOPPED, Keeper, Status, notify, sync
 from mediafind.query import Query
@@ -308,7 +314,7 @@ class Session:
         except Exception as e:
             # A broken install (torch missing, a bad wheel): still one readable line.
             log.exception("cannot load the model %s", self.model_text)
-            message = f"cannot load the model {self.model_text}: {type(e).__name__}: {e}"
+            message = f"cannot load the model {self.model_text}: {describe(e)}"
             self._set_model_state(MODEL_MISSING, message)
             raise ModelUnavailable(message) from e
         self._set_model_state(MODEL_READY, None)
@@ -398,11 +404,10 @@ class Session:
             service.start()
         except MediafindError as e:
             problem = str(e)
-        except OSError as e:
-            problem = f"cannot open the library {self.library_file}: {e.strerror or e}"
         except Exception as e:  # a damaged library file, most often: say so, keep going
-            log.exception("the indexing service could not start")
-            problem = f"cannot open the library {self.library_file}: {e}"
+            if not isinstance(e, OSError):
+                log.exception("the keeper could not start")
+            problem = f"cannot open the library {self.library_file}: {describe(e, with_file=False)}"
         with self._lock:
             if generation != self._generation:  # settings changed meanwhile
                 if problem is None:
