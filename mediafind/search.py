@@ -265,6 +265,7 @@ def _quote(text: str) -> str:
 
 
 _TOKEN = re.compile(r"\w")
+_DIGIT = re.compile(r"\d")
 
 
 def _documents(
@@ -291,7 +292,8 @@ def _documents(
     for chunk_id in sorted(scores, key=lambda c: scores[c], reverse=True):
         by_file.setdefault(chunks[chunk_id].file_id, []).append(chunk_id)
     ranked: list[tuple[float, Hit]] = []
-    words = (*query.phrases, *query.words)
+    terms = (*query.phrases, *query.words)
+    partial = query.words[-1] if query.typing and query.words else None
     for chunk_ids in by_file.values():
         best = chunks[chunk_ids[0]]
         extra = sum(1 for c in chunk_ids[1:] if c in matching)
@@ -311,19 +313,27 @@ def _documents(
             best.source,
             text,
             location,
-            highlight(text, words),
+            highlight(text, terms, partial),
         )
         ranked.append((score, document))
     ranked.sort(key=lambda pair: pair[0], reverse=True)
     return [hit for _, hit in ranked[:limit]]
 
 
-def highlight(text: str, words: Sequence[str]) -> tuple[tuple[int, int], ...]:
-    """Where the query's words and phrases occur in text (case-insensitive, whole words),
-    as sorted, non-overlapping (start, end) spans."""
+def highlight(
+    text: str, terms: Sequence[str], partial: str | None = None
+) -> tuple[tuple[int, int], ...]:
+    """Where the query's words and phrases occur in text (case-insensitive, whole words), as
+    sorted, non-overlapping (start, end) spans: what both faces show in bold. Words of one or
+    two letters without a digit ("a", "of") are left out, which in bold only add noise. partial:
+    a word still being typed, matched as the start of a word ("squ" in "square")."""
     spans: list[tuple[int, int]] = []
-    for word in sorted({w for w in words if _TOKEN.search(w)}, key=len, reverse=True):
-        pattern = r"(?<!\w)" + r"\s+".join(map(re.escape, word.split())) + r"(?!\w)"
+    wanted = {t for t in terms if _TOKEN.search(t) and (len(t) > 2 or _DIGIT.search(t))}
+    if partial and _TOKEN.search(partial):
+        wanted.add(partial)
+    for word in sorted(wanted, key=len, reverse=True):
+        end = r"\w*" if word == partial else r"(?!\w)"
+        pattern = r"(?<!\w)" + r"\s+".join(map(re.escape, word.split())) + end
         for m in re.finditer(pattern, text, re.IGNORECASE):
             if not any(s < m.end() and m.start() < e for s, e in spans):
                 spans.append(m.span())

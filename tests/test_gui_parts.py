@@ -22,7 +22,7 @@ from conftest import TINY_SPEC, FakeEncoder, save_shape
 from gui_support import SLOW, FakeSource, PacedFake, drop, final_results, open_fake_window
 from PIL import Image
 from PySide6.QtCore import QMimeData, Qt, QUrl
-from PySide6.QtGui import QDesktopServices, QGuiApplication, QImage, QTextCursor
+from PySide6.QtGui import QDesktopServices, QFont, QGuiApplication, QImage, QTextCursor
 from PySide6.QtWidgets import QFormLayout, QLabel, QMessageBox
 from pytestqt.qtbot import QtBot
 
@@ -41,7 +41,7 @@ from mediafind.gui.window import MainWindow
 from mediafind.indexer import Indexer
 from mediafind.keeper import INDEXING, Status, sync
 from mediafind.query import parse
-from mediafind.search import Hit
+from mediafind.search import Hit, highlight
 from mediafind.session import Options, Results, Session
 from mediafind.store import ModelInfo, Store
 
@@ -280,14 +280,19 @@ def test_the_note_preview_highlights_the_passage_that_matched(qtbot: QtBot, tmp_
     )
     pane = PreviewPane(ThumbnailCache(None, 300))
     qtbot.addWidget(pane)
-    pane.show_hit(Hit(1, note, "note", 0.9, 0.9, "text", "Saw a green square on the door."))
+    snippet = "Saw a green square on the door."
+    matched = highlight(snippet, ["green square"])  # what the search said matched
+    pane.show_hit(Hit(1, note, "note", 0.9, 0.9, "text", snippet, highlights=matched))
     qtbot.waitUntil(lambda: "Bought bread" in pane.text.toPlainText(), timeout=5000)
     text = pane.text.toPlainText()
-    start, end = find_passage(text, "Saw a green square on the door.") or (0, 0)
+    start, end = find_passage(text, snippet) or (0, 0)
     assert text[start:end].split() == ["Saw", "a", "green", "square", "on", "the", "door."]
     cursor = QTextCursor(pane.text.document())
     cursor.setPosition(start + 3)
     assert cursor.charFormat().background().style() != Qt.BrushStyle.NoBrush
+    assert cursor.charFormat().fontWeight() != QFont.Weight.Bold  # "Saw": not matched
+    cursor.setPosition(text.index("square") + 2)  # "green\nsquare" in the note itself
+    assert cursor.charFormat().fontWeight() == QFont.Weight.Bold
     cursor.setPosition(text.index("Bought") + 1)
     assert cursor.charFormat().background().style() == Qt.BrushStyle.NoBrush
 

@@ -128,3 +128,10 @@ def test_fts_queries_quote_what_users_type() -> None:
 def test_highlight_finds_whole_words_and_phrases_case_insensitively() -> None:
     text = "The Blue  door, a blueprint and blue."
     assert highlight(text, ["blue door", "blue"]) == ((4, 14), (32, 36))
+
+
+def test_highlight_leaves_out_little_words_and_completes_the_word_being_typed() -> None:
+    text = "A red circle of paper, squared off; route 66."
+    assert highlight(text, ["a", "red", "of", "66"]) == ((2, 5), (42, 44))
+    assert highlight(text, ["red"], partial="squ") == ((2, 5), (23, 30))
+    assert highlight(text, ["red"], partial="ci") == ((2, 5), (6, 12))

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QLabel, QMenu, QSplitter, QVBoxLayout, QWidget
 from mediafind.gui import desktop
 from mediafind.gui.jobs import in_background
 from mediafind.gui.preview import PreviewPane, Reader
-from mediafind.gui.results import THUMB, HitsModel, NotesList, PhotoGrid, ResultsView, query_words
+from mediafind.gui.results import THUMB, HitsModel, NotesList, PhotoGrid, ResultsView
 from mediafind.gui.statusbar import count
 from mediafind.gui.thumbnails import ThumbnailCache
 from mediafind.session import Results
@@ -95,7 +95,6 @@ class ResultsPane(QSplitter):
         page), keep the chosen result and the scroll position."""
         if not same_question:
             self.thumbnails.forget_queue()
-        words = query_words(results.query.text)
         for view, model, hits in (
             (self.photos, self.photos_model, results.photos),
             (self.notes, self.notes_model, results.notes),
@@ -103,7 +102,7 @@ class ResultsPane(QSplitter):
             current = view.currentIndex()
             kept = model.hit(current.row()).path if same_question and current.isValid() else None
             scroll = view.verticalScrollBar().value()
-            model.set_hits(hits, words)
+            model.set_hits(hits)
             if kept is not None:
                 row = model.row_of(kept)
                 if row is not None and view.currentIndex().row() != row:
@@ -116,7 +115,7 @@ class ResultsPane(QSplitter):
         if not self.photos.currentIndex().isValid() and not self.notes.currentIndex().isValid():
             # Nothing chosen yet: the preview shows the best match, as a launcher would.
             top = results.photos[0] if results.photos else (results.notes or (None,))[0]
-            self.preview.show_hit(top, words)
+            self.preview.show_hit(top)
         self.show_sections(results, kind)
 
     def clear(self) -> None:
@@ -156,7 +155,7 @@ class ResultsPane(QSplitter):
     def _current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
         model = current.model()
         if isinstance(model, HitsModel) and current.isValid():
-            self.preview.show_hit(model.hit(current.row()), model.words)
+            self.preview.show_hit(model.hit(current.row()))
 
     def _thumbnails_arrived(self, paths: frozenset[Path]) -> None:
         # Repaint just the cells whose pictures came, where they are in view.

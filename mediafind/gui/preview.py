@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 from mediafind import extract, units
 from mediafind.errors import MediafindError
 from mediafind.gui.jobs import in_background
-from mediafind.gui.results import folder_label, word_spans
+from mediafind.gui.results import folder_label
 from mediafind.gui.thumbnails import ThumbnailCache
 from mediafind.search import Hit
 from mediafind.store import INDEXED, Store
@@ -126,6 +126,23 @@ def find_passage(text: str, passage: str) -> tuple[int, int] | None:
     pattern = r"\s+".join(re.escape(w) for w in words)
     found = re.search(pattern, text)
     return (found.start(), found.end()) if found else None
+
+
+def matched_words(text: str, start: int, end: int, hit: Hit) -> list[tuple[int, int]]:
+    """Where, between start and end of text, the words the search highlighted in the hit's
+    snippet are, in order (the snippet's whitespace may differ from the text's)."""
+    spans: list[tuple[int, int]] = []
+    at = start
+    for s, e in hit.highlights:
+        words = (hit.snippet or "")[s:e].split()
+        if not words:
+            continue
+        pattern = re.compile(r"\s+".join(map(re.escape, words)), re.IGNORECASE)
+        found = pattern.search(text, at, end) or pattern.search(text, start, end)
+        if found is not None:
+            spans.append(found.span())
+            at = found.end()
+    return sorted(set(spans))
 
 
 def _located(hit: Hit, length: int) -> tuple[int, int] | None:
@@ -218,7 +235,6 @@ class PreviewPane(QWidget):
         self._reader = reader  # None: no library, the facts come from the files
         self._pictures.ready.connect(self._picture_ready)
         self._hit: Hit | None = None
-        self._words: tuple[str, ...] = ()
         self.stack = QStackedWidget(self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -273,11 +289,10 @@ class PreviewPane(QWidget):
     def hit(self) -> Hit | None:
         return self._hit
 
-    def show_hit(self, hit: Hit | None, words: tuple[str, ...] = ()) -> None:
-        same = hit is not None and self._hit is not None and hit.path == self._hit.path
-        if same and words == self._words:
-            return
-        self._hit, self._words = hit, words
+    def show_hit(self, hit: Hit | None) -> None:
+        if hit is not None and hit == self._hit:
+            return  # the same result, matched the same way
+        self._hit = hit
         if hit is None:
             self.stack.setCurrentWidget(self.empty)
             return
@@ -339,13 +354,14 @@ class PreviewPane(QWidget):
         if found is not None:
             start, end = found
             _apply(cursor, start, end, passage)
-            for offset, length in word_spans(text[start:end], self._words):
-                _apply(cursor, start + offset, start + offset + length, words)
+            for word_start, word_end in matched_words(text, start, end, hit):
+                _apply(cursor, word_start, word_end, words)
             first = start
         else:
-            spans = word_spans(text, self._words)
-            for offset, length in spans:
-                _apply(cursor, offset, offset + length, passage)
+            # The passage is not in the text as it is now: tint what the search matched.
+            spans = matched_words(text, 0, len(text), hit)
+            for word_start, word_end in spans:
+                _apply(cursor, word_start, word_end, passage)
             first = spans[0][0] if spans else -1
         if first >= 0:
             # Bring the passage into view.

@@ -68,19 +68,6 @@ def folder_label(folder: Path) -> str:
         return str(folder)
 
 
-def query_words(text: str) -> tuple[str, ...]:
-    """Words of a text query worth emphasising in a passage (not "a", "of", ...)."""
-    return tuple(w for w in re.findall(r"\w+", text.lower()) if len(w) > 2)
-
-
-def word_spans(text: str, words: Sequence[str]) -> list[tuple[int, int]]:
-    """Where the words (or words starting with them) occur in text, as (start, length)."""
-    if not words:
-        return []
-    pattern = re.compile(r"\b(" + "|".join(map(re.escape, words)) + r")\w*", re.IGNORECASE)
-    return [(m.start(), m.end() - m.start()) for m in pattern.finditer(text)]
-
-
 class HitsModel(QAbstractListModel):
     """Search hits of one kind, best first."""
 
@@ -88,16 +75,15 @@ class HitsModel(QAbstractListModel):
         super().__init__(parent)
         self._hits: list[Hit] = []
         self._rows: dict[Path, int] = {}
-        self.words: tuple[str, ...] = ()
 
-    def set_hits(self, hits: Sequence[Hit], words: tuple[str, ...] = ()) -> None:
+    def set_hits(self, hits: Sequence[Hit]) -> None:
         """Show hits. More of the same (the next page) is appended, so that the scroll
         position and selection stay; anything else replaces the list."""
         new = list(hits)
-        if new == self._hits and words == self.words:
+        if new == self._hits:
             return
         old = self._hits
-        if words == self.words and len(new) > len(old) and new[: len(old)] == old:
+        if len(new) > len(old) and new[: len(old)] == old:
             self.beginInsertRows(QModelIndex(), len(old), len(new) - 1)
             self._hits = new
             self._index()
@@ -105,7 +91,6 @@ class HitsModel(QAbstractListModel):
             return
         self.beginResetModel()
         self._hits = new
-        self.words = words
         self._index()
         self.endResetModel()
 
@@ -355,8 +340,6 @@ class NoteDelegate(QStyledItemDelegate):
         hit = index.data(HIT_ROLE)
         if not isinstance(hit, Hit):
             return
-        model = index.model()
-        words = model.words if isinstance(model, HitsModel) else ()
         rect: QRect = option.rect
         palette: QPalette = option.palette
         title_font, small, base = self._fonts(option)
@@ -381,10 +364,9 @@ class NoteDelegate(QStyledItemDelegate):
         painter.setPen(palette.color(QPalette.ColorRole.Text))
         # Line breaks become spaces one for one, so that the hit's highlight offsets still fit.
         snippet = re.sub(r"\s", " ", hit.snippet or "")
-        # Bold for words that carry meaning: "a" and "of" in bold only add noise.
-        spans = [(s, e - s) for s, e in hit.highlights if e - s > 2]
+        # The words the search matched, in bold (search.highlight chose them).
+        spans = [(s, e - s) for s, e in hit.highlights]
         snippet, spans = _without_title(snippet, spans, hit.path.stem)
-        spans = spans or word_spans(snippet, words)
         layout = snippet_layout(snippet, base, width, spans, SNIPPET_LINES)
         # Bold words can push the cut text onto one more line: never draw past the cell.
         painter.setClipRect(
