@@ -26,7 +26,7 @@ from PySide6.QtCore import QTimer
 
 from mediafind import embed, shapes
 from mediafind.gui.app import make_application
-from mediafind.gui.services import Services
+from mediafind.gui.bridge import SessionBridge
 from mediafind.gui.window import MainWindow
 from mediafind.keeper import IDLE, INDEXING, Status
 from mediafind.session import MODEL_LOADING, MODEL_READY, OpenClipSource, Options, Session
@@ -96,8 +96,8 @@ def main() -> None:
         options = Options(library=str(base / "library"), model=model)
         source = RandomWeights() if args.model == "balanced" else None
         session = Session(options, source, tolerant=True)
-        services = Services(session)
-        window = MainWindow(services)
+        bridge = SessionBridge(session)
+        window = MainWindow(bridge)
         window.resize(1100, 720)
         window.show()
         beat = Heartbeat()
@@ -119,8 +119,8 @@ def main() -> None:
                 beat.phase = "done"
                 QTimer.singleShot(1000, app.quit)
 
-        services.model_changed.connect(on_model)
-        services.status_changed.connect(on_status)
+        bridge.model_changed.connect(on_model)
+        bridge.status_changed.connect(on_status)
         session.start()
         beat.timer.start()
 

@@ -184,7 +184,7 @@ class Session:
         self.models: ModelSource = models or OpenClipSource()
         self.tolerant = tolerant
         self._lock = threading.Lock()
-        self._generation = 0  # bumped on every (re)start; stale services' reports are dropped
+        self._generation = 0  # bumped on every (re)start; stale keepers' reports are dropped
         self.index: Keeper | None = None
         self.starting = False
         self.reembedding = False

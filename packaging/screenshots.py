@@ -104,14 +104,14 @@ class Session:
 
     def open(self, model: str | None = None) -> tuple[object, object]:
         from mediafind import config
-        from mediafind.gui.services import Services
+        from mediafind.gui.bridge import SessionBridge
         from mediafind.gui.window import MainWindow
         from mediafind.session import Options, Session
 
         # The model as a user chooses it, in the settings (not forced by --model).
         config.save_settings(config.Settings(model=model or self.model))
         session = Session(Options(), _SlowedSource() if model is None else None, tolerant=True)
-        window = MainWindow(Services(session))
+        window = MainWindow(SessionBridge(session))
         window.resize(*SIZE)
         window.show()
         session.start()
@@ -201,7 +201,7 @@ class Session:
         self.shoot(dialog, "06-folders")
         dialog.close()
 
-        from mediafind.gui.settings import SettingsDialog
+        from mediafind.gui.settings_dialog import SettingsDialog
 
         settings = SettingsDialog(window.session, 300, window)
         settings.show()

@@ -21,7 +21,7 @@ from pytestqt.qtbot import QtBot
 
 from mediafind import shapes
 from mediafind.embed import ModelSpec, OpenClipEncoder, parse_spec, spec_identity
-from mediafind.gui.services import Services
+from mediafind.gui.bridge import SessionBridge
 from mediafind.gui.window import MainWindow
 from mediafind.indexer import Indexer
 from mediafind.keeper import sync
@@ -81,7 +81,7 @@ def _windows(qtbot: QtBot, models: ModelSource) -> Iterator[Callable[..., MainWi
     def make(library: Path, model: str | None = TINY_SPEC, watch: bool = False) -> MainWindow:
         options = Options(library=str(library), model=model, watch=watch)
         session = Session(options, models, tolerant=True)
-        window = MainWindow(Services(session))
+        window = MainWindow(SessionBridge(session))
         qtbot.addWidget(window)
         window.show()
         session.start()

@@ -166,7 +166,7 @@ def test_an_unreachable_hub_is_told_quickly(online: None) -> None:
 
 def _banner(window_maker: WindowMaker, tmp_path: Path, qtbot: QtBot) -> tuple[ModelOffer, str]:
     window = window_maker(tmp_path / "library", model="balanced")
-    offer = ModelOffer(window, window.services)
+    offer = ModelOffer(window, window.bridge)
     offer.check()
     qtbot.waitUntil(lambda: window.model_banner.isVisible(), timeout=SLOW)
     buttons = window.model_banner.buttons

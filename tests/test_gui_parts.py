@@ -29,12 +29,12 @@ from pytestqt.qtbot import QtBot
 from mediafind import cli, config, units
 from mediafind.gui import desktop
 from mediafind.gui.app import ErrorReporter, SingleInstance, instance_name, setup_logging
+from mediafind.gui.bridge import SessionBridge
 from mediafind.gui.folders import FoldersDialog
 from mediafind.gui.preview import PreviewPane, find_passage
 from mediafind.gui.results import HitsModel, PhotoGrid
 from mediafind.gui.runner import SearchRunner
-from mediafind.gui.services import Services
-from mediafind.gui.settings import SettingsDialog
+from mediafind.gui.settings_dialog import SettingsDialog
 from mediafind.gui.statusbar import IndexingStatus
 from mediafind.gui.thumbnails import ThumbnailCache
 from mediafind.gui.window import MainWindow
@@ -54,12 +54,12 @@ def test_the_window_shows_before_torch_is_imported(tmp_path: Path) -> None:
     code = (
         "import sys\n"
         "from mediafind.gui.app import make_application\n"
-        "from mediafind.gui.services import Services\n"
+        "from mediafind.gui.bridge import SessionBridge\n"
         "from mediafind.gui.window import MainWindow\n"
         "from mediafind.session import Options, Session\n"
         "app = make_application()\n"
         "session = Session(Options(library=sys.argv[1], model=sys.argv[2]), tolerant=True)\n"
-        "window = MainWindow(Services(session))\n"
+        "window = MainWindow(SessionBridge(session))\n"
         "window.show()\n"
         "window.grab()\n"
         "app.processEvents()\n"
@@ -603,12 +603,12 @@ def test_a_new_model_reads_the_library_again_and_says_so(
     new_model.delay = 0.05
     options = Options(library=str(library), model=TINY_SPEC, watch=False)
     session = Session(options, FakeSource(new_model), tolerant=True)
-    services = Services(session)
-    window = MainWindow(services)
+    bridge = SessionBridge(session)
+    window = MainWindow(bridge)
     qtbot.addWidget(window)
     window.show()
     said: list[str] = []
-    services.status_changed.connect(lambda _: said.append(window.status_widget.message.text()))
+    bridge.status_changed.connect(lambda _: said.append(window.status_widget.message.text()))
     session.start()
     try:
         qtbot.waitUntil(lambda: session.status().state == "idle" and bool(said), timeout=SLOW)

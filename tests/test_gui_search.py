@@ -76,7 +76,7 @@ def test_a_new_folder_shows_progress_and_its_matches_appear_without_retyping(
         widget = window.status_widget
         seen.append((status, widget.progress.isVisibleTo(window), widget.message.text()))
 
-    window.services.status_changed.connect(record)
+    window.bridge.status_changed.connect(record)
     qtbot.waitUntil(lambda: window.pages.currentWidget() is window.welcome, timeout=SLOW)
     qtbot.keyClicks(window.search_field.line, "a blue triangle")
     qtbot.waitUntil(lambda: final_results(window), timeout=SLOW)

@@ -22,9 +22,9 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from mediafind import __version__, config
 from mediafind.errors import ConfigError, describe
+from mediafind.gui.bridge import SessionBridge
 from mediafind.gui.download import offer_download
 from mediafind.gui.icons import app_icon
-from mediafind.gui.services import Services
 from mediafind.gui.window import MainWindow
 from mediafind.session import Options, Session
 
@@ -327,14 +327,14 @@ def run(
     try:
         settings = config.load_settings()
     except ConfigError:
-        settings = config.Settings()  # Services reports it in the window
+        settings = config.Settings()  # the session reports it in the window
     instance = SingleInstance(instance_name(config.library_dir(library, settings)))
     if not instance.claim(picture):
         log.info("mediafind is already running on this library: raised its window")
         return 0
     session = Session(Options(library=library, model=model, device=device), tolerant=True)
-    services = Services(session)
-    window = MainWindow(services)
+    bridge = SessionBridge(session)
+    window = MainWindow(bridge)
     instance.activated.connect(lambda: raise_window(window))
     instance.picture_received.connect(lambda path: window.search_by_image(Path(path)))
     opener.opened.connect(lambda path: window.search_by_image(Path(path)))
@@ -347,7 +347,7 @@ def run(
     if session.library_model is not None:
         QTimer.singleShot(WARM_UP_DELAY_MS, session.warm_up)
     # A first run without the model's weights: the banner offers the download (gui/download.py).
-    offer_download(window, services)
+    offer_download(window, bridge)
     log.info("mediafind %s started on %s", __version__, session.library_file)
     quit_after = os.environ.get(ENV_QUIT_AFTER)
     if quit_after:

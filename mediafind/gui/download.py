@@ -29,9 +29,9 @@ from PySide6.QtWidgets import (
 )
 
 from mediafind import units, weights
+from mediafind.gui.bridge import SessionBridge
 from mediafind.gui.jobs import Job, Report
 from mediafind.gui.notices import INFO, WARNING
-from mediafind.gui.services import Services
 from mediafind.gui.window import MainWindow
 from mediafind.session import MODEL_READY
 
@@ -55,9 +55,9 @@ class Missing:
     size: int | None  # bytes, when the Hub said
 
 
-def find_missing(services: Services) -> Missing | None:
+def find_missing(bridge: SessionBridge) -> Missing | None:
     """Whether the chosen model must be downloaded (any thread but the GUI's: imports torch)."""
-    spec = services.session.spec
+    spec = bridge.session.spec
     if spec is None:
         return None
     where = weights.hub_weights(spec)
@@ -74,22 +74,22 @@ def _size(size: int | None) -> str:
 class ModelOffer(QObject):
     """Shows the banner when the weights are missing, and runs the download dialog from it."""
 
-    def __init__(self, window: MainWindow, services: Services) -> None:
+    def __init__(self, window: MainWindow, bridge: SessionBridge) -> None:
         super().__init__(window)
         self.window = window
-        self.services = services
+        self.bridge = bridge
         self.missing: Missing | None = None
         self._checking = False
         # After the window's own handler (connected first): a load that failed for want of the
         # weights gets the Download button here too.
-        services.model_changed.connect(self._on_model_changed)
+        bridge.model_changed.connect(self._on_model_changed)
 
     def check(self) -> None:
         if self._checking:
             return
         self._checking = True
-        services = self.services
-        job = Job(lambda: find_missing(services), "model-check")
+        bridge = self.bridge
+        job = Job(lambda: find_missing(bridge), "model-check")
         job.returned.connect(self._on_found)
         job.failed.connect(self._on_check_failed)
         # Detached: the check may wait on the network, and must not hold the app's exit.
@@ -109,15 +109,15 @@ class ModelOffer(QObject):
             self.show_banner()
 
     def _on_model_changed(self) -> None:
-        missing, services = self.missing, self.services
+        missing, bridge = self.missing, self.bridge
         if missing is None:
             return
-        if services.session.spec is None or services.session.spec.text != missing.weights.spec:
+        if bridge.session.spec is None or bridge.session.spec.text != missing.weights.spec:
             self.missing = None  # another model was chosen: look again
             self.check()
-        elif services.session.model_state == MODEL_READY:
+        elif bridge.session.model_state == MODEL_READY:
             self.missing = None  # open_clip fetched the weights itself meanwhile
-        elif services.session.model_problem:
+        elif bridge.session.model_problem:
             self.show_banner()
 
     def show_banner(self) -> None:
@@ -160,8 +160,8 @@ class ModelOffer(QObject):
         self.window.model_banner.hide()
         # Read the settings afresh (clears the model problem, restarts indexing that waited for
         # the model) and load the model now, so that the first search is quick.
-        self.services.session.restart()
-        self.services.session.warm_up()
+        self.bridge.session.restart()
+        self.bridge.session.warm_up()
 
 
 class DownloadDialog(QDialog):
@@ -274,8 +274,8 @@ def _download(where: weights.HubWeights, report: Report, stop: threading.Event) 
     weights.download(where, lambda done, total: report((done, total)), stop)
 
 
-def offer_download(window: MainWindow, services: Services) -> ModelOffer:
+def offer_download(window: MainWindow, bridge: SessionBridge) -> ModelOffer:
     """Check for the model's weights a moment after the window shows, and offer them."""
-    offer = ModelOffer(window, services)
+    offer = ModelOffer(window, bridge)
     QTimer.singleShot(CHECK_DELAY_MS, offer.check)
     return offer

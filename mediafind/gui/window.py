@@ -1,5 +1,5 @@
 """The main window: the search field, the results (photo grid and notes list), the preview, and
-the status bar. Its collaborators come in through Services; it owns no global state."""
+the status bar. Its collaborators come in through the SessionBridge; it owns no global state."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from mediafind import __version__, config
 from mediafind.errors import MediafindError
+from mediafind.gui.bridge import SessionBridge
 from mediafind.gui.dropping import DropOverlay, DropReader
 from mediafind.gui.folders import FoldersDialog, choose_folder
 from mediafind.gui.icons import app_icon
@@ -50,8 +51,7 @@ from mediafind.gui.pane import ResultsPane
 from mediafind.gui.results import THUMB
 from mediafind.gui.runner import SearchRunner
 from mediafind.gui.searchfield import KIND_LABELS, KindFilter, SearchField
-from mediafind.gui.services import Services
-from mediafind.gui.settings import SettingsDialog
+from mediafind.gui.settings_dialog import SettingsDialog
 from mediafind.gui.statusbar import IndexingStatus
 from mediafind.gui.thumbnails import ThumbnailCache
 from mediafind.keeper import IDLE, INDEXING, Status
@@ -79,16 +79,16 @@ class MainWindow(QMainWindow):
 
     results_shown = Signal()  # the views show a search's results (tests wait for it)
 
-    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+    def __init__(self, bridge: SessionBridge, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.services = services
+        self.bridge = bridge
         self.setWindowTitle("mediafind")
         self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
         self.setMinimumSize(720, 480)
         self.thumbnails = ThumbnailCache(config.cache_dir() / "thumbnails", THUMB, parent=self)
         self.pictures = ThumbnailCache(None, PREVIEW_PIXELS, 48 * 1024 * 1024, parent=self)
-        self.session = services.session
+        self.session = bridge.session
         self.runner = SearchRunner(self.session, self)
         self.drops = DropReader(config.cache_dir() / "queries", self)
         self.results: Results | None = None
@@ -203,10 +203,10 @@ class MainWindow(QMainWindow):
         about.triggered.connect(self._about)
 
     def _connect(self) -> None:
-        services = self.services
-        services.status_changed.connect(self._on_status)
-        services.model_changed.connect(self._on_model_changed)
-        services.indexing_changed.connect(self._on_indexing_changed)
+        bridge = self.bridge
+        bridge.status_changed.connect(self._on_status)
+        bridge.model_changed.connect(self._on_model_changed)
+        bridge.indexing_changed.connect(self._on_indexing_changed)
         self.runner.finished.connect(self._on_results)
         self.runner.failed.connect(self._on_search_failed)
         self.search_field.query_changed.connect(self.search)
@@ -554,7 +554,7 @@ class MainWindow(QMainWindow):
         )
 
     def _restore(self) -> None:
-        settings = self.services.window_state
+        settings = self.bridge.window_state
         geometry = settings.value("window/geometry")
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
@@ -573,7 +573,7 @@ class MainWindow(QMainWindow):
         self.preview_action.setChecked(preview not in (False, "false"))
 
     def save_state(self) -> None:
-        settings = self.services.window_state
+        settings = self.bridge.window_state
         settings.setValue("window/geometry", self.saveGeometry())
         settings.setValue("window/splitter", self.pane.saveState())
         settings.setValue("window/sections", self.pane.sections.saveState())

@@ -13,7 +13,7 @@ from mediafind import config
 from mediafind.session import Session
 
 
-class Services(QObject):
+class SessionBridge(QObject):
     """One session for one window. Its signals arrive on the GUI thread whatever thread caused
     them."""
 
