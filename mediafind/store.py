@@ -416,15 +416,6 @@ class Store:
             )
         self.conn.execute(f"DELETE FROM chunks WHERE {where}", args)
 
-    def indexed_with_hash(self, content_hash: str, kind: str) -> FileRow | None:
-        """An indexed file with this content, whose vectors a copy can reuse."""
-        row = self.conn.execute(
-            f"SELECT {_FILE_COLUMNS} FROM files WHERE hash = ? AND kind = ? AND status = 'indexed' "
-            "LIMIT 1",
-            (content_hash, kind),
-        ).fetchone()
-        return None if row is None else _file_row(row)
-
     def indexed_hashes(self) -> dict[tuple[str, str], int]:
         """(kind, content hash) -> an indexed file with that content, for reusing vectors."""
         rows = self.conn.execute(
@@ -602,16 +593,6 @@ class Store:
             log.info("keyword query %r not understood: %s", match, e)
             return []
         return [_chunk_hit(row) for row in rows]
-
-    def vectors(self, chunk_ids: Sequence[int]) -> dict[int, bytes]:
-        """The stored vectors of these chunks (float32 bytes)."""
-        if not chunk_ids or not self._has_vectors():
-            return {}
-        marks = ",".join("?" * len(chunk_ids))
-        rows = self.conn.execute(
-            f"SELECT chunk_id, embedding FROM vectors WHERE chunk_id IN ({marks})", tuple(chunk_ids)
-        )
-        return {i: bytes(e) for i, e in rows}
 
     def file_dates(self, file_ids: Sequence[int]) -> dict[int, float]:
         """When each file was taken (EXIF date) or else last modified, as a timestamp."""
