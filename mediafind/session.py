@@ -637,8 +637,11 @@ class Session:
                 return None
             try:
                 searcher = Searcher(store, encoder)
-            except ModelMismatch:
-                return _by_words(store, query, limit, WORDS_WHILE_REEMBEDDING, started)
+            except ModelMismatch as e:
+                # With the keeper running, it is re-reading the library with this model;
+                # otherwise the message says how to search with the library's own model.
+                why = WORDS_WHILE_REEMBEDDING if self.index is not None else str(e)
+                return _by_words(store, query, limit, why, started)
             hits = searcher.search(query, limit)
             return Results(query, limit, tuple(hits), seconds=time.perf_counter() - started)
 

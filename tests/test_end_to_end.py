@@ -200,3 +200,15 @@ def test_a_model_that_cannot_load_stops_with_one_line_and_touches_nothing(
         assert store.counts() == {"photo": 1, "note": 0, "error": 0, "pending": 0}
         assert store.file_by_path(root / "b.jpg") is None
         assert [r.path for r in store.roots()] == [root]
+
+
+def test_search_without_the_model_finds_words_and_says_why(
+    library: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, lib = library
+    missing = ["--library", str(lib), "--model", f"local-dir:{tmp_path / 'missing'}"]
+    code, out, err = cli(*missing, "search", "green square", "--json", capsys=capsys)
+    assert code == 0
+    assert "word matches only" in err and "--model local-dir:" in err
+    hits = json.loads(out)
+    assert hits and all("green" in Path(h["path"]).name.lower() or h.get("snippet") for h in hits)

@@ -152,3 +152,16 @@ def test_the_overview_lists_what_could_not_be_read(tmp_path: Path) -> None:
     [state] = view.folders
     assert (state.state, state.files, state.errors) == ("unwatched", 4, 1)
     assert state.describe() == "unwatched, 4 files, 1 errors"
+
+
+def test_another_models_library_answers_with_words_and_says_how_to_search_it(
+    tmp_path: Path,
+) -> None:
+    indexed_session(tmp_path, model="fast")
+    other = Source()
+    other.encoder.identity = "another-model"
+    session = Session(Options(library=str(tmp_path / "library"), model="best"), other)
+    results = session.search(parse("garden"), 20)
+    assert results is not None and results.words_only
+    assert "indexed with" in results.note and "mediafind --model" in results.note
+    assert [h.path.name for h in results.hits] == ["garden.md"]
