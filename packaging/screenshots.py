@@ -143,7 +143,7 @@ class Session:
         print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
 
     def run(self) -> int:
-        from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+        from PySide6.QtCore import QMimeData, Qt, QUrl
         from PySide6.QtGui import QDragEnterEvent, QDropEvent
 
         from mediafind import shapes
@@ -186,7 +186,7 @@ class Session:
         shapes.render("green", "square", random.Random(77)).save(picture)
         data = QMimeData()
         data.setUrls([QUrl.fromLocalFile(str(picture))])
-        centre = QPointF(window.rect().center())
+        centre = window.rect().center()
         how = (Qt.DropAction.CopyAction, data, Qt.MouseButton.LeftButton, Qt.KeyboardModifier(0))
         self.app.sendEvent(window, QDragEnterEvent(centre, *how))  # as a file manager does
         self.app.sendEvent(window, QDropEvent(centre, *how))
