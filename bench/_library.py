@@ -24,7 +24,7 @@ def mark_indexed(library: Path, root: Path, model: ModelInfo | None = None) -> N
     """Record every file under root as indexed (embedding is not what these benchmarks time)."""
     with Store.open(library, writer=True) as store:
         folder = store.add_root(root)
-        scan.apply(store, [scan.plan(store, folder)])
+        scan.reconcile(store, [folder])
         if model is not None:
             store.set_model(model)
         with store.atomic():

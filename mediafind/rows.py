@@ -51,7 +51,9 @@ class Root:
 @dataclass(frozen=True, slots=True)
 class FileRow:
     id: int
-    path: Path
+    # The path as text: a scan compares hundreds of thousands of them, and making a Path of
+    # each costs more than the whole comparison. `path` makes the Path when one is needed.
+    path_str: str
     root_id: int | None
     kind: str
     size: int
@@ -60,6 +62,10 @@ class FileRow:
     hash: str | None
     status: str
     error: str | None
+
+    @property
+    def path(self) -> Path:
+        return Path(self.path_str)
 
 
 @dataclass(frozen=True, slots=True)

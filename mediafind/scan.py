@@ -162,7 +162,7 @@ def plan_paths(
     result, folder, excluder = _begin(root, extra_excludes)
     if not result.online:
         return result
-    known: dict[Path, FileRow] = {}
+    known: dict[str, FileRow] = {}
     entries: dict[Path, Entry] = {}
     by_parent: dict[Path, list[Path]] = {}
     linked: dict[Path, bool] = {}
@@ -177,7 +177,7 @@ def plan_paths(
             # Which of several paths to one real folder is indexed depends on the whole tree
             # (a walk enters each real folder once): let a full walk decide. Same below.
             return plan(store, root, extra_excludes)
-        known.update((row.path, row) for row in store.files_at(path))
+        known.update((row.path_str, row) for row in store.files_at(path))
         if path.is_dir() and not path.is_symlink():
             links: list[Path] = []
             for entry in walk(folder, excluder, result.walk_errors, start=path, links=links):
@@ -189,7 +189,7 @@ def plan_paths(
     for parent, names in by_parent.items():
         for entry in _entries_in(folder, parent, names, excluder):
             entries[entry.path] = entry
-            known.update((row.path, row) for row in store.files_at(entry.path))
+            known.update((row.path_str, row) for row in store.files_at(entry.path))
     _compare(result, known, entries.values())
     return result
 
@@ -247,11 +247,12 @@ def _entries_in(root: Path, parent: Path, paths: list[Path], excluder: Excluder)
         yield Entry(path, kind, st.st_size, st.st_mtime_ns, caption)
 
 
-def _compare(result: Plan, known: dict[Path, FileRow], entries: Iterable[Entry]) -> None:
-    found: set[Path] = set()
+def _compare(result: Plan, known: dict[str, FileRow], entries: Iterable[Entry]) -> None:
+    found: set[str] = set()
     for entry in entries:
-        found.add(entry.path)
-        row = known.get(entry.path)
+        text = str(entry.path)
+        found.add(text)
+        row = known.get(text)
         if row is None:
             result.added.append(entry)
         elif (row.size, row.mtime_ns, row.caption_sig) != (
@@ -264,7 +265,7 @@ def _compare(result: Plan, known: dict[Path, FileRow], entries: Iterable[Entry])
             result.changed.append(entry)  # left over from an interrupted run
         else:
             result.unchanged += 1
-    result.vanished = [row for path, row in known.items() if path not in found]
+    result.vanished = [row for text, row in known.items() if text not in found]
     _find_moves(result)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -84,7 +85,7 @@ _FILE_COLUMNS = "id, path, root_id, kind, size, mtime_ns, caption_sig, hash, sta
 
 
 def _file_row(row: Sequence[Any]) -> FileRow:
-    return FileRow(row[0], decode_path(row[1]), *row[2:])
+    return FileRow(row[0], os.fsdecode(row[1]), *row[2:])
 
 
 def _chunk_hit(row: Sequence[Any]) -> ChunkHit:
@@ -315,9 +316,10 @@ class Store:
 
     # -- files ----------------------------------------------------------------------------
 
-    def files_under(self, root_id: int) -> dict[Path, FileRow]:
+    def files_under(self, root_id: int) -> dict[str, FileRow]:
+        """The files of a watched folder, by their path as text (FileRow.path_str)."""
         rows = self.conn.execute(f"SELECT {_FILE_COLUMNS} FROM files WHERE root_id = ?", (root_id,))
-        return {r.path: r for r in map(_file_row, rows)}
+        return {r.path_str: r for r in map(_file_row, rows)}
 
     def file(self, file_id: int) -> FileRow | None:
         row = self.conn.execute(f"SELECT {_FILE_COLUMNS} FROM files WHERE id = ?", (file_id,))

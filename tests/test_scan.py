@@ -324,7 +324,7 @@ def test_reconcile_records_additions_changes_moves_and_removals(
     found = reconcile(store, [root])
 
     assert (found.moved, found.removed, found.marked) == (1, 1, 2)
-    files = {p.relative_to(folder).as_posix(): r for p, r in store.files_under(root.id).items()}
+    files = {r.path.relative_to(folder).as_posix(): r for r in store.files_under(root.id).values()}
     assert sorted(files) == ["circle.jpg", "notes/list.md", "notes/new.md"]
     assert (files["circle.jpg"].id, files["circle.jpg"].status) == (circle, "indexed")
     assert files["notes/list.md"].status == files["notes/new.md"].status == "pending"
