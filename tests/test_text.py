@@ -46,6 +46,62 @@ def test_western_legacy_text_decodes_to_the_right_accents(encoding: str) -> None
     assert decode_text("Café crème, naïve".encode(encoding)) == "Café crème, naïve"
 
 
+# Short notes that charset-normalizer alone reads in the wrong code page: cp1250's "caffč",
+# Mac Roman's "B‰r", DOS's "cr×me" and "ni±a".
+WESTERN = [
+    "crème à Paris",
+    "Liste: crème, beurre, œufs, farine. À acheter avant jeudi.",
+    "Rendez-vous au café près de l’église à midi, 5 € — « très bon ».",
+    "Der Bär läuft über die Straße und frisst Äpfel.",
+    "Öffnungszeiten: Montag bis Freitag, 9–17 Uhr. Grüße, Jürgen",
+    "La niña pequeña jugó en el jardín con su perro. ¿Mañana?",
+    "Il caffè è pronto, però la città è lontana.",
+    "Smørrebrød på Østerbro, Århus.",
+]
+
+
+@pytest.mark.parametrize("words", WESTERN)
+def test_western_european_text_in_windows_1252_decodes_as_written(words: str) -> None:
+    assert decode_text(words.encode("cp1252")) == words
+
+
+# Long enough that their letters say which language they are in.
+CENTRAL = [
+    "Včera jsme byli v Praze na výstavě. Počasí bylo krásné, ale večer začalo pršet. Děti si "
+    "koupily zmrzlinu a já jsem si dal čaj.",
+    "Wczoraj byliśmy w Krakowie. Pogoda była piękna, ale wieczorem zaczęło padać. Dzieci "
+    "kupiły lody, a ja wypiłem herbatę.",
+    "Tegnap Budapesten voltunk. Az idő szép volt, de este esni kezdett. A gyerekek fagylaltot "
+    "ettek, én teát ittam. Különösen tetszett a híd.",
+    "Jučer smo bili u Zagrebu, vrijeme je bilo lijepo. Djeca su jela sladoled, a ja sam pio "
+    "čaj. Ćevapi su bili odlični.",
+    "Příliš žluťoučký kůň úpěl ďábelské ódy.",
+]
+
+
+@pytest.mark.parametrize("words", CENTRAL)
+def test_central_european_text_in_windows_1250_still_decodes_as_written(words: str) -> None:
+    assert decode_text(words.encode("cp1250")) == words
+
+
+@pytest.mark.parametrize("words", [*WESTERN, *CENTRAL])
+def test_the_same_text_in_utf8_is_read_as_utf8(words: str) -> None:
+    assert decode_text(words.encode("utf-8")) == words
+
+
+@pytest.mark.parametrize(
+    ("words", "encoding"),
+    [
+        ("Привет! Сегодня хорошая погода, мы гуляли в парке.", "cp1251"),
+        ("Καλημέρα, σήμερα είναι ωραία μέρα για βόλτα.", "cp1253"),
+    ],
+)
+def test_other_scripts_in_their_code_pages_are_not_taken_for_european_letters(
+    words: str, encoding: str
+) -> None:
+    assert decode_text(words.encode(encoding)) == words
+
+
 CHINESE = (
     "我们在海边看到了一只红色的圆形风筝，孩子们都很高兴。"
     "明天我们还要去公园散步，看看那里的花。"
