@@ -178,7 +178,8 @@ class _WatchReporter:
 
 
 def _search(session: Session, args: argparse.Namespace) -> int:
-    """Search photos and notes by words, by a picture (--image), or both.
+    """Search photos and notes by words, by a picture (--image), or both; with filters alone
+    (or nothing), list what passes them, newest first.
 
     The query language: "exact phrase", -word or -"phrase" to push away, + to combine words
     and pictures (2*beach + 0.5*photo.jpg weighs them), and the filters kind:photo|note,
@@ -186,12 +187,11 @@ def _search(session: Session, args: argparse.Namespace) -> int:
     examples: mediafind search dog on a beach --kind photo
               mediafind search '"blue door" -snow after:2023'
               mediafind search beach + holiday.jpg
-              mediafind search --image holiday.jpg --kind note --json"""
+              mediafind search --image holiday.jpg --kind note --json
+              mediafind search kind:photo after:2024-06 before:2024-09"""
     from mediafind.query import parse
 
     text = " ".join(args.text)
-    if not text.strip() and args.image is None:
-        raise MediafindError("search needs words, or a picture with --image FILE")
     query = parse(text)
     if args.image is not None:
         query = query.with_image(Path(args.image).expanduser())
@@ -214,7 +214,8 @@ def _search(session: Session, args: argparse.Namespace) -> int:
         print("no good match" + (f" for {text.strip()!r}" if text.strip() else ""))
     bold = sys.stdout.isatty()
     for hit in hits:
-        print(f"{hit.score:7.4f}  {hit.kind:5}  {hit.path}{_where(hit.location)}")
+        why = f"  [{', '.join(hit.why)}]" if hit.why else ""
+        print(f"{hit.score:7.4f}  {hit.kind:5}  {hit.path}{_where(hit.location)}{why}")
         if hit.snippet:
             print(f"{'':15}{_marked(hit.snippet, hit.highlights, bold)}")
     return 0

@@ -118,6 +118,16 @@ class ChunkHit:
     vector: bytes | None = None  # the chunk's stored vector, when the search asked for it
 
 
+@dataclass(frozen=True, slots=True)
+class NamedFile:
+    """A file found by its name: its path relative to its watched folder, as text."""
+
+    file_id: int
+    path: Path
+    kind: str
+    name: str
+
+
 # A photo's date is when it was taken (EXIF), else, like a note's, when it was last changed:
 # SQL on files aliased f, for FileFilter's dates and the store's file_dates.
 FILE_DATE = "coalesce(f.taken_at, f.mtime_ns / 1e9)"

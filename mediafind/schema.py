@@ -82,6 +82,31 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE files ADD COLUMN note TEXT;
     """,
+    # 3 -> 4: file and folder names as words, relative to the watched folder and without
+    # accents, so that `beach` finds IMG_2024-07-14_beach.jpg and `grandma` the photos in
+    # "Grandma's 80th". The index keeps no copy of the names (contentless); triggers keep it in
+    # step with the files, whatever changes them.
+    """
+    CREATE VIEW file_names AS
+        SELECT f.id, coalesce(
+            substr(CAST(f.path AS TEXT), length(CAST(r.path AS TEXT)) + 2), CAST(f.path AS TEXT)
+        ) AS name
+        FROM files f LEFT JOIN roots r ON r.id = f.root_id;
+    CREATE VIRTUAL TABLE names_fts USING fts5(
+        name, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER names_fts_insert AFTER INSERT ON files BEGIN
+        INSERT INTO names_fts(rowid, name) SELECT id, name FROM file_names WHERE id = new.id;
+    END;
+    CREATE TRIGGER names_fts_update AFTER UPDATE OF path, root_id ON files BEGIN
+        DELETE FROM names_fts WHERE rowid = old.id;
+        INSERT INTO names_fts(rowid, name) SELECT id, name FROM file_names WHERE id = new.id;
+    END;
+    CREATE TRIGGER names_fts_delete AFTER DELETE ON files BEGIN
+        DELETE FROM names_fts WHERE rowid = old.id;
+    END;
+    INSERT INTO names_fts(rowid, name) SELECT id, name FROM file_names;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -1,30 +1,42 @@
-"""Queries: words and pictures -> photos, notes and captions.
+"""Queries: words and pictures -> photos and notes, best first, each with why it matched.
 
-Photos are found by their picture (vector search) and by their captions; notes by meaning
-(vector search over their chunks) and by their words (FTS5 BM25), fused by reciprocal rank and
-aggregated per document. A result's score is its cosine similarity when one list answers the
-query; when lists are fused (notes, and kind "all"), similarities from different pairings are not
-on one scale, so the score is the fused rank value (higher is better, comparable within the
-query) and each hit still carries its best similarity.
+Every file is scored by its evidence, each on a scale of 0 to 1 and independent of how many
+results are asked for:
+
+- picture: the photo's similarity to the query, placed between the nearest photo's (1) and
+  half of it (0); a text query keeps only photos it describes better than generic words ("a
+  photo") do — the relevance floor;
+- caption: the words of a photo's caption as below; for a picture query also its meaning, at
+  half weight;
+- passage: the same for a note's best passage, by meaning;
+- words: how many of the query's meaningful words (stopwords left out, accents folded) one
+  passage, or a photo's caption, holds; all of them count 0.9, and 1.0 when only a few files hold
+  them all (a name, a number, a quoted phrase); some of them at most 0.1, a tie-breaker;
+- name: the same for the file's name and folders below the watched folder.
+
+A file's score joins its evidence as independent signals, 1 - (1-a)(1-b)…, so a caption or a
+name that shares one common word with the query never beats a picture that shows it, and a
+document's score does not grow with its length (its best passage counts). The relevance floor
+applies to meaning alone: words and names are never hidden. Photos and notes are two lists,
+each ranked by score; asked for both, they are merged by score.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from mediafind import media
+from mediafind import media, words
 from mediafind.embed import Encoder, Vectors
 from mediafind.errors import MediafindError, ModelMismatch, UnreadableFile, describe
 from mediafind.query import ALL, Query
 from mediafind.store import (
     CAPTION_SOURCE,
-    IMAGE_SOURCE,
     NOTE,
     PHOTO,
     ChunkHit,
@@ -34,21 +46,25 @@ from mediafind.store import (
 
 log = logging.getLogger(__name__)
 
-# Reciprocal-rank fusion constant: the usual 60 keeps one list's top hit from drowning the
-# others' second and third.
-RRF_K = 60
-# Text chunks fetched per wanted document: several chunks of one long note can crowd the top.
+# Candidates each list brings, whatever the page size (more when a page asks for more): the
+# first results are then the same for -n 3 and -n 200.
+POOL = 200
+# Text passages fetched per candidate document: a long note's many passages must not crowd out
+# the other documents.
 CHUNKS_PER_DOCUMENT = 4
-# When few documents hold the words, the words are a strong signal (a name, a number, a quoted
-# phrase): their list then counts this much more than the meaning-based one.
-RARE_WORDS_DOCUMENTS = 3
-RARE_WORDS_WEIGHT = 2.0
-# A document with several matching chunks gains this much per extra chunk (up to 5): a note
-# that keeps talking about the query beats one that mentions it once, other things equal.
-EXTRA_CHUNK_BONUS = 0.1
-# A chunk found by meaning counts as matching when its similarity is at least this share of the
-# best chunk's; further down the list, chunks are merely the nearest of what there is.
-MATCH_SHARE = 0.9
+# Words: what a passage, caption or name holding all of the query's meaningful words counts,
+# and, when at most RARE_FILES files hold them all, what it counts then (they name it).
+ALL_WORDS = 0.9
+RARE_WORDS = 1.0
+RARE_FILES = 3
+# ... and one holding only some of them: at most this, a tie-breaker. A caption or a name that
+# shares one common word with the query ("the red sofa" for "a red circle") must never beat a
+# picture that shows it.
+SOME_WORDS = 0.1
+# A picture query finds captions by meaning (a dropped picture of a red triangle finds the photo
+# captioned "a red triangle on the fridge"); that counts half of what the photo's own picture
+# would, so look-alikes still come first in "Find Similar".
+CAPTION_BY_MEANING = 0.5
 # Negative terms subtract their embedding from the query's, at full weight: half as much barely
 # moves a query whose words mean nearly the same as the negative ("red -circle").
 NEGATIVE_WEIGHT = 1.0
@@ -67,18 +83,26 @@ FLOOR_MARGIN = -0.02
 # tail even when the generic descriptions do not describe those items either.
 FLOOR_SHARE = 0.5
 
+# Why a file matched, as both faces show it.
+PICTURE = "picture"
+CAPTION = "caption"
+PASSAGE = "passage"
+WORDS = "words"
+NAME = "name"
+
 
 @dataclass(frozen=True, slots=True)
 class Hit:
     file_id: int
     path: Path
     kind: str  # "photo" or "note"
-    score: float  # higher is better; comparable within one query
+    score: float  # 0..1, higher is better; comparable within one query
     similarity: float  # cosine similarity of the best match (0 for word-only matches)
-    match: str  # what matched: "image", "text" (a note's text), "caption" or "name"
+    match: str  # the strongest evidence: "image", "text" (a note's text), "caption" or "name"
     snippet: str | None = None
     location: dict[str, object] = field(default_factory=dict)  # page, heading, start, end
     highlights: tuple[tuple[int, int], ...] = ()  # spans of the query's words in the snippet
+    why: tuple[str, ...] = ()  # the evidence that brought it, strongest first (see above)
 
     def to_json(self) -> dict[str, object]:
         data: dict[str, object] = {
@@ -87,6 +111,7 @@ class Hit:
             "score": round(self.score, 6),
             "similarity": round(self.similarity, 6),
             "match": self.match,
+            "why": list(self.why),
         }
         if self.snippet is not None:
             data["snippet"] = self.snippet
@@ -96,12 +121,100 @@ class Hit:
         return data
 
 
-class Searcher:
-    """Answers queries on one library with the model that made its vectors."""
+@dataclass
+class _Evidence:
+    """What is known of one file while a query is answered."""
 
-    def __init__(self, store: Store, encoder: Encoder) -> None:
+    file_id: int
+    path: Path
+    kind: str
+    strength: dict[str, float] = field(default_factory=dict)  # why -> 0..1
+    similarity: float = 0.0
+    passage: ChunkHit | None = None  # the text to show
+    passage_strength: float = -1.0
+
+    def add(self, why: str, value: float) -> None:
+        if value > 0:
+            self.strength[why] = max(self.strength.get(why, 0.0), min(value, 1.0))
+
+    def offer(self, chunk: ChunkHit, value: float) -> None:
+        """A passage to show, kept if it is the strongest so far."""
+        if value > self.passage_strength:
+            self.passage, self.passage_strength = chunk, value
+
+    @property
+    def score(self) -> float:
+        missing = 1.0
+        for value in self.strength.values():
+            missing *= 1.0 - value
+        return 1.0 - missing
+
+
+class Terms:
+    """The query's words as matching needs them: meaningful words folded, the last one maybe
+    unfinished (typing), phrases that must be there."""
+
+    def __init__(self, query: Query) -> None:
+        self.content = words.content_words(query.words)
+        self.phrases = [" ".join(words.tokens(p)) for p in query.phrases]
+        self.phrases = [p for p in self.phrases if p]
+        negatives = (" ".join(words.tokens(n)) for n in query.negatives)
+        self.negatives = [n for n in negatives if n]
+        self.partial = self.content[-1] if query.typing and self.content else None
+        self.highlight = (*query.phrases, *query.words)
+        self.raw_partial = query.words[-1] if query.typing and query.words else None
+
+    def __bool__(self) -> bool:
+        return bool(self.content or self.phrases)
+
+    def fts(self) -> str:
+        """An FTS5 query for candidates: every phrase, and any of the meaningful words."""
+        terms = [_quote(w) for w in self.content]
+        if self.partial is not None and terms:
+            terms[-1] += "*"
+        any_word = " OR ".join(terms)
+        required = " AND ".join(_quote(p) for p in self.phrases)
+        if required and any_word:
+            return f"{required} AND ({any_word})"
+        return required or any_word
+
+    def coverage(self, text: str) -> float:
+        """The share of the meaningful words text holds (0 without every phrase, or with a
+        word the query pushes away)."""
+        folded = words.tokens(text)
+        if self.phrases or self.negatives:
+            joined = " " + " ".join(folded) + " "
+            if not all(f" {p} " in joined for p in self.phrases):
+                return 0.0
+            if any(f" {n} " in joined for n in self.negatives):
+                return 0.0
+        if not self.content:
+            return 1.0
+        present = set(folded)
+        found = 0
+        for word in self.content:
+            if word in present or (
+                word == self.partial and any(t.startswith(word) for t in present)
+            ):
+                found += 1
+        return found / len(self.content)
+
+
+def _words_strength(coverage: float, rare: bool) -> float:
+    """What a share of the query's words counts: all of them nearly as much as a picture that
+    shows it, some of them no more than a tie-breaker."""
+    if coverage >= 1.0:
+        return RARE_WORDS if rare else ALL_WORDS
+    return SOME_WORDS * coverage
+
+
+class Searcher:
+    """Answers queries on one library: with the model that made its vectors, or by words alone
+    (encoder None: the model is missing or loading)."""
+
+    def __init__(self, store: Store, encoder: Encoder | None) -> None:
         info = store.model()
-        if info is not None and info.identity != encoder.identity:
+        if encoder is not None and info is not None and info.identity != encoder.identity:
             raise ModelMismatch(
                 f"this library was indexed with {info.spec}, not {encoder.spec}; search without "
                 f"--model, or run `mediafind --model {encoder.spec} index` to re-embed it"
@@ -111,27 +224,45 @@ class Searcher:
         self._nulls: dict[str, Vectors] = {}
 
     def search(self, query: Query, limit: int = 20) -> list[Hit]:
-        """Run a parsed query (see mediafind.query)."""
+        """Run a parsed query (see mediafind.query). Without words or pictures (filters alone,
+        or nothing), list what passes the filters, newest first."""
         if query.empty:
-            raise MediafindError("the search is empty: type some words or give a picture")
-        vector, described, itself = self._vector(query)
+            return self._browse(query, limit)
+        pool = max(limit, POOL)
+        terms = Terms(query)
+        found: dict[int, _Evidence] = {}
+        itself: list[int] = []
+        if self.encoder is not None:
+            vector, described, itself = self._vector(query)
+            where = file_filter(query, exclude=itself)
+            floor = described if query.words_only else None
+            if query.kind in (PHOTO, ALL):
+                self._pictures(vector, floor, pool, where, found)
+            self._passages(vector, floor, query, terms, pool, where, found)
         where = file_filter(query, exclude=itself)
-        floor = described if query.words_only else None
-        texts = self._texts(vector, floor, query, limit, where)
-        lists: list[list[Hit]] = []
-        if query.kind in (PHOTO, ALL):
-            lists.append(self._photos(vector, floor, limit, where))
-        if query.kind == PHOTO:
-            lists.append([h for h in texts if h.kind == PHOTO])
-        elif query.kind == NOTE:
-            lists.append([h for h in texts if h.kind == NOTE])
-        else:
-            lists.append(texts)
-        hits = _fuse(lists, limit)
+        if terms:
+            self._words(query, terms, pool, where, found)
+            if query.kind in (PHOTO, ALL):
+                self._names(terms, pool, where, found)
+        excluded = self._files_with_words(query.negatives, where)
+        lists = []
+        for kind in (PHOTO, NOTE):
+            if query.kind in (kind, ALL):
+                ranked = [e for e in found.values() if e.kind == kind and e.strength]
+                if kind == NOTE:
+                    ranked = [e for e in ranked if e.file_id not in excluded]
+                ranked.sort(key=lambda e: (-e.score, e.file_id))
+                lists.append([self._hit(e, terms) for e in ranked])
+        hits = _interleave(lists)[:limit]
         if query.sort == "date":
             dates = self.store.file_dates([h.file_id for h in hits])
             hits.sort(key=lambda h: dates.get(h.file_id, 0.0), reverse=True)
         return hits
+
+    def _browse(self, query: Query, limit: int) -> list[Hit]:
+        kind = None if query.kind == ALL else query.kind
+        rows = self.store.browse(kind, limit, file_filter(query))
+        return [Hit(r.file_id, r.path, r.kind, 0.0, 0.0, "") for r in rows]
 
     # -- the query vector -----------------------------------------------------------------
 
@@ -139,6 +270,7 @@ class Searcher:
         """The weighted sum of the parts' vectors, less the negatives, as a unit vector; the
         same without the negatives (what the query describes, for the relevance floor); and
         the files that are a query picture itself (to leave out of the results)."""
+        assert self.encoder is not None
         total = np.zeros(self.encoder.dimension, dtype=np.float32)
         itself: list[int] = []
         texts = [p for p in query.parts if p.text]
@@ -158,6 +290,7 @@ class Searcher:
         return _unit(total), described, itself
 
     def _picture(self, path: Path) -> tuple[Vectors, list[int]]:
+        assert self.encoder is not None
         try:
             data = path.read_bytes()
         except OSError as e:
@@ -172,72 +305,190 @@ class Searcher:
             itself.append(known.id)
         return self.encoder.encode_images([picture.image])[0], itself
 
-    # -- photos ---------------------------------------------------------------------------
+    # -- evidence -------------------------------------------------------------------------
 
-    def _photos(
-        self, vector: Vectors, floor: Vectors | None, limit: int, where: FileFilter
-    ) -> list[Hit]:
-        floored = floor is not None
-        hits = self.store.knn(vector.tobytes(), "image", limit, where=where, with_vectors=floored)
-        if floor is not None:
-            hits = self._above_floor(floor, hits, "image")
-        return [
-            Hit(h.file_id, h.path, PHOTO, 1 - h.distance, 1 - h.distance, IMAGE_SOURCE)
-            for h in hits
-        ]
+    def _pictures(
+        self,
+        vector: Vectors,
+        floor: Vectors | None,
+        pool: int,
+        where: FileFilter,
+        found: dict[int, _Evidence],
+    ) -> None:
+        """Photos by their picture."""
+        hits = self.store.knn(vector.tobytes(), "image", pool, where=where, with_vectors=True)
+        for hit, strength, similarity in self._by_meaning(vector, floor, hits, "image"):
+            evidence = _evidence(found, hit.file_id, hit.path, PHOTO)
+            evidence.add(PICTURE, strength)
+            evidence.similarity = max(evidence.similarity, similarity)
 
-    def _above_floor(self, vector: Vectors, hits: list[ChunkHit], modality: str) -> list[ChunkHit]:
-        """The hits the query describes about as well as the generic prompts do, or better."""
-        if not hits:
-            return hits
-        if modality not in self._nulls:
-            self._nulls[modality] = self.encoder.encode_texts(list(NULL_PROMPTS[modality]))
-        nulls = self._nulls[modality]
-        items = {
-            h.chunk_id: np.frombuffer(h.vector, dtype=np.float32)
-            for h in hits
-            if h.vector is not None
-        }
-        nearest = max(float(vector @ item) for item in items.values())
-        kept = []
-        for hit in hits:
-            item = items[hit.chunk_id]
-            similarity = float(vector @ item)
-            beats_generic = similarity - float((nulls @ item).max()) > FLOOR_MARGIN
-            if beats_generic and similarity >= FLOOR_SHARE * nearest:
-                kept.append(hit)
-        return kept
+    def _passages(
+        self,
+        vector: Vectors,
+        floor: Vectors | None,
+        query: Query,
+        terms: Terms,
+        pool: int,
+        where: FileFilter,
+        found: dict[int, _Evidence],
+    ) -> None:
+        """Notes by the meaning of their passages; for a picture query, photos by the meaning
+        of their captions too. A text query finds captions by their words alone (below): a
+        caption near the words in meaning ("the red sofa" for "a red circle") is weaker
+        evidence than the picture it belongs to."""
+        by_picture = floor is None and bool(query.images)
+        if query.kind == PHOTO and not by_picture:
+            return
+        k = pool * CHUNKS_PER_DOCUMENT
+        hits = self.store.knn(vector.tobytes(), "text", k, where=where, with_vectors=True)
+        if not by_picture:
+            hits = [h for h in hits if h.source != CAPTION_SOURCE]
+        for hit, strength, similarity in self._by_meaning(vector, floor, hits, "text"):
+            if terms.phrases and terms.coverage(hit.text or "") == 0:
+                continue  # quotes mean the phrase must be there
+            caption = hit.source == CAPTION_SOURCE
+            kind = PHOTO if caption else NOTE
+            if query.kind not in (kind, ALL):
+                continue
+            evidence = _evidence(found, hit.file_id, hit.path, kind)
+            if caption:
+                strength *= CAPTION_BY_MEANING
+            evidence.add(CAPTION if caption else PASSAGE, strength)
+            evidence.similarity = max(evidence.similarity, similarity)
+            evidence.offer(hit, strength)
 
-    # -- notes and captions ---------------------------------------------------------------
+    def _by_meaning(
+        self, vector: Vectors, floor: Vectors | None, hits: list[ChunkHit], modality: str
+    ) -> Iterable[tuple[ChunkHit, float, float]]:
+        """Each hit that clears the relevance floor (text queries), with its strength (how near
+        it is, compared with the nearest) and its cosine similarity."""
+        items = [(h, np.frombuffer(h.vector or b"", dtype=np.float32)) for h in hits]
+        items = [(h, v) for h, v in items if v.size]
+        if not items:
+            return []
+        similarity = [float(vector @ v) for _, v in items]
+        if floor is None:
+            kept = [(h, s) for (h, _), s in zip(items, similarity, strict=True)]
+        else:
+            if modality not in self._nulls:
+                assert self.encoder is not None
+                self._nulls[modality] = self.encoder.encode_texts(list(NULL_PROMPTS[modality]))
+            nulls = self._nulls[modality]
+            described = [float(floor @ v) for _, v in items]
+            nearest = max(described)
+            kept = [
+                (h, s)
+                for (h, v), d, s in zip(items, described, similarity, strict=True)
+                if d - float((nulls @ v).max()) > FLOOR_MARGIN and d >= FLOOR_SHARE * nearest
+            ]
+        if not kept:
+            return []
+        # Strength: where the similarity lies between the nearest item's and FLOOR_SHARE of it,
+        # so the best match counts 1 whatever the model's scale of similarities.
+        top = max(s for _, s in kept)
+        if top <= 0:
+            return []
+        low = FLOOR_SHARE * top
+        return [(h, max(0.0, (s - low) / (top - low)), s) for h, s in kept]
 
-    def _texts(
-        self, vector: Vectors, floor: Vectors | None, query: Query, limit: int, where: FileFilter
-    ) -> list[Hit]:
-        """Notes and captioned photos by meaning and by words, one hit per file."""
-        k = limit * CHUNKS_PER_DOCUMENT
-        floored = floor is not None
-        semantic = self.store.knn(vector.tobytes(), "text", k, where=where, with_vectors=floored)
-        if floor is not None:
-            semantic = self._above_floor(floor, semantic, "text")
-        keyword: list[ChunkHit] = []
-        match = fts_query(query.words, query.phrases)
-        if match:
-            keyword = self.store.keyword_chunks(match, k, where)
-        excluded = self._files_with_words(query.negatives, where)
-        if query.phrases:
-            # Quotes mean the phrase must be there.
-            with_phrase = {h.file_id for h in keyword}
-            semantic = [h for h in semantic if h.file_id in with_phrase]
-        semantic = [h for h in semantic if h.file_id not in excluded]
-        keyword = [h for h in keyword if h.file_id not in excluded]
-        rare = 0 < len({h.file_id for h in keyword}) <= RARE_WORDS_DOCUMENTS
-        return _documents(semantic, keyword, RARE_WORDS_WEIGHT if rare else 1.0, query, limit)
+    def _words(
+        self, query: Query, terms: Terms, pool: int, where: FileFilter, found: dict[int, _Evidence]
+    ) -> None:
+        """Notes and captioned photos by their words: how many of the query's words a passage
+        or caption holds."""
+        chunks = self.store.keyword_chunks(terms.fts(), pool * CHUNKS_PER_DOCUMENT, where)
+        covered = [(h, terms.coverage(h.text or "")) for h in chunks]
+        covered = [(h, c) for h, c in covered if c > 0]
+        complete = {h.file_id for h, c in covered if c >= 1.0}
+        rare = 0 < len(complete) <= RARE_FILES
+        for hit, coverage in covered:
+            kind = PHOTO if hit.source == CAPTION_SOURCE else NOTE
+            if query.kind not in (kind, ALL):
+                continue
+            strength = _words_strength(coverage, rare)
+            evidence = _evidence(found, hit.file_id, hit.path, kind)
+            evidence.add(CAPTION if kind == PHOTO else WORDS, strength)
+            evidence.offer(hit, strength + evidence.strength.get(PASSAGE, 0.0))
+
+    def _names(
+        self, terms: Terms, pool: int, where: FileFilter, found: dict[int, _Evidence]
+    ) -> None:
+        """Files whose name or folder holds the query's words."""
+        named = self.store.files_named(terms.fts(), pool, where)
+        covered = [(n, terms.coverage(n.name)) for n in named]
+        complete = sum(1 for _, c in covered if c >= 1.0)
+        for n, coverage in covered:
+            if coverage > 0:
+                evidence = _evidence(found, n.file_id, n.path, n.kind)
+                evidence.add(NAME, _words_strength(coverage, 0 < complete <= RARE_FILES))
 
     def _files_with_words(self, negatives: Sequence[str], where: FileFilter) -> set[int]:
         match = " OR ".join(_quote(n) for n in negatives)
         if not match:
             return set()
         return {h.file_id for h in self.store.keyword_chunks(match, 100_000, where)}
+
+    def _hit(self, evidence: _Evidence, terms: Terms) -> Hit:
+        ranked = sorted(evidence.strength, key=lambda w: evidence.strength[w], reverse=True)
+        passage = evidence.passage
+        location: dict[str, object] = {}
+        text = None
+        if passage is not None:
+            text = passage.text or ""
+            location = {"start": passage.start, "end": passage.end}
+            if passage.page is not None:
+                location["page"] = passage.page
+            if passage.heading:
+                location["heading"] = passage.heading
+        return Hit(
+            evidence.file_id,
+            evidence.path,
+            evidence.kind,
+            evidence.score,
+            evidence.similarity,
+            _MATCH[ranked[0]],
+            text,
+            location,
+            highlight(text, terms.highlight, terms.raw_partial) if text is not None else (),
+            tuple(ranked),
+        )
+
+
+# The strongest evidence, as the JSON's "match" has always named it.
+_MATCH = {PICTURE: "image", CAPTION: "caption", PASSAGE: "text", WORDS: "text", NAME: "name"}
+
+
+def _evidence(found: dict[int, _Evidence], file_id: int, path: Path, kind: str) -> _Evidence:
+    evidence = found.get(file_id)
+    if evidence is None:
+        evidence = found[file_id] = _Evidence(file_id, path, kind)
+    return evidence
+
+
+def _interleave(lists: list[list[Hit]]) -> list[Hit]:
+    """Photos and notes in one list by score (each file once: they are different files). Their
+    scores are shares of each list's best evidence, so the best of each meet near the top."""
+    merged = [hit for hits in lists for hit in hits]
+    merged.sort(key=lambda h: (-h.score, h.kind != PHOTO, h.file_id))
+    return merged
+
+
+def file_filter(query: Query, exclude: Sequence[int] = ()) -> FileFilter:
+    """The files a query may return: its folder, dates and types, less the excluded files."""
+    return FileFilter(
+        folder=query.folder,
+        after=query.after,
+        before=query.before,
+        extensions=tuple(sorted(query.types)),
+        exclude=tuple(exclude),
+    )
+
+
+def keyword_search(store: Store, query: Query, limit: int = 20) -> list[Hit]:
+    """Search by the words themselves, without a model: notes and captions holding the words
+    (the last one as a prefix while it is being typed), and files whose name or folder holds
+    them. Works while the model is missing or still loading."""
+    return Searcher(store, None).search(query, limit)
 
 
 def _unit(vector: Vectors) -> Vectors:
@@ -247,77 +498,12 @@ def _unit(vector: Vectors) -> Vectors:
     return (vector / norm).astype(np.float32)
 
 
-def fts_query(words: Sequence[str], phrases: Sequence[str], prefix: bool = False) -> str:
-    """An FTS5 query: every phrase, and any of the words (BM25 ranks notes holding more of
-    them higher). prefix: the last word may be the start of a word (search as you type)."""
-    terms = [_quote(w) for w in words if _TOKEN.search(w)]
-    if prefix and terms:
-        terms[-1] += "*"
-    any_word = " OR ".join(terms)
-    required = " AND ".join(_quote(p) for p in phrases if _TOKEN.search(p))
-    if required and any_word:
-        return f"{required} AND ({any_word})"
-    return required or any_word
-
-
 def _quote(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
 _TOKEN = re.compile(r"\w")
 _DIGIT = re.compile(r"\d")
-
-
-def _documents(
-    semantic: list[ChunkHit],
-    keyword: list[ChunkHit],
-    keyword_weight: float,
-    query: Query,
-    limit: int,
-) -> list[Hit]:
-    """Fuse the chunks found by meaning and by words by reciprocal rank, then keep one hit per
-    file: its best chunk, with a bonus for each further chunk that matches too."""
-    scores: dict[int, float] = {}
-    chunks: dict[int, ChunkHit] = {}
-    similarity = {h.chunk_id: 1 - h.distance for h in semantic}
-    for hits, weight in ((semantic, 1.0), (keyword, keyword_weight)):
-        for rank, hit in enumerate(hits, start=1):
-            scores[hit.chunk_id] = scores.get(hit.chunk_id, 0.0) + weight / (RRF_K + rank)
-            chunks[hit.chunk_id] = hit
-    # A chunk matches when it holds the words, or is about as close in meaning as the closest.
-    top = max(similarity.values(), default=0.0)
-    matching = {h.chunk_id for h in keyword}
-    matching |= {c for c, sim in similarity.items() if top > 0 and sim >= MATCH_SHARE * top}
-    by_file: dict[int, list[int]] = {}
-    for chunk_id in sorted(scores, key=lambda c: scores[c], reverse=True):
-        by_file.setdefault(chunks[chunk_id].file_id, []).append(chunk_id)
-    ranked: list[tuple[float, Hit]] = []
-    terms = (*query.phrases, *query.words)
-    partial = query.words[-1] if query.typing and query.words else None
-    for chunk_ids in by_file.values():
-        best = chunks[chunk_ids[0]]
-        extra = sum(1 for c in chunk_ids[1:] if c in matching)
-        score = scores[best.chunk_id] * (1 + EXTRA_CHUNK_BONUS * min(extra, 5))
-        text = best.text or ""
-        location: dict[str, object] = {"start": best.start, "end": best.end}
-        if best.page is not None:
-            location["page"] = best.page
-        if best.heading:
-            location["heading"] = best.heading
-        document = Hit(
-            best.file_id,
-            best.path,
-            PHOTO if best.kind == PHOTO else NOTE,
-            score,
-            max((similarity.get(c, 0.0) for c in chunk_ids), default=0.0),
-            best.source,
-            text,
-            location,
-            highlight(text, terms, partial),
-        )
-        ranked.append((score, document))
-    ranked.sort(key=lambda pair: pair[0], reverse=True)
-    return [hit for _, hit in ranked[:limit]]
 
 
 def highlight(
@@ -338,56 +524,3 @@ def highlight(
             if not any(s < m.end() and m.start() < e for s, e in spans):
                 spans.append(m.span())
     return tuple(sorted(spans))
-
-
-def file_filter(query: Query, exclude: Sequence[int] = ()) -> FileFilter:
-    """The files a query may return: its folder, dates and types, less the excluded files."""
-    return FileFilter(
-        folder=query.folder,
-        after=query.after,
-        before=query.before,
-        extensions=tuple(sorted(query.types)),
-        exclude=tuple(exclude),
-    )
-
-
-def keyword_search(store: Store, query: Query, limit: int = 20) -> list[Hit]:
-    """Search by the words themselves, without a model: notes and captions holding the words
-    (the last one as a prefix while it is being typed), and photos whose file or folder name
-    holds them. Works while the model is missing or still loading."""
-    words = [w.lower() for w in _WORDS.findall(" ".join(query.words))]
-    match = fts_query(words, query.phrases, prefix=query.typing)
-    if not match:
-        return []
-    where = file_filter(query)
-    hits = store.keyword_chunks(match, limit * CHUNKS_PER_DOCUMENT, where)
-    if query.kind == NOTE:
-        hits = [h for h in hits if h.source != CAPTION_SOURCE]
-    elif query.kind == PHOTO:
-        hits = [h for h in hits if h.source == CAPTION_SOURCE]
-    lists = [_documents([], hits, 1.0, query, limit)]
-    if query.kind in (PHOTO, ALL) and words:
-        named = store.files_named(words, PHOTO, limit)
-        lists.append([Hit(i, p, PHOTO, 1.0, 0.0, "name") for i, p in named])
-    return _fuse(lists, limit)
-
-
-_WORDS = re.compile(r"\w+")
-
-
-def _fuse(lists: list[list[Hit]], limit: int) -> list[Hit]:
-    """One list as it is; several merged by reciprocal rank, a file found by several lists
-    (a photo by its picture and by its caption) once, with the sum of its ranks' shares."""
-    lists = [hits for hits in lists if hits]
-    if len(lists) <= 1:
-        return lists[0][:limit] if lists else []
-    scores: dict[int, float] = {}
-    first: dict[int, Hit] = {}
-    for hits in lists:
-        for rank, hit in enumerate(hits, start=1):
-            scores[hit.file_id] = scores.get(hit.file_id, 0.0) + 1.0 / (RRF_K + rank)
-            kept = first.get(hit.file_id)
-            if kept is None or (kept.snippet is None and hit.snippet is not None):
-                first[hit.file_id] = hit
-    ordered = sorted(scores, key=lambda f: scores[f], reverse=True)[:limit]
-    return [replace(first[f], score=scores[f]) for f in ordered]

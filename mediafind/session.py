@@ -620,8 +620,12 @@ class Session:
         started = time.perf_counter()
         with self._search_lock:
             store = self._reader()
-            if store is None or query.empty:
+            if store is None:
                 return Results(query, limit)
+            if query.empty:
+                # Filters alone, or nothing: what passes them, newest first. No model needed.
+                hits = Searcher(store, None).search(query, limit)
+                return Results(query, limit, tuple(hits), seconds=time.perf_counter() - started)
             shared = self.encoder
             if shared is None:
                 problem = self.model_problem or "the model is not available"

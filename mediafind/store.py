@@ -36,6 +36,7 @@ from mediafind.rows import (
     FileFilter,
     FileRow,
     ModelInfo,
+    NamedFile,
     NewChunk,
     Root,
     decode_path,
@@ -64,6 +65,7 @@ __all__ = [
     "FileFilter",
     "FileRow",
     "ModelInfo",
+    "NamedFile",
     "NewChunk",
     "Root",
     "Store",
@@ -86,6 +88,10 @@ _FILE_COLUMNS = "id, path, root_id, kind, size, mtime_ns, caption_sig, hash, sta
 
 def _file_row(row: Sequence[Any]) -> FileRow:
     return FileRow(row[0], os.fsdecode(row[1]), *row[2:])
+
+
+def _named(row: Sequence[Any]) -> NamedFile:
+    return NamedFile(row[0], decode_path(row[1]), row[2], row[3])
 
 
 def _chunk_hit(row: Sequence[Any]) -> ChunkHit:
@@ -606,16 +612,39 @@ class Store:
         )
         return {i: float(d) for i, d in rows}
 
-    def files_named(self, words: Sequence[str], kind: str, limit: int) -> list[tuple[int, Path]]:
-        """Indexed files of a kind whose path contains every word (case-insensitive), as
-        (id, path)."""
-        where = " AND ".join("instr(lower(CAST(path AS TEXT)), ?) > 0" for _ in words)
+    def files_named(
+        self, match: str, limit: int, where: FileFilter | None = None
+    ) -> list[NamedFile]:
+        """Files (indexed or waiting to be) whose name or folder, below the watched folder,
+        matches an FTS5 query, best first. A query FTS5 cannot parse matches nothing."""
+        condition, condition_args = (where or FileFilter()).sql()
+        try:
+            rows = self.conn.execute(
+                "SELECT f.id, f.path, f.kind, n.name FROM names_fts "
+                "JOIN file_names n ON n.id = names_fts.rowid JOIN files f ON f.id = n.id "
+                f"WHERE names_fts MATCH ? AND f.status != 'error' AND {condition} "
+                "ORDER BY names_fts.rank LIMIT ?",
+                (match, *condition_args, limit),
+            ).fetchall()
+        except apsw.SQLError as e:
+            log.info("name query %r not understood: %s", match, e)
+            return []
+        return [_named(row) for row in rows]
+
+    def browse(
+        self, kind: str | None, limit: int, where: FileFilter | None = None
+    ) -> list[NamedFile]:
+        """Files of a kind (both kinds: None) that pass where, newest first: when a photo was
+        taken, else when the file last changed."""
+        condition, condition_args = (where or FileFilter()).sql()
+        kinds = (kind,) if kind else (PHOTO, NOTE)
         rows = self.conn.execute(
-            f"SELECT id, path FROM files WHERE kind = ? AND status = 'indexed' AND {where} "
-            "ORDER BY path LIMIT ?",
-            (kind, *(w.lower() for w in words), limit),
+            "SELECT f.id, f.path, f.kind, '' FROM files f "
+            f"WHERE f.kind IN ({','.join('?' * len(kinds))}) AND f.status != 'error' "
+            f"AND {condition} ORDER BY {FILE_DATE} DESC, f.id DESC LIMIT ?",
+            (*kinds, *condition_args, limit),
         )
-        return [(r[0], decode_path(r[1])) for r in rows]
+        return [_named(row) for row in rows]
 
     def files_with_hash(self, content_hash: str) -> list[int]:
         return [

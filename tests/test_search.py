@@ -16,7 +16,7 @@ from mediafind.embed import OpenClipEncoder, parse_spec
 from mediafind.indexer import Indexer
 from mediafind.keeper import sync
 from mediafind.query import Part, Query, parse
-from mediafind.search import Searcher, fts_query, highlight
+from mediafind.search import Searcher, Terms, highlight
 from mediafind.store import Store
 
 PAIRS = [
@@ -119,10 +119,14 @@ def test_dropped_picture_finds_its_note_and_similar_photos(vault: Searcher, tmp_
     assert all(n.startswith("green triangle") for n in names(photos))
 
 
-def test_fts_queries_quote_what_users_type() -> None:
-    assert fts_query(["red", "AND"], ["blue door"]) == '"blue door" AND ("red" OR "AND")'
-    assert fts_query(['say "hi"'], [], prefix=True) == '"say ""hi"""*'
-    assert fts_query(["--"], []) == ""
+def test_word_queries_leave_out_stopwords_fold_accents_and_quote_what_users_type() -> None:
+    assert Terms(parse('"blue door" red AND the')).fts() == '"blue door" AND ("red")'
+    assert Terms(parse("Crème brûlée", lenient=True)).fts() == '"creme" OR "brulee"*'
+    assert Terms(parse("the of")).fts() == '"the" OR "of"'  # nothing but stopwords: keep them
+    assert Terms(parse("-- *")).fts() == ""
+    terms = Terms(parse("a red circle"))
+    assert (terms.coverage("A RED circle!"), terms.coverage("the red sofa")) == (1.0, 0.5)
+    assert Terms(parse('"red circle"')).coverage("a circle, red") == 0.0
 
 
 def test_highlight_finds_whole_words_and_phrases_case_insensitively() -> None:

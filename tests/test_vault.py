@@ -132,7 +132,7 @@ def test_a_dropped_picture_finds_the_caption_with_its_photo(
 ) -> None:
     red_triangle = save_shape(tmp_path / "r.png", "red", "triangle", 42)
     hits = search(vault, capsys, "--image", str(red_triangle), "-n", "5")
-    captioned = {Path(h["path"]).name: h["snippet"] for h in hits if h["match"] == "caption"}
+    captioned = {Path(h["path"]).name: h["snippet"] for h in hits if "caption" in h["why"]}
     assert "red triangle" in captioned["IMG_0001.jpg"]
 
 

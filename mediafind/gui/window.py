@@ -247,7 +247,7 @@ class MainWindow(QMainWindow):
         query = self.query()
         if self.results is None or self.results.query != query:
             self._limit = FIRST_LIMIT
-        if query.empty:
+        if self._asks_nothing(query):
             self.runner.cancel()
             self.results = None
             self.pane.clear()
@@ -315,10 +315,14 @@ class MainWindow(QMainWindow):
             return f"Word matches only. {for_the_window(results.note)}"
         return ""
 
+    def _asks_nothing(self, query: Query) -> bool:
+        """An empty field (filters alone ask for what passes them)."""
+        return query.empty and not self.search_field.text().strip()
+
     def _update_page(self) -> None:
         query = self.query()
         overview = self.overview
-        if query.empty:
+        if self._asks_nothing(query):
             if overview is not None and not self.watched:
                 self.welcome.set_suggestions(
                     [f for f in find_suggested_folders() if f not in self.watched]
