@@ -75,7 +75,8 @@ def _index(session: Session, args: argparse.Namespace) -> int:
     """Scan the watched folders (after adding PATHs to them) and embed what is new or changed.
 
     Unreadable files are listed with their reason and skipped. Exits non-zero only when
-    nothing at all could be indexed.
+    nothing at all could be indexed, or when the model is missing: then the files' words are
+    searchable, and pictures and meaning wait for the model.
     example: mediafind index ~/Pictures"""
     folders = [_existing_folder(raw) for raw in args.paths]
     progress = _TerminalProgress() if sys.stderr.isatty() else None
@@ -95,6 +96,13 @@ def _index(session: Session, args: argparse.Namespace) -> int:
     parts += [f"{outcome.unchanged} unchanged", f"{len(outcome.errors)} errors"]
     reset = " (new model: everything re-embedded)" if outcome.model_reset else ""
     print(f"{', '.join(parts)} in {outcome.seconds:.1f} s{reset}")
+    if outcome.waiting_for_model:
+        print(
+            f"mediafind: {outcome.words_only} files are searchable by their words; pictures and "
+            f"meaning wait for the model: {outcome.waiting_for_model}",
+            file=sys.stderr,
+        )
+        return 2
     if outcome.errors and outcome.indexed + outcome.reused == 0:
         return 1
     return 0

@@ -42,6 +42,10 @@ DECODE_WORKERS = 2
 ENCODE_CHUNK = 8
 # Overlap between consecutive text chunks, in tokens: enough to keep a short sentence whole.
 CHUNK_OVERLAP_TOKENS = 16
+# Without the model, text is cut by words (its tokenizer may be missing too): about as long as
+# the model's chunks. Embedding cuts it again with the model's own tokenizer.
+WORDS_PER_CHUNK = 50
+WORDS_OVERLAP = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +74,9 @@ class Outcome:
     model_reset: bool = False
     cancelled: bool = False
     seconds: float = 0.0
+    # Without the model: files whose words were made searchable, and why the rest waits.
+    words_only: int = 0
+    waiting_for_model: str = ""
 
     @property
     def attempted(self) -> int:
@@ -203,6 +210,25 @@ class Indexer:
                 outcome.cancelled = True
             finally:
                 self._should_stop = None
+
+    def save_words(self, outcome: Outcome, should_stop: Callable[[], bool] | None = None) -> None:
+        """While the model is missing: make pending files searchable by their words (notes'
+        text, photos' captions), without vectors, so that word searches find them at once;
+        embedding comes when the model does. A note that cannot be read is recorded as such."""
+        rows = self.store.waiting_for_words()
+        started = time.monotonic()
+        for done, row in enumerate(rows, start=1):
+            if self._cancel.is_set() or (should_stop is not None and should_stop()):
+                outcome.cancelled = True
+                return
+            words, error = _read_words(row)
+            if error is not None:
+                self.store.save_error(row.id, error, row.size, row.mtime_ns)
+                outcome.errors.append((row.path, error))
+            elif words:
+                self.store.save_words(row.id, words)
+                outcome.words_only += 1
+            self._report(done, len(rows), row.path, outcome, started)
 
     def _report(
         self, done: int, total: int, current: Path, outcome: Outcome, started: float
@@ -355,6 +381,39 @@ def _prepare(row: FileRow, encoder: Encoder, known: dict[tuple[str, str], int]) 
         log.warning("unexpected error reading %s", path, exc_info=True)
         prepared.error = f"cannot read: {describe(e)}"
     return prepared
+
+
+def _read_words(row: FileRow) -> tuple[list[NewChunk], str | None]:
+    """A pending file's words, cut without the model's tokenizer: a note's text, a photo's
+    captions (the picture waits for the model). Returns the chunks, or why it cannot be read."""
+    path = row.path
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        return [], describe(e, with_file=False)
+    if not data:
+        return [], "empty file"
+
+    def count(text: str) -> int:
+        return len(text.split())
+
+    try:
+        if row.kind == "photo":
+            texts = captions.of_photo(path, data).texts
+            spans = [s for t in texts for s in chunk_text(t, count, WORDS_PER_CHUNK, WORDS_OVERLAP)]
+            return [_words_chunk(CAPTION_SOURCE, s) for s in spans], None
+        document = extract.extract(path, data)
+        spans = extract.chunk_document(document, count, WORDS_PER_CHUNK, WORDS_OVERLAP)
+        return [_words_chunk(TEXT_SOURCE, s) for s in spans], None
+    except UnreadableFile as e:
+        return [], str(e)
+    except Exception as e:  # a decoder bug must not stop the run
+        log.warning("unexpected error reading %s", path, exc_info=True)
+        return [], f"cannot read: {describe(e)}"
+
+
+def _words_chunk(source: str, span: Span) -> NewChunk:
+    return NewChunk(source, span.text, span.start, span.end, b"", span.page, span.heading)
 
 
 def _chunks(text: str, encoder: Encoder) -> list[Span]:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from mediafind import scan
 from mediafind.config import DEFAULT_MODEL_IDLE_SECONDS
-from mediafind.errors import MediafindError, describe
+from mediafind.errors import MediafindError, ModelUnavailable, describe
 from mediafind.indexer import EncoderFactory, Indexer, Outcome, Progress
 from mediafind.store import Root, Store
 from mediafind.watch import ChangeSet, Watcher
@@ -74,13 +74,23 @@ def sync(
 ) -> Outcome:
     """Bring the library in step with its watched folders (or these) and embed what is new or
     changed, here and now, once: the `index` command and the self-test. The model is loaded
-    before anything is written: when it cannot be had, the library stays as it was."""
+    before anything is written; when it cannot be had, files are recorded and made searchable
+    by their words, and the embedding waits for it."""
     started = time.monotonic()
     outcome = Outcome()
-    found = scan.reconcile(indexer.store, roots, excludes, before_write=indexer.load_encoder)
-    outcome.add_scan(found)
-    if found.wrote or indexer.needs_model():
-        indexer.embed_pending(outcome)
+    try:
+        found = scan.reconcile(indexer.store, roots, excludes, before_write=indexer.load_encoder)
+    except ModelUnavailable as e:
+        # The words need no model: files are recorded and searchable by their words now, and
+        # pictures and meaning wait (outcome.waiting_for_model says why).
+        found = scan.reconcile(indexer.store, roots, excludes)
+        outcome.add_scan(found)
+        indexer.save_words(outcome)
+        outcome.waiting_for_model = str(e)
+    else:
+        outcome.add_scan(found)
+        if found.wrote or indexer.needs_model():
+            indexer.embed_pending(outcome)
     outcome.seconds = time.monotonic() - started
     return outcome
 
@@ -317,12 +327,16 @@ class Keeper:
         try:
             self._indexer.embed_pending(outcome, should_stop=self._should_yield)
         except Exception as e:
-            # Most often the model cannot be loaded (offline, missing folder): say so, keep
-            # the files pending, and try again when something changes.
+            # Most often the model cannot be loaded (offline, missing folder): say so, make the
+            # files searchable by their words meanwhile, keep them pending, and try again when
+            # something changes.
             message = str(e) if isinstance(e, MediafindError) else f"indexing failed: {describe(e)}"
-            if not isinstance(e, MediafindError):
+            if isinstance(e, ModelUnavailable):
+                self._indexer.save_words(outcome, should_stop=self._should_yield)
+                self._merge(outcome)
+            elif not isinstance(e, MediafindError):
                 log.exception("indexing failed")
-            self._set(Status(IDLE, message=message))
+            self._set(Status(IDLE, errors=self._errors_seen, message=message))
             self._idle.set()
             self._wait(None)
             return

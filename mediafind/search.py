@@ -82,6 +82,9 @@ FLOOR_MARGIN = -0.02
 # query's nearest item. Past the real matches, similarity falls off steeply; this trims that
 # tail even when the generic descriptions do not describe those items either.
 FLOOR_SHARE = 0.5
+# A text query that describes an item this much better than the floor asks is surely about it;
+# nearer the floor, the item's strength is scaled down in proportion.
+SURE_MARGIN = 0.12
 
 # Why a file matched, as both faces show it.
 PICTURE = "picture"
@@ -368,7 +371,7 @@ class Searcher:
             return []
         similarity = [float(vector @ v) for _, v in items]
         if floor is None:
-            kept = [(h, s) for (h, _), s in zip(items, similarity, strict=True)]
+            kept = [(h, s, 1.0) for (h, _), s in zip(items, similarity, strict=True)]
         else:
             if modality not in self._nulls:
                 assert self.encoder is not None
@@ -376,20 +379,25 @@ class Searcher:
             nulls = self._nulls[modality]
             described = [float(floor @ v) for _, v in items]
             nearest = max(described)
+            margins = [
+                d - float((nulls @ v).max()) for (_, v), d in zip(items, described, strict=True)
+            ]
             kept = [
-                (h, s)
-                for (h, v), d, s in zip(items, described, similarity, strict=True)
-                if d - float((nulls @ v).max()) > FLOOR_MARGIN and d >= FLOOR_SHARE * nearest
+                (h, s, min(1.0, (m - FLOOR_MARGIN) / SURE_MARGIN))
+                for (h, _), d, m, s in zip(items, described, margins, similarity, strict=True)
+                if m > FLOOR_MARGIN and d >= FLOOR_SHARE * nearest
             ]
         if not kept:
             return []
         # Strength: where the similarity lies between the nearest item's and FLOOR_SHARE of it,
-        # so the best match counts 1 whatever the model's scale of similarities.
-        top = max(s for _, s in kept)
+        # so the best match counts 1 whatever the model's scale of similarities; for a text
+        # query, times how clearly the words describe it better than generic words do (the
+        # nearest of a few unrelated photos is still the nearest).
+        top = max(s for _, s, _ in kept)
         if top <= 0:
             return []
         low = FLOOR_SHARE * top
-        return [(h, max(0.0, (s - low) / (top - low)), s) for h, s in kept]
+        return [(h, max(0.0, (s - low) / (top - low)) * sure, s) for h, s, sure in kept]
 
     def _words(
         self, query: Query, terms: Terms, pool: int, where: FileFilter, found: dict[int, _Evidence]

@@ -503,9 +503,10 @@ class Session:
         self, folders: Sequence[Path] = (), on_progress: ProgressCallback | None = None
     ) -> Outcome:
         """Watch these folders too, then bring the library in step with every watched folder
-        and embed what is new or changed, here and now (the `index` command). The model is
-        checked first: when it cannot be had, the library stays as it was."""
-        identity = self.model_identity()
+        and embed what is new or changed, here and now (the `index` command). When the model
+        cannot be had, files are made searchable by their words and the outcome says why the
+        rest waits (waiting_for_model)."""
+        identity = self._identity() or f"unavailable:{self.model_text}"
         with Store.open(self.library_file, writer=True) as store:
             for folder in folders:
                 store.add_root(folder)

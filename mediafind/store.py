@@ -478,6 +478,8 @@ class Store:
         picture facts left None keep their stored value. vec0 has no upsert: old rows are
         deleted and new ones inserted in one transaction."""
         with self.atomic():
+            # The words saved while the model was missing (save_words) make way for these.
+            self.conn.execute("DELETE FROM chunks WHERE file_id = ? AND seq < 0", (file_id,))
             for source in {IMAGE_SOURCE, TEXT_SOURCE, CAPTION_SOURCE} - set(keep_sources):
                 self._delete_chunks(file_id, True, source)
             first_seq = self._scalar(
@@ -521,6 +523,28 @@ class Store:
                     file_id,
                 ),
             )
+
+    def waiting_for_words(self) -> list[FileRow]:
+        """Pending files whose words are not in the library yet (no chunk at all)."""
+        rows = self.conn.execute(
+            f"SELECT {_FILE_COLUMNS} FROM files f WHERE status = 'pending' AND NOT EXISTS "
+            "(SELECT 1 FROM chunks c WHERE c.file_id = f.id) ORDER BY priority DESC, id"
+        )
+        return list(map(_file_row, rows))
+
+    def save_words(self, file_id: int, chunks: Sequence[NewChunk]) -> None:
+        """Make a pending file's text and captions searchable by their words before the model
+        can embed them: chunks without vectors (their vector fields are ignored), numbered
+        below zero so that save_indexed replaces them. The file stays pending."""
+        with self.atomic():
+            self.conn.execute("DELETE FROM chunks WHERE file_id = ? AND seq < 0", (file_id,))
+            for seq, chunk in enumerate(chunks, start=1):
+                self.conn.execute(
+                    "INSERT INTO chunks(file_id, seq, source, text, start, end, page, heading) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (file_id, -seq, chunk.source, chunk.text, chunk.start, chunk.end,
+                     chunk.page, chunk.heading),
+                )  # fmt: skip
 
     def save_error(self, file_id: int, reason: str, size: int, mtime_ns: int) -> None:
         """Record why a file cannot be indexed; stale vectors of it go, the row stays."""

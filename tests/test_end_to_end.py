@@ -184,7 +184,7 @@ def test_nothing_indexable_at_all_exits_non_zero(
     assert code == 1
 
 
-def test_a_model_that_cannot_load_stops_with_one_line_and_touches_nothing(
+def test_without_the_model_index_makes_words_searchable_and_the_pictures_wait(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     root, lib = tmp_path / "new", tmp_path / "lib"
@@ -192,14 +192,26 @@ def test_a_model_that_cannot_load_stops_with_one_line_and_touches_nothing(
     base = ["--library", str(lib), "--model", TINY_SPEC]
     assert cli(*base, "index", str(root), capsys=capsys)[0] == 0
     save_shape(root / "b.jpg", "blue", "circle", 2)
-    code, _, err = cli("--library", str(lib), "--model", f"local-dir:{tmp_path / 'missing'}",
-                         "index", str(tmp_path), capsys=capsys)  # fmt: skip
+    (root / "b.jpg.txt").write_text("Kite flying at the beach", encoding="utf-8")
+    (root / "recipe.md").write_text("# Dessert\n\nCrème brûlée for Sunday.\n", encoding="utf-8")
+    missing = ["--library", str(lib), "--model", f"local-dir:{tmp_path / 'missing'}"]
+    code, _, err = cli(*missing, "index", str(root), capsys=capsys)
     assert code == 2
-    assert err.count("\n") == 1 and "--model local-dir:" in err
+    [line] = err.splitlines()  # one line: what works and what to do
+    assert "searchable by their words" in line and "--model local-dir:" in line
     with Store.open(lib / "library.sqlite3") as store:
-        assert store.counts() == {"photo": 1, "note": 0, "error": 0, "pending": 0}
-        assert store.file_by_path(root / "b.jpg") is None
-        assert [r.path for r in store.roots()] == [root]
+        assert store.counts() == {"photo": 1, "note": 0, "error": 0, "pending": 2}
+        assert store.vector_count() == 1  # a.jpg keeps its vector
+    for words, found in (("creme", "recipe.md"), ("beach", "b.jpg"), ("kite", "b.jpg")):
+        code, out, _ = cli(*missing, "search", words, "--json", capsys=capsys)
+        assert code == 0 and [Path(h["path"]).name for h in json.loads(out)][:1] == [found]
+    # The model is back: everything is embedded, and the words saved meanwhile make way.
+    assert cli(*base, "index", capsys=capsys)[0] == 0
+    with Store.open(lib / "library.sqlite3") as store:
+        assert store.counts() == {"photo": 2, "note": 1, "error": 0, "pending": 0}
+        assert store.conn.execute("SELECT count(*) FROM chunks WHERE seq < 0").fetchone()[0] == 0
+    code, out, _ = cli(*base, "search", "creme", "--json", capsys=capsys)
+    assert [Path(h["path"]).name for h in json.loads(out)][:1] == ["recipe.md"]
 
 
 def test_search_without_the_model_finds_words_and_says_why(

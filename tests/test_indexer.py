@@ -206,7 +206,7 @@ def test_a_different_model_reembeds_everything(
     assert info is not None and info.identity == "fake-2"
 
 
-def test_model_that_cannot_load_leaves_the_library_untouched(store: Store, folder: Path) -> None:
+def test_without_the_model_files_wait_and_their_words_are_saved(store: Store, folder: Path) -> None:
     from mediafind.errors import ModelUnavailable
 
     store.add_root(folder)
@@ -214,10 +214,16 @@ def test_model_that_cannot_load_leaves_the_library_untouched(store: Store, folde
     def no_model() -> FakeEncoder:
         raise ModelUnavailable("no weights")
 
-    with pytest.raises(ModelUnavailable):
-        sync(Indexer(store, no_model, "x"))  # type: ignore[arg-type]
-    assert store.conn.execute("SELECT count(*) FROM files").fetchone()[0] == 0
-    assert store.model() is None
+    outcome = sync(Indexer(store, no_model, "x"))  # type: ignore[arg-type]
+    assert outcome.waiting_for_model == "no weights" and outcome.indexed == 0
+    assert store.model() is None and store.vector_count() == 0
+    counts = store.counts()
+    assert counts["pending"] == 3 and counts["photo"] == counts["note"] == 0
+    # The note's words are in the library already; the photos have no caption to save.
+    assert outcome.words_only == 1
+    assert [h.path.name for h in store.keyword_chunks('"eggs"', 10)] == ["groceries.md"]
+    again = sync(Indexer(store, no_model, "x"))  # type: ignore[arg-type]
+    assert again.words_only == 0  # saved once
 
 
 def test_keyword_search_finds_notes_by_their_words_and_photos_by_name_without_a_model(

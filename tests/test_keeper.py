@@ -378,3 +378,27 @@ def test_a_writer_starting_while_a_reader_asks_who_writes_is_not_refused(tmp_pat
         stop.set()
         for asker in askers:
             asker.join()
+
+
+def test_without_the_model_a_watched_note_is_searchable_by_its_words_at_once(
+    library: Path, root: Path
+) -> None:
+    from mediafind.errors import ModelUnavailable
+    from mediafind.query import parse
+    from mediafind.search import keyword_search
+
+    def no_model() -> FakeEncoder:
+        raise ModelUnavailable("the weights are not here")
+
+    keeper = Keeper(library, no_model, "fake-1", quiet=QUIET)
+    keeper.start()
+    try:
+        (root / "recipe.md").write_text("Crème brûlée, the Sunday way.", encoding="utf-8")
+        with Store.open(library) as store:
+            wait_for(lambda: bool(keyword_search(store, parse("creme"), 5)), timeout=15)
+            [hit] = keyword_search(store, parse("creme"), 5)
+            assert hit.path == root / "recipe.md" and hit.why == ("words",)
+            assert store.counts()["pending"] == 1
+        assert "the weights are not here" in keeper.status().message
+    finally:
+        keeper.stop()
