@@ -208,7 +208,7 @@ def _search(session: Session, args: argparse.Namespace) -> int:
     for part in query.images:
         if part.image is not None and not part.image.is_file():
             raise MediafindError(f"{part.image} is not a file")
-    if session.library_model is None:
+    if not session.library_file.exists():
         raise MediafindError("nothing is indexed yet: mediafind index PATH")
     results = session.search(query, args.n)
     assert results is not None

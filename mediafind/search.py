@@ -3,15 +3,16 @@
 Every file is scored by its evidence, each on a scale of 0 to 1 and independent of how many
 results are asked for:
 
-- picture: the photo's similarity to the query, placed between the nearest photo's (1) and
+- picture: the photo's similarity to the query, placed between the nearest photo's (0.8) and
   half of it (0); a text query keeps only photos it describes better than generic words ("a
-  photo") do — the relevance floor;
+  photo") do — the relevance floor — and counts those near the floor less;
 - caption: the words of a photo's caption as below; for a picture query also its meaning, at
   half weight;
 - passage: the same for a note's best passage, by meaning;
 - words: how many of the query's meaningful words (stopwords left out, accents folded) one
-  passage, or a photo's caption, holds; all of them count 0.9, and 1.0 when only a few files hold
-  them all (a name, a number, a quoted phrase); some of them at most 0.1, a tie-breaker;
+  passage, or a photo's caption, holds: all of them 0.75, 0.9 when they stand together as in
+  the query, 0.95 when only a few files hold them so (a name, a number, a quoted phrase); some
+  of them at most 0.1, a tie-breaker;
 - name: the same for the file's name and folders below the watched folder.
 
 A file's score joins its evidence as independent signals, 1 - (1-a)(1-b)…, so a caption or a
@@ -24,6 +25,7 @@ each ranked by score; asked for both, they are merged by score.
 from __future__ import annotations
 
 import logging
+import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -52,15 +54,24 @@ POOL = 200
 # Text passages fetched per candidate document: a long note's many passages must not crowd out
 # the other documents.
 CHUNKS_PER_DOCUMENT = 4
-# Words: what a passage, caption or name holding all of the query's meaningful words counts,
-# and, when at most RARE_FILES files hold them all, what it counts then (they name it).
-ALL_WORDS = 0.9
-RARE_WORDS = 1.0
+# Words: what a passage, caption or name holding all of the query's meaningful words counts;
+# more when they stand together, as the query has them ("a red circle", not "red paint ... a
+# circle of friends"); more again when, so, at most RARE_FILES files hold them (they name it).
+ALL_WORDS = 0.75
+TOGETHER = 0.9
+RARE_WORDS = 0.95
 RARE_FILES = 3
+# What meaning alone (a picture, a passage) counts at most. Below the words that state the
+# query: a small model finds many passages nearly as near as the best one, and the one that says
+# it in so many words must still come first.
+MEANING = 0.8
 # ... and one holding only some of them: at most this, a tie-breaker. A caption or a name that
 # shares one common word with the query ("the red sofa" for "a red circle") must never beat a
 # picture that shows it.
 SOME_WORDS = 0.1
+# A document's nearest passage is the best of all its passages, and the best of many is near by
+# chance: its strength is divided by 1 + this x ln(passages) (a 270-passage PDF: by 1.28).
+LONG_DOCUMENT = 0.05
 # A picture query finds captions by meaning (a dropped picture of a red triangle finds the photo
 # captioned "a red triangle on the fridge"); that counts half of what the photo's own picture
 # would, so look-alikes still come first in "Find Similar".
@@ -82,6 +93,10 @@ FLOOR_MARGIN = -0.02
 # query's nearest item. Past the real matches, similarity falls off steeply; this trims that
 # tail even when the generic descriptions do not describe those items either.
 FLOOR_SHARE = 0.5
+# A text query this similar to a generic description means nothing the model can read (words
+# it never learnt: the tiny test model reads "a purple elephant" as "a note"): it matches by
+# its words alone. Real models put even short queries well below this.
+SAYS_NOTHING = 0.99
 # A text query that describes an item this much better than the floor asks is surely about it;
 # nearer the floor, the item's strength is scaled down in proportion.
 SURE_MARGIN = 0.12
@@ -146,6 +161,11 @@ class _Evidence:
             self.passage, self.passage_strength = chunk, value
 
     @property
+    def meaning(self) -> float:
+        """The strongest evidence by meaning (what breaks ties between equal words)."""
+        return max(self.strength.get(PICTURE, 0.0), self.strength.get(PASSAGE, 0.0))
+
+    @property
     def score(self) -> float:
         missing = 1.0
         for value in self.strength.values():
@@ -181,6 +201,27 @@ class Terms:
             return f"{required} AND ({any_word})"
         return required or any_word
 
+    def together(self, text: str) -> bool:
+        """Whether one sentence of text holds the meaningful words in the query's order, next
+        to each other (one word may stand between two of them: "red round circle")."""
+        if len(self.content) < 2:
+            return True
+        first, *rest = self.content
+        for sentence in _SENTENCE_END.split(text):
+            folded = words.tokens(sentence)
+            for start, token in enumerate(folded):
+                if token != first:
+                    continue
+                at = start
+                for word in rest:
+                    window = folded[at + 1 : at + 3]
+                    if word not in window:
+                        break
+                    at += 1 + window.index(word)
+                else:
+                    return True
+        return False
+
     def coverage(self, text: str) -> float:
         """The share of the meaningful words text holds (0 without every phrase, or with a
         word the query pushes away)."""
@@ -203,12 +244,15 @@ class Terms:
         return found / len(self.content)
 
 
-def _words_strength(coverage: float, rare: bool) -> float:
-    """What a share of the query's words counts: all of them nearly as much as a picture that
-    shows it, some of them no more than a tie-breaker."""
-    if coverage >= 1.0:
-        return RARE_WORDS if rare else ALL_WORDS
-    return SOME_WORDS * coverage
+def _words_strength(coverage: float, together: bool, rare: bool) -> float:
+    """What a share of the query's words counts: all of them about as much as a picture that
+    shows it, more when they stand together or few files hold them; some of them no more than a
+    tie-breaker."""
+    if coverage < 1.0:
+        return SOME_WORDS * coverage
+    if not together:
+        return ALL_WORDS
+    return RARE_WORDS if rare else TOGETHER
 
 
 class Searcher:
@@ -254,7 +298,7 @@ class Searcher:
                 ranked = [e for e in found.values() if e.kind == kind and e.strength]
                 if kind == NOTE:
                     ranked = [e for e in ranked if e.file_id not in excluded]
-                ranked.sort(key=lambda e: (-e.score, e.file_id))
+                ranked.sort(key=lambda e: (-e.score, -e.meaning, e.file_id))
                 lists.append([self._hit(e, terms) for e in ranked])
         hits = _interleave(lists)[:limit]
         if query.sort == "date":
@@ -346,6 +390,7 @@ class Searcher:
         hits = self.store.knn(vector.tobytes(), "text", k, where=where, with_vectors=True)
         if not by_picture:
             hits = [h for h in hits if h.source != CAPTION_SOURCE]
+        passages = self.store.passage_counts(sorted({h.file_id for h in hits}))
         for hit, strength, similarity in self._by_meaning(vector, floor, hits, "text"):
             if terms.phrases and terms.coverage(hit.text or "") == 0:
                 continue  # quotes mean the phrase must be there
@@ -354,6 +399,9 @@ class Searcher:
             if query.kind not in (kind, ALL):
                 continue
             evidence = _evidence(found, hit.file_id, hit.path, kind)
+            # The best of a document's passages is the nearest of many: a long document would
+            # win by numbers alone. Each tenfold of passages costs about a tenth.
+            strength /= 1.0 + LONG_DOCUMENT * math.log(passages.get(hit.file_id, 1))
             if caption:
                 strength *= CAPTION_BY_MEANING
             evidence.add(CAPTION if caption else PASSAGE, strength)
@@ -377,6 +425,8 @@ class Searcher:
                 assert self.encoder is not None
                 self._nulls[modality] = self.encoder.encode_texts(list(NULL_PROMPTS[modality]))
             nulls = self._nulls[modality]
+            if float((nulls @ floor).max()) > SAYS_NOTHING:
+                return []  # the model reads the words as generic ones: no meaning to match
             described = [float(floor @ v) for _, v in items]
             nearest = max(described)
             margins = [
@@ -397,7 +447,7 @@ class Searcher:
         if top <= 0:
             return []
         low = FLOOR_SHARE * top
-        return [(h, max(0.0, (s - low) / (top - low)) * sure, s) for h, s, sure in kept]
+        return [(h, MEANING * max(0.0, (s - low) / (top - low)) * sure, s) for h, s, sure in kept]
 
     def _words(
         self, query: Query, terms: Terms, pool: int, where: FileFilter, found: dict[int, _Evidence]
@@ -413,7 +463,7 @@ class Searcher:
             kind = PHOTO if hit.source == CAPTION_SOURCE else NOTE
             if query.kind not in (kind, ALL):
                 continue
-            strength = _words_strength(coverage, rare)
+            strength = _words_strength(coverage, terms.together(hit.text or ""), rare)
             evidence = _evidence(found, hit.file_id, hit.path, kind)
             evidence.add(CAPTION if kind == PHOTO else WORDS, strength)
             evidence.offer(hit, strength + evidence.strength.get(PASSAGE, 0.0))
@@ -428,7 +478,8 @@ class Searcher:
         for n, coverage in covered:
             if coverage > 0:
                 evidence = _evidence(found, n.file_id, n.path, n.kind)
-                evidence.add(NAME, _words_strength(coverage, 0 < complete <= RARE_FILES))
+                rare = 0 < complete <= RARE_FILES
+                evidence.add(NAME, _words_strength(coverage, terms.together(n.name), rare))
 
     def _files_with_words(self, negatives: Sequence[str], where: FileFilter) -> set[int]:
         match = " OR ".join(_quote(n) for n in negatives)
@@ -511,6 +562,7 @@ def _quote(text: str) -> str:
 
 
 _TOKEN = re.compile(r"\w")
+_SENTENCE_END = re.compile(r"[.!?;:\n]+")
 _DIGIT = re.compile(r"\d")
 
 

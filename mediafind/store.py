@@ -670,6 +670,18 @@ class Store:
         )
         return [_named(row) for row in rows]
 
+    def passage_counts(self, file_ids: Sequence[int]) -> dict[int, int]:
+        """How many text passages each file has."""
+        if not file_ids:
+            return {}
+        marks = ",".join("?" * len(file_ids))
+        rows = self.conn.execute(
+            f"SELECT file_id, count(*) FROM chunks WHERE file_id IN ({marks}) "
+            "AND text IS NOT NULL GROUP BY file_id",
+            tuple(file_ids),
+        )
+        return {i: n for i, n in rows}
+
     def files_with_hash(self, content_hash: str) -> list[int]:
         return [
             r[0] for r in self.conn.execute("SELECT id FROM files WHERE hash = ?", (content_hash,))

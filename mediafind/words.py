@@ -353,7 +353,8 @@ STOPWORDS = frozenset(
     ]
 )
 
-_WORD = re.compile(r"\w+")
+# Letters and digits; the underscore separates, as it does in the keyword index.
+_WORD = re.compile(r"[^\W_]+")
 
 
 def fold(text: str) -> str:
