@@ -673,3 +673,16 @@ def test_the_status_bar_says_the_rate_and_the_time_left(qtbot: QtBot) -> None:
     assert bar.detail.text() == "2.5 files/s · about 1 h 02 min left"
     bar.show_status(Status(INDEXING, done=398, total=400, rate=2.5, eta=0.8))
     assert bar.detail.text() == "2.5 files/s · under a minute left"
+
+
+def test_each_result_tells_why_it_matched(tmp_path: Path) -> None:
+    model = HitsModel()
+    note = Hit(1, tmp_path / "diary.md", "note", 0.9, 0.9, "text", "A red circle.",
+               why=("words", "passage"))  # fmt: skip
+    photo = Hit(2, tmp_path / "IMG_1.jpg", "photo", 0.8, 0.8, "image", why=("picture",))
+    model.set_hits([note, photo])
+    tips = [model.data(model.index(row), Qt.ItemDataRole.ToolTipRole) for row in (0, 1)]
+    assert tips == [
+        f"{tmp_path / 'diary.md'}\nFound by: words · meaning",
+        f"{tmp_path / 'IMG_1.jpg'}\nFound by: picture",
+    ]

@@ -59,6 +59,16 @@ SNIPPET_LINES = 2
 IndexLike = QModelIndex | QPersistentModelIndex
 
 
+# What each piece of evidence is called in the window (search.py names them).
+WHY_LABELS = {"picture": "picture", "caption": "caption", "passage": "meaning",
+              "words": "words", "name": "name"}  # fmt: skip
+
+
+def why_label(hit: Hit) -> str:
+    """Why a result matched, as a small tag: "words · meaning"."""
+    return " · ".join(WHY_LABELS.get(w, w) for w in hit.why)
+
+
 def folder_label(folder: Path) -> str:
     """A folder as people read it: the home folder as ~."""
     home = Path.home()
@@ -115,7 +125,8 @@ class HitsModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return hit.path.name
         if role == Qt.ItemDataRole.ToolTipRole:
-            return str(hit.path)
+            found = f"\nFound by: {why_label(hit)}" if hit.why else ""
+            return f"{hit.path}{found}"
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return f"{hit.path.name}, in {folder_label(hit.path.parent)}"
         if role == HIT_ROLE:
@@ -358,8 +369,19 @@ class NoteDelegate(QStyledItemDelegate):
         painter.setFont(small)
         painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
         fm = QFontMetrics(small)
-        folder = fm.elidedText(folder_label(hit.path.parent), Qt.TextElideMode.ElideMiddle, width)
-        painter.drawText(QRect(inner.left(), y, width, fm.height()), 0, folder)
+        # The tag of why it matched, at the right of the folder line.
+        tag = why_label(hit)
+        tag_width = fm.horizontalAdvance(tag) + 8 if tag else 0
+        if tag:
+            painter.drawText(
+                QRect(inner.right() - tag_width, y, tag_width, fm.height()),
+                int(Qt.AlignmentFlag.AlignRight),
+                tag,
+            )
+        folder = fm.elidedText(
+            folder_label(hit.path.parent), Qt.TextElideMode.ElideMiddle, width - tag_width
+        )
+        painter.drawText(QRect(inner.left(), y, width - tag_width, fm.height()), 0, folder)
         y += fm.height() + 4
         painter.setPen(palette.color(QPalette.ColorRole.Text))
         # Line breaks become spaces one for one, so that the hit's highlight offsets still fit.
