@@ -172,15 +172,7 @@ def real_library(model: str, tmp: Path) -> None:
             f"lists with a file twice: {repeated}"
         )
 
-        french = {truth.french_utf8, truth.french_cp1252}
-        expected = {
-            "crème": french,
-            "creme": french,
-            truth.code_word: {truth.code_note},
-            "astronaut": {truth.astronaut},
-            "beach": {truth.beach},
-            "Grandma": set(truth.grandma),
-        }
+        expected = truth.word_queries()
         answers = []
         for text, files in expected.items():
             top = found(parse(text), 20)

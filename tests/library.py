@@ -176,6 +176,19 @@ class Truth:
         """Captioned distractors whose picture does not show pair: never a right answer."""
         return frozenset(p for p in self.distractors if self.shows[p] != pair)
 
+    def word_queries(self) -> dict[str, set[Path]]:
+        """Queries answered by words in a file or its name, with the files that must come
+        first for them."""
+        french = {self.french_utf8, self.french_cp1252}
+        return {
+            "crème": french,
+            "creme": french,
+            self.code_word: {self.code_note},
+            "astronaut": {self.astronaut},
+            "beach": {self.beach},
+            "Grandma": set(self.grandma),
+        }
+
 
 class _Photos:
     """Writes photos with increasing IMG_ numbers and dates, recording what they show."""

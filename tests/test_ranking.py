@@ -195,15 +195,7 @@ def test_words_in_names_and_notes_bring_those_files_first_with_the_model_loaded(
     indexed: Indexed, session: Session
 ) -> None:
     truth = indexed.truth
-    french = {truth.french_utf8, truth.french_cp1252}
-    expected = {
-        "crème": french,
-        "creme": french,
-        truth.code_word: {truth.code_note},
-        "astronaut": {truth.astronaut},
-        "beach": {truth.beach},
-        "Grandma": set(truth.grandma),
-    }
+    expected = truth.word_queries()
     hidden: dict[str, list[str]] = {}
     for text, files in expected.items():
         top = found(session, parse(text), 20)
