@@ -259,7 +259,14 @@ class Searcher:
     """Answers queries on one library: with the model that made its vectors, or by words alone
     (encoder None: the model is missing or loading)."""
 
-    def __init__(self, store: Store, encoder: Encoder | None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        encoder: Encoder | None,
+        nulls: dict[str, Vectors] | None = None,
+    ) -> None:
+        """nulls: where to keep the generic descriptions' vectors, shared by the searches of
+        one model (encoding them costs as much as the query itself)."""
         info = store.model()
         if encoder is not None and info is not None and info.identity != encoder.identity:
             raise ModelMismatch(
@@ -268,7 +275,7 @@ class Searcher:
             )
         self.store = store
         self.encoder = encoder
-        self._nulls: dict[str, Vectors] = {}
+        self._nulls: dict[str, Vectors] = {} if nulls is None else nulls
 
     def search(self, query: Query, limit: int = 20) -> list[Hit]:
         """Run a parsed query (see mediafind.query). Without words or pictures (filters alone,

@@ -27,6 +27,7 @@ from mediafind.embed import (
     Encoder,
     ModelSpec,
     SharedEncoder,
+    Vectors,
     check_local_dir,
     default_spec,
     parse_spec,
@@ -197,6 +198,7 @@ class Session:
         self._release_thread: threading.Thread | None = None
         self._search_lock = threading.Lock()
         self._search_store: Store | None = None
+        self._nulls: dict[str, dict[str, Vectors]] = {}  # per model: see Searcher
         self._configure()
 
     # -- listening ------------------------------------------------------------------------
@@ -641,7 +643,8 @@ class Session:
             if not current():
                 return None
             try:
-                searcher = Searcher(store, encoder)
+                nulls = self._nulls.setdefault(encoder.identity, {})
+                searcher = Searcher(store, encoder, nulls)
             except ModelMismatch as e:
                 # With the keeper running, it is re-reading the library with this model;
                 # otherwise the message says how to search with the library's own model.
