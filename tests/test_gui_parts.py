@@ -107,7 +107,7 @@ def test_typing_waits_for_a_pause_enter_searches_at_once_and_escape_clears(
     assert not field.pending()
     qtbot.waitUntil(lambda: final_results(window), timeout=SLOW)
     qtbot.keyClick(field.line, Qt.Key.Key_Escape)
-    assert field.text() == "" and window.results is None
+    assert field.text() == "" and window.query().empty  # back to listing the library
 
 
 def test_a_newer_query_supersedes_an_older_one(qtbot: QtBot, tmp_path: Path) -> None:
@@ -245,10 +245,12 @@ def test_a_dropped_folder_is_watched_and_listed_with_its_errors(
     data = QMimeData()
     data.setUrls([QUrl.fromLocalFile(str(folder))])
     drop(window, data)
-    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.hint, timeout=SLOW)
     qtbot.waitUntil(
         lambda: window.status_widget.counts.text() == "Library: 2 photos, 1 note", timeout=SLOW
     )
+    # The empty search field lists the library, newest first.
+    qtbot.waitUntil(lambda: window.pane.photos_model.rowCount() == 2, timeout=SLOW)
+    assert window.pages.currentWidget() is window.pane
     qtbot.waitUntil(lambda: window.status_widget.errors_button.isVisible(), timeout=SLOW)
     assert window.status_widget.errors_button.text() == "1 file could not be read"
 

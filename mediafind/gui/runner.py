@@ -31,6 +31,7 @@ class SearchRunner(QObject):
         self._pool.setMaxThreadCount(1)
         self._generation = 0
         self._job: Job | None = None
+        self._closed = False  # shut down: the window is closing, nothing more is searched
 
     @property
     def generation(self) -> int:
@@ -39,6 +40,8 @@ class SearchRunner(QObject):
     def submit(self, query: Query, limit: int) -> int:
         self.cancel()
         generation = self._generation
+        if self._closed:
+            return generation  # e.g. the library's overview arrived as the window closed
 
         def search(report: Report, stop: threading.Event) -> Results | None:
             # Word matches while the model loads are reported; the final answer is returned.
@@ -67,5 +70,6 @@ class SearchRunner(QObject):
         return generation == self._generation
 
     def shutdown(self) -> None:
+        self._closed = True
         self.cancel()
         self._pool.waitForDone(5000)

@@ -316,20 +316,19 @@ class MainWindow(QMainWindow):
         return ""
 
     def _asks_nothing(self, query: Query) -> bool:
-        """An empty field (filters alone ask for what passes them)."""
-        return query.empty and not self.search_field.text().strip()
+        """An empty field with no folder to show (yet). With folders, an empty field lists the
+        library newest first, and filters alone what passes them."""
+        return query.empty and not self.search_field.text().strip() and not self.watched
 
     def _update_page(self) -> None:
         query = self.query()
         overview = self.overview
         if self._asks_nothing(query):
-            if overview is not None and not self.watched:
-                self.welcome.set_suggestions(
-                    [f for f in find_suggested_folders() if f not in self.watched]
-                )
+            if overview is not None:
+                self.welcome.set_suggestions(find_suggested_folders())
                 self.pages.setCurrentWidget(self.welcome)
             else:
-                self.hint.show_library(overview.counts if overview else {})
+                self.hint.show_library({})
                 self.pages.setCurrentWidget(self.hint)
             return
         results = self.results
@@ -337,6 +336,10 @@ class MainWindow(QMainWindow):
             return  # the first results are on their way: keep what is shown
         if results.hits:
             self.pages.setCurrentWidget(self.pane)
+        elif results.final and query.empty:
+            # Nothing to list yet: what to do, and what is being read.
+            self.hint.show_library(overview.counts if overview else {})
+            self.pages.setCurrentWidget(self.hint)
         elif results.final:
             self.nothing.show_nothing(results, self.session.indexing)
             self.pages.setCurrentWidget(self.nothing)
@@ -442,7 +445,10 @@ class MainWindow(QMainWindow):
 
     def _on_overview(self, overview: Overview) -> None:
         self.overview = overview
+        browsing = self.results is None and self.query().empty
         self.watched = [f.path for f in overview.folders]
+        if browsing and self.watched:
+            self.search()  # the library is known now: list it
         self.status_widget.show_library(overview.counts, bool(overview.folders))
         self._on_status(self.session.status())
         if self.folders_dialog is not None and self.folders_dialog.isVisible():
