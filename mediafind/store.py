@@ -419,9 +419,13 @@ class Store:
         where = "file_id = ?" + (" AND source = ?" if source else "")
         args: tuple[object, ...] = (file_id, source) if source else (file_id,)
         if has_vectors:
-            self.conn.execute(
-                f"DELETE FROM vectors WHERE chunk_id IN (SELECT id FROM chunks WHERE {where})", args
-            )
+            # By key, one chunk at a time: vec0 answers `chunk_id IN (SELECT …)` by scanning
+            # every vector, which made saving one photo cost more the bigger the library.
+            ids = [
+                row[0] for row in self.conn.execute(f"SELECT id FROM chunks WHERE {where}", args)
+            ]
+            for chunk_id in ids:
+                self.conn.execute("DELETE FROM vectors WHERE chunk_id = ?", (chunk_id,))
         self.conn.execute(f"DELETE FROM chunks WHERE {where}", args)
 
     def indexed_hashes(self) -> dict[tuple[str, str], int]:
