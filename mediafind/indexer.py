@@ -150,7 +150,7 @@ class Indexer:
         """Let go of the model (it is loaded again when next needed)."""
         self._encoder = None
 
-    def load_encoder(self) -> Encoder:
+    def _load_encoder(self) -> Encoder:
         """The model, loaded now if it is not yet (raises ModelUnavailable)."""
         if self._encoder is None:
             self._encoder = self._factory()
@@ -165,7 +165,7 @@ class Indexer:
         """Embed pending files, the ones the user may be waiting for first, a transaction per
         batch. should_stop is asked between batches and between encoder calls: when it says
         yes, the batch in hand is dropped (its files stay pending) and this returns."""
-        encoder = self.load_encoder()
+        encoder = self._load_encoder()
         outcome.model_reset |= self.store.set_model(
             ModelInfo(encoder.spec, encoder.identity, encoder.dimension)
         )

@@ -73,24 +73,19 @@ def sync(
     indexer: Indexer, excludes: Sequence[str] = (), roots: Sequence[Root] | None = None
 ) -> Outcome:
     """Bring the library in step with its watched folders (or these) and embed what is new or
-    changed, here and now, once: the `index` command and the self-test. The model is loaded
-    before anything is written; when it cannot be had, files are recorded and made searchable
-    by their words, and the embedding waits for it."""
+    changed, here and now, once: the `index` command and the self-test. When the model cannot
+    be had, the files are still recorded and made searchable by their words, and the embedding
+    waits for it (outcome.waiting_for_model says why)."""
     started = time.monotonic()
     outcome = Outcome()
-    try:
-        found = scan.reconcile(indexer.store, roots, excludes, before_write=indexer.load_encoder)
-    except ModelUnavailable as e:
-        # The words need no model: files are recorded and searchable by their words now, and
-        # pictures and meaning wait (outcome.waiting_for_model says why).
-        found = scan.reconcile(indexer.store, roots, excludes)
-        outcome.add_scan(found)
-        indexer.save_words(outcome)
-        outcome.waiting_for_model = str(e)
-    else:
-        outcome.add_scan(found)
-        if found.wrote or indexer.needs_model():
+    found = scan.reconcile(indexer.store, roots, excludes)
+    outcome.add_scan(found)
+    if found.wrote or indexer.needs_model():
+        try:
             indexer.embed_pending(outcome)
+        except ModelUnavailable as e:
+            indexer.save_words(outcome)
+            outcome.waiting_for_model = str(e)
     outcome.seconds = time.monotonic() - started
     return outcome
 

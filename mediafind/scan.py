@@ -10,7 +10,7 @@ import fnmatch
 import logging
 import os
 import stat
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -321,17 +321,13 @@ def reconcile(
     *,
     hints: Mapping[Path, Iterable[Path]] | None = None,
     priority: int = 0,
-    before_write: Callable[[], object] | None = None,
 ) -> Reconciled:
     """Bring the library in step with the disk, in one transaction: moves kept with their
     vectors, new and changed files pending (with this priority), vanished files removed, and
     folders that cannot be reached recorded as offline (their files kept).
 
     roots: the watched folders to look at (all by default). hints: for some of them, only
-    these paths (files or folders, present or gone), as a watcher names them. before_write:
-    called once, before anything is written and only if something will be — the `index`
-    command loads the model there, so that a model that cannot be had leaves the library as
-    it was."""
+    these paths (files or folders, present or gone), as a watcher names them."""
     plans = []
     for root in store.roots() if roots is None else roots:
         hinted = hints.get(root.path) if hints is not None else None
@@ -349,10 +345,8 @@ def reconcile(
         if not p.online:
             result.offline.append(p.root.path)
     offline = [p.root for p in plans if not p.online]
-    if not any(p.has_work for p in plans) and not offline:
+    if not result.wrote and not offline:
         return result
-    if before_write is not None and any(p.has_work for p in plans):
-        before_write()
     with store.atomic():
         for p in plans:
             for row, entry in p.moved:

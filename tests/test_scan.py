@@ -348,23 +348,6 @@ def test_reconcile_writes_everything_or_nothing(
     assert store.files_under(root.id) == before
 
 
-def test_reconcile_asks_before_writing_and_writes_nothing_if_that_fails(
-    store: Store, root: Root, folder: Path
-) -> None:
-    asked: list[str] = []
-
-    def no_model() -> None:
-        asked.append("model")
-        raise RuntimeError("no model")
-
-    with pytest.raises(RuntimeError):
-        reconcile(store, [root], before_write=no_model)
-    assert asked == ["model"] and store.files_under(root.id) == {}
-    index_all(store, root)
-    reconcile(store, [root], before_write=no_model)  # nothing to write: not asked
-    assert asked == ["model"]
-
-
 def test_reconcile_follows_hints_in_one_folder_and_walks_the_others(
     store: Store, root: Root, folder: Path, tmp_path: Path
 ) -> None:
