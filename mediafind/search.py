@@ -285,15 +285,15 @@ class Searcher:
         pool = max(limit, POOL)
         terms = Terms(query)
         found: dict[int, _Evidence] = {}
-        itself: list[int] = []
-        if self.encoder is not None:
+        if self.encoder is None:
+            where = file_filter(query)
+        else:
             vector, described, itself = self._vector(query)
             where = file_filter(query, exclude=itself)
             floor = described if query.words_only else None
             if query.kind in (PHOTO, ALL):
                 self._pictures(vector, floor, pool, where, found)
             self._passages(vector, floor, query, terms, pool, where, found)
-        where = file_filter(query, exclude=itself)
         if terms:
             self._words(query, terms, pool, where, found)
             if query.kind in (PHOTO, ALL):

@@ -442,7 +442,7 @@ class Session:
         if self.spec is None:
             return self.library_model.identity if self.library_model else None
         try:
-            return self.models.identity(self.spec)
+            return self.model_identity()
         except ModelUnavailable as e:
             self._set_model_state(MODEL_MISSING, str(e))
             return None
