@@ -118,14 +118,17 @@ def note_text(path: Path) -> str:
     return extract.read_note(path, path.read_bytes())
 
 
+def _loose(passage: str, flags: int = 0) -> re.Pattern[str] | None:
+    """A pattern for passage whatever the whitespace between its words (None: no words)."""
+    words = passage.split()
+    return re.compile(r"\s+".join(map(re.escape, words)), flags) if words else None
+
+
 def find_passage(text: str, passage: str) -> tuple[int, int] | None:
     """Where passage occurs in text, whatever the whitespace between its words."""
-    words = passage.split()
-    if not words:
-        return None
-    pattern = r"\s+".join(re.escape(w) for w in words)
-    found = re.search(pattern, text)
-    return (found.start(), found.end()) if found else None
+    pattern = _loose(passage)
+    found = pattern.search(text) if pattern is not None else None
+    return found.span() if found else None
 
 
 def matched_words(text: str, start: int, end: int, hit: Hit) -> list[tuple[int, int]]:
@@ -134,10 +137,9 @@ def matched_words(text: str, start: int, end: int, hit: Hit) -> list[tuple[int, 
     spans: list[tuple[int, int]] = []
     at = start
     for s, e in hit.highlights:
-        words = (hit.snippet or "")[s:e].split()
-        if not words:
+        pattern = _loose((hit.snippet or "")[s:e], re.IGNORECASE)
+        if pattern is None:
             continue
-        pattern = re.compile(r"\s+".join(map(re.escape, words)), re.IGNORECASE)
         found = pattern.search(text, at, end) or pattern.search(text, start, end)
         if found is not None:
             spans.append(found.span())
