@@ -518,11 +518,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from mediafind.session import Options, Session
+    from mediafind.session import OpenClipSource, Options, Session
 
     try:
         options = Options(library=args.library, model=args.model, device=args.device)
-        result: int = args.func(Session(options), args)
+        # `watch` runs for hours: its model lives in a process of its own (modelhost.py).
+        models = OpenClipSource(hosted=args.func is _watch)
+        result: int = args.func(Session(options, models), args)
         return result
     except MediafindError as e:
         print(f"mediafind: {e}", file=sys.stderr)

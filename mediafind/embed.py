@@ -410,6 +410,7 @@ class SharedEncoder:
         self._load = load or (lambda: OpenClipEncoder(spec, device))
         self.idle_release = idle_release
         self._encoder: Encoder | None = None
+        self._closed = False
         self._lock = threading.Lock()
         self._last_use = 0.0
 
@@ -422,6 +423,10 @@ class SharedEncoder:
         import time
 
         with self._lock:
+            if self._closed:
+                raise ModelUnavailable("the model was let go: mediafind is closing")
+            if self._encoder is not None and not getattr(self._encoder, "alive", True):
+                self._encoder = None  # its process ended: start another
             if self._encoder is None:
                 self._encoder = self._load()
             self._last_use = time.monotonic()
@@ -435,6 +440,26 @@ class SharedEncoder:
             idle = time.monotonic() - self._last_use >= self.idle_release
             if self._encoder is None or not idle:
                 return False
-            self._encoder = None
+            encoder, self._encoder = self._encoder, None
+        _close(encoder)
         log.info("released model %s after %.0f s unused", self.spec.text, self.idle_release)
         return True
+
+    def close(self) -> None:
+        """Let the model go now (at exit): a model in a process of its own ends at once. A model
+        still loading is left to finish (a process of its own is ended at exit anyway)."""
+        self._closed = True
+        if not self._lock.acquire(blocking=False):
+            return
+        try:
+            encoder, self._encoder = self._encoder, None
+        finally:
+            self._lock.release()
+        if encoder is not None:
+            _close(encoder)
+
+
+def _close(encoder: Encoder) -> None:
+    close = getattr(encoder, "close", None)
+    if close is not None:
+        close()

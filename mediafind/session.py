@@ -17,10 +17,11 @@ import logging
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from mediafind import config
 from mediafind.embed import (
@@ -46,6 +47,9 @@ from mediafind.query import Query
 from mediafind.rows import NOTE, PHOTO
 from mediafind.search import Hit, Searcher, keyword_search
 from mediafind.store import ModelInfo, Store
+
+if TYPE_CHECKING:
+    from mediafind.modelhost import HostedEncoder
 
 log = logging.getLogger(__name__)
 
@@ -82,15 +86,36 @@ class ModelSource(Protocol):
         """The model, ready to encode; raises ModelUnavailable with how to fix it."""
         ...
 
+    def close(self) -> None:
+        """Let go of every model this source gave out, loaded or loading (at exit)."""
+        ...
+
 
 class OpenClipSource:
+    """hosted: the model runs in a process of its own (modelhost.py), for the faces that run
+    for hours: its memory goes back to the system when it is let go, and quitting is quick."""
+
+    def __init__(self, hosted: bool = False) -> None:
+        self.hosted = hosted
+        self._hosted: weakref.WeakSet[HostedEncoder] = weakref.WeakSet()
+
     def identity(self, spec: ModelSpec) -> str:
         return spec_identity(spec)
 
     def load(self, spec: ModelSpec, device: str) -> Encoder:
+        if self.hosted:
+            from mediafind.modelhost import HostedEncoder
+
+            return HostedEncoder(spec, device, on_start=self._hosted.add)
         from mediafind.embed import OpenClipEncoder
 
         return OpenClipEncoder(spec, device)
+
+    def close(self) -> None:
+        # An in-process model goes with the process; a hosted one is ended here, even while
+        # it loads, so that quitting never waits for a model.
+        for encoder in list(self._hosted):
+            encoder.close()
 
 
 @dataclass(frozen=True, slots=True)
@@ -475,6 +500,11 @@ class Session:
             self._generation += 1
             index, self.index = self.index, None
         if index is not None:
+            index.ask_to_stop()
+        if self.encoder is not None:
+            self.encoder.close()  # before the wait: an encoder call under way ends with it
+        self.models.close()  # and a model still loading
+        if index is not None:
             index.stop()
         with self._search_lock:
             if self._search_store is not None:
@@ -489,7 +519,13 @@ class Session:
             generation = self._generation
             old, self.index = self.index, None
             self.starting = True
+        encoder = self.encoder
         self._configure()
+        if encoder is not None and self.encoder is not None and encoder.spec == self.encoder.spec:
+            encoder.idle_release = self.idle_release
+            self.encoder = encoder  # the same model: keep it loaded
+        elif encoder is not None:
+            encoder.close()
         notify(self._model_listeners)
         notify(self._indexing_listeners)
 

@@ -32,6 +32,9 @@ class Source:
     def identity(self, spec: ModelSpec) -> str:
         return self.encoder.identity
 
+    def close(self) -> None:
+        pass
+
     def load(self, spec: ModelSpec, device: str) -> FakeEncoder:
         if self.missing:
             raise ModelUnavailable(f"the weights of {spec.text} are not here")
