@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from _library import make_folder, mark_indexed
+from _table import figure
 
 from mediafind import scan
 from mediafind.indexer import Indexer
@@ -56,14 +57,15 @@ def main() -> None:
             assert outcome.unchanged == args.files
     median = statistics.median
     print(f"bare os.walk + stat of {args.files} files: median {median(bare):.2f} s")
-    print(
-        f"rescan (scan.plan): median {median(rescans):.2f} s = "
-        f"{median([r / b for r, b in zip(rescans, bare, strict=True)]):.2f}x the bare walk"
-    )
-    print(
-        f"`index` with nothing to do (keeper.sync): median {median(indexes):.2f} s = "
-        f"{median([i / b for i, b in zip(indexes, bare, strict=True)]):.2f}x the bare walk"
-    )
+    for what, times in (("rescan (scan.plan)", rescans), ("`index` with nothing to do", indexes)):
+        ratio = median([t / b for t, b in zip(times, bare, strict=True)])
+        print(f"{what}: median {median(times):.2f} s = {ratio:.2f}x the bare walk")
+        figure(
+            f"{what}, {args.files} files ÷ bare walk+stat",
+            f"{ratio:.2f}x ({median(times):.2f} s)",
+            "≤ 1.5x",
+            ratio <= 1.5,
+        )
 
 
 def bare_walk(root: Path) -> int:

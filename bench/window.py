@@ -23,6 +23,7 @@ from pathlib import Path
 
 from _library import make_folder, mark_indexed
 from _models import random_model
+from _table import figure
 
 from mediafind.embed import parse_spec, spec_identity
 from mediafind.store import ModelInfo
@@ -148,6 +149,18 @@ def main() -> None:
         _, loaded = child(APP, env, str(args.loaded_wait))
         _, idle = child(APP, env, str(args.loaded_wait + 8))
     ratios = [a / b for a, b in zip(start, bare, strict=True)]
+    quit_loaded = float(loaded["ENDED"]) - float(loaded["CLOSING"])
+    idle_rss = int(idle["RSS"]) / 1e6
+    figure(
+        "window start (first paint)",
+        f"{statistics.median(start):.2f} s = {statistics.median(ratios):.1f}x a bare window",
+        "≤ 1.0 s",
+        statistics.median(start) <= 1.0,
+    )
+    figure("window quit, model not loaded", f"{statistics.median(quit_now):.2f} s", "≤ 0.5 s",
+           statistics.median(quit_now) <= 0.5)  # fmt: skip
+    figure("window quit, model loaded", f"{quit_loaded:.2f} s", "≤ 0.5 s", quit_loaded <= 0.5)
+    figure("window RSS, model let go", f"{idle_rss:.0f} MB", "≤ 300 MB", idle_rss <= 300)
     print(f"{'window':34} {'median':>8} {'ratio':>7}")
     print(f"{'bare PySide6 window, first paint':34} {statistics.median(bare):7.3f}s")
     print(
