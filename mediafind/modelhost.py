@@ -102,19 +102,24 @@ class HostedEncoder:
         device: str = "auto",
         on_start: Callable[[HostedEncoder], None] | None = None,
     ) -> None:
-        """on_start is called once the process runs, before its model has loaded: whoever
-        holds it can close() the encoder while it loads (quitting, say)."""
+        """on_start is called before the process starts: whoever holds the encoder then can
+        close() it while it starts and loads (quitting, say)."""
         self.spec = spec.text
         context = multiprocessing.get_context("spawn")
         self._connection, child_end = context.Pipe()
         self._process: Any = context.Process(
             target=_serve, args=(child_end, spec, device), name="mediafind-model", daemon=True
         )
-        self._lock = threading.Lock()
-        self._process.start()
-        child_end.close()
+        self._lock = threading.Lock()  # one call at a time over the pipe
+        self._life = threading.Lock()  # starting and closing exclude each other
+        self._closed = False
         if on_start is not None:
             on_start(self)
+        with self._life:
+            if self._closed:
+                raise ModelUnavailable("the model was let go before its process started")
+            self._process.start()
+        child_end.close()
         try:
             ready = self._receive()
         except BaseException:
@@ -153,6 +158,10 @@ class HostedEncoder:
     def close(self) -> None:
         """End the child now (its memory goes back to the system); later calls raise
         ModelUnavailable."""
+        with self._life:
+            self._closed = True
+            if self._process.pid is None:
+                return  # never started, and now never will
         if self._lock.acquire(blocking=False):  # else a call is under way: the kill ends it
             try:
                 self._connection.send(("stop", None))
