@@ -103,11 +103,12 @@ def test_quitting_while_the_hosted_model_loads_ends_its_process_at_once(
     monkeypatch.setenv("MEDIAFIND_CONFIG_DIR", str(tmp_path / "config"))
     options = Options(library=str(tmp_path / "library"), model=TINY_SPEC, device="cpu")
     session = Session(options, OpenClipSource(hosted=True))
+    before = set(multiprocessing.active_children())  # another test's model, say
     session.warm_up()
     deadline = time.monotonic() + 10
-    while not multiprocessing.active_children() and time.monotonic() < deadline:
+    while not set(multiprocessing.active_children()) - before and time.monotonic() < deadline:
         time.sleep(0.01)
-    (child,) = multiprocessing.active_children()
+    (child,) = set(multiprocessing.active_children()) - before
     started = time.monotonic()
     session.stop()
     assert time.monotonic() - started < 1.0
