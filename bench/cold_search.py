@@ -54,7 +54,8 @@ def run(
     if model is not None:
         command += ["--model", f"local-dir:{model}"]
     started = time.perf_counter()
-    child = subprocess.Popen([*command, *args], env=env, stdout=subprocess.DEVNULL)
+    # Not from the current folder: `python -m` would import mediafind from there.
+    child = subprocess.Popen([*command, *args], env=env, stdout=subprocess.DEVNULL, cwd=WORK)
     _, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - started
     if status != 0:
