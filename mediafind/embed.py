@@ -9,8 +9,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,7 +23,7 @@ from urllib.parse import urlsplit
 import numpy as np
 import numpy.typing as npt
 
-from mediafind.config import DEFAULT_MODEL_IDLE_SECONDS
+from mediafind.config import DEFAULT_MODEL_IDLE_SECONDS, cache_dir
 from mediafind.errors import ModelUnavailable, describe
 
 if TYPE_CHECKING:
@@ -185,13 +187,81 @@ def check_local_dir(spec: ModelSpec) -> Path:
 
 
 def local_identity(folder: Path, weights: Path) -> str:
-    """Identity of a local model: its content, so moving the folder does not re-embed."""
+    """Identity of a local model: its content, so moving the folder does not re-embed.
+
+    Hashing the weights takes seconds (600 MB for ViT-B-32), so the result is remembered in the
+    user cache folder with what the file system says of both files: path, size, inode, device,
+    and modification and change times in nanoseconds. Writing a file in place changes its times
+    (the change time cannot be set back by programs such as `touch`), and copying or renaming
+    another file over it changes its inode, so a remembered identity is one of the same
+    content; anything else hashes again."""
+    files = (folder / CONFIG_FILE, weights)
+    before = _stat_key(files)
+    remembered = _read_identities()
+    if before in remembered:
+        return remembered[before]
     digest = hashlib.blake2b(digest_size=16)
-    digest.update((folder / CONFIG_FILE).read_bytes())
+    digest.update(files[0].read_bytes())
     with open(weights, "rb") as f:
         while block := f.read(1 << 20):
             digest.update(block)
-    return f"local:{digest.hexdigest()}"
+    identity = f"local:{digest.hexdigest()}"
+    # Remember only what is settled: a file that changed while it was read, or so recently
+    # that a change within the file system's clock tick would leave its times as they are,
+    # is hashed again next time (git's racy-file rule).
+    settled = all(time.time() - f.stat().st_mtime > RACY_SECONDS for f in files)
+    if settled and _stat_key(files) == before:
+        _remember_identity(before, identity)
+    return identity
+
+
+# A file changed less than this long ago may change again without its times showing it.
+RACY_SECONDS = 2.0
+IDENTITIES_FILE = "model-identities.json"
+# Identities remembered: a few models per user; the oldest are forgotten first.
+IDENTITIES_KEPT = 32
+
+
+def _stat_key(files: Sequence[Path]) -> str:
+    parts = []
+    for path in files:
+        st = path.stat()
+        parts.append(
+            f"{path.resolve()}|{st.st_size}|{st.st_ino}|{st.st_dev}|{st.st_mtime_ns}|"
+            f"{st.st_ctime_ns}"
+        )
+    return "\n".join(parts)
+
+
+def _identities_path() -> Path:
+    return cache_dir() / IDENTITIES_FILE
+
+
+def _read_identities() -> dict[str, str]:
+    try:
+        data = json.loads(_identities_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)}
+
+
+def _remember_identity(key: str, identity: str) -> None:
+    """Add key -> identity to the file, atomically (two processes at once: one wins, and the
+    other's model is hashed again some day)."""
+    remembered = _read_identities()
+    remembered.pop(key, None)
+    remembered[key] = identity
+    kept = dict(list(remembered.items())[-IDENTITIES_KEPT:])
+    path = _identities_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+        partial.write_text(json.dumps(kept, indent=1), encoding="utf-8")
+        partial.replace(path)
+    except OSError as e:
+        log.info("cannot remember the model's identity in %s: %s", path, e)
 
 
 def spec_identity(spec: ModelSpec) -> str:
@@ -419,8 +489,6 @@ class SharedEncoder:
 
     def get(self) -> Encoder:
         """The model, loading it if needed (raises ModelUnavailable)."""
-        import time
-
         with self._lock:
             if self._encoder is None:
                 self._encoder = self._load()
@@ -429,8 +497,6 @@ class SharedEncoder:
 
     def release_if_idle(self) -> bool:
         """Drop the model if unused for idle_release seconds. Returns whether it did."""
-        import time
-
         with self._lock:
             idle = time.monotonic() - self._last_use >= self.idle_release
             if self._encoder is None or not idle:

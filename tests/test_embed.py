@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import shutil
+import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -102,3 +106,58 @@ def test_shared_encoder_loads_once_and_lets_go_when_idle() -> None:
     shared.idle_release = 0
     assert shared.release_if_idle() and not shared.loaded
     assert shared.get() is not first
+
+
+def _settle(folder: Path) -> float:
+    """Date the folder's files a minute back: older than the racy-file rule's window."""
+    then = time.time() - 60
+    for path in folder.iterdir():
+        os.utime(path, (then, then))
+    return then
+
+
+def test_local_identity_is_remembered_until_the_weights_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "model"
+    shutil.copytree(TINY_MODEL, folder)
+    then = _settle(folder)
+    spec = embed.parse_spec(f"local-dir:{folder}")
+    first = embed.spec_identity(spec)
+    assert first == embed.spec_identity(embed.parse_spec(TINY_SPEC))
+
+    class NoHashing:
+        def blake2b(self, **_: Any) -> None:
+            raise AssertionError("hashed the weights again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(embed, "hashlib", NoHashing())
+        assert embed.spec_identity(spec) == first
+    # Rewritten in place, same size, its modification time set back: the change time tells.
+    weights = folder / "open_clip_model.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-1] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    os.utime(weights, (then, then))
+    assert embed.spec_identity(spec) != first
+
+
+def test_a_model_written_just_now_is_not_remembered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "model"
+    shutil.copytree(TINY_MODEL, folder)
+    for path in folder.iterdir():
+        os.utime(path)  # written just now
+    spec = embed.parse_spec(f"local-dir:{folder}")
+    embed.spec_identity(spec)
+    hashed: list[bool] = []
+    blake2b = hashlib.blake2b
+
+    def counted(**kw: Any) -> Any:
+        hashed.append(True)
+        return blake2b(**kw)
+
+    monkeypatch.setattr(embed.hashlib, "blake2b", counted)
+    embed.spec_identity(spec)
+    assert hashed
