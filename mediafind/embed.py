@@ -13,7 +13,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,8 +23,12 @@ from urllib.parse import urlsplit
 import numpy as np
 import numpy.typing as npt
 
+from mediafind import towers
 from mediafind.config import DEFAULT_MODEL_IDLE_SECONDS, cache_dir
 from mediafind.errors import ModelUnavailable, describe
+from mediafind.towers import IMAGE as IMAGE
+from mediafind.towers import TEXT as TEXT
+from mediafind.towers import TOWERS as TOWERS
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -277,14 +281,27 @@ class Encoder(Protocol):
     spec: str  # as the user named it (canonical)
     identity: str  # changes whenever the vectors would change
     dimension: int
-    image_size: int  # the picture side the model looks at
-    max_text_tokens: int  # tokens of text one vector can cover
+
+    @property
+    def image_size(self) -> int:
+        """The picture side the model looks at."""
+        ...
+
+    @property
+    def max_text_tokens(self) -> int:
+        """Tokens of text one vector can cover."""
+        ...
 
     def encode_images(self, images: Sequence[Image.Image]) -> Vectors: ...
 
     def encode_texts(self, texts: Sequence[str]) -> Vectors: ...
 
     def count_tokens(self, text: str) -> int: ...
+
+    def load(self, towers: Collection[str] = TOWERS) -> None:
+        """Read these towers' weights now rather than on first use (TEXT, IMAGE); raises
+        ModelUnavailable."""
+        ...
 
 
 def pick_device(choice: str) -> str:
@@ -305,10 +322,12 @@ def pick_device(choice: str) -> str:
 
 
 class OpenClipEncoder:
-    """An OpenCLIP model, loaded on construction (which may download weights once)."""
+    """An OpenCLIP model. Construction reads what the model is (its config, tokenizer and
+    preprocessing; open_clip downloads the weights once if they are not here yet); each tower's
+    weights are read when first needed, or by load(), so that a search by words never reads
+    the image tower's (see mediafind.towers)."""
 
     def __init__(self, spec: ModelSpec, device: str = "auto") -> None:
-        import open_clip
         import torch
 
         self.spec = spec.text
@@ -322,40 +341,88 @@ class OpenClipEncoder:
             if problem:
                 raise ModelUnavailable(f"{problem}; `mediafind models` lists the presets")
         self.identity = spec_identity(spec)
+        self._skeleton: towers.Skeleton | None = None
         with _offline_unless_hub_reachable(spec) as offline:
             try:
-                model, _, preprocess = open_clip.create_model_and_transforms(
-                    spec.name,
-                    pretrained=spec.pretrained,
-                    device=self.device,
-                    precision="fp16" if self._dtype == torch.float16 else "fp32",
-                )
-                tokenizer = open_clip.get_tokenizer(spec.name)
+                model, preprocess, tokenizer, config = self._open(spec)
             except Exception as e:
                 raise ModelUnavailable(_load_failure(spec, e, offline)) from e
-        model.eval()
+        self._reparameterize = _reparameterizable(model)
         self._channels_last = False
-        if _reparameterizable(model):
-            # MobileCLIP-style towers fuse their training branches for inference: about twice
-            # as fast, and faster again in channels-last layout on CPU.
-            from timm.utils.model import reparameterize_model
-
-            model = reparameterize_model(model)
-            model = model.to(memory_format=torch.channels_last)
-            self._channels_last = True
         self._model: Any = model
         self._preprocess: Any = preprocess
         self._tokenizer: Any = tokenizer
-        self.dimension = 0
-        self.dimension = int(self.encode_texts(["x"]).shape[1])
+        if self._skeleton is None:
+            self._ready_image_tower()
+        # From the config, not from a trial encoding: that would read a tower's weights.
+        self.dimension = int(config["embed_dim"])
         self.image_size = int(_image_size(model))
         context = int(getattr(tokenizer, "context_length", 77) or 77)
         self.max_text_tokens = context - 2  # start and end tokens
-        log.info("loaded model %s on %s (dimension %d)", self.spec, self.device, self.dimension)
+        log.info("opened model %s on %s (dimension %d)", self.spec, self.device, self.dimension)
+
+    def _open(self, spec: ModelSpec) -> tuple[Any, Any, Any, dict[str, Any]]:
+        """The model, its preprocessing, tokenizer and config: a skeleton whose towers load
+        on demand where the weights allow it (a safetensors file in open_clip's own layout, on
+        the CPU), else the whole model as open_clip loads it."""
+        import open_clip
+        import torch
+
+        config = open_clip.get_model_config(spec.name)
+        if config is None:
+            raise ModelUnavailable(f"open_clip has no config for {spec.name}")
+        tokenizer = open_clip.get_tokenizer(spec.name)
+        hf_text = "hf_model_name" in config.get("text_cfg", {})
+        weights = _weights_file(spec)
+        if self.device == "cpu" and not hf_text and weights.suffix == ".safetensors":
+            try:
+                model, preprocess = towers.build(spec.name, spec.pretrained)
+                self._skeleton = towers.Skeleton(model, weights)
+                return model, preprocess, tokenizer, config
+            except towers.Unfit as e:
+                log.info("reading all of %s at once: %s", spec.text, e)
+        model, _, preprocess = open_clip.create_model_and_transforms(
+            spec.name,
+            pretrained=spec.pretrained,
+            device=self.device,
+            precision="fp16" if self._dtype == torch.float16 else "fp32",
+        )
+        model.eval()
+        return model, preprocess, tokenizer, config
+
+    def load(self, which: Collection[str] = TOWERS) -> None:
+        """Read these towers' weights now, unless read already (each is read on first use
+        otherwise). Raises ModelUnavailable."""
+        skeleton = self._skeleton
+        if skeleton is None:
+            return
+        try:
+            read = skeleton.load(which)
+        except Exception as e:
+            raise ModelUnavailable(
+                f"cannot read the weights of {self.spec} ({skeleton.weights}): {describe(e)}"
+            ) from e
+        if read:
+            log.info("read the %s weights of %s", " and ".join(read), self.spec)
+        if IMAGE in read:
+            self._ready_image_tower()
+
+    def _ready_image_tower(self) -> None:
+        if not self._reparameterize:
+            return
+        import torch
+        from timm.utils.model import reparameterize_model
+
+        # MobileCLIP-style towers fuse their training branches for inference: about twice
+        # as fast, and faster again in channels-last layout on CPU.
+        visual = reparameterize_model(self._model.visual)
+        self._model.visual = visual.to(memory_format=torch.channels_last)
+        self._channels_last = True
 
     def encode_images(self, images: Sequence[Image.Image]) -> Vectors:
         import torch
 
+        self.load((IMAGE,))
         out: list[Vectors] = []
         with self._lock, torch.inference_mode():
             for start in range(0, len(images), self._batch):
@@ -372,6 +439,7 @@ class OpenClipEncoder:
     def encode_texts(self, texts: Sequence[str]) -> Vectors:
         import torch
 
+        self.load((TEXT,))
         out: list[Vectors] = []
         with self._lock, torch.inference_mode():
             for start in range(0, len(texts), self._batch):
@@ -380,11 +448,34 @@ class OpenClipEncoder:
                 out.append(features.float().cpu().numpy())
         return _stack(out, self.dimension)
 
+    @property
+    def loaded(self) -> frozenset[str]:
+        """The towers whose weights are read."""
+        return frozenset(self._skeleton.loaded if self._skeleton is not None else TOWERS)
+
     def count_tokens(self, text: str) -> int:
         inner = getattr(self._tokenizer, "tokenizer", None)
         if inner is not None:  # a Hugging Face tokenizer (multilingual models)
             return len(inner(text, add_special_tokens=False)["input_ids"])
         return len(self._tokenizer.encode(text))
+
+
+def _weights_file(spec: ModelSpec) -> Path:
+    """Where the weights are on this computer, fetched by open_clip's own download first if
+    they are not here yet."""
+    if spec.local_dir is not None:
+        return check_local_dir(spec)
+    from open_clip.pretrained import (
+        download_pretrained,
+        download_pretrained_from_hf,
+        get_pretrained_cfg,
+    )
+
+    if spec.text.startswith(HF_HUB):
+        return Path(download_pretrained_from_hf(spec.text[len(HF_HUB) :]))
+    assert spec.pretrained is not None
+    name = spec.name.replace("/", "-")
+    return Path(download_pretrained(get_pretrained_cfg(name, spec.pretrained)))
 
 
 def _stack(parts: list[Vectors], dimension: int) -> Vectors:
@@ -487,13 +578,16 @@ class SharedEncoder:
     def loaded(self) -> bool:
         return self._encoder is not None
 
-    def get(self) -> Encoder:
-        """The model, loading it if needed (raises ModelUnavailable)."""
+    def get(self, towers: Collection[str] = ()) -> Encoder:
+        """The model, opened if needed, with these towers' weights read (the others are read
+        when first used); raises ModelUnavailable."""
         with self._lock:
             if self._encoder is None:
                 self._encoder = self._load()
             self._last_use = time.monotonic()
-            return self._encoder
+            encoder = self._encoder
+        encoder.load(towers)
+        return encoder
 
     def release_if_idle(self) -> bool:
         """Drop the model if unused for idle_release seconds. Returns whether it did."""

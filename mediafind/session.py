@@ -17,13 +17,15 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
 from mediafind import config
 from mediafind.embed import (
+    IMAGE,
+    TEXT,
     Encoder,
     ModelSpec,
     SharedEncoder,
@@ -300,8 +302,9 @@ class Session:
 
     # -- the model ------------------------------------------------------------------------
 
-    def load_encoder(self) -> Encoder:
-        """The model, loaded if needed (not on a GUI thread: this can take seconds). Raises
+    def load_encoder(self, towers: Collection[str] = ()) -> Encoder:
+        """The model, loaded if needed (not on a GUI thread: this can take seconds), with these
+        towers' weights read (TEXT, IMAGE; the others are read when first used). Raises
         ModelUnavailable with a message that says how to fix it."""
         shared = self.encoder
         if shared is None:
@@ -309,7 +312,7 @@ class Session:
         if not shared.loaded:
             self._set_model_state(MODEL_LOADING, None)
         try:
-            encoder = shared.get()
+            encoder = shared.get(towers)
         except ModelUnavailable as e:
             self._set_model_state(MODEL_MISSING, str(e))
             raise
@@ -337,7 +340,7 @@ class Session:
 
     def _warm_up(self) -> None:
         with contextlib.suppress(ModelUnavailable):  # reported through on_model_changed
-            self.load_encoder()
+            self.load_encoder((TEXT,))  # most searches are words; a picture reads its tower
 
     def _set_model_state(self, state: str, problem: str | None) -> None:
         with self._lock:
@@ -637,7 +640,7 @@ class Session:
                 # Loading takes seconds: word matches first, meanwhile.
                 interim(_by_words(store, query, limit, WORDS_WHILE_LOADING, started, final=False))
             try:
-                encoder = self.load_encoder()
+                encoder = self.load_encoder(_towers_for(query))
             except ModelUnavailable as e:
                 return _by_words(store, query, limit, str(e), started)
             if not current():
@@ -662,6 +665,13 @@ class Session:
         if store is None:
             store = self._search_store = self.open_reader()
         return store
+
+
+def _towers_for(query: Query) -> tuple[str, ...]:
+    """The towers a query's vectors come from: words need the text tower, pictures the image
+    tower (a search by words alone never reads the image tower's weights)."""
+    words = bool(query.text or query.negatives)
+    return (TEXT,) * words + (IMAGE,) * bool(query.images)
 
 
 def _by_words(

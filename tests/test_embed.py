@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import random
 import shutil
 import time
 from pathlib import Path
@@ -13,7 +14,7 @@ import numpy as np
 import pytest
 from conftest import TINY_MODEL, TINY_SPEC
 
-from mediafind import embed
+from mediafind import embed, shapes
 from mediafind.errors import ModelUnavailable
 
 
@@ -106,6 +107,81 @@ def test_shared_encoder_loads_once_and_lets_go_when_idle() -> None:
     shared.idle_release = 0
     assert shared.release_if_idle() and not shared.loaded
     assert shared.get() is not first
+
+
+def _whole_tiny_model() -> tuple[Any, Any, Any]:
+    """The tiny model as open_clip loads it, every weight at once."""
+    import open_clip
+
+    model, _, preprocess = open_clip.create_model_and_transforms(TINY_SPEC)
+    return model.eval(), preprocess, open_clip.get_tokenizer(TINY_SPEC)
+
+
+def test_text_tower_alone_encodes_texts_as_the_whole_model_does() -> None:
+    import torch
+
+    encoder = embed.OpenClipEncoder(embed.parse_spec(TINY_SPEC), device="cpu")
+    texts = ["a red circle", "a note about a blue square"]
+    vectors = encoder.encode_texts(texts)
+    assert encoder.loaded == {embed.TEXT}
+    model, _, tokenizer = _whole_tiny_model()
+    with torch.inference_mode():
+        expected = model.encode_text(tokenizer(texts), normalize=True).numpy()
+    np.testing.assert_allclose(vectors, expected, atol=1e-6)
+
+
+def test_image_tower_alone_encodes_pictures_as_the_whole_model_does() -> None:
+    import torch
+
+    encoder = embed.OpenClipEncoder(embed.parse_spec(TINY_SPEC), device="cpu")
+    pictures = [shapes.render("green", "square", random.Random(i)) for i in range(3)]
+    vectors = encoder.encode_images(pictures)
+    assert encoder.loaded == {embed.IMAGE}
+    model, preprocess, _ = _whole_tiny_model()
+    with torch.inference_mode():
+        batch = torch.stack([preprocess(p) for p in pictures])
+        expected = model.encode_image(batch, normalize=True).numpy()
+    np.testing.assert_allclose(vectors, expected, atol=1e-6)
+
+
+def test_opening_a_model_reads_no_weights_and_encodes_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import open_clip
+
+    calls: list[str] = []
+    for name in ("encode_text", "encode_image"):
+        real = getattr(open_clip.CLIP, name)
+
+        def counted(self: Any, *args: Any, _real: Any = real, _name: str = name, **kw: Any) -> Any:
+            calls.append(_name)
+            return _real(self, *args, **kw)
+
+        monkeypatch.setattr(open_clip.CLIP, name, counted)
+    encoder = embed.OpenClipEncoder(embed.parse_spec(TINY_SPEC), device="cpu")
+    assert calls == [] and encoder.loaded == frozenset()
+    # What a probe would have measured comes from the model's config.
+    assert (encoder.dimension, encoder.image_size, encoder.max_text_tokens) == (64, 64, 75)
+    encoder.load()
+    assert calls == [] and encoder.loaded == {embed.TEXT, embed.IMAGE}
+    assert encoder.encode_texts(["a red circle"]).shape == (1, 64)
+    assert calls == ["encode_text"]
+
+
+def test_weights_in_another_format_are_read_whole_by_open_clip(tmp_path: Path) -> None:
+    import torch
+    from safetensors.torch import load_file
+
+    folder = tmp_path / "model"
+    folder.mkdir()
+    shutil.copy(TINY_MODEL / "open_clip_config.json", folder)
+    state = load_file(TINY_MODEL / "open_clip_model.safetensors")
+    torch.save(state, folder / "open_clip_pytorch_model.bin")
+    encoder = embed.OpenClipEncoder(embed.parse_spec(f"local-dir:{folder}"), device="cpu")
+    assert encoder.loaded == {embed.TEXT, embed.IMAGE}
+    lean = embed.OpenClipEncoder(embed.parse_spec(TINY_SPEC), device="cpu")
+    texts = ["a yellow triangle"]
+    np.testing.assert_allclose(encoder.encode_texts(texts), lean.encode_texts(texts), atol=1e-6)
 
 
 def _settle(folder: Path) -> float:
