@@ -237,3 +237,30 @@ def test_a_model_written_just_now_is_not_remembered(
     monkeypatch.setattr(embed.hashlib, "blake2b", counted)
     embed.spec_identity(spec)
     assert hashed
+
+
+def test_a_query_is_encoded_on_one_thread_and_a_batch_on_every_core() -> None:
+    import torch
+
+    before = torch.get_num_threads()
+    encoder = embed.OpenClipEncoder(embed.parse_spec(TINY_SPEC), device="cpu")
+    try:
+        encoder.encode_texts(["a red circle"])
+        assert torch.get_num_threads() == 1
+        picture = shapes.render("red", "circle", random.Random(1))
+        encoder.encode_images([picture] * (embed.QUERY_ITEMS + 1))
+        assert torch.get_num_threads() == embed.cores()
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_torchs_threads_sleep_while_they_wait_unless_the_user_says_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OMP_WAIT_POLICY", "unset")  # restored afterwards, set or not
+    monkeypatch.delenv("OMP_WAIT_POLICY")
+    embed.import_torch()
+    assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
+    embed.import_torch()
+    assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"
