@@ -1,35 +1,39 @@
-"""Model folders with a real architecture and random weights: the same cost as the published
-weights (which cannot be downloaded everywhere), made once and cached."""
+"""Helpers for the benchmarks: real architectures with random weights, as local-dir model
+folders (the same cost to load and run as the published weights; nothing is downloaded)."""
 
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 
-CACHE = Path("/tmp/mediafind-bench-models")
+MODELS = Path(tempfile.gettempdir()) / "mediafind-bench-random-models"
 
 
-def random_model(name: str = "ViT-B-32", cache: Path = CACHE) -> Path:
-    """A local-dir model folder (open_clip_config.json + open_clip_model.safetensors) of the
-    named open_clip architecture with random weights."""
-    folder = cache / name
+def random_model(name: str = "ViT-B-32", root: Path = MODELS) -> Path:
+    """A model folder of open_clip architecture name with random weights, made once."""
+    folder = root / name
     weights = folder / "open_clip_model.safetensors"
     if weights.is_file():
         return folder
     import open_clip
-    from open_clip.factory import get_model_config
-    from safetensors.torch import save_model
+    import torch
+    from safetensors.torch import save_file
 
     folder.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(0)
     model = open_clip.create_model(name, pretrained=None)
-    preprocess = {
-        "size": model.visual.image_size,
-        "mean": list(open_clip.OPENAI_DATASET_MEAN),
-        "std": list(open_clip.OPENAI_DATASET_STD),
+    config = {
+        "model_cfg": open_clip.get_model_config(name),
+        "preprocess_cfg": {
+            "size": model.visual.image_size,
+            "mean": list(open_clip.OPENAI_DATASET_MEAN),
+            "std": list(open_clip.OPENAI_DATASET_STD),
+        },
     }
-    config = {"model_cfg": get_model_config(name), "preprocess_cfg": preprocess}
     (folder / "open_clip_config.json").write_text(json.dumps(config, indent=2))
+    state = {k: v.contiguous() for k, v in model.state_dict().items()}
     partial = weights.with_suffix(".partial")
-    save_model(model, str(partial))
-    partial.rename(weights)
+    save_file(state, str(partial))
+    partial.replace(weights)
     return folder

@@ -16,14 +16,14 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from mediafind.embed import ModelSpec, Vectors
+from mediafind.embed import TOWERS, ModelSpec, Vectors
 from mediafind.errors import ModelUnavailable, describe
 
 if TYPE_CHECKING:
@@ -66,6 +66,7 @@ def _serve(connection: Connection, spec: ModelSpec, device: str) -> None:
         "texts": encoder.encode_texts,
         "images": encoder.encode_images,
         "tokens": encoder.count_tokens,
+        "load": encoder.load,
     }
     while True:
         try:
@@ -154,6 +155,10 @@ class HostedEncoder:
 
     def count_tokens(self, text: str) -> int:
         return cast(int, self._ask("tokens", text))
+
+    def load(self, towers: Collection[str] = TOWERS) -> None:
+        """Have the model's process read these towers' weights now (TEXT, IMAGE)."""
+        self._ask("load", tuple(towers))
 
     def close(self) -> None:
         """End the child now (its memory goes back to the system); later calls raise

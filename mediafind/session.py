@@ -18,13 +18,15 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from mediafind import config
 from mediafind.embed import (
+    IMAGE,
+    TEXT,
     Encoder,
     ModelSpec,
     SharedEncoder,
@@ -43,6 +45,7 @@ from mediafind.errors import (
 )
 from mediafind.indexer import Indexer, Outcome, ProgressCallback
 from mediafind.keeper import IDLE, INDEXING, STOPPED, Keeper, Status, notify, sync
+from mediafind.memo import RememberingEncoder, TextMemo
 from mediafind.query import Query
 from mediafind.rows import NOTE, PHOTO
 from mediafind.search import Hit, Searcher, keyword_search
@@ -65,6 +68,8 @@ RESTART_WAIT_SECONDS = 60.0
 # The longest the idle-release check sleeps: the model is let go within this much of its idle
 # time running out, and a sleeping check costs nothing.
 RELEASE_CHECK_SECONDS = 60.0
+# Where searches remember their texts' vectors, in the user cache folder.
+QUERY_VECTORS = "query-vectors"
 # Unreadable files and notes listed by an overview; the rest are counted. `status --json`
 # asks for all of them.
 DETAILS_LISTED = 1000
@@ -325,8 +330,9 @@ class Session:
 
     # -- the model ------------------------------------------------------------------------
 
-    def load_encoder(self) -> Encoder:
-        """The model, loaded if needed (not on a GUI thread: this can take seconds). Raises
+    def load_encoder(self, towers: Collection[str] = ()) -> Encoder:
+        """The model, loaded if needed (not on a GUI thread: this can take seconds), with these
+        towers' weights read (TEXT, IMAGE; the others are read when first used). Raises
         ModelUnavailable with a message that says how to fix it."""
         shared = self.encoder
         if shared is None:
@@ -334,7 +340,7 @@ class Session:
         if not shared.loaded:
             self._set_model_state(MODEL_LOADING, None)
         try:
-            encoder = shared.get()
+            encoder = shared.get(towers)
         except ModelUnavailable as e:
             self._set_model_state(MODEL_MISSING, str(e))
             raise
@@ -362,7 +368,7 @@ class Session:
 
     def _warm_up(self) -> None:
         with contextlib.suppress(ModelUnavailable):  # reported through on_model_changed
-            self.load_encoder()
+            self.load_encoder((TEXT,))  # most searches are words; a picture reads its tower
 
     def _set_model_state(self, state: str, problem: str | None) -> None:
         with self._lock:
@@ -673,21 +679,30 @@ class Session:
                 # Loading takes seconds: word matches first, meanwhile.
                 interim(_by_words(store, query, limit, WORDS_WHILE_LOADING, started, final=False))
             try:
-                encoder = self.load_encoder()
-            except ModelUnavailable as e:
-                return _by_words(store, query, limit, str(e), started)
-            if not current():
-                return None
-            try:
+                encoder = self._search_encoder(store, query)
+                if not current():
+                    return None
                 nulls = self._nulls.setdefault(encoder.identity, {})
-                searcher = Searcher(store, encoder, nulls)
+                hits = Searcher(store, encoder, nulls).search(query, limit)
             except ModelMismatch as e:
                 # With the keeper running, it is re-reading the library with this model;
                 # otherwise the message says how to search with the library's own model.
                 why = WORDS_WHILE_REEMBEDDING if self.index is not None else str(e)
                 return _by_words(store, query, limit, why, started)
-            hits = searcher.search(query, limit)
+            except ModelUnavailable as e:
+                return _by_words(store, query, limit, str(e), started)
             return Results(query, limit, tuple(hits), seconds=time.perf_counter() - started)
+
+    def _search_encoder(self, store: Store, query: Query) -> Encoder:
+        """The encoder for a query: when the library's vectors are this model's, one that
+        remembers the vectors of texts searched before (mediafind.memo), opening the model only
+        when it must; otherwise the model, with the towers the query needs."""
+        info = store.model()
+        identity = self.model_identity()
+        if self.spec is None or info is None or info.identity != identity:
+            return self.load_encoder(_towers_for(query))
+        memo = TextMemo(config.cache_dir() / QUERY_VECTORS, identity, info.dimension)
+        return RememberingEncoder(self.spec.text, identity, info.dimension, memo, self.load_encoder)
 
     def _reader(self) -> Store | None:
         """The searches' own read connection (opened on first use, again if the library moved)."""
@@ -698,6 +713,13 @@ class Session:
         if store is None:
             store = self._search_store = self.open_reader()
         return store
+
+
+def _towers_for(query: Query) -> tuple[str, ...]:
+    """The towers a query's vectors come from: words need the text tower, pictures the image
+    tower (a search by words alone never reads the image tower's weights)."""
+    words = bool(query.text or query.negatives)
+    return (TEXT,) * words + (IMAGE,) * bool(query.images)
 
 
 def _by_words(
