@@ -8,8 +8,10 @@ that encoding stays inside the store: rows carry Paths, and the store's methods 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 PHOTO = "photo"
 NOTE = "note"
@@ -116,6 +118,16 @@ class ChunkHit:
     heading: str | None
     distance: float
     vector: bytes | None = None  # the chunk's stored vector, when the search asked for it
+
+
+# ChunkHit's fields but the distance (and the vector), which each search adds its own way: SQL on
+# chunks aliased c and files aliased f.
+HIT_COLUMNS = "c.id, c.file_id, f.path, f.kind, c.source, c.text, c.start, c.end, c.page, c.heading"
+
+
+def chunk_hit(row: Sequence[Any]) -> ChunkHit:
+    """A ChunkHit from HIT_COLUMNS, the distance and optionally the vector."""
+    return ChunkHit(row[0], row[1], decode_path(row[2]), *row[3:])
 
 
 @dataclass(frozen=True, slots=True)
