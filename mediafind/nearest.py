@@ -6,7 +6,8 @@ stays the truth; the copy follows it:
 
 - the copy says which vectors table it copies (the vectors token, new whenever the table is made
   anew, e.g. for another model) and up to which entry of the vector log (schema.py: triggers on
-  the chunks record every chunk that comes or goes, within the same transaction);
+  the chunks record every chunk that comes or goes, within the same transaction), with that
+  entry's random stamp, so that a library put back to an older state is not taken for this one;
 - a search reads the log past that entry and catches up in memory: the changed chunks' rows of
   the copy are set aside, and their vectors now, if any, read from the library and searched
   beside it; when those grow past COMPACT_AT, the copy is written anew (so is a missing or
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -53,13 +55,16 @@ COMPACT_DEAD_SHARE = 0.1
 # After failing to write the copy (a read-only folder, a full disk), searches use sqlite-vec's
 # KNN and try again after this many seconds, not on every search.
 RETRY_AFTER = 300.0
-# A search restricted by folder, date or type first looks at the nearest FIRST_LOOK x k chunks,
-# then WIDEN times more, ... up to LOOK_AT_MOST; past that it asks the library which chunks
-# pass and ranks only those: a broad restriction is answered from the first look, a narrow one
-# without checking thousands of chunks that do not pass.
+# A search restricted by folder, date or type first checks the nearest FIRST_LOOK x k chunks
+# against it, then as many more as the share that passed says are needed, while they number at
+# most LOOK_SHARE of the modality's vectors; past that, it lists the chunks that pass and ranks
+# only those. Checking a chunk by its key costs about ten times what listing costs per file
+# (a full scan of the files, for dates and types): a broad restriction is answered from the
+# first look, a narrow one from its list.
 FIRST_LOOK = 4
+LOOK_SHARE = 0.1
+# ... and when some of the nearest chunks went meanwhile, WIDEN times more are looked at.
 WIDEN = 8
-LOOK_AT_MOST = 32_768
 
 _SHADOW_COLUMNS = {
     "vectors_chunks": ["chunk_id", "size", "validity", "rowids"],
@@ -101,6 +106,7 @@ class _Copy:
 
     file: VectorFile
     seq: int  # the log entry it is in step with
+    entry: int  # that entry's stamp
     dead: dict[str, npt.NDArray[np.bool_]] = field(default_factory=dict)
     changed: dict[int, tuple[str, Matrix]] = field(default_factory=dict)
     deltas: dict[str, _Delta] = field(default_factory=dict)
@@ -189,19 +195,9 @@ class Nearest:
         condition, condition_args = where.sql()
         # Excluded files are left out after ranking: look at as many more as they have chunks.
         look = FIRST_LOOK * k if where.narrows else k + self._chunk_count(where.exclude)
+        look_at_most = LOOK_SHARE * alive
         filtered = False
         while True:
-            if where.narrows and not filtered and min(look, alive) > LOOK_AT_MOST:
-                # A narrow restriction: rank only the chunks that pass it.
-                passing = self._passing(condition, condition_args)
-                if section is not None:
-                    keep = np.zeros(base, dtype=bool)
-                    rows = section.rows_of(passing)
-                    keep[rows[rows >= 0]] = True
-                    similarity[:base][~keep] = -np.inf
-                similarity[base:][~np.isin(delta.ids, passing)] = -np.inf
-                alive = int(np.isfinite(similarity).sum())
-                look, filtered = k, True
             look = min(look, alive)
             at = _top(similarity, look)
             ids = chunk_ids(at)
@@ -217,7 +213,22 @@ class Nearest:
                         return hits
             if look >= alive:
                 return hits
-            look *= WIDEN
+            if not where.narrows or filtered:
+                look *= WIDEN  # chunks gone meanwhile
+                continue
+            # As many as the share that passed says are needed, and a half more.
+            look = max(2 * look, math.ceil(1.5 * k * look / max(len(hits), 1)))
+            if look > look_at_most:
+                # A narrow restriction: rank only the chunks that pass it.
+                passing = self._passing(condition, condition_args)
+                if section is not None:
+                    keep = np.zeros(base, dtype=bool)
+                    rows = section.rows_of(passing)
+                    keep[rows[rows >= 0]] = True
+                    similarity[:base][~keep] = -np.inf
+                similarity[base:][~np.isin(delta.ids, passing)] = -np.inf
+                alive = int(np.isfinite(similarity).sum())
+                look, filtered = k, True
 
     def _chunk_count(self, file_ids: Sequence[int]) -> int:
         if not file_ids:
@@ -243,7 +254,7 @@ class Nearest:
             f"WHERE c.id IN (SELECT value FROM json_each(?)) AND {condition}",
             (json.dumps(ids.tolist()), *args),
         )
-        return {row[0]: tuple(row) for row in rows}
+        return {row[0]: row for row in rows}
 
     # -- keeping the copy in step -----------------------------------------------------------
 
@@ -252,12 +263,12 @@ class Nearest:
         if not self._layout_known:
             return None
         token = self._token()
-        latest = self._latest()
+        latest = self._position()
         copy = self._copy
         if copy is not None and (copy.file.token, copy.file.dimension) == (token, dimension):
-            if copy.seq == latest:
+            if (copy.seq, copy.entry) == latest:
                 return copy
-            changed = self._changes(copy.seq, latest)
+            changed = self._changes(copy.seq, copy.entry, latest[0])
             if changed is not None:
                 try:
                     self._catch_up(copy, changed, latest, dimension)
@@ -288,28 +299,38 @@ class Nearest:
         row = self.conn.execute("SELECT value FROM meta WHERE key = 'vectors_token'").fetchone()
         return "" if row is None else str(row[0])
 
-    def _latest(self) -> int:
-        return int(self._one("SELECT coalesce(max(seq), 0) FROM vector_log"))
+    def _position(self) -> tuple[int, int]:
+        """The latest log entry and its stamp; (0, 0) before any."""
+        row = self.conn.execute(
+            "SELECT seq, stamp FROM vector_log ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+        return (0, 0) if row is None else (int(row[0]), int(row[1]))
 
     def _one(self, sql: str, args: tuple[object, ...] = ()) -> Any:
         row = self.conn.execute(sql, args).fetchone()
         assert row is not None
         return row[0]
 
-    def _changes(self, since: int, latest: int) -> Ids | None:
-        """The chunks that came or went after log entry since; None when the log no longer
-        reaches back that far (or the library went back: a copy from a later state)."""
+    def _changes(self, since: int, entry: int, latest: int) -> Ids | None:
+        """The chunks that came or went after log entry since (of stamp entry); None when the
+        log no longer holds that entry (it keeps the latest only), or holds another one there
+        (the library was put back to an older state)."""
         if since > latest:
+            return None
+        if since > 0:
+            row = self.conn.execute(
+                "SELECT stamp FROM vector_log WHERE seq = ?", (since,)
+            ).fetchone()
+            if row is None or row[0] != entry:
+                return None
+        elif latest > 0 and self._one("SELECT min(seq) FROM vector_log") != 1:
             return None
         if since == latest:
             return np.zeros(0, dtype=np.int64)
-        oldest = self._one("SELECT min(seq) FROM vector_log")
-        if oldest is None or oldest > since + 1:
-            return None
         rows = self.conn.execute("SELECT DISTINCT chunk_id FROM vector_log WHERE seq > ?", (since,))
         return np.fromiter((r[0] for r in rows), dtype=np.int64)
 
-    def _catch_up(self, copy: _Copy, changed: Ids, latest: int, dimension: int) -> None:
+    def _catch_up(self, copy: _Copy, changed: Ids, latest: tuple[int, int], dimension: int) -> None:
         """Set aside the copy's rows of the changed chunks and hold their vectors now."""
         for modality, section in copy.file.sections.items():
             rows = section.rows_of(changed)
@@ -333,15 +354,17 @@ class Nearest:
                     inverse = np.where(norms > 0, 1.0 / norms, 0.0).astype(np.float32)
                 ids = np.array([i for i, _ in held], dtype=np.int64)
                 copy.deltas[modality] = _Delta(ids, matrix, inverse)
-        copy.seq = latest
+        copy.seq, copy.entry = latest
 
-    def _compacted(self, copy: _Copy, token: str, latest: int, dimension: int) -> _Copy | None:
+    def _compacted(
+        self, copy: _Copy, token: str, latest: tuple[int, int], dimension: int
+    ) -> _Copy | None:
         """The copy, written anew when too much changed since it was."""
         dead = copy.dead_count()
         if len(copy.changed) < COMPACT_AT and dead <= COMPACT_DEAD_SHARE * max(copy.rows(), 1):
             return copy
         on_disk = read_seq(self.path)
-        if on_disk is not None and on_disk[0] == token and copy.file.seq < on_disk[1] <= latest:
+        if on_disk is not None and on_disk[0] == token and copy.file.seq < on_disk[1] <= latest[0]:
             # Another process wrote it anew meanwhile.
             newer = self._load(token, latest, dimension)
             if newer is not None and len(newer.changed) < COMPACT_AT:
@@ -388,7 +411,7 @@ class Nearest:
         """Whether to try writing the copy (not soon after it failed)."""
         return time.monotonic() >= self._retry_at
 
-    def _load(self, token: str, latest: int, dimension: int) -> _Copy | None:
+    def _load(self, token: str, latest: tuple[int, int], dimension: int) -> _Copy | None:
         """The copy on disk, caught up, if it is one of this vectors table the log reaches."""
         try:
             file = VectorFile(self.path)
@@ -399,16 +422,16 @@ class Nearest:
         if (file.token, file.dimension) != (token, dimension):
             file.close()
             return None
-        changed = self._changes(file.seq, latest)
+        changed = self._changes(file.seq, file.entry, latest[0])
         if changed is None:
             file.close()
             return None
-        copy = _Copy(file, file.seq)
+        copy = _Copy(file, file.seq, file.entry)
         if len(changed):
             self._catch_up(copy, changed, latest, dimension)
         return copy
 
-    def _build(self, token: str, latest: int, dimension: int) -> _Copy | None:
+    def _build(self, token: str, latest: tuple[int, int], dimension: int) -> _Copy | None:
         """A new copy of every vector, from the library."""
         if not self._may_write():
             return None
@@ -423,7 +446,7 @@ class Nearest:
     def _write(
         self,
         token: str,
-        latest: int,
+        latest: tuple[int, int],
         dimension: int,
         counts: dict[str, int],
         blocks: Iterator[_Block],
@@ -433,14 +456,14 @@ class Nearest:
         new one replaces it."""
         writer = None
         try:
-            writer = Writer(self.path, token, latest, dimension, counts)
+            writer = Writer(self.path, (token, *latest), dimension, counts)
             for modality, ids, vectors in blocks:
                 writer.add(modality, ids, vectors)
             writer.finish()
             if old is not None:
                 old.file.close()
             writer.commit()
-            return _Copy(VectorFile(self.path), latest)
+            return _Copy(VectorFile(self.path), *latest)
         except (OSError, Unusable, ValueError) as e:
             if writer is not None:
                 writer.abandon()

@@ -95,7 +95,8 @@ class Section:
 
 
 class VectorFile:
-    """An open vector file. token and seq: the library state it copies."""
+    """An open vector file. token, seq and entry: the library state it copies (see
+    mediafind.nearest)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -109,6 +110,7 @@ class VectorFile:
         try:
             self.token = str(header["token"])
             self.seq = int(header["seq"])
+            self.entry = int(header["entry"])
             self.dimension = int(header["dimension"])
             self.sections = {
                 modality: self._section(layout, size)
@@ -179,12 +181,20 @@ class Writer:
     library; the file appears at path only once finished and synced."""
 
     def __init__(
-        self, path: Path, token: str, seq: int, dimension: int, counts: Mapping[str, int]
+        self,
+        path: Path,
+        state: tuple[str, int, int],
+        dimension: int,
+        counts: Mapping[str, int],
     ) -> None:
+        """state: the library state the vectors are of (token, seq, entry)."""
         self.path = path
         _remove_abandoned(path)
         self._temp = path.with_name(f"{path.name}{_TEMP}{os.getpid()}")
-        self._header: dict[str, Any] = {"token": token, "seq": seq, "dimension": dimension}
+        token, seq, entry = state
+        self._header: dict[str, Any] = {
+            "token": token, "seq": seq, "entry": entry, "dimension": dimension
+        }  # fmt: skip
         self._dimension = dimension
         self._layouts: dict[str, dict[str, int]] = {}
         self._ids: dict[str, list[Ids]] = {}

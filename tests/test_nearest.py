@@ -176,7 +176,7 @@ def test_restricted_searches_answer_as_an_exact_search(
     for where in (*narrow, *broad):
         library.assert_exact(queries=2, k=20, where=where)
     # The same, once the restricted searches rank only what passes after a first look.
-    monkeypatch.setattr(nearest, "LOOK_AT_MOST", 10)
+    monkeypatch.setattr(nearest, "LOOK_SHARE", 0)
     for where in narrow:
         library.assert_exact(queries=2, k=20, where=where)
 
@@ -212,7 +212,27 @@ def test_a_missing_damaged_or_outdated_copy_is_made_anew(library: Library, damag
         store.conn.execute("DELETE FROM vector_log WHERE seq <= ?", (copy_seq(store) + 1,))
     with Store.open(store.path) as reader:
         library.using(reader).assert_exact()
-    assert copy_seq(store) == store._nearest._latest()
+    assert copy_seq(store) == store._nearest._position()[0]
+
+
+def test_a_library_put_back_to_an_older_state_is_not_taken_for_the_copy(
+    library: Library, tmp_path: Path
+) -> None:
+    store = library.store
+    backup = tmp_path / "backup.sqlite3"
+    store.conn.execute("VACUUM INTO ?", (str(backup),))
+    query = library.vector()
+    library.photo("after the backup.jpg", vector=query)
+    assert store.knn(query, "image", 1)[0].distance < 1e-6
+    store.close()
+    for suffix in ("-wal", "-shm"):
+        store.path.with_name(store.path.name + suffix).unlink(missing_ok=True)
+    backup.replace(store.path)
+    with Store.open(store.path, writer=True) as restored:
+        library = library.using(restored)
+        library.photo("after the backup.jpg")  # the same chunk id and log entry, another vector
+        assert restored.knn(query, "image", 1)[0].distance > 1e-3
+        library.assert_exact()
 
 
 def test_a_copy_that_cannot_be_written_leaves_the_search_to_sqlite_vec(
@@ -249,7 +269,7 @@ def test_many_changes_write_the_copy_anew(
     for i in range(3, 6):
         library.photo(f"more/{i}.jpg")
     library.assert_exact(queries=1)
-    assert copy_seq(store) == store._nearest._latest()
+    assert copy_seq(store) == store._nearest._position()[0]
 
 
 def test_the_vector_log_keeps_the_latest_hundred_thousand_changes(store: Store) -> None:
