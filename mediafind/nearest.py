@@ -37,7 +37,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mediafind.rows import HIT_COLUMNS, IMAGE_SOURCE, ChunkHit, FileFilter, chunk_hit
-from mediafind.vectorfile import Ids, Matrix, Unusable, VectorFile, Writer, read_seq
+from mediafind.vectorfile import Ids, Matrix, Unusable, VectorFile, Writer, product, read_seq
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,8 @@ class _Delta:
     def similarity(self, query: Matrix) -> Matrix:
         if not len(self.ids):
             return np.zeros(0, dtype=np.float32)
-        similarity: Matrix = (self.matrix @ query) * self.inverse_norms
+        similarity = product(self.matrix, query)
+        similarity *= self.inverse_norms
         return similarity
 
 
@@ -202,12 +203,14 @@ class Nearest:
             at = _top(similarity, look)
             ids = chunk_ids(at)
             found = self._hit_rows(ids, condition, condition_args)
+            distances = (1.0 - similarity[at].astype(np.float64)).tolist()
             hits = []
-            for position, chunk_id in zip(at.tolist(), ids.tolist(), strict=True):
+            for position, chunk_id, distance in zip(
+                at.tolist(), ids.tolist(), distances, strict=True
+            ):
                 row = found.get(chunk_id)
                 if row is not None:
                     stored = vector_of(position) if with_vectors else None
-                    distance = 1.0 - float(similarity[position])
                     hits.append(chunk_hit((*row, distance, stored)))
                     if len(hits) == k:
                         return hits

@@ -108,7 +108,9 @@ class NewChunk:
 class ChunkHit:
     chunk_id: int
     file_id: int
-    path: Path
+    # The file's path as the library stores it: a search reads a thousand hits and shows a few
+    # files, and making a Path of each hit cost more than finding it. `path` makes the Path.
+    stored_path: bytes
     kind: str
     source: str
     text: str | None
@@ -119,6 +121,10 @@ class ChunkHit:
     distance: float
     vector: bytes | None = None  # the chunk's stored vector, when the search asked for it
 
+    @property
+    def path(self) -> Path:
+        return decode_path(self.stored_path)
+
 
 # ChunkHit's fields but the distance (and the vector), which each search adds its own way: SQL on
 # chunks aliased c and files aliased f.
@@ -127,7 +133,7 @@ HIT_COLUMNS = "c.id, c.file_id, f.path, f.kind, c.source, c.text, c.start, c.end
 
 def chunk_hit(row: Sequence[Any]) -> ChunkHit:
     """A ChunkHit from HIT_COLUMNS, the distance and optionally the vector."""
-    return ChunkHit(row[0], row[1], decode_path(row[2]), *row[3:])
+    return ChunkHit(*row)
 
 
 @dataclass(frozen=True, slots=True)
