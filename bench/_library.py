@@ -161,9 +161,9 @@ def make_library(
     """A library of photos and notes with made-up vectors (see ClipLike), as the indexer leaves
     it, written through the store's own API in batches. Notes have 1-7 text passages each.
     on_disk: also create each file, empty, with the size and time the library records, so that
-    scans and `status` see a library in step with its folder (the folder is path's sibling)."""
+    scans and `status` see a library in step with its folder ("files" beside path)."""
     started = time.perf_counter()
-    root_path = path.parent / f"{path.stem} files"
+    root_path = path.parent / "files"
     vectors = ClipLike(photos, seed, iid)
     rng = np.random.default_rng(seed + 1)
     types = rng.choice([t for t, _ in _TYPES], photos, p=[p for _, p in _TYPES])

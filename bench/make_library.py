@@ -4,9 +4,10 @@ bench/_library.py: ClipLike), through the store's own API, for the search benchm
     .venv/bin/python bench/make_library.py 100000 [--notes 1000] [--on-disk] [--iid]
         [--dir /tmp/mediafind-bench-knn]
 
-Writes DIR/library-N[-iid].sqlite3 (kept if it exists); --on-disk also creates each file, empty,
-under "DIR/library-N files/" so that scans and `status` find the library in step with its folder.
-About 7 minutes per million photos on 2 cores (--on-disk: about 40% more).
+Writes DIR/library-N[-iid]/library.sqlite3 (kept if it exists: `mediafind --library
+DIR/library-N status` reads it); --on-disk also creates each file, empty, under files/ beside it,
+so that scans and `status` find the library in step with its folder. About 7 minutes per million
+photos on 2 cores (--on-disk: about 40% more, and a million empty files).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from _library import make_library
 
 
 def library_path(directory: Path, photos: int, iid: bool = False) -> Path:
-    return directory / f"library-{photos}{'-iid' if iid else ''}.sqlite3"
+    return directory / f"library-{photos}{'-iid' if iid else ''}" / "library.sqlite3"
 
 
 def main() -> None:
@@ -29,8 +30,8 @@ def main() -> None:
     parser.add_argument("--iid", action="store_true", help="iid Gaussian vectors instead")
     parser.add_argument("--dir", type=Path, default=Path("/tmp/mediafind-bench-knn"))
     args = parser.parse_args()
-    args.dir.mkdir(parents=True, exist_ok=True)
     path = library_path(args.dir, args.photos, args.iid)
+    path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists():
         print(f"{path} exists; remove it to make it again")
         return
