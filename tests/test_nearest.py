@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import os
 from pathlib import Path
 
 import numpy as np
@@ -243,6 +244,27 @@ def test_a_copy_that_cannot_be_written_leaves_the_search_to_sqlite_vec(
         library.assert_exact()
     assert "cannot write the vector copy" in caplog.text
     assert copy_of(library.store).is_dir()
+
+
+def test_a_copy_that_can_be_read_but_not_written_anew_keeps_answering(
+    library: Library, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(nearest, "COMPACT_AT", 2)
+    store = library.store
+    library.assert_exact(queries=1)
+    made = copy_seq(store)
+    path = copy_of(store)
+    path.with_name(f"{path.name}.tmp-{os.getpid()}").mkdir()  # a new copy cannot be written
+    for i in range(3):  # past COMPACT_AT: held in memory, as the copy cannot be written anew
+        library.photo(f"more/{i}.jpg")
+    with caplog.at_level(logging.WARNING):
+        library.assert_exact(queries=2)
+    assert "cannot write the vector copy" in caplog.text
+    assert copy_seq(store) == made
+    for i in range(3, 10):  # past 4 x COMPACT_AT: too much to hold, sqlite-vec's KNN
+        library.photo(f"more/{i}.jpg")
+    library.assert_exact(queries=2)
+    assert store._nearest._copy is None
 
 
 def test_a_storage_sqlite_vec_keeps_otherwise_leaves_the_search_to_it(
