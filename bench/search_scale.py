@@ -170,6 +170,9 @@ def measure(
         def app_knn(r: int) -> None:
             store.knn(queries[r % QUERIES].tobytes(), "image", POOL, with_vectors=True)
 
+        def text_knn(r: int) -> None:
+            store.knn(queries[r % QUERIES].tobytes(), "text", POOL * 4, with_vectors=True)
+
         for r in range(3):  # warm: the copy's pages in the page cache, the generic words encoded
             search(r)
         rss_app = rss_mb() - rss_before
@@ -195,7 +198,7 @@ def measure(
 
         t = alternate(
             {"search": search, "numpy": brute_force, "knn": app_knn, "numpy knn": brute_knn,
-             "blas knn": blas_knn, "encode": encode_only},
+             "blas knn": blas_knn, "text knn": text_knn, "encode": encode_only},
             rounds,
         )  # fmt: skip
         label = f"{photos:,} photos"
@@ -209,7 +212,7 @@ def measure(
         rows.append(
             f"{'':>16} | knn {t['knn']:.1f} ms vs numpy {t['numpy knn']:.1f} ms "
             f"= {t['knn'] / t['numpy knn']:.2f}x (BLAS's M @ q: {t['blas knn']:.1f} ms); "
-            f"text encode {e:.1f} ms"
+            f"the notes' knn (k={POOL * 4}) {t['text knn']:.1f} ms; text encode {e:.1f} ms"
         )
         rows.append(f"{'':>16} | {restricted(store, queries, compare)}")
         rows.append(
