@@ -8,9 +8,10 @@ that encoding stays inside the store: rows carry Paths, and the store's methods 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 PHOTO = "photo"
 NOTE = "note"
@@ -109,7 +110,9 @@ class NewChunk:
 class ChunkHit:
     chunk_id: int
     file_id: int
-    path: Path
+    # The file's path as the library stores it: a search reads a thousand hits and shows a few
+    # files, and making a Path of each hit cost more than finding it. `path` makes the Path.
+    stored_path: bytes
     kind: str
     source: str
     text: str | None
@@ -119,6 +122,20 @@ class ChunkHit:
     heading: str | None
     distance: float
     vector: bytes | None = None  # the chunk's stored vector, when the search asked for it
+
+    @property
+    def path(self) -> Path:
+        return decode_path(self.stored_path)
+
+
+# ChunkHit's fields but the distance (and the vector), which each search adds its own way: SQL on
+# chunks aliased c and files aliased f.
+HIT_COLUMNS = "c.id, c.file_id, f.path, f.kind, c.source, c.text, c.start, c.end, c.page, c.heading"
+
+
+def chunk_hit(row: Sequence[Any]) -> ChunkHit:
+    """A ChunkHit from HIT_COLUMNS, the distance and optionally the vector."""
+    return ChunkHit(*row)
 
 
 @dataclass(frozen=True, slots=True)

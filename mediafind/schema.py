@@ -107,6 +107,30 @@ MIGRATIONS: list[str] = [
     END;
     INSERT INTO names_fts(rowid, name) SELECT id, name FROM file_names;
     """,
+    # 4 -> 5: searches read a copy of the vectors beside the library (mediafind.nearest), which
+    # catches up with the library by reading what changed since it was made: a log of the
+    # chunks that came or went (a chunk's vector comes and goes with it), kept by triggers in
+    # the same transaction, whatever writes the chunks. Each entry drops the one 100,000 older,
+    # so the log holds the latest changes only; a copy further behind is made anew. Each entry
+    # has a random stamp: a library put back to an older state (a backup) and changed since
+    # has other stamps than the copy knows. The vectors token names the vectors table; the store
+    # draws a new one whenever it makes the table anew.
+    """
+    CREATE TABLE vector_log(
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        chunk_id INTEGER NOT NULL,
+        stamp INTEGER NOT NULL
+    );
+    CREATE TRIGGER vector_log_insert AFTER INSERT ON chunks BEGIN
+        INSERT INTO vector_log(chunk_id, stamp) VALUES (new.id, random());
+        DELETE FROM vector_log WHERE seq <= last_insert_rowid() - 100000;
+    END;
+    CREATE TRIGGER vector_log_delete AFTER DELETE ON chunks BEGIN
+        INSERT INTO vector_log(chunk_id, stamp) VALUES (old.id, random());
+        DELETE FROM vector_log WHERE seq <= last_insert_rowid() - 100000;
+    END;
+    INSERT INTO meta(key, value) VALUES ('vectors_token', lower(hex(randomblob(16))));
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

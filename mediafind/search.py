@@ -43,8 +43,10 @@ from mediafind.store import (
     PHOTO,
     ChunkHit,
     FileFilter,
+    NamedFile,
     Store,
 )
+from mediafind.vectorfile import product
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +146,7 @@ class _Evidence:
     """What is known of one file while a query is answered."""
 
     file_id: int
-    path: Path
+    named: ChunkHit | NamedFile  # what found it first, which knows its path
     kind: str
     strength: dict[str, float] = field(default_factory=dict)  # why -> 0..1
     similarity: float = 0.0
@@ -306,8 +308,8 @@ class Searcher:
                 if kind == NOTE:
                     ranked = [e for e in ranked if e.file_id not in excluded]
                 ranked.sort(key=lambda e: (-e.score, -e.meaning, e.file_id))
-                lists.append([self._hit(e, terms) for e in ranked])
-        hits = _interleave(lists)[:limit]
+                lists.append(ranked)
+        hits = [self._hit(e, terms) for e in _interleave(lists)[:limit]]
         if query.sort == "date":
             dates = self.store.file_dates([h.file_id for h in hits])
             hits.sort(key=lambda h: dates.get(h.file_id, 0.0), reverse=True)
@@ -372,7 +374,7 @@ class Searcher:
         """Photos by their picture."""
         hits = self.store.knn(vector.tobytes(), "image", pool, where=where, with_vectors=True)
         for hit, strength, similarity in self._by_meaning(vector, floor, hits, "image"):
-            evidence = _evidence(found, hit.file_id, hit.path, PHOTO)
+            evidence = _evidence(found, hit.file_id, hit, PHOTO)
             evidence.add(PICTURE, strength)
             evidence.similarity = max(evidence.similarity, similarity)
 
@@ -405,7 +407,7 @@ class Searcher:
             kind = PHOTO if caption else NOTE
             if query.kind not in (kind, ALL):
                 continue
-            evidence = _evidence(found, hit.file_id, hit.path, kind)
+            evidence = _evidence(found, hit.file_id, hit, kind)
             # The best of a document's passages is the nearest of many: a long document would
             # win by numbers alone. Each tenfold of passages costs about a tenth.
             strength /= 1.0 + LONG_DOCUMENT * math.log(passages.get(hit.file_id, 1))
@@ -420,13 +422,15 @@ class Searcher:
     ) -> Iterable[tuple[ChunkHit, float, float]]:
         """Each hit that clears the relevance floor (text queries), with its strength (how near
         it is, compared with the nearest) and its cosine similarity."""
-        items = [(h, np.frombuffer(h.vector or b"", dtype=np.float32)) for h in hits]
-        items = [(h, v) for h, v in items if v.size]
+        items = [h for h in hits if h.vector]
         if not items:
             return []
-        similarity = [float(vector @ v) for _, v in items]
+        # One matrix of the hits' vectors: a product per hit cost more than the search itself.
+        stored = np.frombuffer(b"".join(h.vector or b"" for h in items), dtype=np.float32)
+        stored = stored.reshape(len(items), -1)
+        similarity = product(stored, vector).tolist()
         if floor is None:
-            kept = [(h, s, 1.0) for (h, _), s in zip(items, similarity, strict=True)]
+            kept = [(h, s, 1.0) for h, s in zip(items, similarity, strict=True)]
         else:
             if modality not in self._nulls:
                 assert self.encoder is not None
@@ -434,14 +438,13 @@ class Searcher:
             nulls = self._nulls[modality]
             if float((nulls @ floor).max()) > SAYS_NOTHING:
                 return []  # the model reads the words as generic ones: no meaning to match
-            described = [float(floor @ v) for _, v in items]
-            nearest = max(described)
-            margins = [
-                d - float((nulls @ v).max()) for (_, v), d in zip(items, described, strict=True)
-            ]
+            described = product(stored, floor)
+            nearest = float(described.max())
+            generic = np.max([product(stored, null) for null in nulls], axis=0)
+            margins = (described - generic).tolist()
             kept = [
                 (h, s, min(1.0, (m - FLOOR_MARGIN) / SURE_MARGIN))
-                for (h, _), d, m, s in zip(items, described, margins, similarity, strict=True)
+                for h, d, m, s in zip(items, described.tolist(), margins, similarity, strict=True)
                 if m > FLOOR_MARGIN and d >= FLOOR_SHARE * nearest
             ]
         if not kept:
@@ -471,7 +474,7 @@ class Searcher:
             if query.kind not in (kind, ALL):
                 continue
             strength = _words_strength(coverage, terms.together(hit.text or ""), rare)
-            evidence = _evidence(found, hit.file_id, hit.path, kind)
+            evidence = _evidence(found, hit.file_id, hit, kind)
             evidence.add(CAPTION if kind == PHOTO else WORDS, strength)
             evidence.offer(hit, strength + evidence.strength.get(PASSAGE, 0.0))
 
@@ -484,7 +487,7 @@ class Searcher:
         complete = sum(1 for _, c in covered if c >= 1.0)
         for n, coverage in covered:
             if coverage > 0:
-                evidence = _evidence(found, n.file_id, n.path, n.kind)
+                evidence = _evidence(found, n.file_id, n, n.kind)
                 rare = 0 < complete <= RARE_FILES
                 evidence.add(NAME, _words_strength(coverage, terms.together(n.name), rare))
 
@@ -508,7 +511,7 @@ class Searcher:
                 location["heading"] = passage.heading
         return Hit(
             evidence.file_id,
-            evidence.path,
+            evidence.named.path,
             evidence.kind,
             evidence.score,
             evidence.similarity,
@@ -524,18 +527,20 @@ class Searcher:
 _MATCH = {PICTURE: "image", CAPTION: "caption", PASSAGE: "text", WORDS: "text", NAME: "name"}
 
 
-def _evidence(found: dict[int, _Evidence], file_id: int, path: Path, kind: str) -> _Evidence:
+def _evidence(
+    found: dict[int, _Evidence], file_id: int, named: ChunkHit | NamedFile, kind: str
+) -> _Evidence:
     evidence = found.get(file_id)
     if evidence is None:
-        evidence = found[file_id] = _Evidence(file_id, path, kind)
+        evidence = found[file_id] = _Evidence(file_id, named, kind)
     return evidence
 
 
-def _interleave(lists: list[list[Hit]]) -> list[Hit]:
+def _interleave(lists: list[list[_Evidence]]) -> list[_Evidence]:
     """Photos and notes in one list by score (each file once: they are different files). Their
     scores are shares of each list's best evidence, so the best of each meet near the top."""
-    merged = [hit for hits in lists for hit in hits]
-    merged.sort(key=lambda h: (-h.score, h.kind != PHOTO, h.file_id))
+    merged = [evidence for ranked in lists for evidence in ranked]
+    merged.sort(key=lambda e: (-e.score, e.kind != PHOTO, e.file_id))
     return merged
 
 

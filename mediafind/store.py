@@ -1,7 +1,8 @@
 """The library file: every query and write, through the Store class, returning typed rows.
 
 The tables and their migrations are in mediafind.schema, the row types in mediafind.rows, the
-one-writer lock in mediafind.writelock; their names are re-exported here for callers.
+one-writer lock in mediafind.writelock, the nearest-neighbour search (over a copy of the vectors
+beside the library) in mediafind.nearest; their names are re-exported here for callers.
 One process writes (the indexer); readers open their own connections. WAL lets them overlap.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -20,10 +22,12 @@ from typing import Any
 import apsw
 
 from mediafind.errors import LibraryBusy, LibraryTooNew
+from mediafind.nearest import Nearest
 from mediafind.rows import (
     CAPTION_SOURCE,
     ERROR,
     FILE_DATE,
+    HIT_COLUMNS,
     IMAGE_SOURCE,
     INDEXED,
     NOTE,
@@ -39,6 +43,7 @@ from mediafind.rows import (
     NamedFile,
     NewChunk,
     Root,
+    chunk_hit,
     decode_path,
     encode_path,
     prefix_range,
@@ -74,14 +79,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-# The largest k sqlite-vec accepts in one KNN query (SQLITE_VEC_VEC0_K_MAX).
-_KNN_MAX_K = 4096
-
-# ChunkHit's fields but the distance, which each search adds its own way.
-_HIT_COLUMNS = (
-    "c.id, c.file_id, f.path, f.kind, c.source, c.text, c.start, c.end, c.page, c.heading"
-)
-
 # FileRow's fields, in its order.
 _FILE_COLUMNS = "id, path, root_id, kind, size, mtime_ns, caption_sig, hash, status, error"
 
@@ -98,10 +95,6 @@ def _named(row: Sequence[Any]) -> NamedFile:
     return NamedFile(row[0], decode_path(row[1]), row[2], row[3])
 
 
-def _chunk_hit(row: Sequence[Any]) -> ChunkHit:
-    return ChunkHit(row[0], row[1], decode_path(row[2]), *row[3:])
-
-
 class Store:
     """A library file. Use ``Store.open``; close it when done (or use it as a context manager)."""
 
@@ -110,6 +103,7 @@ class Store:
         self.path = path
         self._lock = lock
         self._depth = 0
+        self._nearest = Nearest(conn, path)
 
     # -- opening and schema ---------------------------------------------------------------
 
@@ -179,6 +173,7 @@ class Store:
             self.conn.pragma("user_version", SCHEMA_VERSION)
 
     def close(self) -> None:
+        self._nearest.close()
         self.conn.close()
         if self._lock is not None:
             self._lock.release()
@@ -272,6 +267,8 @@ class Store:
                 f"chunk_id INTEGER PRIMARY KEY, embedding float[{int(info.dimension)}] "
                 "distance_metric=cosine, modality TEXT)"
             )
+            # A new vectors table: copies of the old one's vectors (mediafind.nearest) are stale.
+            self._set_meta("vectors_token", secrets.token_hex(16))
             self._set_meta("model", json.dumps(_model_json(info)))
         return reset
 
@@ -581,40 +578,15 @@ class Store:
         with its stored vector (read in the same query, not again later)."""
         if not self._has_vectors() or k <= 0:
             return []
+        info = self.model()
+        if info is None:
+            return []
         where = replace(
             where or FileFilter(),
             folder=folder if folder is not None else (where.folder if where else None),
             exclude=(*(where.exclude if where else ()), *exclude_files),
         )
-        vectors = ", v.embedding" if with_vectors else ""
-        inner = ", embedding" if with_vectors else ""
-        select = (
-            f"SELECT {_HIT_COLUMNS}, {{dist}}{vectors} "
-            "FROM {source} JOIN chunks c ON c.id = v.chunk_id JOIN files f ON f.id = c.file_id "
-        )
-        condition, condition_args = where.sql()
-        if not where.narrows:
-            # sqlite-vec's KNN; exclusions are applied after it, so ask for as many more as the
-            # excluded files have chunks (a note has several), within sqlite-vec's limit on k.
-            extra = 0
-            if where.exclude:
-                marks = ",".join("?" * len(where.exclude))
-                extra = self._scalar(
-                    f"SELECT count(*) FROM chunks WHERE file_id IN ({marks})", where.exclude
-                )
-            sql = select.format(
-                dist="v.distance",
-                source=f"(SELECT chunk_id, distance{inner} FROM vectors "
-                "WHERE embedding MATCH ? AND k = ? AND modality = ?) v",
-            )
-            sql += f"WHERE {condition} ORDER BY v.distance LIMIT ?"
-            args: tuple[object, ...] = (vector, min(k + extra, _KNN_MAX_K), modality)
-        else:
-            # Restricted by folder, date or type: an exact scan of the matching files' vectors.
-            sql = select.format(dist="vec_distance_cosine(v.embedding, ?) AS d", source="vectors v")
-            sql += f"WHERE v.modality = ? AND {condition} ORDER BY d LIMIT ?"
-            args = (vector, modality)
-        return [_chunk_hit(row) for row in self.conn.execute(sql, (*args, *condition_args, k))]
+        return self._nearest.knn(vector, modality, k, where, info.dimension, with_vectors)
 
     def keyword_chunks(
         self, match: str, limit: int, where: FileFilter | None = None
@@ -624,7 +596,7 @@ class Store:
         condition, condition_args = (where or FileFilter()).sql()
         try:
             rows = self.conn.execute(
-                f"SELECT {_HIT_COLUMNS}, t.rank FROM chunks_fts t "
+                f"SELECT {HIT_COLUMNS}, t.rank FROM chunks_fts t "
                 "JOIN chunks c ON c.id = t.rowid JOIN files f ON f.id = c.file_id "
                 f"WHERE chunks_fts MATCH ? AND {condition} ORDER BY t.rank LIMIT ?",
                 (match, *condition_args, limit),
@@ -632,7 +604,7 @@ class Store:
         except apsw.SQLError as e:
             log.info("keyword query %r not understood: %s", match, e)
             return []
-        return [_chunk_hit(row) for row in rows]
+        return [chunk_hit(row) for row in rows]
 
     def file_dates(self, file_ids: Sequence[int]) -> dict[int, float]:
         """When each file was taken (EXIF date) or else last modified, as a timestamp."""
