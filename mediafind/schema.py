@@ -131,6 +131,18 @@ MIGRATIONS: list[str] = [
     END;
     INSERT INTO meta(key, value) VALUES ('vectors_token', lower(hex(randomblob(16))));
     """,
+    # 5 -> 6: `status` reads counts per kind and state, per watched folder, and the latest
+    # notes and errors; at a million files each was a scan of the whole table (0.45 + 0.18 +
+    # 0.15 s). Covering indexes make the counts a scan of a small index, and partial ones
+    # make the latest notes and errors a walk down a short index. (root_id, status) serves
+    # every use of the old files_root too.
+    """
+    CREATE INDEX files_kind_status ON files(kind, status);
+    CREATE INDEX files_root_status ON files(root_id, status);
+    DROP INDEX files_root;
+    CREATE INDEX files_noted ON files(indexed_at) WHERE note IS NOT NULL;
+    CREATE INDEX files_failed ON files(indexed_at) WHERE status = 'error';
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -693,7 +693,9 @@ class Store:
     def notes(self, limit: int | None = None) -> list[ErrorRow]:
         """Indexed files with something to say (e.g. only in part), most recent first."""
         rows = self.conn.execute(
-            "SELECT path, note FROM files WHERE status = 'indexed' AND note IS NOT NULL "
+            # +status: walk the short files_noted index, not every indexed file's entry in
+            # files_status (at a million files, 0.14 s against nothing).
+            "SELECT path, note FROM files WHERE +status = 'indexed' AND note IS NOT NULL "
             "ORDER BY indexed_at DESC LIMIT ?",
             (-1 if limit is None else limit,),
         )
