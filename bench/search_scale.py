@@ -37,6 +37,8 @@ from pathlib import Path
 
 import numpy as np
 from _library import ClipLike, make_library
+from _models import random_model
+from _table import figure
 from make_library import library_path
 
 from mediafind import embed, nearest
@@ -214,6 +216,15 @@ def measure(
             f"= {t['knn'] / t['numpy knn']:.2f}x (BLAS's M @ q: {t['blas knn']:.1f} ms); "
             f"the notes' knn (k={POOL * 4}) {t['text knn']:.1f} ms; text encode {e:.1f} ms"
         )
+        ratio = (e + t["search"]) / (e + t["numpy"])
+        goal = 1.5 if photos <= 100_000 else 2.0
+        figure(
+            f"text query at {label} ÷ (encode + numpy brute force)",
+            f"{ratio:.2f}x, recall@10 {statistics.mean(recall):.3f}",
+            f"≤ {goal}x, recall ≥ 0.99",
+            ratio <= goal and statistics.mean(recall) >= 0.99,
+        )
+        figure(f"KNN alone at {label} ÷ numpy", f"{t['knn'] / t['numpy knn']:.2f}x")
         rows.append(f"{'':>16} | {restricted(store, queries, compare)}")
         rows.append(
             f"{'':>16} | {counts['photo']:,} photos, {counts['note']:,} notes; copy made in "
@@ -247,6 +258,8 @@ def on_disk(path: Path) -> str:
         started = time.perf_counter()
         outcome = sync(Indexer(store, no_model, info.identity))
         scan = time.perf_counter() - started
+    figure(f"`mediafind status` at {path.parent.name}", f"{median_ms(status):.0f} ms", "< 1 s",
+           median_ms(status) < 1000)  # fmt: skip
     return (
         f"`mediafind status`: {median_ms(status):.0f} ms (new process, median of 3); unchanged "
         f"`index` (keeper.sync: walk + compare, in process): {scan:.1f} s, "
@@ -264,7 +277,8 @@ def main() -> None:
     parser.add_argument("--encoder", default="ViT-B-32", help="text encoder architecture")
     parser.add_argument("--dir", type=Path, default=Path("/tmp/mediafind-bench-knn"))
     args = parser.parse_args()
-    encoder = embed.OpenClipEncoder(embed.ModelSpec(args.encoder, args.encoder, None, None), "cpu")
+    model = random_model(args.encoder)
+    encoder = embed.OpenClipEncoder(embed.parse_spec(f"local-dir:{model}"), "cpu")
     encoder.encode_texts(["warm up"])
 
     def encode(text: str) -> object:
