@@ -18,8 +18,8 @@ from mediafind import __version__, config, units
 from mediafind.errors import MediafindError
 
 if TYPE_CHECKING:
-    from mediafind.indexer import Progress
     from mediafind.keeper import Status
+    from mediafind.report import Progress
     from mediafind.session import Session
 
 log = logging.getLogger("mediafind")
@@ -154,7 +154,7 @@ class _WatchReporter:
         self._errors_shown = 0
 
     def __call__(self, status: Status) -> None:
-        from mediafind.indexer import Progress
+        from mediafind.report import Progress
 
         if status.state == "indexing" and status.total and self._progress is not None:
             self._progress(

@@ -21,7 +21,8 @@ from pathlib import Path
 from mediafind import scan
 from mediafind.config import DEFAULT_MODEL_IDLE_SECONDS
 from mediafind.errors import MediafindError, ModelUnavailable, describe
-from mediafind.indexer import EncoderFactory, Indexer, Outcome, Progress
+from mediafind.indexer import EncoderFactory, Indexer, Outcome
+from mediafind.report import Progress
 from mediafind.store import Root, Store
 from mediafind.watch import ChangeSet, Watcher
 

@@ -43,6 +43,7 @@ from mediafind.errors import (
 from mediafind.indexer import Indexer, Outcome, ProgressCallback
 from mediafind.keeper import IDLE, INDEXING, STOPPED, Keeper, Status, notify, sync
 from mediafind.query import Query
+from mediafind.report import FolderState, Found, Overview
 from mediafind.rows import NOTE, PHOTO
 from mediafind.search import Hit, Searcher, keyword_search
 from mediafind.store import ModelInfo, Store
@@ -104,45 +105,6 @@ class Options:
 
 
 @dataclass(frozen=True, slots=True)
-class FolderState:
-    """A watched folder as a user sees it: live, polling or offline as the process writing the
-    library watches it; unwatched when no process does (offline when it is missing)."""
-
-    path: Path
-    state: str
-    note: str
-    files: int
-    errors: int
-
-    def describe(self) -> str:
-        note = f" ({self.note})" if self.note else ""
-        return f"{self.state}{note}, {self.files} files, {self.errors} errors"
-
-    def to_json(self) -> dict[str, object]:
-        entry: dict[str, object] = {"path": str(self.path), "state": self.state}
-        entry |= {"files": self.files, "errors": self.errors}
-        if self.note:
-            entry["note"] = self.note
-        return entry
-
-
-@dataclass(frozen=True, slots=True)
-class Overview:
-    """What the library holds now: its model, counts, folders, and the files that could not be
-    read (or were read only in part), each with its reason."""
-
-    library: Path
-    exists: bool = False
-    size_bytes: int = 0
-    model: str | None = None
-    writer_pid: int | None = None
-    counts: dict[str, int] = field(default_factory=dict)
-    folders: list[FolderState] = field(default_factory=list)
-    errors: list[tuple[Path, str]] = field(default_factory=list)
-    notes: list[tuple[Path, str]] = field(default_factory=list)
-
-
-@dataclass(frozen=True, slots=True)
 class Results:
     """The answer to a query: its hits, best first, and how they were found."""
 
@@ -163,6 +125,10 @@ class Results:
     @property
     def may_have_more(self) -> bool:
         return len(self.hits) >= self.limit
+
+    def found(self) -> Found:
+        """The answer as the command line prints it (and a running instance sends it)."""
+        return Found(tuple(h.to_json() for h in self.hits), self.words_only, self.note)
 
 
 StatusListener = Callable[[Status], None]
