@@ -225,14 +225,17 @@ class UnixListener:
             return None
         # poll, not select: a process with many files open (a big watch) has descriptors past
         # select's limit.
-        waiting = select.poll()
-        waiting.register(sock, select.POLLIN)
-        waiting.register(self._wake_r, select.POLLIN)
-        wake = self._wake_r.fileno()
+        try:
+            waiting = select.poll()
+            waiting.register(sock, select.POLLIN)
+            waiting.register(self._wake_r, select.POLLIN)
+            wake = self._wake_r.fileno()
+        except (OSError, ValueError):  # released already
+            return None
         while not self._closed.is_set():
             try:
                 ready = waiting.poll()
-            except OSError:  # closed under us
+            except OSError:
                 return None
             if self._closed.is_set() or any(fd == wake for fd, _ in ready):
                 return None
@@ -240,7 +243,7 @@ class UnixListener:
                 conn, _ = sock.accept()
             except (BlockingIOError, InterruptedError, ConnectionAbortedError):
                 continue  # the client gave up before we took it
-            except OSError:
+            except (OSError, ValueError):
                 return None
             try:
                 uid = peer_uid(conn)
@@ -251,23 +254,24 @@ class UnixListener:
         return None
 
     def close(self) -> None:
-        """Stop listening and remove the socket (this takes no time: accept() returns None)."""
+        """Stop taking connections and remove the socket file, at once: accept() returns None
+        (from any thread)."""
         if self._closed.is_set():
             return
         self._closed.set()
         with contextlib.suppress(OSError):
             self._wake_w.send(b"x")
-        if self._sock is not None:
-            # Unlink before the lock goes: a server that starts next must not find our file.
-            if self.path is not None:
-                with contextlib.suppress(OSError):
-                    self.path.unlink()
-            self._sock.close()
+        # The file goes before the lock: a server that starts next must not find ours.
+        if self._sock is not None and self.path is not None:
+            with contextlib.suppress(OSError):
+                self.path.unlink()
         if self._lock is not None:
             self._lock.close()
 
     def release(self) -> None:
-        """Free the wake-up pair (after the accepting thread has ended)."""
+        """Close the sockets (once the accepting thread has ended: they are its own)."""
+        if self._sock is not None:
+            self._sock.close()
         self._wake_r.close()
         self._wake_w.close()
 

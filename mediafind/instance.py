@@ -122,7 +122,9 @@ def ask(
     if conn is None:
         return None
     try:
-        conn.send(_encode({"protocol": PROTOCOL, "version": __version__, **request}))
+        # Refused before it read us? Its answer, still to be read, says why.
+        with contextlib.suppress(OSError):
+            conn.send(_encode({"protocol": PROTOCOL, "version": __version__, **request}))
         while True:
             line = conn.receive()
             if line is None:
@@ -291,6 +293,13 @@ class Server:
             self.start()
 
     def _accept(self, listener: channel.UnixListener | channel.PipeServer) -> None:
+        try:
+            self._take(listener)
+        finally:
+            # Ended by stop(), or by an error: either way no client may wait on it.
+            listener.close()
+
+    def _take(self, listener: channel.UnixListener | channel.PipeServer) -> None:
         while (accepted := listener.accept()) is not None:
             conn, uid = accepted
             if not self._slots.acquire(blocking=False):
