@@ -76,25 +76,30 @@ def library_key(library_dir: Path) -> str:
 
 def socket_dirs() -> list[Path]:
     """Where sockets may live, best first: the runtime folder, then one of this user's own in
-    the temp folder (when the runtime folder is missing, or its paths too long)."""
+    the temp folder (when the runtime folder is missing, or its paths too long). A client
+    looks in each: two processes may not judge the runtime folder alike (platformdirs passes
+    over an XDG_RUNTIME_DIR that is not private)."""
     dirs = []
     with warnings.catch_warnings():
-        # platformdirs warns (and may raise) when XDG_RUNTIME_DIR is not set; the temp
-        # folder below stands in.
+        # platformdirs warns (and may raise) when XDG_RUNTIME_DIR is not set or not private;
+        # the folders below stand in.
         warnings.simplefilter("ignore")
         with contextlib.suppress(OSError):
             dirs.append(Path(platformdirs.user_runtime_dir(APP_NAME)))
-    temp = os.environ.get("TMPDIR") or "/tmp"
-    dirs.append(Path(temp) / f"{APP_NAME}-{os.getuid()}")
-    return dirs
+    xdg = os.environ.get("XDG_RUNTIME_DIR")
+    if xdg:
+        dirs.append(Path(xdg) / APP_NAME)
+    dirs.append(Path(os.environ.get("TMPDIR") or "/tmp") / f"{APP_NAME}-{os.getuid()}")
+    return list(dict.fromkeys(dirs))
 
 
 def private_dir(path: Path, create: bool) -> bool:
     """Whether path is a folder of this user's that nobody else may enter (0700); with create,
-    made so if it is missing or too open. Another user's folder is never used."""
+    made so if it is missing (not its parents) or too open. Another user's folder is never
+    used."""
     if create:
         try:
-            path.mkdir(mode=0o700, parents=True, exist_ok=True)
+            path.mkdir(mode=0o700, exist_ok=True)
         except OSError:
             return False
     try:
@@ -190,7 +195,12 @@ class UnixListener:
         can hold the socket: the reason is logged by the caller)."""
         import fcntl
 
-        for path in socket_paths(self.library_dir):
+        paths = socket_paths(self.library_dir)
+        live = connect_unix(self.library_dir, 1.0, paths)
+        if live is not None:
+            live.close()
+            return False  # a live server has this library, maybe in another of the folders
+        for path in paths:
             if not private_dir(path.parent, create=True):
                 continue
             lock = open(path.with_suffix(".lock"), "ab")  # noqa: SIM115 (held while listening)
@@ -276,11 +286,13 @@ class UnixListener:
         self._wake_w.close()
 
 
-def connect_unix(library_dir: Path, timeout: float) -> SocketConnection | None:
+def connect_unix(
+    library_dir: Path, timeout: float, paths: list[Path] | None = None
+) -> SocketConnection | None:
     """A connection to the library's running instance, or None when none listens (no socket,
     or a socket file left by a crashed one: connecting is refused)."""
     own = os.getuid()
-    for path in socket_paths(library_dir):
+    for path in socket_paths(library_dir) if paths is None else paths:
         # A socket in a folder someone else could write to might be theirs: never used.
         if not private_dir(path.parent, create=False):
             continue

@@ -329,6 +329,18 @@ def test_a_runtime_folder_too_long_for_a_socket_gives_way_to_the_temp_folder(
     assert len(os.fsencode(path)) <= channel.MAX_SOCKET_PATH
 
 
+def test_the_instance_is_found_when_the_runtime_folder_is_judged_otherwise_later(
+    running: Running, _short_runtime_dir: Path
+) -> None:
+    """A runtime folder that turned public (platformdirs then passes over it) still holds the
+    socket of the instance started before: the client looks there too."""
+    _short_runtime_dir.chmod(0o755)
+    try:
+        assert instance.ask(running.library, {"command": "hello"}) is not None
+    finally:
+        _short_runtime_dir.chmod(0o700)
+
+
 def test_a_socket_left_by_a_crashed_instance_means_none_and_is_replaced(
     tmp_path: Path, root: Path
 ) -> None:
