@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import FakeEncoder, save_shape
+from conftest import TINY_SPEC, FakeEncoder, save_shape
 
 from mediafind import channel, instance
 from mediafind.cli import main
@@ -443,3 +443,28 @@ def test_watch_answers_the_command_line_and_a_killed_one_is_replaced(
                 served.stop()
         finally:
             watch.kill()
+
+
+def test_the_window_answers_the_command_line_and_leaves_no_socket_when_closed(
+    tmp_path: Path,
+) -> None:
+    library = tmp_path / "library"
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(sys.path),
+        "QT_QPA_PLATFORM": "offscreen",
+        "XDG_STATE_HOME": str(tmp_path / "state"),  # its log file
+        "MEDIAFIND_MODEL": TINY_SPEC,
+        "MEDIAFIND_QUIT_AFTER": "60",  # whatever happens here
+    }
+    command = [sys.executable, "-m", "mediafind", "--library", str(library), "gui"]
+    log = tmp_path / "window.log"
+    with open(log, "w") as err, subprocess.Popen(command, env=env, stderr=err) as window:
+        try:
+            assert wait_for_instance(library, window, log)["pid"] == window.pid
+            [path] = [p for p in channel.socket_paths(library) if p.exists()]
+            window.send_signal(signal.SIGTERM)
+            assert window.wait(30) == 0, log.read_text()
+            assert not path.exists()
+        finally:
+            window.kill()
