@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from mediafind.errors import MediafindError, describe
-from mediafind.rows import NOTE, PHOTO
+from mediafind.kinds import NOTE, PHOTO
 
 # What a search may be narrowed to: one of the two kinds of file the library holds, or both.
 ALL = "all"

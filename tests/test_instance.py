@@ -130,6 +130,27 @@ def test_the_running_instance_answers_as_the_command_line_alone_does(
     assert by_instance[0] == 0 and by_instance[1]
 
 
+def test_a_search_answered_by_the_instance_loads_neither_numpy_nor_the_store(
+    running: Running,
+) -> None:
+    code = (
+        "import sys\n"
+        "from mediafind.cli import main\n"
+        "assert main(['--library', sys.argv[1], 'search', 'red circle', '--json']) == 0\n"
+        "heavy = ('numpy', 'apsw', 'PIL', 'torch', 'open_clip', 'mediafind.session',\n"
+        "         'mediafind.rows')\n"
+        "print('HEAVY', [m for m in heavy if m in sys.modules])\n"
+    )
+    before = running.server.answered
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(running.library)],
+        capture_output=True, text=True, env=env, check=True,
+    )  # fmt: skip
+    assert running.server.answered == before + 2  # hello, then the search
+    assert "HEAVY []" in out.stdout, out.stderr
+
+
 def test_a_picture_search_sends_the_pictures_full_path(
     running: Running,
     root: Path,
