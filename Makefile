@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck pytest clean tiny-model screenshot
+.PHONY: run test lint typecheck pytest clean tiny-model screenshot bench
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ pytest: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest
+
+# Every benchmark in bench/, then one table of same-run ratios (not part of `make test`:
+# the full sizes take the better part of an hour; BENCH_ARGS=--quick takes minutes).
+bench: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/all.py $(BENCH_ARGS)
 
 # Regenerates mediafind/assets/tiny-clip (a few minutes on 2 CPU cores).
 tiny-model: $(STAMP)

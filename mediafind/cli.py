@@ -552,9 +552,11 @@ def _run(args: argparse.Namespace) -> int:
             answered: int = args.func(running, args)
             return answered
         from mediafind.instance import Local
-        from mediafind.session import Options, Session
+        from mediafind.session import OpenClipSource, Options, Session
 
-        session = Session(Options(library=args.library, model=args.model, device=args.device))
+        options = Options(library=args.library, model=args.model, device=args.device)
+        # `watch` runs for hours: its model lives in a process of its own (modelhost.py).
+        session = Session(options, OpenClipSource(hosted=args.func is _watch))
         result: int = args.func(Local(session) if served else session, args)
         return result
     except MediafindError as e:

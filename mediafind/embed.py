@@ -9,9 +9,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import socket
 import threading
-from collections.abc import Callable, Iterator, Sequence
+import time
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,8 +23,12 @@ from urllib.parse import urlsplit
 import numpy as np
 import numpy.typing as npt
 
-from mediafind.config import DEFAULT_MODEL_IDLE_SECONDS
+from mediafind import towers
+from mediafind.config import DEFAULT_MODEL_IDLE_SECONDS, cache_dir
 from mediafind.errors import ModelUnavailable, describe
+from mediafind.towers import IMAGE as IMAGE
+from mediafind.towers import TEXT as TEXT
+from mediafind.towers import TOWERS as TOWERS
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -49,6 +55,10 @@ WEIGHT_FILES = (
 # Pictures per forward pass. On CPU larger batches barely help and hold more memory; on a GPU
 # 64 keeps it busy without running out of memory on 4 GB cards with ViT-B models.
 CPU_BATCH = 16
+# Calls of up to this many texts or pictures are a query, encoded on one thread: a second one
+# saves about a third of 0.1 s on an idle machine, and costs seconds when another program holds
+# a core (the threads wait for each other at every layer). Batches use every core.
+QUERY_ITEMS = 4
 # How long to wait for the Hugging Face Hub before treating the machine as offline.
 HUB_CHECK_SECONDS = 3.0
 GPU_BATCH = 64
@@ -185,13 +195,81 @@ def check_local_dir(spec: ModelSpec) -> Path:
 
 
 def local_identity(folder: Path, weights: Path) -> str:
-    """Identity of a local model: its content, so moving the folder does not re-embed."""
+    """Identity of a local model: its content, so moving the folder does not re-embed.
+
+    Hashing the weights takes seconds (600 MB for ViT-B-32), so the result is remembered in the
+    user cache folder with what the file system says of both files: path, size, inode, device,
+    and modification and change times in nanoseconds. Writing a file in place changes its times
+    (the change time cannot be set back by programs such as `touch`), and copying or renaming
+    another file over it changes its inode, so a remembered identity is one of the same
+    content; anything else hashes again."""
+    files = (folder / CONFIG_FILE, weights)
+    before = _stat_key(files)
+    remembered = _read_identities()
+    if before in remembered:
+        return remembered[before]
     digest = hashlib.blake2b(digest_size=16)
-    digest.update((folder / CONFIG_FILE).read_bytes())
+    digest.update(files[0].read_bytes())
     with open(weights, "rb") as f:
         while block := f.read(1 << 20):
             digest.update(block)
-    return f"local:{digest.hexdigest()}"
+    identity = f"local:{digest.hexdigest()}"
+    # Remember only what is settled: a file that changed while it was read, or so recently
+    # that a change within the file system's clock tick would leave its times as they are,
+    # is hashed again next time (git's racy-file rule).
+    settled = all(time.time() - f.stat().st_mtime > RACY_SECONDS for f in files)
+    if settled and _stat_key(files) == before:
+        _remember_identity(before, identity)
+    return identity
+
+
+# A file changed less than this long ago may change again without its times showing it.
+RACY_SECONDS = 2.0
+IDENTITIES_FILE = "model-identities.json"
+# Identities remembered: a few models per user; the oldest are forgotten first.
+IDENTITIES_KEPT = 32
+
+
+def _stat_key(files: Sequence[Path]) -> str:
+    parts = []
+    for path in files:
+        st = path.stat()
+        parts.append(
+            f"{path.resolve()}|{st.st_size}|{st.st_ino}|{st.st_dev}|{st.st_mtime_ns}|"
+            f"{st.st_ctime_ns}"
+        )
+    return "\n".join(parts)
+
+
+def _identities_path() -> Path:
+    return cache_dir() / IDENTITIES_FILE
+
+
+def _read_identities() -> dict[str, str]:
+    try:
+        data = json.loads(_identities_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)}
+
+
+def _remember_identity(key: str, identity: str) -> None:
+    """Add key -> identity to the file, atomically (two processes at once: one wins, and the
+    other's model is hashed again some day)."""
+    remembered = _read_identities()
+    remembered.pop(key, None)
+    remembered[key] = identity
+    kept = dict(list(remembered.items())[-IDENTITIES_KEPT:])
+    path = _identities_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+        partial.write_text(json.dumps(kept, indent=1), encoding="utf-8")
+        partial.replace(path)
+    except OSError as e:
+        log.info("cannot remember the model's identity in %s: %s", path, e)
 
 
 def spec_identity(spec: ModelSpec) -> str:
@@ -207,8 +285,16 @@ class Encoder(Protocol):
     spec: str  # as the user named it (canonical)
     identity: str  # changes whenever the vectors would change
     dimension: int
-    image_size: int  # the picture side the model looks at
-    max_text_tokens: int  # tokens of text one vector can cover
+
+    @property
+    def image_size(self) -> int:
+        """The picture side the model looks at."""
+        ...
+
+    @property
+    def max_text_tokens(self) -> int:
+        """Tokens of text one vector can cover."""
+        ...
 
     def encode_images(self, images: Sequence[Image.Image]) -> Vectors: ...
 
@@ -216,10 +302,38 @@ class Encoder(Protocol):
 
     def count_tokens(self, text: str) -> int: ...
 
+    def load(self, towers: Collection[str] = TOWERS) -> None:
+        """Read these towers' weights now rather than on first use (TEXT, IMAGE); raises
+        ModelUnavailable."""
+        ...
+
+
+def import_torch() -> Any:
+    """torch, imported so that its threads sleep when they wait for one another.
+
+    OpenMP's threads otherwise spin at each of the dozens of barriers of a forward pass. When
+    another program, or mediafind's own decoding, holds a core, the spinning thread burns it
+    while the thread it waits for cannot run: on 2 cores beside one busy program, one text
+    encoding on 2 threads took 1.8-2.3 s instead of 0.15 s, and 8 pictures ran at 1.5-1.9
+    instead of 2.9-3.6 img/s. OMP_WAIT_POLICY is read once, when torch loads OpenMP; a value
+    the user set wins."""
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    import torch
+
+    return torch
+
+
+def cores() -> int:
+    """The CPU cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS and Windows have no affinity call
+        return os.cpu_count() or 1
+
 
 def pick_device(choice: str) -> str:
     """'auto' picks CUDA, then Apple's MPS, then the CPU."""
-    import torch
+    torch = import_torch()
 
     if choice != "auto":
         if choice == "cuda" and not torch.cuda.is_available():
@@ -235,11 +349,13 @@ def pick_device(choice: str) -> str:
 
 
 class OpenClipEncoder:
-    """An OpenCLIP model, loaded on construction (which may download weights once)."""
+    """An OpenCLIP model. Construction reads what the model is (its config, tokenizer and
+    preprocessing; open_clip downloads the weights once if they are not here yet); each tower's
+    weights are read when first needed, or by load(), so that a search by words never reads
+    the image tower's (see mediafind.towers)."""
 
     def __init__(self, spec: ModelSpec, device: str = "auto") -> None:
-        import open_clip
-        import torch
+        torch = import_torch()
 
         self.spec = spec.text
         self.device = pick_device(device)
@@ -247,47 +363,97 @@ class OpenClipEncoder:
         self._dtype = torch.float16 if self.device in ("cuda", "mps") else torch.float32
         self._batch = GPU_BATCH if self.device != "cpu" else CPU_BATCH
         self._lock = threading.Lock()
+        self._cores = cores()
         if spec.local_dir is None:
             problem = registry_problem(spec)
             if problem:
                 raise ModelUnavailable(f"{problem}; `mediafind models` lists the presets")
         self.identity = spec_identity(spec)
+        self._skeleton: towers.Skeleton | None = None
         with _offline_unless_hub_reachable(spec) as offline:
             try:
-                model, _, preprocess = open_clip.create_model_and_transforms(
-                    spec.name,
-                    pretrained=spec.pretrained,
-                    device=self.device,
-                    precision="fp16" if self._dtype == torch.float16 else "fp32",
-                )
-                tokenizer = open_clip.get_tokenizer(spec.name)
+                model, preprocess, tokenizer, config = self._open(spec)
             except Exception as e:
                 raise ModelUnavailable(_load_failure(spec, e, offline)) from e
-        model.eval()
+        self._reparameterize = _reparameterizable(model)
         self._channels_last = False
-        if _reparameterizable(model):
-            # MobileCLIP-style towers fuse their training branches for inference: about twice
-            # as fast, and faster again in channels-last layout on CPU.
-            from timm.utils.model import reparameterize_model
-
-            model = reparameterize_model(model)
-            model = model.to(memory_format=torch.channels_last)
-            self._channels_last = True
         self._model: Any = model
         self._preprocess: Any = preprocess
         self._tokenizer: Any = tokenizer
-        self.dimension = 0
-        self.dimension = int(self.encode_texts(["x"]).shape[1])
+        if self._skeleton is None:
+            self._ready_image_tower()
+        # From the config, not from a trial encoding: that would read a tower's weights.
+        self.dimension = int(config["embed_dim"])
         self.image_size = int(_image_size(model))
         context = int(getattr(tokenizer, "context_length", 77) or 77)
         self.max_text_tokens = context - 2  # start and end tokens
-        log.info("loaded model %s on %s (dimension %d)", self.spec, self.device, self.dimension)
+        log.info("opened model %s on %s (dimension %d)", self.spec, self.device, self.dimension)
+
+    def _open(self, spec: ModelSpec) -> tuple[Any, Any, Any, dict[str, Any]]:
+        """The model, its preprocessing, tokenizer and config: a skeleton whose towers load
+        on demand where the weights allow it (a safetensors file in open_clip's own layout, on
+        the CPU), else the whole model as open_clip loads it."""
+        import open_clip
+        import torch
+
+        config = open_clip.get_model_config(spec.name)
+        if config is None:
+            raise ModelUnavailable(f"open_clip has no config for {spec.name}")
+        tokenizer = open_clip.get_tokenizer(spec.name)
+        hf_text = "hf_model_name" in config.get("text_cfg", {})
+        weights = _weights_file(spec)
+        if self.device == "cpu" and not hf_text and weights.suffix == ".safetensors":
+            try:
+                model, preprocess = towers.build(spec.name, spec.pretrained)
+                self._skeleton = towers.Skeleton(model, weights)
+                return model, preprocess, tokenizer, config
+            except towers.Unfit as e:
+                log.info("reading all of %s at once: %s", spec.text, e)
+        model, _, preprocess = open_clip.create_model_and_transforms(
+            spec.name,
+            pretrained=spec.pretrained,
+            device=self.device,
+            precision="fp16" if self._dtype == torch.float16 else "fp32",
+        )
+        model.eval()
+        return model, preprocess, tokenizer, config
+
+    def load(self, which: Collection[str] = TOWERS) -> None:
+        """Read these towers' weights now, unless read already (each is read on first use
+        otherwise). Raises ModelUnavailable."""
+        skeleton = self._skeleton
+        if skeleton is None:
+            return
+        try:
+            read = skeleton.load(which)
+        except Exception as e:
+            raise ModelUnavailable(
+                f"cannot read the weights of {self.spec} ({skeleton.weights}): {describe(e)}"
+            ) from e
+        if read:
+            log.info("read the %s weights of %s", " and ".join(read), self.spec)
+        if IMAGE in read:
+            self._ready_image_tower()
+
+    def _ready_image_tower(self) -> None:
+        if not self._reparameterize:
+            return
+        import torch
+        from timm.utils.model import reparameterize_model
+
+        # MobileCLIP-style towers fuse their training branches for inference: about twice
+        # as fast, and faster again in channels-last layout on CPU.
+        visual = reparameterize_model(self._model.visual)
+        self._model.visual = visual.to(memory_format=torch.channels_last)
+        self._channels_last = True
 
     def encode_images(self, images: Sequence[Image.Image]) -> Vectors:
         import torch
 
+        self.load((IMAGE,))
         out: list[Vectors] = []
         with self._lock, torch.inference_mode():
+            self._use_threads(len(images))
             for start in range(0, len(images), self._batch):
                 batch = torch.stack(
                     [self._preprocess(im) for im in images[start : start + self._batch]]
@@ -302,19 +468,53 @@ class OpenClipEncoder:
     def encode_texts(self, texts: Sequence[str]) -> Vectors:
         import torch
 
+        self.load((TEXT,))
         out: list[Vectors] = []
         with self._lock, torch.inference_mode():
+            self._use_threads(len(texts))
             for start in range(0, len(texts), self._batch):
                 tokens = self._tokenizer(list(texts[start : start + self._batch])).to(self.device)
                 features = self._model.encode_text(tokens, normalize=True)
                 out.append(features.float().cpu().numpy())
         return _stack(out, self.dimension)
 
+    def _use_threads(self, items: int) -> None:
+        """One thread for a query, all cores for a batch (torch's setting is the process's,
+        so each call sets it; calls are serialised by the lock)."""
+        import torch
+
+        threads = 1 if items <= QUERY_ITEMS else self._cores
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
+
+    @property
+    def loaded(self) -> frozenset[str]:
+        """The towers whose weights are read."""
+        return frozenset(self._skeleton.loaded if self._skeleton is not None else TOWERS)
+
     def count_tokens(self, text: str) -> int:
         inner = getattr(self._tokenizer, "tokenizer", None)
         if inner is not None:  # a Hugging Face tokenizer (multilingual models)
             return len(inner(text, add_special_tokens=False)["input_ids"])
         return len(self._tokenizer.encode(text))
+
+
+def _weights_file(spec: ModelSpec) -> Path:
+    """Where the weights are on this computer, fetched by open_clip's own download first if
+    they are not here yet."""
+    if spec.local_dir is not None:
+        return check_local_dir(spec)
+    from open_clip.pretrained import (
+        download_pretrained,
+        download_pretrained_from_hf,
+        get_pretrained_cfg,
+    )
+
+    if spec.text.startswith(HF_HUB):
+        return Path(download_pretrained_from_hf(spec.text[len(HF_HUB) :]))
+    assert spec.pretrained is not None
+    name = spec.name.replace("/", "-")
+    return Path(download_pretrained(get_pretrained_cfg(name, spec.pretrained)))
 
 
 def _stack(parts: list[Vectors], dimension: int) -> Vectors:
@@ -375,6 +575,7 @@ def _load_failure(spec: ModelSpec, error: Exception, offline: bool) -> str:
 
 def registry_problem(spec: ModelSpec) -> str | None:
     """Why open_clip's registry does not know spec (None when it does). No download."""
+    import_torch()
     import open_clip
 
     if spec.local_dir is not None or spec.text.startswith(HF_HUB):
@@ -410,6 +611,7 @@ class SharedEncoder:
         self._load = load or (lambda: OpenClipEncoder(spec, device))
         self.idle_release = idle_release
         self._encoder: Encoder | None = None
+        self._closed = False
         self._lock = threading.Lock()
         self._last_use = 0.0
 
@@ -417,24 +619,47 @@ class SharedEncoder:
     def loaded(self) -> bool:
         return self._encoder is not None
 
-    def get(self) -> Encoder:
-        """The model, loading it if needed (raises ModelUnavailable)."""
-        import time
-
+    def get(self, towers: Collection[str] = ()) -> Encoder:
+        """The model, opened if needed, with these towers' weights read (the others are read
+        when first used); raises ModelUnavailable."""
         with self._lock:
+            if self._closed:
+                raise ModelUnavailable("the model was let go: mediafind is closing")
+            if self._encoder is not None and not getattr(self._encoder, "alive", True):
+                self._encoder = None  # its process ended: start another
             if self._encoder is None:
                 self._encoder = self._load()
             self._last_use = time.monotonic()
-            return self._encoder
+            encoder = self._encoder
+        encoder.load(towers)
+        return encoder
 
     def release_if_idle(self) -> bool:
         """Drop the model if unused for idle_release seconds. Returns whether it did."""
-        import time
-
         with self._lock:
             idle = time.monotonic() - self._last_use >= self.idle_release
             if self._encoder is None or not idle:
                 return False
-            self._encoder = None
+            encoder, self._encoder = self._encoder, None
+        _close(encoder)
         log.info("released model %s after %.0f s unused", self.spec.text, self.idle_release)
         return True
+
+    def close(self) -> None:
+        """Let the model go now (at exit): a model in a process of its own ends at once. A model
+        still loading is left to finish (a process of its own is ended at exit anyway)."""
+        self._closed = True
+        if not self._lock.acquire(blocking=False):
+            return
+        try:
+            encoder, self._encoder = self._encoder, None
+        finally:
+            self._lock.release()
+        if encoder is not None:
+            _close(encoder)
+
+
+def _close(encoder: Encoder) -> None:
+    close = getattr(encoder, "close", None)
+    if close is not None:
+        close()

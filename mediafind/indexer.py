@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mediafind import captions, extract, media, scan
-from mediafind.embed import Encoder
+from mediafind.embed import IMAGE, TEXT, Encoder
 from mediafind.errors import UnreadableFile, describe
 from mediafind.report import Indexed, Progress
 from mediafind.store import (
@@ -258,11 +258,14 @@ class Indexer:
         """Embed one batch, then write it in one transaction."""
         fresh = [p for p in batch if p.error is None and not p.vanished]
         pictures = [p for p in fresh if p.picture is not None]
+        texts = [s.text for p in fresh for s in (*p.spans, *p.captions)]
+        # Weights that cannot be read stop the run here (the batch stays pending), rather than
+        # failing each picture; a library of notes never reads the image tower.
+        encoder.load((IMAGE,) * bool(pictures) + (TEXT,) * bool(texts))
         image_vectors = _encode_each(
             pictures,
             lambda ps: encoder.encode_images([p.picture.image for p in ps]),  # type: ignore[union-attr]
         )
-        texts = [s.text for p in fresh for s in (*p.spans, *p.captions)]
         text_vectors = encoder.encode_texts(texts) if texts else None
         image_by_file = dict(zip((id(p) for p in pictures), image_vectors, strict=True))
         next_text = 0

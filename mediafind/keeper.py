@@ -160,9 +160,13 @@ class Keeper:
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop within one encoder call; what was committed stays, the rest stays pending."""
+        self.ask_to_stop()
+        self._thread.join(timeout)
+
+    def ask_to_stop(self) -> None:
+        """Stop at the next chance, without waiting for it."""
         self._stop.set()
         self._wake.set()
-        self._thread.join(timeout)
 
     def add_listener(self, listener: Listener) -> None:
         self._listeners.append(listener)

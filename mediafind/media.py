@@ -43,7 +43,13 @@ def register_heif() -> bool:
 
 def kind_of(path: Path) -> str | None:
     """'photo', 'note' or None for files mediafind does not index."""
-    suffix = path.suffix.lower()
+    return kind_of_name(path.name)
+
+
+def kind_of_name(name: str) -> str | None:
+    """kind_of() a file called name."""
+    dot = name.rfind(".")  # Path(name).suffix without making a Path: a scan asks per file
+    suffix = name[dot:].lower() if dot > 0 else ""
     if suffix in PHOTO_EXTENSIONS:
         return "photo"
     if suffix in NOTE_EXTENSIONS:

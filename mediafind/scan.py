@@ -9,10 +9,13 @@ from __future__ import annotations
 import fnmatch
 import logging
 import os
+import re
 import stat
+import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from mediafind import captions, media
 from mediafind.errors import describe
@@ -33,19 +36,24 @@ DEFAULT_EXCLUDES = (
 )
 
 _HIDDEN_ATTRIBUTE = getattr(stat, "FILE_ATTRIBUTE_HIDDEN", 0)
+_WINDOWS = sys.platform == "win32"
 # The state of a watched folder that cannot be reached (watch.py names the others).
 OFFLINE = "offline"
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """A file found on disk that mediafind indexes."""
+class Entry(NamedTuple):
+    """A file found on disk that mediafind indexes (a tuple: a rescan makes one per file, and
+    a frozen dataclass's __init__ costs several times more)."""
 
-    path: Path
+    text: str  # its path as text, as the library compares it (FileRow.path_str)
     kind: str
     size: int
     mtime_ns: int
     caption_sig: str | None = None
+
+    @property
+    def path(self) -> Path:
+        return Path(self.text)
 
 
 @dataclass
@@ -75,13 +83,34 @@ class Excluder:
     def __init__(self, patterns: Sequence[str] = ()) -> None:
         self.names = [p for p in (*DEFAULT_EXCLUDES, *patterns) if "/" not in p]
         self.paths = [p.strip("/") for p in patterns if "/" in p]
+        # One regular expression per kind, as fnmatchcase would build per pattern: a scan asks
+        # for every file, and seven fnmatch calls a name were a tenth of a rescan's time.
+        self._names = _any_of(self.names)
+        self._paths = _any_of(self.paths)
 
     def skips(self, name: str, relative: str, attributes: int = 0) -> bool:
         if attributes & _HIDDEN_ATTRIBUTE:
             return True
-        if any(fnmatch.fnmatchcase(name, p) for p in self.names):
-            return True
-        return any(fnmatch.fnmatchcase(relative, p) for p in self.paths)
+        return self.skips_name(name) or self.skips_path(relative)
+
+    def skips_name(self, name: str) -> bool:
+        return self._names is not None and self._names.match(name) is not None
+
+    def skips_path(self, relative: str) -> bool:
+        return self._paths is not None and self._paths.match(relative) is not None
+
+    @staticmethod
+    def hidden(item: os.DirEntry[str]) -> bool:
+        """Hidden by the file system's attribute (Windows, where the listing has it at no cost)."""
+        if not _WINDOWS:
+            return False
+        return bool(getattr(item.stat(), "st_file_attributes", 0) & _HIDDEN_ATTRIBUTE)
+
+
+def _any_of(patterns: Sequence[str]) -> re.Pattern[str] | None:
+    if not patterns:
+        return None
+    return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns))
 
 
 def walk(
@@ -95,14 +124,17 @@ def walk(
     Follows symbolic links to folders, but enters each real folder once, so link loops end;
     given a links list, collects such links there instead of following them. Unreadable
     folders are reported in errors and skipped."""
+    # On path text, not Path objects: making two Paths a file cost more than its stat.
     seen: set[tuple[int, int]] = set()
-    stack = [start or root]
+    # How much of a path comes before its part relative to root.
+    prefix = len(os.path.join(os.fspath(root), ""))  # noqa: PTH118
+    stack = [os.fspath(start or root)]
     while stack:
         folder = stack.pop()
         try:
-            info = folder.stat()
+            info = os.stat(folder)  # noqa: PTH116
         except OSError as e:
-            errors.append((folder, describe(e, with_file=False)))
+            errors.append((Path(folder), describe(e, with_file=False)))
             continue
         if (info.st_dev, info.st_ino) in seen:
             continue
@@ -111,35 +143,38 @@ def walk(
             with os.scandir(folder) as it:
                 items = list(it)
         except OSError as e:
-            errors.append((folder, describe(e, with_file=False)))
+            errors.append((Path(folder), describe(e, with_file=False)))
             continue
         names = {item.name for item in items}
-        subfolders: list[Path] = []
+        sidecars = captions.sidecars_among(names)
+        subfolders: list[str] = []
         for item in items:
-            path = Path(item.path)
-            relative = path.relative_to(root).as_posix()
+            name, path = item.name, item.path
+            if excluder.skips_name(name):
+                continue
+            if excluder.paths and excluder.skips_path(path[prefix:].replace(os.sep, "/")):
+                continue
             try:
+                if item.is_dir():  # follows links; from the listing itself where it can
+                    if not excluder.hidden(item):
+                        if links is not None and item.is_symlink():
+                            links.append(Path(path))
+                        else:
+                            subfolders.append(path)
+                    continue
+                # The name decides before a stat is spent: most files that are not indexed
+                # (videos, sidecars, app files) cost no system call.
+                kind = media.kind_of_name(name)
+                if kind is None or (kind == "note" and name in sidecars):
+                    continue
                 st = item.stat()  # follows links
             except OSError as e:
                 if not item.is_symlink():
-                    errors.append((path, describe(e, with_file=False)))
+                    errors.append((Path(path), describe(e, with_file=False)))
                 continue  # a dangling link is not an error worth showing
-            if excluder.skips(item.name, relative, getattr(st, "st_file_attributes", 0)):
+            if not stat.S_ISREG(st.st_mode) or excluder.hidden(item):
                 continue
-            if stat.S_ISDIR(st.st_mode):
-                if links is not None and item.is_symlink():
-                    links.append(path)
-                else:
-                    subfolders.append(path)
-                continue
-            if not stat.S_ISREG(st.st_mode):
-                continue
-            kind = media.kind_of(path)
-            if kind is None:
-                continue
-            if kind == "note" and captions.sidecar_owner(path, names):
-                continue  # a photo's sidecar caption, indexed with its photo
-            caption = captions.signature(path, names) if kind == "photo" else None
+            caption = captions.signature_in(folder, name, names) if kind == "photo" else None
             yield Entry(path, kind, st.st_size, st.st_mtime_ns, caption)
         stack.extend(sorted(subfolders, reverse=True))
 
@@ -227,7 +262,7 @@ def _entries_in(root: Path, parent: Path, paths: list[Path], excluder: Excluder)
         return
     wanted: set[Path] = set()
     for path in paths:
-        owner = captions.sidecar_owner(path, names)
+        owner = captions.sidecar_owner(path.name, names)
         wanted.add(parent / owner if owner else path)
     for path in wanted:
         if path.name not in names:
@@ -239,18 +274,18 @@ def _entries_in(root: Path, parent: Path, paths: list[Path], excluder: Excluder)
         kind = media.kind_of(path)
         if kind is None or not stat.S_ISREG(st.st_mode):
             continue
-        if kind == "note" and captions.sidecar_owner(path, names):
+        if kind == "note" and captions.sidecar_owner(path.name, names):
             continue
         if excluder.skips(path.name, path.relative_to(root).as_posix()):
             continue
         caption = captions.signature(path, names) if kind == "photo" else None
-        yield Entry(path, kind, st.st_size, st.st_mtime_ns, caption)
+        yield Entry(str(path), kind, st.st_size, st.st_mtime_ns, caption)
 
 
 def _compare(result: Plan, known: dict[str, FileRow], entries: Iterable[Entry]) -> None:
     found: set[str] = set()
     for entry in entries:
-        text = str(entry.path)
+        text = entry.text
         found.add(text)
         row = known.get(text)
         if row is None:

@@ -17,14 +17,17 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+import weakref
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from mediafind import config
 from mediafind.embed import (
+    IMAGE,
+    TEXT,
     Encoder,
     ModelSpec,
     SharedEncoder,
@@ -43,11 +46,15 @@ from mediafind.errors import (
 )
 from mediafind.indexer import Indexer, Outcome, ProgressCallback
 from mediafind.keeper import IDLE, INDEXING, STOPPED, Keeper, Status, notify, sync
+from mediafind.memo import RememberingEncoder, TextMemo
 from mediafind.query import Query
 from mediafind.report import FolderState, Found, Overview, Progress
 from mediafind.rows import NOTE, PHOTO
 from mediafind.search import Hit, Searcher, keyword_search
 from mediafind.store import ModelInfo, Store
+
+if TYPE_CHECKING:
+    from mediafind.modelhost import HostedEncoder
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +74,8 @@ RESTART_WAIT_SECONDS = 60.0
 RELEASE_CHECK_SECONDS = 60.0
 # How often a command handed to the indexing service reports its progress while it waits.
 PROGRESS_SECONDS = 0.25
+# Where searches remember their texts' vectors, in the user cache folder.
+QUERY_VECTORS = "query-vectors"
 # Unreadable files and notes listed by an overview; the rest are counted. `status --json`
 # asks for all of them.
 DETAILS_LISTED = 1000
@@ -88,15 +97,36 @@ class ModelSource(Protocol):
         """The model, ready to encode; raises ModelUnavailable with how to fix it."""
         ...
 
+    def close(self) -> None:
+        """Let go of every model this source gave out, loaded or loading (at exit)."""
+        ...
+
 
 class OpenClipSource:
+    """hosted: the model runs in a process of its own (modelhost.py), for the faces that run
+    for hours: its memory goes back to the system when it is let go, and quitting is quick."""
+
+    def __init__(self, hosted: bool = False) -> None:
+        self.hosted = hosted
+        self._hosted: weakref.WeakSet[HostedEncoder] = weakref.WeakSet()
+
     def identity(self, spec: ModelSpec) -> str:
         return spec_identity(spec)
 
     def load(self, spec: ModelSpec, device: str) -> Encoder:
+        if self.hosted:
+            from mediafind.modelhost import HostedEncoder
+
+            return HostedEncoder(spec, device, on_start=self._hosted.add)
         from mediafind.embed import OpenClipEncoder
 
         return OpenClipEncoder(spec, device)
+
+    def close(self) -> None:
+        # An in-process model goes with the process; a hosted one is ended here, even while
+        # it loads, so that quitting never waits for a model.
+        for encoder in list(self._hosted):
+            encoder.close()
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,8 +301,9 @@ class Session:
 
     # -- the model ------------------------------------------------------------------------
 
-    def load_encoder(self) -> Encoder:
-        """The model, loaded if needed (not on a GUI thread: this can take seconds). Raises
+    def load_encoder(self, towers: Collection[str] = ()) -> Encoder:
+        """The model, loaded if needed (not on a GUI thread: this can take seconds), with these
+        towers' weights read (TEXT, IMAGE; the others are read when first used). Raises
         ModelUnavailable with a message that says how to fix it."""
         shared = self.encoder
         if shared is None:
@@ -280,7 +311,7 @@ class Session:
         if not shared.loaded:
             self._set_model_state(MODEL_LOADING, None)
         try:
-            encoder = shared.get()
+            encoder = shared.get(towers)
         except ModelUnavailable as e:
             self._set_model_state(MODEL_MISSING, str(e))
             raise
@@ -308,7 +339,7 @@ class Session:
 
     def _warm_up(self) -> None:
         with contextlib.suppress(ModelUnavailable):  # reported through on_model_changed
-            self.load_encoder()
+            self.load_encoder((TEXT,))  # most searches are words; a picture reads its tower
 
     def _set_model_state(self, state: str, problem: str | None) -> None:
         with self._lock:
@@ -446,6 +477,11 @@ class Session:
             self._generation += 1
             index, self.index = self.index, None
         if index is not None:
+            index.ask_to_stop()
+        if self.encoder is not None:
+            self.encoder.close()  # before the wait: an encoder call under way ends with it
+        self.models.close()  # and a model still loading
+        if index is not None:
             index.stop()
         with self._search_lock:
             if self._search_store is not None:
@@ -460,7 +496,13 @@ class Session:
             generation = self._generation
             old, self.index = self.index, None
             self.starting = True
+        encoder = self.encoder
         self._configure()
+        if encoder is not None and self.encoder is not None and encoder.spec == self.encoder.spec:
+            encoder.idle_release = self.idle_release
+            self.encoder = encoder  # the same model: keep it loaded
+        elif encoder is not None:
+            encoder.close()
         notify(self._model_listeners)
         notify(self._indexing_listeners)
 
@@ -635,21 +677,30 @@ class Session:
                 # Loading takes seconds: word matches first, meanwhile.
                 interim(_by_words(store, query, limit, WORDS_WHILE_LOADING, started, final=False))
             try:
-                encoder = self.load_encoder()
-            except ModelUnavailable as e:
-                return _by_words(store, query, limit, str(e), started)
-            if not current():
-                return None
-            try:
+                encoder = self._search_encoder(store, query)
+                if not current():
+                    return None
                 nulls = self._nulls.setdefault(encoder.identity, {})
-                searcher = Searcher(store, encoder, nulls)
+                hits = Searcher(store, encoder, nulls).search(query, limit)
             except ModelMismatch as e:
                 # With the keeper running, it is re-reading the library with this model;
                 # otherwise the message says how to search with the library's own model.
                 why = WORDS_WHILE_REEMBEDDING if self.index is not None else str(e)
                 return _by_words(store, query, limit, why, started)
-            hits = searcher.search(query, limit)
+            except ModelUnavailable as e:
+                return _by_words(store, query, limit, str(e), started)
             return Results(query, limit, tuple(hits), seconds=time.perf_counter() - started)
+
+    def _search_encoder(self, store: Store, query: Query) -> Encoder:
+        """The encoder for a query: when the library's vectors are this model's, one that
+        remembers the vectors of texts searched before (mediafind.memo), opening the model only
+        when it must; otherwise the model, with the towers the query needs."""
+        info = store.model()
+        identity = self.model_identity()
+        if self.spec is None or info is None or info.identity != identity:
+            return self.load_encoder(_towers_for(query))
+        memo = TextMemo(config.cache_dir() / QUERY_VECTORS, identity, info.dimension)
+        return RememberingEncoder(self.spec.text, identity, info.dimension, memo, self.load_encoder)
 
     def _reader(self) -> Store | None:
         """The searches' own read connection (opened on first use, again if the library moved)."""
@@ -660,6 +711,13 @@ class Session:
         if store is None:
             store = self._search_store = self.open_reader()
         return store
+
+
+def _towers_for(query: Query) -> tuple[str, ...]:
+    """The towers a query's vectors come from: words need the text tower, pictures the image
+    tower (a search by words alone never reads the image tower's weights)."""
+    words = bool(query.text or query.negatives)
+    return (TEXT,) * words + (IMAGE,) * bool(query.images)
 
 
 def _by_words(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
+import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -86,8 +86,12 @@ _HIT_COLUMNS = (
 _FILE_COLUMNS = "id, path, root_id, kind, size, mtime_ns, caption_sig, hash, status, error"
 
 
+# os.fsdecode's codec, called directly: a rescan decodes every stored path of a folder.
+_FS_CODEC = (sys.getfilesystemencoding(), sys.getfilesystemencodeerrors())
+
+
 def _file_row(row: Sequence[Any]) -> FileRow:
-    return FileRow(row[0], os.fsdecode(row[1]), *row[2:])
+    return FileRow(row[0], row[1].decode(*_FS_CODEC), *row[2:])
 
 
 def _named(row: Sequence[Any]) -> NamedFile:

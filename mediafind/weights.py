@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from mediafind.embed import HF_HUB, HUB_CHECK_SECONDS, ModelSpec
+from mediafind.embed import HF_HUB, HUB_CHECK_SECONDS, ModelSpec, import_torch
 from mediafind.errors import MediafindError, ModelUnavailable, describe
 
 log = logging.getLogger(__name__)
@@ -60,6 +60,7 @@ def hub_weights(spec: ModelSpec) -> HubWeights | None:
     one (hf-hub: models bring their own config and tokenizer), which open_clip fetches itself."""
     if spec.local_dir is not None or spec.text.startswith(HF_HUB) or spec.pretrained is None:
         return None
+    import_torch()
     from open_clip.pretrained import get_pretrained_cfg
 
     hub = str(get_pretrained_cfg(spec.name, spec.pretrained).get("hf_hub", ""))

@@ -6,7 +6,7 @@ import hashlib
 import os
 import random
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -61,6 +61,9 @@ class FakeEncoder:
 
     def count_tokens(self, text: str) -> int:
         return len(text.split())
+
+    def load(self, towers: Collection[str] = ()) -> None:
+        pass
 
 
 def _normalise(v: Vectors) -> Vectors:

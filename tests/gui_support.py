@@ -139,6 +139,9 @@ class FakeSource:
     def identity(self, spec: ModelSpec) -> str:
         return self.encoder.identity
 
+    def close(self) -> None:
+        pass
+
     def load(self, spec: ModelSpec, device: str) -> PacedFake:
         return self.encoder
 

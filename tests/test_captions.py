@@ -16,6 +16,7 @@ from mediafind.captions import (
     of_photo,
     photo_captions,
     sidecar_owner,
+    sidecars_among,
     signature,
     user_comment_text,
 )
@@ -33,18 +34,28 @@ def sig(*files: Path) -> str:
 
 
 def test_photo_name_plus_txt_is_its_caption() -> None:
-    assert sidecar_owner(Path("kite.jpg.txt"), {"kite.jpg", "kite.jpg.txt"}) == "kite.jpg"
+    assert sidecar_owner("kite.jpg.txt", {"kite.jpg", "kite.jpg.txt"}) == "kite.jpg"
 
 
 def test_txt_with_a_photos_stem_is_its_caption() -> None:
-    assert sidecar_owner(Path("kite.txt"), {"kite.jpg", "kite.txt"}) == "kite.jpg"
-    assert sidecar_owner(Path("IMG_1.txt"), {"IMG_1.JPG", "IMG_1.txt"}) == "IMG_1.JPG"
+    assert sidecar_owner("kite.txt", {"kite.jpg", "kite.txt"}) == "kite.jpg"
+    assert sidecar_owner("IMG_1.txt", {"IMG_1.JPG", "IMG_1.txt"}) == "IMG_1.JPG"
 
 
 def test_txt_without_a_photo_is_a_note() -> None:
-    assert sidecar_owner(Path("notes.txt"), {"notes.txt", "kite.jpg"}) is None
-    assert sidecar_owner(Path("kite.jpg.txt"), {"kite.jpg.txt"}) is None
-    assert sidecar_owner(Path("kite.md"), {"kite.md", "kite.jpg"}) is None
+    assert sidecar_owner("notes.txt", {"notes.txt", "kite.jpg"}) is None
+    assert sidecar_owner("kite.jpg.txt", {"kite.jpg.txt"}) is None
+    assert sidecar_owner("kite.md", {"kite.md", "kite.jpg"}) is None
+
+
+def test_a_folder_at_once_finds_the_same_sidecars_as_one_name_at_a_time() -> None:
+    names = {
+        "kite.jpg", "kite.jpg.txt", "kite.txt", "kite.xmp", "IMG_1.JPG", "IMG_1.TXT",
+        "a.Jpg", "a.Jpg.txt", "a.txt", "notes.txt", "b.png.xmp", "c.heic", "c.XMP",
+        "trip.md", ".hidden.txt", "x.jpg.txt", "report.pdf", "noext", "noext.txt",
+    }  # fmt: skip
+    assert sidecars_among(names) == {n for n in names if sidecar_owner(n, names)}
+    assert sidecars_among({"notes.txt", "diary.md"}) == set()
 
 
 # -- text sidecars -----------------------------------------------------------------------------

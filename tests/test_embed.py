@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+import random
 import shutil
+import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 from conftest import TINY_MODEL, TINY_SPEC
 
-from mediafind import embed
+from mediafind import embed, shapes
 from mediafind.errors import ModelUnavailable
 
 
@@ -102,3 +107,160 @@ def test_shared_encoder_loads_once_and_lets_go_when_idle() -> None:
     shared.idle_release = 0
     assert shared.release_if_idle() and not shared.loaded
     assert shared.get() is not first
+
+
+def _whole_tiny_model() -> tuple[Any, Any, Any]:
+    """The tiny model as open_clip loads it, every weight at once."""
+    import open_clip
+
+    model, _, preprocess = open_clip.create_model_and_transforms(TINY_SPEC)
+    return model.eval(), preprocess, open_clip.get_tokenizer(TINY_SPEC)
+
+
+def test_text_tower_alone_encodes_texts_as_the_whole_model_does() -> None:
+    import torch
+
+    encoder = embed.OpenClipEncoder(embed.parse_spec(TINY_SPEC), device="cpu")
+    texts = ["a red circle", "a note about a blue square"]
+    vectors = encoder.encode_texts(texts)
+    assert encoder.loaded == {embed.TEXT}
+    model, _, tokenizer = _whole_tiny_model()
+    with torch.inference_mode():
+        expected = model.encode_text(tokenizer(texts), normalize=True).numpy()
+    np.testing.assert_allclose(vectors, expected, atol=1e-6)
+
+
+def test_image_tower_alone_encodes_pictures_as_the_whole_model_does() -> None:
+    import torch
+
+    encoder = embed.OpenClipEncoder(embed.parse_spec(TINY_SPEC), device="cpu")
+    pictures = [shapes.render("green", "square", random.Random(i)) for i in range(3)]
+    vectors = encoder.encode_images(pictures)
+    assert encoder.loaded == {embed.IMAGE}
+    model, preprocess, _ = _whole_tiny_model()
+    with torch.inference_mode():
+        batch = torch.stack([preprocess(p) for p in pictures])
+        expected = model.encode_image(batch, normalize=True).numpy()
+    np.testing.assert_allclose(vectors, expected, atol=1e-6)
+
+
+def test_opening_a_model_reads_no_weights_and_encodes_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import open_clip
+
+    calls: list[str] = []
+    for name in ("encode_text", "encode_image"):
+        real = getattr(open_clip.CLIP, name)
+
+        def counted(self: Any, *args: Any, _real: Any = real, _name: str = name, **kw: Any) -> Any:
+            calls.append(_name)
+            return _real(self, *args, **kw)
+
+        monkeypatch.setattr(open_clip.CLIP, name, counted)
+    encoder = embed.OpenClipEncoder(embed.parse_spec(TINY_SPEC), device="cpu")
+    assert calls == [] and encoder.loaded == frozenset()
+    # What a probe would have measured comes from the model's config.
+    assert (encoder.dimension, encoder.image_size, encoder.max_text_tokens) == (64, 64, 75)
+    encoder.load()
+    assert calls == [] and encoder.loaded == {embed.TEXT, embed.IMAGE}
+    assert encoder.encode_texts(["a red circle"]).shape == (1, 64)
+    assert calls == ["encode_text"]
+
+
+def test_weights_in_another_format_are_read_whole_by_open_clip(tmp_path: Path) -> None:
+    import torch
+    from safetensors.torch import load_file
+
+    folder = tmp_path / "model"
+    folder.mkdir()
+    shutil.copy(TINY_MODEL / "open_clip_config.json", folder)
+    state = load_file(TINY_MODEL / "open_clip_model.safetensors")
+    torch.save(state, folder / "open_clip_pytorch_model.bin")
+    encoder = embed.OpenClipEncoder(embed.parse_spec(f"local-dir:{folder}"), device="cpu")
+    assert encoder.loaded == {embed.TEXT, embed.IMAGE}
+    lean = embed.OpenClipEncoder(embed.parse_spec(TINY_SPEC), device="cpu")
+    texts = ["a yellow triangle"]
+    np.testing.assert_allclose(encoder.encode_texts(texts), lean.encode_texts(texts), atol=1e-6)
+
+
+def _settle(folder: Path) -> float:
+    """Date the folder's files a minute back: older than the racy-file rule's window."""
+    then = time.time() - 60
+    for path in folder.iterdir():
+        os.utime(path, (then, then))
+    return then
+
+
+def test_local_identity_is_remembered_until_the_weights_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "model"
+    shutil.copytree(TINY_MODEL, folder)
+    then = _settle(folder)
+    spec = embed.parse_spec(f"local-dir:{folder}")
+    first = embed.spec_identity(spec)
+    assert first == embed.spec_identity(embed.parse_spec(TINY_SPEC))
+
+    class NoHashing:
+        def blake2b(self, **_: Any) -> None:
+            raise AssertionError("hashed the weights again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(embed, "hashlib", NoHashing())
+        assert embed.spec_identity(spec) == first
+    # Rewritten in place, same size, its modification time set back: the change time tells.
+    weights = folder / "open_clip_model.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-1] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    os.utime(weights, (then, then))
+    assert embed.spec_identity(spec) != first
+
+
+def test_a_model_written_just_now_is_not_remembered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "model"
+    shutil.copytree(TINY_MODEL, folder)
+    for path in folder.iterdir():
+        os.utime(path)  # written just now
+    spec = embed.parse_spec(f"local-dir:{folder}")
+    embed.spec_identity(spec)
+    hashed: list[bool] = []
+    blake2b = hashlib.blake2b
+
+    def counted(**kw: Any) -> Any:
+        hashed.append(True)
+        return blake2b(**kw)
+
+    monkeypatch.setattr(embed.hashlib, "blake2b", counted)
+    embed.spec_identity(spec)
+    assert hashed
+
+
+def test_a_query_is_encoded_on_one_thread_and_a_batch_on_every_core() -> None:
+    import torch
+
+    before = torch.get_num_threads()
+    encoder = embed.OpenClipEncoder(embed.parse_spec(TINY_SPEC), device="cpu")
+    try:
+        encoder.encode_texts(["a red circle"])
+        assert torch.get_num_threads() == 1
+        picture = shapes.render("red", "circle", random.Random(1))
+        encoder.encode_images([picture] * (embed.QUERY_ITEMS + 1))
+        assert torch.get_num_threads() == embed.cores()
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_torchs_threads_sleep_while_they_wait_unless_the_user_says_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OMP_WAIT_POLICY", "unset")  # restored afterwards, set or not
+    monkeypatch.delenv("OMP_WAIT_POLICY")
+    embed.import_torch()
+    assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
+    embed.import_torch()
+    assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"

@@ -245,3 +245,18 @@ def test_keyword_search_finds_notes_by_their_words_and_photos_by_name_without_a_
     assert [h.path.name for h in photos] == ["blue triangle.png"]
     assert typed("nothing like this") == []
     assert typed('"quotes" and AND OR * ( are safe') == []
+
+
+def test_notes_alone_never_read_the_image_towers_weights(store: Store, tmp_path: Path) -> None:
+    from conftest import TINY_SPEC
+
+    from mediafind.embed import TEXT, OpenClipEncoder, parse_spec
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "pond.md").write_text("The red circle by the pond.\n")
+    encoder = OpenClipEncoder(parse_spec(TINY_SPEC), device="cpu")
+    store.add_root(notes)
+    outcome = sync(Indexer(store, lambda: encoder, encoder.identity))
+    assert (outcome.indexed, outcome.errors) == (1, [])
+    assert encoder.loaded == {TEXT}

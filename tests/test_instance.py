@@ -35,11 +35,17 @@ class FakeSource:
 
     encoder = FakeEncoder()
 
+    def __init__(self, hosted: bool = False) -> None:
+        pass
+
     def identity(self, spec: ModelSpec) -> str:
         return self.encoder.identity
 
     def load(self, spec: ModelSpec, device: str) -> FakeEncoder:
         return self.encoder
+
+    def close(self) -> None:
+        pass
 
 
 @pytest.fixture(autouse=True)

@@ -284,6 +284,9 @@ class MissingModels:
     def identity(self, spec: ModelSpec) -> NoReturn:
         raise ModelUnavailable(f"{spec.text} is not on this computer")
 
+    def close(self) -> None:
+        pass
+
     def load(self, spec: ModelSpec, device: str) -> NoReturn:
         raise ModelUnavailable(f"{spec.text} is not on this computer")
 

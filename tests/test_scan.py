@@ -339,7 +339,7 @@ def test_reconcile_writes_everything_or_nothing(
     p = plan(store, root)
     before = store.files_under(root.id)
     # A file the library refuses comes last: what came before it must not stay written.
-    p.added.append(Entry(folder / "clip.mp4", "video", 1, 1))
+    p.added.append(Entry(str(folder / "clip.mp4"), "video", 1, 1))
     monkeypatch.setattr(scan, "plan", lambda *args: p)
 
     with pytest.raises(apsw.ConstraintError):

@@ -5,10 +5,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import FakeEncoder, save_shape
 
-from mediafind import config
+from mediafind import config, memo
 from mediafind.embed import ModelSpec
 from mediafind.errors import ConfigError, MediafindError, ModelUnavailable
 from mediafind.query import parse
@@ -32,6 +33,9 @@ class Source:
 
     def identity(self, spec: ModelSpec) -> str:
         return self.encoder.identity
+
+    def close(self) -> None:
+        pass
 
     def load(self, spec: ModelSpec, device: str) -> FakeEncoder:
         if self.missing:
@@ -193,3 +197,36 @@ def test_another_models_library_answers_with_words_and_says_how_to_search_it(
     assert results is not None and results.words_only
     assert "indexed with" in results.note and "mediafind --model" in results.note
     assert [h.path.name for h in results.hits] == ["garden.md"]
+
+
+def test_a_query_asked_again_needs_no_model(tmp_path: Path) -> None:
+    session = indexed_session(tmp_path, model="fast")
+    first = session.search(parse("red circle"), 20)
+    assert first is not None and not first.words_only
+    session.stop()
+    # Another process, whose model cannot even be opened: the vectors of the query and of the
+    # relevance floor's generic descriptions are remembered.
+    source = Source(missing=True)
+    again = Session(Options(library=str(tmp_path / "library"), model="fast"), source)
+    repeated = again.search(parse("red circle"), 20)
+    assert repeated is not None and not repeated.words_only
+    assert [(h.path, h.score) for h in repeated.hits] == [(h.path, h.score) for h in first.hits]
+    assert source.encoder.texts_encoded == []
+    new = again.search(parse("blue square"), 20)
+    assert new is not None and new.words_only and "weights of" in new.note
+
+
+def test_remembered_query_vectors_are_kept_per_model_and_the_oldest_forgotten(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(memo, "KEPT", 3)
+    one = memo.TextMemo(tmp_path, "model-1", 4)
+    other = memo.TextMemo(tmp_path, "model-2", 4)
+    for i in range(5):
+        one.put(f"query {i}", np.full(4, i, dtype=np.float32))
+        time.sleep(0.01)  # distinct modification times
+    assert one.get("query 0") is None and one.get("query 1") is None
+    found = one.get("query 4")
+    assert found is not None and found.tolist() == [4.0] * 4
+    assert other.get("query 4") is None
+    assert memo.TextMemo(tmp_path, "model-1", 8).get("query 4") is None  # not its size

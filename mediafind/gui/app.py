@@ -27,7 +27,7 @@ from mediafind.gui.download import offer_download
 from mediafind.gui.icons import app_icon
 from mediafind.gui.window import MainWindow
 from mediafind.instance import Server
-from mediafind.session import Options, Session
+from mediafind.session import OpenClipSource, Options, Session
 
 log = logging.getLogger(__name__)
 
@@ -333,7 +333,10 @@ def run(
     if not instance.claim(picture):
         log.info("mediafind is already running on this library: raised its window")
         return 0
-    session = Session(Options(library=library, model=model, device=device), tolerant=True)
+    options = Options(library=library, model=model, device=device)
+    # The model in a process of its own: the window never imports torch, its memory goes back
+    # to the system when the model is let go, and quitting does not wait for torch.
+    session = Session(options, OpenClipSource(hosted=True), tolerant=True)
     bridge = SessionBridge(session)
     window = MainWindow(bridge)
     instance.activated.connect(lambda: raise_window(window))
