@@ -18,40 +18,47 @@ from mediafind import __version__, config, units
 from mediafind.errors import MediafindError
 
 if TYPE_CHECKING:
-    from mediafind.indexer import Progress
+    from mediafind.instance import Library, Remote
     from mediafind.keeper import Status
+    from mediafind.query import Query
+    from mediafind.report import Progress
     from mediafind.session import Session
 
 log = logging.getLogger("mediafind")
 
 
-def _folders_add(session: Session, args: argparse.Namespace) -> int:
+def _folders_add(library: Library, args: argparse.Namespace) -> int:
     """Watch folders: their photos and notes are indexed by `index` and followed by `watch`.
 
     Network shares and removable drives are polled (their changes are not announced);
     --polling always|never overrides that guess for these folders.
     example: mediafind folders add ~/Pictures ~/Documents/notes"""
     polling = {"auto": None, "always": True, "never": False}[args.polling]
+    indexing = False
     for raw in args.paths:
         folder = _existing_folder(raw)
-        where = session.add_folder(folder, polling)
-        if where == folder:
+        added = library.add_folder(folder, polling)
+        indexing |= added.indexing
+        if added.where == folder:
             chosen = f" (polling: {args.polling})" if polling is not None else ""
             print(f"watching {folder}{chosen}")
         else:
-            print(f"{folder} is already watched, inside {where}")
-    print("run `mediafind index` to index them, or `mediafind watch` to keep them indexed")
+            print(f"{folder} is already watched, inside {added.where}")
+    if indexing:
+        print(f"mediafind (pid {library.served_by}) is indexing them: `mediafind status` shows it")
+    else:
+        print("run `mediafind index` to index them, or `mediafind watch` to keep them indexed")
     return 0
 
 
-def _folders_remove(session: Session, args: argparse.Namespace) -> int:
+def _folders_remove(library: Library, args: argparse.Namespace) -> int:
     """Stop watching folders and forget what was indexed from them (the files stay on disk).
 
     example: mediafind folders remove ~/Downloads"""
     status = 0
     for raw in args.paths:
         folder = Path(raw).expanduser().absolute()
-        if session.remove_folder(folder):
+        if library.remove_folder(folder):
             print(f"no longer watching {folder}")
         else:
             print(f"mediafind: {folder} is not a watched folder", file=sys.stderr)
@@ -59,11 +66,11 @@ def _folders_remove(session: Session, args: argparse.Namespace) -> int:
     return status
 
 
-def _folders_list(session: Session, args: argparse.Namespace) -> int:
+def _folders_list(library: Library, args: argparse.Namespace) -> int:
     """List the watched folders with their file and error counts.
 
     example: mediafind folders list"""
-    folders = session.overview(listed=0).folders
+    folders = library.overview(listed=0).folders
     if not folders:
         print("no watched folders yet: mediafind folders add PATH")
     for f in folders:
@@ -71,17 +78,18 @@ def _folders_list(session: Session, args: argparse.Namespace) -> int:
     return 0
 
 
-def _index(session: Session, args: argparse.Namespace) -> int:
+def _index(library: Library, args: argparse.Namespace) -> int:
     """Scan the watched folders (after adding PATHs to them) and embed what is new or changed.
 
     Unreadable files are listed with their reason and skipped. Exits non-zero only when
     nothing at all could be indexed, or when the model is missing: then the files' words are
-    searchable, and pictures and meaning wait for the model.
+    searchable, and pictures and meaning wait for the model. When mediafind runs (the window,
+    `watch`), it does the work with its model, and this shows how far it is.
     example: mediafind index ~/Pictures"""
     folders = [_existing_folder(raw) for raw in args.paths]
     progress = _TerminalProgress() if sys.stderr.isatty() else None
     try:
-        outcome = session.index_now(folders, on_progress=progress)
+        outcome = library.index(folders, on_progress=progress)
     finally:
         if progress:
             progress.finish()
@@ -114,6 +122,8 @@ def _watch(session: Session, args: argparse.Namespace) -> int:
     Indexes whatever is pending or changed first, then follows new, changed, moved and
     deleted files as they happen. Only one process can do this for a library at a time.
     example: mediafind watch"""
+    from mediafind.instance import Server
+
     session.model_identity()  # a model that cannot be had is said now, not in a status line
     if not session.overview(listed=0).folders:
         raise MediafindError("no watched folders: mediafind folders add PATH")
@@ -122,17 +132,21 @@ def _watch(session: Session, args: argparse.Namespace) -> int:
     stop = threading.Event()
     # Ctrl-C, and the TERM a service manager or `kill` sends, both stop cleanly.
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in _STOP_SIGNALS}
+    # Commands in other terminals ask this process rather than load the model themselves.
+    server = Server(session)
     try:
         session.start()
         session.wait_started()
         if session.index is None:
             raise MediafindError(session.index_problem or "indexing could not start")
+        server.start()
         print(f"watching {session.library_file} (Ctrl-C stops)", flush=True)
         while not stop.wait(0.2):
             if session.status().state == "stopped":
                 break
         print("stopping…", file=sys.stderr, flush=True)
     finally:
+        server.stop()
         session.stop()
         reporter.finish()
         for sig, handler in previous.items():
@@ -154,7 +168,7 @@ class _WatchReporter:
         self._errors_shown = 0
 
     def __call__(self, status: Status) -> None:
-        from mediafind.indexer import Progress
+        from mediafind.report import Progress
 
         if status.state == "indexing" and status.total and self._progress is not None:
             self._progress(
@@ -185,7 +199,7 @@ class _WatchReporter:
             self._progress.finish()
 
 
-def _search(session: Session, args: argparse.Namespace) -> int:
+def _search(library: Library, args: argparse.Namespace) -> int:
     """Search photos and notes by words, by a picture (--image), or both; with filters alone
     (or nothing), list what passes them, newest first.
 
@@ -197,10 +211,32 @@ def _search(session: Session, args: argparse.Namespace) -> int:
               mediafind search beach + holiday.jpg
               mediafind search --image holiday.jpg --kind note --json
               mediafind search kind:photo after:2024-06 before:2024-09"""
+    query = _query(args)
+    found = library.search(query, args.n)
+    if found.words_only:
+        print(f"mediafind: word matches only: {found.note}", file=sys.stderr)
+    hits = found.hits
+    if args.json:
+        print(json.dumps(list(hits), indent=2))
+        return 0
+    text = " ".join(args.text).strip()
+    if not hits:
+        print("no good match" + (f" for {text!r}" if text else ""))
+    bold = sys.stdout.isatty()
+    for hit in hits:
+        why = f"  [{', '.join(hit['why'])}]" if hit["why"] else ""
+        where = _where(hit.get("location", {}))
+        print(f"{hit['score']:7.4f}  {hit['kind']:5}  {hit['path']}{where}{why}")
+        if hit.get("snippet"):
+            print(f"{'':15}{_marked(hit['snippet'], hit['highlights'], bold)}")
+    return 0
+
+
+def _query(args: argparse.Namespace) -> Query:
+    """The search's query, read from its words and flags; its pictures must exist."""
     from mediafind.query import parse
 
-    text = " ".join(args.text)
-    query = parse(text)
+    query = parse(" ".join(args.text))
     if args.image is not None:
         query = query.with_image(Path(args.image).expanduser())
     folder = Path(args.folder).expanduser().absolute() if args.folder else None
@@ -208,25 +244,7 @@ def _search(session: Session, args: argparse.Namespace) -> int:
     for part in query.images:
         if part.image is not None and not part.image.is_file():
             raise MediafindError(f"{part.image} is not a file")
-    if not session.library_file.exists():
-        raise MediafindError("nothing is indexed yet: mediafind index PATH")
-    results = session.search(query, args.n)
-    assert results is not None
-    if results.words_only:
-        print(f"mediafind: word matches only: {results.note}", file=sys.stderr)
-    hits = results.hits
-    if args.json:
-        print(json.dumps([h.to_json() for h in hits], indent=2))
-        return 0
-    if not hits:
-        print("no good match" + (f" for {text.strip()!r}" if text.strip() else ""))
-    bold = sys.stdout.isatty()
-    for hit in hits:
-        why = f"  [{', '.join(hit.why)}]" if hit.why else ""
-        print(f"{hit.score:7.4f}  {hit.kind:5}  {hit.path}{_where(hit.location)}{why}")
-        if hit.snippet:
-            print(f"{'':15}{_marked(hit.snippet, hit.highlights, bold)}")
-    return 0
+    return query
 
 
 def _where(location: dict[str, object]) -> str:
@@ -255,11 +273,11 @@ def _marked(snippet: str, spans: Sequence[tuple[int, int]], bold: bool, width: i
     return ("…" if start > 0 else "") + text + ("…" if end < len(snippet) else "")
 
 
-def _status(session: Session, args: argparse.Namespace) -> int:
+def _status(library: Library, args: argparse.Namespace) -> int:
     """Show the library: model, counts per kind, watched folders, recent errors.
 
     example: mediafind status --json"""
-    view = session.overview(listed=None if args.json else 10)
+    view = library.overview(listed=None if args.json else 10)
     counts = view.counts or {"photo": 0, "note": 0, "pending": 0, "error": 0}
     if args.json:
         report = {
@@ -385,7 +403,11 @@ class _TerminalProgress:
             self._shown = False
 
 
-Command = Callable[["Session", argparse.Namespace], int]
+# A command works on this process's session, or (served) on a Library: the running instance's
+# when one answers, else this process's own.
+Command = (
+    Callable[["Session", argparse.Namespace], int] | Callable[["Library", argparse.Namespace], int]
+)
 
 
 def _add_command(
@@ -422,6 +444,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--device", choices=config.DEVICES, help="where the model runs")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    parser.add_argument(
+        "--alone",
+        action="store_true",
+        help="do the work in this process even when a running mediafind (the window, watch) "
+        f"could answer (also: {config.ENV_NO_INSTANCE}=1)",
+    )
     parser.add_argument(
         "--self-test",
         action="store_true",
@@ -518,13 +546,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from mediafind.session import OpenClipSource, Options, Session
-
     try:
+        served = args.func in _SERVED
+        if served and (running := _running_instance(args)) is not None:
+            answered: int = args.func(running, args)
+            return answered
+        from mediafind.instance import Local
+        from mediafind.session import OpenClipSource, Options, Session
+
         options = Options(library=args.library, model=args.model, device=args.device)
         # `watch` runs for hours: its model lives in a process of its own (modelhost.py).
-        models = OpenClipSource(hosted=args.func is _watch)
-        result: int = args.func(Session(options, models), args)
+        session = Session(options, OpenClipSource(hosted=args.func is _watch))
+        result: int = args.func(Local(session) if served else session, args)
         return result
     except MediafindError as e:
         print(f"mediafind: {e}", file=sys.stderr)
@@ -532,3 +565,38 @@ def _run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("mediafind: interrupted", file=sys.stderr)
         return 130
+
+
+# What a running instance answers; the commands that need the model among them.
+_SERVED = (_folders_add, _folders_remove, _folders_list, _index, _search, _status)
+_USES_MODEL = (_index, _search)
+
+
+def _running_instance(args: argparse.Namespace) -> Remote | None:
+    """The running instance of the library (the window, `watch`) when it can answer this
+    command as this process would; None to do the work here. A model asked for (--model,
+    MEDIAFIND_MODEL) that is not the instance's: a search runs here with it, an index is
+    refused (the instance holds the library)."""
+    from mediafind import instance
+
+    if args.alone or instance.disabled():
+        return None
+    try:
+        settings = config.load_settings()
+    except MediafindError:
+        return None  # said by the command, run here
+    wanted = args.model or os.environ.get(config.ENV_MODEL)
+    running = instance.connect(config.library_dir(args.library, settings), wanted)
+    if running is None or running.same_model or args.func not in _USES_MODEL:
+        return running
+    if args.func is _index:
+        raise MediafindError(
+            f"mediafind (pid {running.pid}) is running on this library with the model "
+            f"{running.model}; close it to index with {wanted}"
+        )
+    print(
+        f"mediafind: the running mediafind (pid {running.pid}) uses the model {running.model}; "
+        f"searching here with {wanted}",
+        file=sys.stderr,
+    )
+    return None

@@ -22,6 +22,8 @@ ENV_DEVICE = "MEDIAFIND_DEVICE"
 ENV_CONFIG_DIR = "MEDIAFIND_CONFIG_DIR"
 ENV_DATA_DIR = "MEDIAFIND_DATA_DIR"
 ENV_CACHE_DIR = "MEDIAFIND_CACHE_DIR"
+# Set (to anything but 0): commands never ask a running mediafind, each does its own work.
+ENV_NO_INSTANCE = "MEDIAFIND_NO_INSTANCE"
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 # Reloading the default model takes a few seconds; five idle minutes keep it for a working
@@ -117,9 +119,10 @@ def save_settings(settings: Settings, path: Path | None = None) -> None:
 
 
 def library_dir(flag: str | None, settings: Settings) -> Path:
-    """The library folder: --library, then MEDIAFIND_LIBRARY, then settings, then the default."""
+    """The library folder: --library, then MEDIAFIND_LIBRARY, then settings, then the default.
+    Always a full path: a running instance, whose working folder is not ours, names it too."""
     chosen = flag or os.environ.get(ENV_LIBRARY) or settings.library
-    return Path(chosen).expanduser() if chosen else data_dir() / "library"
+    return Path(chosen).expanduser().absolute() if chosen else data_dir().absolute() / "library"
 
 
 def chosen_model(flag: str | None, settings: Settings) -> str | None:

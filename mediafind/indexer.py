@@ -16,6 +16,7 @@ from pathlib import Path
 from mediafind import captions, extract, media, scan
 from mediafind.embed import IMAGE, TEXT, Encoder
 from mediafind.errors import UnreadableFile, describe
+from mediafind.report import Indexed, Progress
 from mediafind.store import (
     CAPTION_SOURCE,
     IMAGE_SOURCE,
@@ -48,16 +49,6 @@ WORDS_PER_CHUNK = 50
 WORDS_OVERLAP = 10
 
 
-@dataclass(frozen=True, slots=True)
-class Progress:
-    done: int
-    total: int
-    current: Path | None
-    errors: int
-    rate: float  # files per second
-    eta: float | None  # seconds
-
-
 @dataclass
 class Outcome:
     """What indexing did: counts of a run (or, in the keeper, of all runs so far) and the files
@@ -81,6 +72,23 @@ class Outcome:
     @property
     def attempted(self) -> int:
         return self.indexed + self.reused + len(self.errors)
+
+    def report(self) -> Indexed:
+        """What the command line prints of it (and a running instance sends)."""
+        return Indexed(
+            indexed=self.indexed,
+            reused=self.reused,
+            moved=self.moved,
+            removed=self.removed,
+            unchanged=self.unchanged,
+            errors=list(self.errors),
+            walk_errors=list(self.walk_errors),
+            offline=list(self.offline),
+            model_reset=self.model_reset,
+            seconds=self.seconds,
+            words_only=self.words_only,
+            waiting_for_model=self.waiting_for_model,
+        )
 
     def add_scan(self, found: scan.Reconciled) -> None:
         """Count in what a reconcile scan found."""

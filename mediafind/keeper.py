@@ -15,17 +15,22 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any, TypeVar
 
 from mediafind import scan
 from mediafind.config import DEFAULT_MODEL_IDLE_SECONDS
 from mediafind.errors import MediafindError, ModelUnavailable, describe
-from mediafind.indexer import EncoderFactory, Indexer, Outcome, Progress
+from mediafind.indexer import EncoderFactory, Indexer, Outcome
+from mediafind.report import Progress
 from mediafind.store import Root, Store
 from mediafind.watch import ChangeSet, Watcher
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 IDLE = "idle"
 SCANNING = "scanning"
@@ -70,21 +75,27 @@ def notify(listeners: Sequence[Callable[..., object]], *args: object) -> None:
 
 
 def sync(
-    indexer: Indexer, excludes: Sequence[str] = (), roots: Sequence[Root] | None = None
+    indexer: Indexer,
+    excludes: Sequence[str] = (),
+    roots: Sequence[Root] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> Outcome:
     """Bring the library in step with its watched folders (or these) and embed what is new or
-    changed, here and now, once: the `index` command and the self-test. When the model cannot
-    be had, the files are still recorded and made searchable by their words, and the embedding
-    waits for it (outcome.waiting_for_model says why)."""
+    changed, here and now, once: the `index` command (in its own process, or in the keeper of a
+    running instance) and the self-test. When the model cannot be had, the files are still
+    recorded and made searchable by their words, and the embedding waits for it
+    (outcome.waiting_for_model says why). should_stop: asked between batches."""
     started = time.monotonic()
+    if roots is None and not indexer.store.roots():
+        raise MediafindError("no watched folders: mediafind index PATH, or folders add PATH")
     outcome = Outcome()
     found = scan.reconcile(indexer.store, roots, excludes)
     outcome.add_scan(found)
     if found.wrote or indexer.needs_model():
         try:
-            indexer.embed_pending(outcome)
+            indexer.embed_pending(outcome, should_stop)
         except ModelUnavailable as e:
-            indexer.save_words(outcome)
+            indexer.save_words(outcome, should_stop)
             outcome.waiting_for_model = str(e)
     outcome.seconds = time.monotonic() - started
     return outcome
@@ -125,6 +136,11 @@ class Keeper:
         self._started = threading.Event()
         self._failure: BaseException | None = None
         self._errors_seen = 0
+        # Answers promised to callers (add_folder, remove_folder, index_now) and not yet given;
+        # once the thread ends, each is failed instead of left waiting forever.
+        self._promised: set[Future[Any]] = set()
+        self._promised_lock = threading.Lock()
+        self._ended = False
         watch_options = {} if quiet is None else {"quiet": quiet}
         self._watcher = Watcher(self._on_changes, **watch_options) if watch else None
         self._store: Store | None = None
@@ -175,11 +191,23 @@ class Keeper:
     def rescan(self) -> None:
         self._do(self._rescan_all)
 
-    def add_folder(self, path: Path) -> None:
-        self._do(lambda: self._add_folder(path))
+    def add_folder(self, path: Path, polling: bool | None = None) -> Future[Path]:
+        """Watch a folder (polling: as `folders add --polling` says) and index it. The answer is
+        the watched folder that holds it (itself, or one above it already watched); it comes
+        before the folder is read."""
+        answer = self._ask(lambda: self._add_folder(path, polling))
+        self._do(self._rescan_all)
+        return answer
 
-    def remove_folder(self, path: Path) -> None:
-        self._do(lambda: self._remove_folder(path))
+    def remove_folder(self, path: Path) -> Future[bool]:
+        """Stop watching a folder and forget its files; the answer: whether it was watched."""
+        return self._ask(lambda: self._remove_folder(path))
+
+    def index_now(self, folders: Sequence[Path] = ()) -> Future[Outcome]:
+        """Watch these folders too, then do what `mediafind index` does, on this thread and with
+        this model: compare every watched folder with the library and embed all that is new or
+        changed. The answer is what this run did."""
+        return self._ask(lambda: self._index_now(folders))
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Wait until nothing is left to do (for tests and one-shot runs)."""
@@ -190,6 +218,39 @@ class Keeper:
         self._idle.clear()
         self._commands.put(command)
         self._wake.set()
+
+    def _ask(self, work: Callable[[], T]) -> Future[T]:
+        """Do work on the service thread; its result (or error) comes in the future."""
+        answer: Future[T] = Future()
+
+        def command() -> None:
+            if not answer.set_running_or_notify_cancel():
+                return
+            try:
+                answer.set_result(work())
+            except Exception as e:
+                answer.set_exception(e)
+
+        with self._promised_lock:
+            if self._ended:
+                answer.set_exception(MediafindError("indexing has stopped"))
+                return answer
+            self._promised.add(answer)
+        answer.add_done_callback(self._kept)
+        self._do(command)
+        return answer
+
+    def _kept(self, answer: Future[T]) -> None:
+        with self._promised_lock:
+            self._promised.discard(answer)
+
+    def _break_promises(self) -> None:
+        with self._promised_lock:
+            self._ended = True
+            promised, self._promised = self._promised, set()
+        for answer in promised:
+            if answer.set_running_or_notify_cancel():
+                answer.set_exception(MediafindError("indexing stopped before it was done"))
 
     def _on_changes(self, changes: ChangeSet) -> None:
         """From the watcher's thread."""
@@ -230,6 +291,7 @@ class Keeper:
             if self._watcher is not None:
                 self._watcher.stop()
             store.close()
+            self._break_promises()
             self._set(replace(self.status(), state=STOPPED))
             self._idle.set()
 
@@ -396,17 +458,29 @@ class Keeper:
         note = self._watcher.states().get(folder, (state, ""))[1]
         self._store.set_root_state(root.id, state, note)
 
-    def _add_folder(self, path: Path) -> None:
+    def _add_folder(self, path: Path, polling: bool | None = None) -> Path:
         assert self._store is not None
         root = self._store.add_root(path)
+        if root.path == path:
+            self._store.set_root_polling(root.id, polling)
+            root = replace(root, polling=polling)
         self._watch(root)
-        self._rescan_all()
+        return root.path
 
-    def _remove_folder(self, path: Path) -> None:
+    def _remove_folder(self, path: Path) -> bool:
         assert self._store is not None
         if self._watcher is not None:
             self._watcher.unwatch(path)
-        self._store.remove_root(path)
+        return self._store.remove_root(path)
+
+    def _index_now(self, folders: Sequence[Path]) -> Outcome:
+        assert self._indexer is not None
+        for folder in folders:
+            self._add_folder(folder)
+        self._set(Status(SCANNING, message="comparing folders with the library"))
+        outcome = sync(self._indexer, self._excludes, should_stop=self._stop.is_set)
+        self._merge(outcome)
+        return outcome
 
     def _record_root_states(self) -> None:
         """Write the watcher's view of each folder into the library, for `status` and for

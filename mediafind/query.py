@@ -20,9 +20,10 @@ import shlex
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from mediafind.errors import MediafindError
-from mediafind.rows import NOTE, PHOTO
+from mediafind.errors import MediafindError, describe
+from mediafind.kinds import NOTE, PHOTO
 
 # What a search may be narrowed to: one of the two kinds of file the library holds, or both.
 ALL = "all"
@@ -100,6 +101,67 @@ class Query:
         if sort is not None:
             changes["sort"] = sort
         return replace(self, **changes) if changes else self  # type: ignore[arg-type]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The query in JSON types, for a running instance to answer it. Paths travel absolute:
+        the instance's working folder is not the caller's."""
+        return {
+            "parts": [
+                {
+                    "text": p.text,
+                    "image": None if p.image is None else str(p.image.absolute()),
+                    "weight": p.weight,
+                }
+                for p in self.parts
+            ],
+            "phrases": list(self.phrases),
+            "words": list(self.words),
+            "negatives": list(self.negatives),
+            "kind": self.kind,
+            "folder": None if self.folder is None else str(self.folder.absolute()),
+            "after": self.after,
+            "before": self.before,
+            "types": sorted(self.types),
+            "sort": self.sort,
+            "typing": self.typing,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Query:
+        """The query to_dict wrote; QueryError when data is not one."""
+        try:
+            parts = tuple(
+                Part(
+                    text=None if p["text"] is None else str(p["text"]),
+                    image=None if p["image"] is None else Path(p["image"]),
+                    weight=float(p["weight"]),
+                )
+                for p in data["parts"]
+            )
+            query = cls(
+                parts=parts,
+                phrases=_strings(data["phrases"]),
+                words=_strings(data["words"]),
+                negatives=_strings(data["negatives"]),
+                kind=str(data["kind"]),
+                folder=None if data["folder"] is None else Path(data["folder"]),
+                after=None if data["after"] is None else float(data["after"]),
+                before=None if data["before"] is None else float(data["before"]),
+                types=frozenset(_strings(data["types"])),
+                sort=str(data["sort"]),
+                typing=bool(data["typing"]),
+            )
+        except (KeyError, TypeError, ValueError) as e:
+            raise QueryError(f"not a query: {describe(e)}") from e
+        if query.kind not in KINDS or query.sort not in SORTS:
+            raise QueryError(f"not a query: kind {query.kind!r}, sort {query.sort!r}")
+        return query
+
+
+def _strings(items: list[Any]) -> tuple[str, ...]:
+    if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+        raise TypeError("expected a list of strings")
+    return tuple(items)
 
 
 @dataclass

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-PHOTO = "photo"
-NOTE = "note"
+# Re-exported: the store and the faces name the kinds through rows.
+from mediafind.kinds import NOTE as NOTE
+from mediafind.kinds import PHOTO as PHOTO
+
 # Chunk sources: the picture itself, text of a note, caption text of a photo.
 IMAGE_SOURCE = "image"
 TEXT_SOURCE = "text"

@@ -19,9 +19,10 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Collection, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from mediafind import config
 from mediafind.embed import (
@@ -47,6 +48,7 @@ from mediafind.indexer import Indexer, Outcome, ProgressCallback
 from mediafind.keeper import IDLE, INDEXING, STOPPED, Keeper, Status, notify, sync
 from mediafind.memo import RememberingEncoder, TextMemo
 from mediafind.query import Query
+from mediafind.report import FolderState, Found, Overview, Progress
 from mediafind.rows import NOTE, PHOTO
 from mediafind.search import Hit, Searcher, keyword_search
 from mediafind.store import ModelInfo, Store
@@ -55,6 +57,8 @@ if TYPE_CHECKING:
     from mediafind.modelhost import HostedEncoder
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # Model states, as both faces report them.
 MODEL_NOT_LOADED = "not loaded"
@@ -68,6 +72,8 @@ RESTART_WAIT_SECONDS = 60.0
 # The longest the idle-release check sleeps: the model is let go within this much of its idle
 # time running out, and a sleeping check costs nothing.
 RELEASE_CHECK_SECONDS = 60.0
+# How often a command handed to the indexing service reports its progress while it waits.
+PROGRESS_SECONDS = 0.25
 # Where searches remember their texts' vectors, in the user cache folder.
 QUERY_VECTORS = "query-vectors"
 # Unreadable files and notes listed by an overview; the rest are counted. `status --json`
@@ -134,45 +140,6 @@ class Options:
 
 
 @dataclass(frozen=True, slots=True)
-class FolderState:
-    """A watched folder as a user sees it: live, polling or offline as the process writing the
-    library watches it; unwatched when no process does (offline when it is missing)."""
-
-    path: Path
-    state: str
-    note: str
-    files: int
-    errors: int
-
-    def describe(self) -> str:
-        note = f" ({self.note})" if self.note else ""
-        return f"{self.state}{note}, {self.files} files, {self.errors} errors"
-
-    def to_json(self) -> dict[str, object]:
-        entry: dict[str, object] = {"path": str(self.path), "state": self.state}
-        entry |= {"files": self.files, "errors": self.errors}
-        if self.note:
-            entry["note"] = self.note
-        return entry
-
-
-@dataclass(frozen=True, slots=True)
-class Overview:
-    """What the library holds now: its model, counts, folders, and the files that could not be
-    read (or were read only in part), each with its reason."""
-
-    library: Path
-    exists: bool = False
-    size_bytes: int = 0
-    model: str | None = None
-    writer_pid: int | None = None
-    counts: dict[str, int] = field(default_factory=dict)
-    folders: list[FolderState] = field(default_factory=list)
-    errors: list[tuple[Path, str]] = field(default_factory=list)
-    notes: list[tuple[Path, str]] = field(default_factory=list)
-
-
-@dataclass(frozen=True, slots=True)
 class Results:
     """The answer to a query: its hits, best first, and how they were found."""
 
@@ -193,6 +160,10 @@ class Results:
     @property
     def may_have_more(self) -> bool:
         return len(self.hits) >= self.limit
+
+    def found(self) -> Found:
+        """The answer as the command line prints it (and a running instance sends it)."""
+        return Found(tuple(h.to_json() for h in self.hits), self.words_only, self.note)
 
 
 StatusListener = Callable[[Status], None]
@@ -220,7 +191,7 @@ class Session:
         self.starting = False
         self.reembedding = False
         self._complete = False  # the last progress report said every pending file was done
-        self._waiting: list[Callable[[Keeper], None]] = []
+        self._waiting: list[Callable[[Keeper], object]] = []
         self._status_listeners: list[StatusListener] = []
         self._model_listeners: list[Listener] = []
         self._indexing_listeners: list[Listener] = []
@@ -547,28 +518,34 @@ class Session:
         self, folders: Sequence[Path] = (), on_progress: ProgressCallback | None = None
     ) -> Outcome:
         """Watch these folders too, then bring the library in step with every watched folder
-        and embed what is new or changed, here and now (the `index` command). When the model
-        cannot be had, files are made searchable by their words and the outcome says why the
-        rest waits (waiting_for_model)."""
+        and embed what is new or changed, here and now (the `index` command). When this
+        session's indexing service runs, it does the work with its model and this waits for it
+        (progress is then reported a few times a second). When the model cannot be had, files
+        are made searchable by their words and the outcome says why the rest waits
+        (waiting_for_model)."""
+        service = self._service()
+        if service is not None:
+            return self._wait_for(service, service.index_now(folders), on_progress)
         identity = self._identity() or f"unavailable:{self.model_text}"
         with Store.open(self.library_file, writer=True) as store:
             for folder in folders:
                 store.add_root(folder)
-            if not store.roots():
-                raise MediafindError(
-                    "no watched folders: mediafind index PATH, or folders add PATH"
-                )
             indexer = Indexer(store, self.load_encoder, identity, on_progress=on_progress)
             return sync(indexer, self.settings.excludes)
 
     # -- folders --------------------------------------------------------------------------
 
-    def add_folder(self, folder: Path, polling: bool | None = None) -> Path | None:
-        """Watch a folder and index it. When this session's indexing service runs (or is
-        starting), it does the work on its thread and this returns None; otherwise the folder
-        is written into the library here, and this returns the watched folder that holds it
-        (folder itself, or a folder above it that was already watched)."""
-        if self._hand_over(lambda service: service.add_folder(folder)):
+    def add_folder(
+        self, folder: Path, polling: bool | None = None, *, wait: bool = False
+    ) -> Path | None:
+        """Watch a folder and index it; return the watched folder that holds it (folder itself,
+        or a folder above it that was already watched). When this session's indexing service
+        runs (or is starting), it does the work on its thread: without wait (the window), this
+        returns None at once; with wait, once the service has the folder. Otherwise the folder
+        is written into the library here."""
+        if wait and (service := self._service()) is not None:
+            return self._wait_for(service, service.add_folder(folder, polling))
+        if not wait and self._hand_over(lambda service: service.add_folder(folder, polling)):
             return None
         with Store.open(self.library_file, writer=True) as store:
             root = store.add_root(folder)
@@ -577,15 +554,36 @@ class Session:
                 store.set_root_polling(root.id, polling)
             return where
 
-    def remove_folder(self, folder: Path) -> bool:
+    def remove_folder(self, folder: Path, *, wait: bool = False) -> bool:
         """Stop watching a folder and forget its files (they stay on disk). Returns whether it
-        was watched (always True when the indexing service does it)."""
-        if self._hand_over(lambda service: service.remove_folder(folder)):
+        was watched (always True when the indexing service does it without wait)."""
+        if wait and (service := self._service()) is not None:
+            return self._wait_for(service, service.remove_folder(folder))
+        if not wait and self._hand_over(lambda service: service.remove_folder(folder)):
             return True
         with Store.open(self.library_file, writer=True) as store:
             return store.remove_root(folder)
 
-    def _hand_over(self, command: Callable[[Keeper], None]) -> bool:
+    def _service(self) -> Keeper | None:
+        """This session's indexing service once it has started; None when none runs here."""
+        if self.starting:
+            self.wait_started(RESTART_WAIT_SECONDS)
+        return self.index
+
+    def _wait_for(
+        self, service: Keeper, answer: Future[T], on_progress: ProgressCallback | None = None
+    ) -> T:
+        """The service's answer, reporting its progress meanwhile."""
+        while True:
+            try:
+                return answer.result(timeout=PROGRESS_SECONDS)
+            except TimeoutError:
+                status = service.status()
+                if on_progress is not None and status.state == INDEXING and status.total:
+                    on_progress(Progress(status.done, status.total, status.current,
+                                         status.errors, status.rate, status.eta))  # fmt: skip
+
+    def _hand_over(self, command: Callable[[Keeper], object]) -> bool:
         """Give a command to this session's indexing service, now or once it has started.
         False when no service runs or starts here."""
         with self._lock:

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from conftest import FakeEncoder, save_shape
 
-from mediafind.indexer import Indexer, Progress
+from mediafind.indexer import Indexer
 from mediafind.keeper import sync
+from mediafind.report import Progress
 from mediafind.search import Hit
 from mediafind.store import Store
 

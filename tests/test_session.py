@@ -11,7 +11,7 @@ from conftest import FakeEncoder, save_shape
 
 from mediafind import config, memo
 from mediafind.embed import ModelSpec
-from mediafind.errors import ConfigError, ModelUnavailable
+from mediafind.errors import ConfigError, MediafindError, ModelUnavailable
 from mediafind.query import parse
 from mediafind.session import (
     MODEL_MISSING,
@@ -20,6 +20,7 @@ from mediafind.session import (
     Options,
     Session,
 )
+from mediafind.store import Store
 
 
 class Source:
@@ -143,6 +144,33 @@ def test_folders_added_without_a_running_keeper_are_written_at_once(tmp_path: Pa
     assert (state.path, state.state, state.note) == (pictures, "offline", "folder not found")
     assert session.remove_folder(pictures) is True
     assert session.overview().folders == []
+
+
+def test_with_its_keeper_running_folders_and_index_go_through_the_keeper(tmp_path: Path) -> None:
+    """The keeper holds the write lock: adding a folder or indexing must be done by it, not
+    refused as if another process wrote the library; and the caller gets the same answers."""
+    pictures = folder_of_things(tmp_path / "Pictures")
+    options = Options(library=str(tmp_path / "library"), model="fast", watch=False)
+    session = Session(options, Source())
+    session.start()
+    try:
+        session.wait_started()
+        assert session.index is not None
+        assert session.add_folder(pictures, polling=True, wait=True) == pictures
+        assert session.add_folder(pictures / "holiday", wait=True) == pictures
+        outcome = session.index_now()
+        assert (outcome.indexed, len(outcome.errors)) == (3, 0)
+        assert session.overview().counts["photo"] == 2
+        with Store.open(session.library_file) as store:
+            assert [r.polling for r in store.roots()] == [True]
+        assert session.remove_folder(tmp_path / "elsewhere", wait=True) is False
+        assert session.remove_folder(pictures, wait=True) is True
+        assert session.overview().folders == []
+        keeper = session.index
+    finally:
+        session.stop()
+    with pytest.raises(MediafindError, match="stopped"):
+        keeper.add_folder(pictures).result(timeout=5)
 
 
 def test_the_overview_lists_what_could_not_be_read(tmp_path: Path) -> None:

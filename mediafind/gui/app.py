@@ -26,6 +26,7 @@ from mediafind.gui.bridge import SessionBridge
 from mediafind.gui.download import offer_download
 from mediafind.gui.icons import app_icon
 from mediafind.gui.window import MainWindow
+from mediafind.instance import Server
 from mediafind.session import OpenClipSource, Options, Session
 
 log = logging.getLogger(__name__)
@@ -347,6 +348,11 @@ def run(
     if picture is not None:
         window.search_by_image(picture.absolute())
     session.start()
+    # The command line in other terminals asks this window (mediafind.instance) instead of
+    # loading the model again or being refused the library; Qt-free, on threads of its own.
+    server = Server(session)
+    server.start()
+    session.on_indexing_changed(server.follow)  # a new library in the settings
     if session.library_model is not None:
         QTimer.singleShot(WARM_UP_DELAY_MS, session.warm_up)
     # A first run without the model's weights: the banner offers the download (gui/download.py).
@@ -356,6 +362,7 @@ def run(
     if quit_after:
         QTimer.singleShot(round(float(quit_after) * 1000), window.close)
     code = app.exec()
+    server.stop()
     session.stop()
     instance.release()
     log.info("mediafind closed")

@@ -26,7 +26,8 @@ from PySide6.QtWidgets import (
 
 from mediafind.gui.jobs import in_background
 from mediafind.gui.results import folder_label
-from mediafind.session import Overview, Session
+from mediafind.report import Overview
+from mediafind.session import Session
 
 STATE_LABELS = {
     "live": ("Live", "Changes are seen as they happen."),

@@ -56,7 +56,8 @@ from mediafind.gui.statusbar import IndexingStatus
 from mediafind.gui.thumbnails import ThumbnailCache
 from mediafind.keeper import IDLE, INDEXING, Status
 from mediafind.query import ALL, KINDS, Query, parse
-from mediafind.session import MODEL_LOADING, Overview, Results
+from mediafind.report import Overview
+from mediafind.session import MODEL_LOADING, Results
 
 log = logging.getLogger(__name__)
 
