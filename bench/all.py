@@ -27,6 +27,7 @@ BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
     ("rescan.py", [], ["--files", "20000", "--rounds", "3"]),
     ("save_photo.py", [], ["--big", "20000", "--rounds", "5"]),
     ("window.py", [], ["--rounds", "3"]),
+    ("instance_cli.py", [], ["--runs", "7"]),
     ("search_scale.py", ["--photos", "100000", "1000000"], ["--photos", "100000", "--rounds", "7"]),
     ("gui_stall.py", ["--photos", "300", "--model", "balanced"], ["--photos", "60"]),
 ]
