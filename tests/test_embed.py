@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import random
 import shutil
@@ -166,6 +167,14 @@ def test_opening_a_model_reads_no_weights_and_encodes_nothing(
     assert calls == [] and encoder.loaded == {embed.TEXT, embed.IMAGE}
     assert encoder.encode_texts(["a red circle"]).shape == (1, 64)
     assert calls == ["encode_text"]
+
+
+def test_opening_a_model_does_not_warn_that_its_weights_are_random(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.INFO):
+        embed.OpenClipEncoder(embed.parse_spec(TINY_SPEC), device="cpu")
+    assert not [r for r in caplog.records if "pretrained weights" in r.getMessage()]
 
 
 def test_weights_in_another_format_are_read_whole_by_open_clip(tmp_path: Path) -> None:
