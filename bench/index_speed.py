@@ -6,14 +6,19 @@ Makes --photos photo-like 12-megapixel JPEGs once (cached in the temp folder), t
 processes so that each has its own peak memory, alternately runs:
 
 - indexer: `mediafind index` through the session (Session.index_now: keeper.sync, the Indexer
-  and its decode pool) with ViT-B-32 (random weights, local-dir), on a fresh library;
+  and its decode pool) with ViT-B-32 (random weights, local-dir), on a fresh library, timed
+  after the model is opened (the time to open it is printed too);
 - bare: a plain loop that decodes a batch of photos, then encodes it (no overlap);
 - bound: the encoder alone on decoded pictures (img/s on all cores), and the decoding alone
   (read, hash, decode: CPU seconds per photo on one core). Their sum per photo, spread over all
-  cores, is the CPU-work bound: no pipeline can index faster.
+  cores, is the CPU-work bound: no pipeline can index faster;
+- rclip-like: rclip's indexing loop, for reference (see child_rclip_like).
 
-Prints img/s, the ratio to the bound, CPU use (share of all cores) and peak RSS, medians over
-the rounds. With several --trees (source checkouts), each variant runs with each tree's code.
+Prints img/s and its ratio to the bound, CPU seconds per photo and their ratio to the
+bound's (the pipeline's overhead), CPU use (share of all cores), how much of the machine's CPU
+sat idle meanwhile (0%: every core busy, with this or with other programs) and peak RSS,
+medians over the rounds. With several --trees (source checkouts), each variant runs with
+each tree's code.
 """
 
 from __future__ import annotations
@@ -88,15 +93,28 @@ def child_indexer(photos: Path, model: Path) -> dict[str, float]:
     steady: list[tuple[float, int]] = []
     session = Session(Options(library=str(library), model=f"local-dir:{model}", watch=False))
     started = time.perf_counter()
+    # Opened apart: the import of torch and open_clip is the same whatever the pipeline does.
+    try:
+        session.load_encoder(("text", "image"))
+    except TypeError:  # a checkout from before the towers were read apart
+        session.load_encoder()
+    opened = time.perf_counter() - started
+    cpu, started = time.process_time(), time.perf_counter()
     outcome = session.index_now(
         [photos], on_progress=lambda p: steady.append((time.perf_counter(), p.done))
     )
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     shutil.rmtree(library, ignore_errors=True)
     shutil.rmtree(WORK / f"cache-{os.getpid()}", ignore_errors=True)
     assert outcome.indexed and not outcome.errors, outcome
     (t0, d0), (t1, d1) = steady[0], steady[-1]
-    return {"images": outcome.indexed, "seconds": seconds, "steady": (d1 - d0) / (t1 - t0)}
+    return {
+        "images": outcome.indexed,
+        "seconds": seconds,
+        "cpu": cpu,
+        "steady": (d1 - d0) / (t1 - t0) if t1 > t0 else 0.0,
+        "open": opened,
+    }
 
 
 def child_bare(photos: Path, model: Path) -> dict[str, float]:
@@ -105,14 +123,15 @@ def child_bare(photos: Path, model: Path) -> dict[str, float]:
     encoder = _encoder(model)
     paths = sorted(photos.glob("*.jpg"))
     encoder.encode_images([Image.new("RGB", (224, 224))])  # load what loads lazily
-    started = time.perf_counter()
+    cpu, started = time.process_time(), time.perf_counter()
     for first in range(0, len(paths), BATCH):
         pictures = [
             media.open_image(p.read_bytes(), encoder.image_size).image
             for p in paths[first : first + BATCH]
         ]
         encoder.encode_images(pictures)
-    return {"images": len(paths), "seconds": time.perf_counter() - started}
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return {"images": len(paths), "seconds": seconds, "cpu": cpu}
 
 
 def child_bound(photos: Path, model: Path) -> dict[str, float]:
@@ -128,33 +147,78 @@ def child_bound(photos: Path, model: Path) -> dict[str, float]:
         pictures.append(media.open_image(data, encoder.image_size).image)
     decode = (time.process_time() - cpu) / len(paths)
     encoder.encode_images(pictures[:4])  # warm-up
-    started = time.perf_counter()
+    cpu, started = time.process_time(), time.perf_counter()
     for first in range(0, len(pictures), BATCH):
         encoder.encode_images(pictures[first : first + BATCH])
-    rate = len(pictures) / (time.perf_counter() - started)
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    rate = len(pictures) / seconds
     cores = len(os.sched_getaffinity(0))
-    bound = 1 / (1 / rate + decode / cores)
-    return {"images": len(paths), "encode_rate": rate, "decode_cpu": decode, "bound": bound}
+    return {
+        "images": len(paths),
+        "encode_rate": rate,
+        "encode_cpu": cpu / len(paths),
+        "decode_cpu": decode,
+        "bound": 1 / (1 / rate + decode / cores),
+    }
 
 
-CHILDREN = {"indexer": child_indexer, "bare": child_bare, "bound": child_bound}
+def child_rclip_like(photos: Path, model: Path) -> dict[str, float]:
+    """rclip's indexing loop as of its main.py@564a065 (not rclip itself, which is not
+    installed here): each photo opened in turn and decoded whole, the whole model loaded by
+    open_clip, batches of 8, torch's threads left as they are."""
+    import open_clip
+    import torch
+
+    net, _, preprocess = open_clip.create_model_and_transforms(f"local-dir:{model}")
+    net.eval()
+    paths = sorted(photos.glob("*.jpg"))
+    cpu, started = time.process_time(), time.perf_counter()
+    for first in range(0, len(paths), 8):
+        images = [Image.open(p) for p in paths[first : first + 8]]
+        with torch.no_grad():
+            batch = torch.stack([preprocess(im) for im in images])
+            features = net.encode_image(batch)
+            features /= features.norm(dim=-1, keepdim=True)
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return {"images": len(paths), "seconds": seconds, "cpu": cpu}
+
+
+SAME_FOR_ALL_TREES = {"rclip-like"}  # mediafind's code plays no part in it
+CHILDREN = {
+    "indexer": child_indexer,
+    "bare": child_bare,
+    "bound": child_bound,
+    "rclip-like": child_rclip_like,
+}
+
+
+def _idle_ticks() -> tuple[int, int]:
+    """The machine's idle and total CPU time so far, in ticks (Linux), to tell whether any
+    core sat idle during a run, whoever else used the machine."""
+    try:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    except OSError:
+        return 0, 0
+    return fields[3] + fields[4], sum(fields)  # idle + iowait
 
 
 def run_child(tree: Path, variant: str, photos: Path, model: Path) -> dict[str, float]:
     env = dict(os.environ, PYTHONPATH=f"{tree}{os.pathsep}{Path(__file__).parent}")
     env["HF_HUB_OFFLINE"] = "1"
     command = [sys.executable, __file__, "--child", variant, str(photos), str(model)]
-    started = time.perf_counter()
+    idle, total = _idle_ticks()
     child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
     assert child.stdout is not None
     out = child.stdout.read()
     _, status, usage = os.wait4(child.pid, 0)
-    wall = time.perf_counter() - started
+    idle_after, total_after = _idle_ticks()
     if status != 0:
         raise SystemExit(f"{variant} with {tree} failed ({status})")
     figures: dict[str, float] = json.loads(out.strip().splitlines()[-1])
-    cores = len(os.sched_getaffinity(0))
-    figures["cpu_share"] = (usage.ru_utime + usage.ru_stime) / wall / cores
+    if "cpu" in figures:
+        cores = len(os.sched_getaffinity(0))
+        figures["cpu_share"] = figures["cpu"] / figures["seconds"] / cores
+    figures["idle"] = (idle_after - idle) / max(total_after - total, 1)
     figures["rss_mb"] = usage.ru_maxrss / 1024
     return figures
 
@@ -182,27 +246,50 @@ def main() -> None:
             (photos / f"IMG_{i:04}.jpg").symlink_to(PHOTOS / f"IMG_{i:04}.jpg")
     runs: dict[tuple[Path, str], list[dict[str, float]]] = {}
     for round_ in range(args.rounds):
-        for tree in (t.resolve() for t in args.trees):
+        for t, tree in enumerate(x.resolve() for x in args.trees):
             for variant in args.variants:
+                if variant in SAME_FOR_ALL_TREES and t:
+                    continue
                 figures = run_child(tree, variant, photos, model)
                 print(f"round {round_} {tree} {variant}: {figures}", file=sys.stderr)
                 runs.setdefault((tree, variant), []).append(figures)
-    bounds = {
-        t: statistics.median(r["bound"] for r in v) for (t, n), v in runs.items() if n == "bound"
+    bounds = {t: _median(v, "bound") for (t, n), v in runs.items() if n == "bound"}
+    work = {
+        t: _median(v, "encode_cpu") + _median(v, "decode_cpu")
+        for (t, n), v in runs.items()
+        if n == "bound"
     }
+    rclip = [r for (_, n), v in runs.items() if n == "rclip-like" for r in v]
+    rclip_rate = statistics.median(r["images"] / r["seconds"] for r in rclip) if rclip else 0.0
     for (tree, variant), values in runs.items():
-        median = {k: statistics.median(v[k] for v in values) for k in values[0]}
-        rate = median.get("bound") or median["images"] / median["seconds"]
-        line = f"{tree!s:32} {variant:8} {rate:6.2f} img/s"
+        median = {k: _median(values, k) for k in values[0]}
+        line = f"{tree!s:32} {variant:10}"
         if variant == "bound":
-            encoder, decode = median["encode_rate"], median["decode_cpu"] * 1000
-            line += f" (encoder {encoder:.2f} img/s, decode {decode:.0f} ms CPU/photo)"
-        elif tree in bounds:
-            line += f"  {rate / bounds[tree]:4.2f}x bound"
+            line += f" {median['bound']:6.2f} img/s: encoder alone {median['encode_rate']:.2f}"
+            line += f" img/s ({median['encode_cpu'] * 1000:.0f} ms CPU/photo), decoding"
+            line += f" {median['decode_cpu'] * 1000:.0f} ms CPU/photo"
+        else:
+            rate = median["images"] / median["seconds"]
+            cpu = median["cpu"] / median["images"]
+            line += f" {rate:6.2f} img/s"
+            if tree in bounds:
+                line += f" {rate / bounds[tree]:4.2f}x bound,"
+            if rclip and variant != "rclip-like":
+                line += f" {rate / rclip_rate:4.2f}x rclip-like,"
+            line += f" {cpu * 1000:4.0f} ms CPU/photo"
+            if tree in work:
+                line += f" ({cpu / work[tree]:4.2f}x the bound's)"
+            line += ","
+            line += f" CPU {median['cpu_share'] * 100:3.0f}%"
+        line += f", machine idle {median['idle'] * 100:2.0f}%, peak RSS {median['rss_mb']:5.0f} MB"
         if "steady" in median:
-            line += f"  steady {median['steady']:.2f} img/s"
-        line += f"  CPU {median['cpu_share'] * 100:3.0f}%  peak RSS {median['rss_mb']:5.0f} MB"
+            line += f"\n{'':42}after the first batch {median['steady']:.2f} img/s; "
+            line += f"model opened in {median['open']:.1f} s"
         print(line)
+
+
+def _median(runs: list[dict[str, float]], key: str) -> float:
+    return statistics.median(r[key] for r in runs)
 
 
 if __name__ == "__main__":

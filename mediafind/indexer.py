@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mediafind import captions, extract, media, scan
-from mediafind.embed import IMAGE, TEXT, Encoder
+from mediafind.embed import IMAGE, TEXT, Encoder, cores
 from mediafind.errors import UnreadableFile, describe
 from mediafind.report import Indexed, Progress
 from mediafind.store import (
@@ -37,7 +37,18 @@ PHOTO_BATCH = 32
 TEXT_BATCH = 128
 # Files decoded ahead of the encoder. Two batches keep it fed without holding many pictures.
 LOOKAHEAD = 2 * PHOTO_BATCH
-DECODE_WORKERS = 2
+
+
+def decode_workers() -> int:
+    """Threads that read, hash and decode ahead of the encoder, which uses every core (see
+    embed.QUERY_ITEMS) while they share them. Decoding a 12-megapixel JPEG at reduced size
+    costs about a quarter of the CPU work per photo of ViT-B-32 on a CPU (40 of 160 ms,
+    bench/index_speed.py), so half the cores can always keep up; more would only wait, as
+    the look-ahead bounds what they may do. On 2 cores, 2: in one run on the shared machine,
+    one thread left it idle 8% of the time, two 4%."""
+    return max(2, cores() // 2)
+
+
 # Pictures per encoder call within a batch. A stop request is honoured between calls, so this
 # bounds how long stopping takes (8 pictures: about a third of a second for ViT-B-32 on 2 cores).
 ENCODE_CHUNK = 8
@@ -188,7 +199,8 @@ class Indexer:
         queue: deque[tuple[FileRow, Future[_Prepared]]] = deque()
         rows = iter(pending)
         batch: list[_Prepared] = []
-        with ThreadPoolExecutor(DECODE_WORKERS, thread_name_prefix="mediafind-decode") as pool:
+        workers = decode_workers()
+        with ThreadPoolExecutor(workers, thread_name_prefix="mediafind-decode") as pool:
 
             def top_up() -> None:
                 while len(queue) < LOOKAHEAD:

@@ -92,7 +92,7 @@ def build(name: str, pretrained: str | None) -> tuple[Any, Any]:
     import open_clip
     from torch import nn
 
-    with _weights_on_meta() as buffers:
+    with _weights_on_meta() as buffers, _without(NO_WEIGHTS_WARNING):
         model, _, preprocess = open_clip.create_model_and_transforms(
             name, pretrained=pretrained, load_weights=False, device="meta"
         )
@@ -108,6 +108,26 @@ def build(name: str, pretrained: str | None) -> tuple[Any, Any]:
     model.eval()
     assert isinstance(model, nn.Module)
     return model, preprocess
+
+
+# What open_clip warns, on the root logger, about a model built without weights: true, but
+# the weights are read next.
+NO_WEIGHTS_WARNING = "No pretrained weights loaded"
+
+
+@contextmanager
+def _without(warning: str) -> Iterator[None]:
+    """Leave out the root logger's records that start with warning, while this runs."""
+    root = logging.getLogger()
+
+    def keep(record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(warning)
+
+    root.addFilter(keep)
+    try:
+        yield
+    finally:
+        root.removeFilter(keep)
 
 
 @contextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import random
 import shutil
@@ -168,6 +169,14 @@ def test_opening_a_model_reads_no_weights_and_encodes_nothing(
     assert calls == ["encode_text"]
 
 
+def test_opening_a_model_does_not_warn_that_its_weights_are_random(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.INFO):
+        embed.OpenClipEncoder(embed.parse_spec(TINY_SPEC), device="cpu")
+    assert not [r for r in caplog.records if "pretrained weights" in r.getMessage()]
+
+
 def test_weights_in_another_format_are_read_whole_by_open_clip(tmp_path: Path) -> None:
     import torch
     from safetensors.torch import load_file
@@ -264,3 +273,26 @@ def test_torchs_threads_sleep_while_they_wait_unless_the_user_says_otherwise(
     monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
     embed.import_torch()
     assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"
+
+
+def test_a_model_from_the_hubs_cache_reads_its_towers_apart_too() -> None:
+    from huggingface_hub import constants
+
+    # The tiny model as the Hugging Face cache holds a downloaded hf-hub: model (offline here).
+    repo = Path(constants.HF_HUB_CACHE) / "models--mediafind-tests--tiny-clip"
+    revision = "0" * 40
+    snapshot = repo / "snapshots" / revision
+    snapshot.mkdir(parents=True)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(revision)
+    for name in ("open_clip_config.json", "open_clip_model.safetensors"):
+        shutil.copy(TINY_MODEL / name, snapshot)
+    try:
+        hub = embed.OpenClipEncoder(embed.parse_spec("hf-hub:mediafind-tests/tiny-clip"), "cpu")
+        assert hub.loaded == frozenset()
+        texts = ["a purple star"]
+        local = embed.OpenClipEncoder(embed.parse_spec(TINY_SPEC), device="cpu")
+        np.testing.assert_allclose(hub.encode_texts(texts), local.encode_texts(texts), atol=1e-6)
+        assert hub.loaded == {embed.TEXT}
+    finally:
+        shutil.rmtree(repo)
