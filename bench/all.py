@@ -28,6 +28,8 @@ BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
     ("save_photo.py", [], ["--big", "20000", "--rounds", "5"]),
     ("window.py", [], ["--rounds", "3"]),
     ("instance_cli.py", [], ["--runs", "7"]),
+    ("cold_search.py", [], ["--runs", "3"]),
+    ("index_speed.py", [], ["--photos", "60", "--rounds", "2"]),
     ("search_scale.py", ["--photos", "100000", "1000000"], ["--photos", "100000", "--rounds", "7"]),
     ("gui_stall.py", ["--photos", "300", "--model", "balanced"], ["--photos", "60"]),
 ]

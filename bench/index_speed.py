@@ -235,6 +235,7 @@ def main() -> None:
     parser.add_argument("--variants", nargs="*", default=list(CHILDREN), choices=list(CHILDREN))
     args = parser.parse_args()
     from _models import random_model
+    from _table import figure
 
     model = random_model("ViT-B-32")
     make_photos(args.photos)
@@ -282,6 +283,14 @@ def main() -> None:
             line += ","
             line += f" CPU {median['cpu_share'] * 100:3.0f}%"
         line += f", machine idle {median['idle'] * 100:2.0f}%, peak RSS {median['rss_mb']:5.0f} MB"
+        if variant == "indexer" and tree in bounds:
+            figure("index 12 MP photos ÷ CPU-work bound", f"{rate / bounds[tree]:.2f}x "
+                   f"({rate:.2f} img/s, CPU {median['cpu_share'] * 100:.0f}%)", "≥ 0.9x",
+                   rate / bounds[tree] >= 0.9)  # fmt: skip
+            if rclip:
+                figure("index ÷ an rclip-like loop", f"{rate / rclip_rate:.2f}x")
+            figure("peak RSS while indexing", f"{median['rss_mb']:.0f} MB", "≤ rclip's 1050 MB",
+                   median["rss_mb"] <= 1050)  # fmt: skip
         if "steady" in median:
             line += f"\n{'':42}after the first batch {median['steady']:.2f} img/s; "
             line += f"model opened in {median['open']:.1f} s"
