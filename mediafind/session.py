@@ -471,8 +471,12 @@ class Session:
         return self.status().state == INDEXING
 
     def stop(self) -> None:
-        """Stop indexing and let the model go (at exit)."""
+        """Stop indexing and let the model go (at exit). Listeners hear nothing more: ending
+        the model's process fails a load under way, and that news must not reach a window that
+        is being torn down (a Qt signal emitted from a thread then crashes the process)."""
         self._release_stop.set()
+        for listeners in (self._status_listeners, self._model_listeners, self._indexing_listeners):
+            listeners.clear()
         with self._lock:
             self._generation += 1
             index, self.index = self.index, None

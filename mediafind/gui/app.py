@@ -4,6 +4,7 @@ traceback, shown once as a readable sentence)."""
 
 from __future__ import annotations
 
+import faulthandler
 import getpass
 import hashlib
 import logging
@@ -71,6 +72,10 @@ def setup_logging(verbose: bool = False) -> Path | None:
             if other is not handler:
                 other.setLevel(max(other.level, logging.WARNING))
     root.setLevel(logging.INFO)
+    # A crash in Qt or another native library prints the Python stack of every thread on
+    # stderr (a file the log handler may rotate away is no place for it).
+    if sys.stderr is not None:
+        faulthandler.enable(all_threads=True)
     return path
 
 
