@@ -12,6 +12,7 @@ them (A B A B), so that a busy machine slows them alike; medians are printed.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import random
 import shutil
@@ -31,16 +32,20 @@ WORK = Path(tempfile.gettempdir()) / "mediafind-bench-cold-search"
 
 
 def make_library(tree: Path, model: Path) -> Path:
-    """A library of a few photos and notes, indexed once with tree's code."""
-    library = WORK / "library"
+    """A library of a few photos and notes, indexed once with tree's code: each tree has its
+    own, as a newer checkout may upgrade a library's schema beyond what an older one reads."""
+    name = hashlib.blake2b(str(tree).encode(), digest_size=4).hexdigest()
+    library = WORK / f"library-{name}"
     if (library / "library.sqlite3").exists():
         return library
     photos = WORK / "photos"
-    photos.mkdir(parents=True, exist_ok=True)
-    rng = random.Random(0)
-    for i, (colour, shape) in enumerate((c, s) for c in shapes.COLOURS for s in shapes.SHAPES):
-        shapes.render(colour, shape, rng).save(photos / f"{colour}-{shape}-{i}.jpg")
-        (photos / f"note-{i}.txt").write_text(shapes.note(colour, shape, rng))
+    if not photos.is_dir():
+        photos.mkdir(parents=True)
+        rng = random.Random(0)
+        pairs = [(c, s) for c in shapes.COLOURS for s in shapes.SHAPES]
+        for i, (colour, shape) in enumerate(pairs):
+            shapes.render(colour, shape, rng).save(photos / f"{colour}-{shape}-{i}.jpg")
+            (photos / f"note-{i}.txt").write_text(shapes.note(colour, shape, rng))
     run(tree, library, WORK / "cache-index", "index", str(photos), model=model)
     return library
 
@@ -71,7 +76,7 @@ def main() -> None:
     args = parser.parse_args()
     trees = [t.resolve() for t in args.trees]
     model = random_model("ViT-B-32")
-    library = make_library(trees[0], model)
+    libraries = {tree: make_library(tree, model) for tree in trees}
     picture = next((WORK / "photos").glob("*.jpg"))
     figures: dict[tuple[Path, str], list[tuple[float, float]]] = {}
     for i in range(args.runs):
@@ -85,7 +90,9 @@ def main() -> None:
                 "picture": ("search", "--image", str(picture), "--kind", "note"),
             }
             for case, command in cases.items():
-                figures.setdefault((tree, case), []).append(run(tree, library, cache, *command))
+                figures.setdefault((tree, case), []).append(
+                    run(tree, libraries[tree], cache, *command)
+                )
     for (tree, case), values in figures.items():
         seconds = statistics.median(v[0] for v in values)
         rss = statistics.median(v[1] for v in values)

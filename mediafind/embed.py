@@ -424,16 +424,18 @@ class OpenClipEncoder:
         skeleton = self._skeleton
         if skeleton is None:
             return
-        try:
-            read = skeleton.load(which)
-        except Exception as e:
-            raise ModelUnavailable(
-                f"cannot read the weights of {self.spec} ({skeleton.weights}): {describe(e)}"
-            ) from e
+        # Under the encoder's lock: no encoding sees a tower before it is ready for use.
+        with self._lock:
+            try:
+                read = skeleton.load(which)
+            except Exception as e:
+                raise ModelUnavailable(
+                    f"cannot read the weights of {self.spec} ({skeleton.weights}): {describe(e)}"
+                ) from e
+            if IMAGE in read:
+                self._ready_image_tower()
         if read:
             log.info("read the %s weights of %s", " and ".join(read), self.spec)
-        if IMAGE in read:
-            self._ready_image_tower()
 
     def _ready_image_tower(self) -> None:
         if not self._reparameterize:
