@@ -37,7 +37,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mediafind.rows import HIT_COLUMNS, IMAGE_SOURCE, ChunkHit, FileFilter, chunk_hit
-from mediafind.vectorfile import Ids, Matrix, Unusable, VectorFile, Writer, product, read_seq
+from mediafind.vectorfile import Ids, Matrix, Unusable, VectorFile, Writer, cosine, read_seq
 
 log = logging.getLogger(__name__)
 
@@ -94,11 +94,7 @@ class _Delta:
     )
 
     def similarity(self, query: Matrix) -> Matrix:
-        if not len(self.ids):
-            return np.zeros(0, dtype=np.float32)
-        similarity = product(self.matrix, query)
-        similarity *= self.inverse_norms
-        return similarity
+        return cosine(self.matrix, self.inverse_norms, query)
 
 
 @dataclass

@@ -81,11 +81,7 @@ class Section:
 
     def similarity(self, query: Matrix) -> Matrix:
         """Each row's cosine similarity to a unit-length query."""
-        if not len(self.ids):
-            return np.zeros(0, dtype=np.float32)
-        similarity = product(self.matrix, query)
-        similarity *= self.inverse_norms
-        return similarity
+        return cosine(self.matrix, self.inverse_norms, query)
 
     def rows_of(self, chunk_ids: Ids) -> Ids:
         """The row of each chunk id, -1 where it has none."""
@@ -276,6 +272,15 @@ class Writer:
         self._file.close()
         with contextlib.suppress(OSError):
             self._temp.unlink()
+
+
+def cosine(matrix: Matrix, inverse_norms: npt.NDArray[np.float32], query: Matrix) -> Matrix:
+    """Each row's cosine similarity to a unit-length query, given the rows' inverse norms."""
+    if not len(matrix):
+        return np.zeros(0, dtype=np.float32)
+    similarity = product(matrix, query)
+    similarity *= inverse_norms
+    return similarity
 
 
 def product(matrix: Matrix, vector: Matrix) -> Matrix:
