@@ -87,6 +87,15 @@ def save_shape(path: Path, colour: str, shape: str, seed: int = 0) -> Path:
     return path
 
 
+def small_folder(root: Path) -> Path:
+    """Two photos and a note that speaks of one of them."""
+    save_shape(root / "holiday" / "red circle.png", "red", "circle", seed=1)
+    save_shape(root / "holiday" / "blue square.png", "blue", "square", seed=2)
+    (root / "notes").mkdir(parents=True)
+    (root / "notes" / "garden.md").write_text("# Garden\n\nThe red circle by the pond.\n")
+    return root
+
+
 @pytest.fixture(autouse=True)
 def _isolated_dirs(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch

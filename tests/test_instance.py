@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import TINY_SPEC, FakeEncoder, save_shape
+from conftest import TINY_SPEC, FakeEncoder, save_shape, small_folder
 
 from mediafind import channel, instance
 from mediafind.cli import main
@@ -60,14 +60,6 @@ def _short_runtime_dir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     shutil.rmtree(runtime, ignore_errors=True)
 
 
-def make_folder(root: Path) -> Path:
-    save_shape(root / "holiday" / "red circle.png", "red", "circle", seed=1)
-    save_shape(root / "holiday" / "blue square.png", "blue", "square", seed=2)
-    (root / "notes").mkdir(parents=True)
-    (root / "notes" / "garden.md").write_text("# Garden\n\nThe red circle by the pond.\n")
-    return root
-
-
 def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     code = main(list(args))
     out, err = capsys.readouterr()
@@ -92,7 +84,7 @@ class Running:
 
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
-    return make_folder(tmp_path / "Pictures")
+    return small_folder(tmp_path / "Pictures")
 
 
 @pytest.fixture
@@ -172,7 +164,7 @@ def test_a_picture_search_sends_the_pictures_full_path(
 def test_folders_are_added_by_the_running_instance_while_alone_they_are_refused(
     running: Running, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    more = make_folder(tmp_path / "More")
+    more = small_folder(tmp_path / "More")
     library = str(running.library)
     code, _, err = cli(capsys, "--alone", "--library", library, "folders", "add", str(more))
     assert code == 2 and "being written by another mediafind process" in err

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import FakeEncoder, save_shape
+from conftest import FakeEncoder, save_shape, small_folder
 
 from mediafind import config, memo
 from mediafind.embed import ModelSpec
@@ -44,17 +44,9 @@ class Source:
         return self.encoder
 
 
-def folder_of_things(root: Path) -> Path:
-    save_shape(root / "holiday" / "red circle.png", "red", "circle", seed=1)
-    save_shape(root / "holiday" / "blue square.png", "blue", "square", seed=2)
-    (root / "notes").mkdir(parents=True)
-    (root / "notes" / "garden.md").write_text("# Garden\n\nThe red circle by the pond.\n")
-    return root
-
-
 def indexed_session(tmp_path: Path, source: Source | None = None, **options: str) -> Session:
     session = Session(Options(library=str(tmp_path / "library"), **options), source or Source())
-    session.index_now([folder_of_things(tmp_path / "Pictures")])
+    session.index_now([small_folder(tmp_path / "Pictures")])
     return session
 
 
@@ -149,7 +141,7 @@ def test_folders_added_without_a_running_keeper_are_written_at_once(tmp_path: Pa
 def test_with_its_keeper_running_folders_and_index_go_through_the_keeper(tmp_path: Path) -> None:
     """The keeper holds the write lock: adding a folder or indexing must be done by it, not
     refused as if another process wrote the library; and the caller gets the same answers."""
-    pictures = folder_of_things(tmp_path / "Pictures")
+    pictures = small_folder(tmp_path / "Pictures")
     options = Options(library=str(tmp_path / "library"), model="fast", watch=False)
     session = Session(options, Source())
     session.start()
@@ -174,7 +166,7 @@ def test_with_its_keeper_running_folders_and_index_go_through_the_keeper(tmp_pat
 
 
 def test_the_overview_lists_what_could_not_be_read(tmp_path: Path) -> None:
-    root = folder_of_things(tmp_path / "Pictures")
+    root = small_folder(tmp_path / "Pictures")
     (root / "broken.png").write_bytes(b"not a picture")
     session = Session(Options(library=str(tmp_path / "library"), model="fast"), Source())
     session.index_now([root])
