@@ -39,6 +39,23 @@ class UnreadableFile(MediafindError):
     """One file cannot be indexed; the message is the reason recorded for it."""
 
 
+# Files that were read and hold nothing to index: information for the user, not a failure.
+# They are recorded like unreadable files (their reason is the message), and told apart by it.
+EMPTY_FILE = "empty file"
+NO_TEXT = "no text in the file"
+SCANNED_PDF = "scanned PDF without text"
+
+
+class NothingToRead(UnreadableFile):
+    """The file was read and holds nothing to index (empty, or pages without a text layer)."""
+
+
+def nothing_to_read(reason: str) -> bool:
+    """Whether a recorded reason says the file holds nothing to index (see NothingToRead),
+    rather than that it could not be read."""
+    return reason in (EMPTY_FILE, NO_TEXT) or reason.startswith(SCANNED_PDF)
+
+
 def describe(exc: BaseException, with_file: bool = True) -> str:
     """An exception as one readable sentence: our own errors by their message (written for the
     user), an operating system error by what the system said and the file it said it about

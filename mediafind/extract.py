@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from xml.etree import ElementTree
 
-from mediafind.errors import UnreadableFile
+from mediafind.errors import EMPTY_FILE, NO_TEXT, SCANNED_PDF, NothingToRead, UnreadableFile
 from mediafind.text import MAX_TEXT_CHARS, Span, chunk_text, decode_text
 
 if TYPE_CHECKING:
@@ -105,7 +105,7 @@ class _Builder:
     def document(self, cut: str | None = None, notes: Sequence[str] = ()) -> Document:
         """The document; cut says what a size cap other than the character cap left out."""
         if not self.sections:
-            raise UnreadableFile("no text in the file")
+            raise NothingToRead(NO_TEXT)
         if self.full:
             cut = f"only the first {self.limit:,} characters are indexed"
         said = [cut, *notes] if cut else list(notes)
@@ -161,7 +161,7 @@ def extract(path: Path, data: bytes) -> Document:
     if reader is None:
         raise UnreadableFile(f"not a document type mediafind reads ({suffix or 'no extension'})")
     if not data or (len(data) < 4096 and not data.strip()):  # strip() would copy a big file
-        raise UnreadableFile("empty file")
+        raise NothingToRead(EMPTY_FILE)
     document = reader(data)
     if document.truncated:
         log.info("%s: %s", path, document.note)
@@ -283,7 +283,7 @@ def _pdf(data: bytes) -> Document:
             raise UnreadableFile("damaged PDF: no page could be read")
         pages = f"first {read} pages" if read < count else f"{count} pages"
         where = "its only page" if count == 1 else f"any of its {pages}"
-        raise UnreadableFile(f"scanned PDF without text (no text layer on {where})")
+        raise NothingToRead(f"{SCANNED_PDF} (no text layer on {where})")
     cut = None
     if read < count:
         left_out = f"page {count}" if read + 1 == count else f"pages {read + 1}-{count}"

@@ -14,7 +14,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -136,6 +136,11 @@ class Keeper:
         self._started = threading.Event()
         self._failure: BaseException | None = None
         self._errors_seen = 0
+        # Files embedded by the earlier runs of this stretch of work (changes that arrive while
+        # indexing start another run): added to each run's progress, so that the count and the
+        # bar go on from where they were instead of starting again at 0.
+        self._stretch_done = 0
+        self._run_done = 0  # files embedded by the run in hand
         # Answers promised to callers (add_folder, remove_folder, index_now) and not yet given;
         # once the thread ends, each is failed instead of left waiting forever.
         self._promised: set[Future[Any]] = set()
@@ -202,6 +207,11 @@ class Keeper:
     def remove_folder(self, path: Path) -> Future[bool]:
         """Stop watching a folder and forget its files; the answer: whether it was watched."""
         return self._ask(lambda: self._remove_folder(path))
+
+    def retry(self, paths: Collection[Path]) -> Future[int]:
+        """Read files that could not be read once more, before the backlog; the answer: how
+        many were waiting to be tried again."""
+        return self._ask(lambda: self._retry(paths))
 
     def index_now(self, folders: Sequence[Path] = ()) -> Future[Outcome]:
         """Watch these folders too, then do what `mediafind index` does, on this thread and with
@@ -325,6 +335,7 @@ class Keeper:
                 self._embed()
                 last_work = time.monotonic()
                 continue
+            self._stretch_done = self._run_done = 0
             self._set(Status(IDLE, errors=self._errors_seen, message=self.status().message))
             self._idle.set()
             assert self._indexer is not None
@@ -371,6 +382,11 @@ class Keeper:
         self._merge_scan(found)
         return True
 
+    def _retry(self, paths: Collection[Path]) -> int:
+        assert self._store is not None
+        with self._store.atomic():
+            return self._store.retry(paths)
+
     def _rescan_all(self) -> None:
         assert self._store is not None
         self._set(Status(SCANNING, message="comparing folders with the library"))
@@ -384,6 +400,8 @@ class Keeper:
     def _embed(self) -> None:
         assert self._indexer is not None
         outcome = Outcome()
+        self._stretch_done += self._run_done  # a new run goes on from where the last one ended
+        self._run_done = 0
         self._set(replace(self.status(), state=INDEXING, message="indexing"))
         try:
             self._indexer.embed_pending(outcome, should_stop=self._should_yield)
@@ -428,11 +446,12 @@ class Keeper:
         )
 
     def _progress(self, p: Progress) -> None:
+        self._run_done = p.done
         self._set(
             Status(
                 INDEXING,
-                done=p.done,
-                total=p.total,
+                done=self._stretch_done + p.done,
+                total=self._stretch_done + p.total,
                 current=p.current,
                 rate=p.rate,
                 eta=p.eta,

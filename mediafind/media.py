@@ -11,7 +11,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from mediafind.errors import UnreadableFile
+from mediafind.errors import EMPTY_FILE, NothingToRead, UnreadableFile
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ def open_image(data: bytes, min_side: int) -> Picture:
 
     Pillow's decompression-bomb guard stays on: a picture of absurd pixel count is refused."""
     if not data:
-        raise UnreadableFile("empty file")
+        raise NothingToRead(EMPTY_FILE)
     register_heif()
     try:
         with Image.open(BytesIO(data)) as img:

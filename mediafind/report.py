@@ -83,7 +83,8 @@ class FolderState:
 @dataclass(frozen=True, slots=True)
 class Overview:
     """What the library holds now: its model, counts, folders, and the files that could not be
-    read (or were read only in part), each with its reason."""
+    read, hold nothing to index (empty), or were read only in part (notes), each with its
+    reason."""
 
     library: Path
     exists: bool = False
@@ -94,6 +95,7 @@ class Overview:
     folders: list[FolderState] = field(default_factory=list)
     errors: list[tuple[Path, str]] = field(default_factory=list)
     notes: list[tuple[Path, str]] = field(default_factory=list)
+    empty: list[tuple[Path, str]] = field(default_factory=list)
 
     def to_dict(self) -> Json:
         return {
@@ -106,6 +108,7 @@ class Overview:
             "folders": [f.to_json() for f in self.folders],
             "errors": _pairs_to_json(self.errors),
             "notes": _pairs_to_json(self.notes),
+            "empty": _pairs_to_json(self.empty),
         }
 
     @classmethod
@@ -120,6 +123,7 @@ class Overview:
             folders=[FolderState.from_json(f) for f in data["folders"]],
             errors=_pairs_from_json(data["errors"]),
             notes=_pairs_from_json(data["notes"]),
+            empty=_pairs_from_json(data.get("empty", [])),
         )
 
 

@@ -25,6 +25,7 @@ CAPTION_SOURCE = "caption"
 PENDING = "pending"
 INDEXED = "indexed"
 ERROR = "error"
+EMPTY = "empty"  # not a status: files in error that hold nothing to index (store.counts)
 
 
 def encode_path(path: str | os.PathLike[str]) -> bytes:

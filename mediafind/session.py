@@ -13,6 +13,7 @@ Callbacks are called on whatever thread caused them; nothing here blocks on a GU
 from __future__ import annotations
 
 import contextlib
+import glob
 import logging
 import os
 import threading
@@ -568,6 +569,43 @@ class Session:
         with Store.open(self.library_file, writer=True) as store:
             return store.remove_root(folder)
 
+    def retry_files(self, paths: Collection[Path]) -> int:
+        """Read files that could not be read once more (after the user fixed them, or for a
+        passing fault), first in line; returns how many were waiting to be tried. Needs this
+        session's indexing service: it alone may write the library."""
+        service = self._service()
+        if service is None:
+            raise MediafindError(
+                "indexing is not running here, so files cannot be tried again: "
+                + (self.index_problem or "see the message above the results")
+            )
+        return service.retry(paths).result()
+
+    def ignore_files(self, paths: Collection[Path]) -> list[str]:
+        """Leave these files out of the library from now on: each becomes an exclude pattern
+        (its path inside its watched folder) in the settings, and indexing restarts with them.
+        Returns the patterns added."""
+        store = self.open_reader()
+        roots = []
+        if store is not None:
+            with store:
+                roots = [r.path for r in store.roots()]
+        patterns = []
+        for path in paths:
+            root = max((r for r in roots if path.is_relative_to(r)), key=lambda r: len(r.parts),
+                       default=None)  # fmt: skip
+            if root is None:
+                continue
+            pattern = glob.escape(path.relative_to(root).as_posix())
+            if "/" not in pattern:
+                pattern = "/" + pattern  # a path, not a name anywhere
+            if pattern not in self.settings.excludes and pattern not in patterns:
+                patterns.append(pattern)
+        if patterns:
+            excludes = (*self.settings.excludes, *patterns)
+            self.apply_settings(self.settings.with_changes(excludes=excludes))
+        return patterns
+
     def _service(self) -> Keeper | None:
         """This session's indexing service once it has started; None when none runs here."""
         if self.starting:
@@ -628,6 +666,7 @@ class Session:
                 folders=self.folder_states(store, writer),
                 errors=[(e.path, e.reason) for e in store.errors(limit=listed)],
                 notes=[(n.path, n.reason) for n in store.notes(limit=listed)],
+                empty=[(e.path, e.reason) for e in store.errors(limit=listed, empty=True)],
             )
 
     def folder_states(self, store: Store, writer_pid: int | None) -> list[FolderState]:

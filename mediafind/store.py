@@ -21,10 +21,11 @@ from typing import Any
 
 import apsw
 
-from mediafind.errors import LibraryBusy, LibraryTooNew
+from mediafind.errors import EMPTY_FILE, NO_TEXT, SCANNED_PDF, LibraryBusy, LibraryTooNew
 from mediafind.nearest import Nearest
 from mediafind.rows import (
     CAPTION_SOURCE,
+    EMPTY,
     ERROR,
     FILE_DATE,
     HIT_COLUMNS,
@@ -55,6 +56,7 @@ from mediafind.writelock import WriterLock
 __all__ = [
     "BUSY_TIMEOUT_MS",
     "CAPTION_SOURCE",
+    "EMPTY",
     "ERROR",
     "IMAGE_SOURCE",
     "INDEXED",
@@ -80,6 +82,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 # FileRow's fields, in its order.
+# Files in error whose reason says they hold nothing to index (errors.nothing_to_read, in SQL).
+_EMPTY = "(error IN (?, ?) OR substr(error, 1, ?) = ?)"
+_EMPTY_ARGS = (EMPTY_FILE, NO_TEXT, len(SCANNED_PDF), SCANNED_PDF)
 _FILE_COLUMNS = "id, path, root_id, kind, size, mtime_ns, caption_sig, hash, status, error"
 
 
@@ -352,6 +357,9 @@ class Store:
             self.conn.execute("SELECT 1 FROM files WHERE status = 'pending' LIMIT 1").fetchone()
             is not None
         )
+
+    def pending_count(self) -> int:
+        return int(self._scalar("SELECT count(*) FROM files WHERE status = 'pending'"))
 
     def files_at(self, path: Path) -> list[FileRow]:
         """The file at path, or every file under it when it is a folder."""
@@ -675,18 +683,27 @@ class Store:
     # -- status ---------------------------------------------------------------------------
 
     def counts(self) -> dict[str, int]:
-        """Indexed photos and notes, plus files in error and pending."""
-        counts = {PHOTO: 0, NOTE: 0, ERROR: 0, PENDING: 0}
+        """Indexed photos and notes, pending files, files that could not be read (error), and
+        files that hold nothing to index (empty; see errors.nothing_to_read)."""
+        counts = {PHOTO: 0, NOTE: 0, ERROR: 0, PENDING: 0, EMPTY: 0}
         for kind, status, n in self.conn.execute(
             "SELECT kind, status, count(*) FROM files GROUP BY kind, status"
         ):
             counts[kind if status == INDEXED else status] += n
+        if counts[ERROR]:
+            empty = self._scalar(
+                f"SELECT count(*) FROM files WHERE status = 'error' AND {_EMPTY}", _EMPTY_ARGS
+            )
+            counts[ERROR] -= empty
+            counts[EMPTY] = empty
         return counts
 
     def root_counts(self) -> dict[int, tuple[int, int]]:
-        """Per root: (files, errors)."""
+        """Per root: (files, files that could not be read)."""
         rows = self.conn.execute(
-            "SELECT root_id, count(*), sum(status = 'error') FROM files GROUP BY root_id"
+            f"SELECT root_id, count(*), sum(status = 'error' AND NOT {_EMPTY}) FROM files "
+            "GROUP BY root_id",
+            _EMPTY_ARGS,
         )
         return {r: (n, e or 0) for r, n, e in rows if r is not None}
 
@@ -701,12 +718,27 @@ class Store:
         )
         return [ErrorRow(decode_path(p), n) for p, n in rows]
 
-    def errors(self, limit: int | None = None) -> list[ErrorRow]:
+    def errors(self, limit: int | None = None, empty: bool = False) -> list[ErrorRow]:
+        """Files that could not be read (empty: files that hold nothing to index instead),
+        most recent first."""
         rows = self.conn.execute(
-            "SELECT path, error FROM files WHERE status = 'error' ORDER BY indexed_at DESC LIMIT ?",
-            (-1 if limit is None else limit,),
+            f"SELECT path, error FROM files WHERE status = 'error' AND {'' if empty else 'NOT'} "
+            f"{_EMPTY} ORDER BY indexed_at DESC LIMIT ?",
+            (*_EMPTY_ARGS, -1 if limit is None else limit),
         )
         return [ErrorRow(decode_path(p), e or "unknown error") for p, e in rows]
+
+    def retry(self, paths: Iterable[Path]) -> int:
+        """Files that could not be read become pending again, first in line; how many did."""
+        total = 0
+        for path in paths:
+            self.conn.execute(
+                "UPDATE files SET status = 'pending', error = NULL, priority = 1 "
+                "WHERE path = ? AND status = 'error'",
+                (encode_path(path),),
+            )
+            total += self.conn.changes()
+        return total
 
     def file_size_on_disk(self) -> int:
         total = 0

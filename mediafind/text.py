@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from mediafind.errors import UnreadableFile
+from mediafind.errors import EMPTY_FILE, NothingToRead, UnreadableFile
 
 # Text longer than this is cut off (with a log line): a multi-megabyte "note" is almost always a
 # log or a data dump, and embedding it would hold the indexer for minutes.
@@ -18,7 +18,7 @@ MAX_TEXT_CHARS = 2_000_000
 def decode_text(data: bytes) -> str:
     """Bytes of a text file in any common encoding, as str."""
     if not data.strip():
-        raise UnreadableFile("empty file")
+        raise NothingToRead(EMPTY_FILE)
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8", errors="replace")
     if not data.startswith((b"\xff\xfe", b"\xfe\xff")):

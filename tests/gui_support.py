@@ -152,3 +152,28 @@ def open_fake_window(qtbot: QtBot) -> Iterator[Callable[..., MainWindow]]:
     FakeEncoder: for the plumbing, where what the model finds does not matter. model=None: the
     model of the settings file, as without --model."""
     yield from _windows(qtbot, FakeSource(PacedFake()))
+
+
+def answer_next_dialog(button: str) -> list[str]:
+    """Click the button with this text in the next modal dialog (a question the window asks),
+    as a user would. Returns a list that receives the dialog's text once answered."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QAbstractButton, QMessageBox
+
+    said: list[str] = []
+
+    def click() -> None:
+        dialog = QApplication.activeModalWidget()
+        if dialog is None:
+            QTimer.singleShot(20, click)
+            return
+        if isinstance(dialog, QMessageBox):
+            said.append(f"{dialog.text()}\n{dialog.informativeText()}")
+        for candidate in dialog.findChildren(QAbstractButton):
+            if candidate.text().replace("&", "") == button:
+                candidate.click()
+                return
+        raise AssertionError(f"no {button!r} button in {dialog.windowTitle()!r}")
+
+    QTimer.singleShot(0, click)
+    return said

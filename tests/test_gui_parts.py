@@ -19,7 +19,15 @@ from pathlib import Path
 
 import pytest
 from conftest import TINY_SPEC, FakeEncoder, save_shape
-from gui_support import SLOW, FakeSource, PacedFake, drop, final_results, open_fake_window
+from gui_support import (
+    SLOW,
+    FakeSource,
+    PacedFake,
+    answer_next_dialog,
+    drop,
+    final_results,
+    open_fake_window,
+)
 from PIL import Image
 from PySide6.QtCore import QMimeData, Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QFont, QGuiApplication, QImage, QTextCursor
@@ -261,8 +269,8 @@ def test_a_dropped_folder_is_watched_and_listed_with_its_errors(
     row = dialog.folders.topLevelItem(0)
     assert row is not None
     assert [row.text(c) for c in (1, 2, 3)] == ["Live", "4", "1"]
-    assert dialog.errors.topLevelItemCount() == 1
-    error = dialog.errors.topLevelItem(0)
+    assert dialog.errors.tree.topLevelItemCount() == 1
+    error = dialog.errors.tree.topLevelItem(0)
     assert error is not None and error.text(0).endswith("broken.jpg") and error.text(1)
 
     # Removing it, once confirmed, empties the library (the files stay on disk).
@@ -378,13 +386,15 @@ def test_settings_save_a_new_model_and_restart_indexing(
     assert session.model_text == "fast"
     assert config.load_settings().model == "fast"
 
-    # With files in the library, changing the model asks first; saying no changes nothing.
-    monkeypatch.setattr(SettingsDialog, "_confirm_reembedding", lambda self, spec: False)
+    # With files in the library, changing the model asks first, counting the files read
+    # again; saying no changes nothing.
     dialog = SettingsDialog(session, library_files=10)
     qtbot.addWidget(dialog)
     dialog.model.setCurrentIndex(dialog.model.findData("best"))
+    said = answer_next_dialog("Cancel")
     dialog.accept()
     assert session.settings.model == "fast"
+    assert said and "The 10 photos and notes in your library will be read again" in said[0]
 
 
 def test_start_at_login_writes_an_xdg_autostart_entry(

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from mediafind import store as store_module
-from mediafind.errors import LibraryTooNew
+from mediafind.errors import LibraryTooNew, nothing_to_read
 from mediafind.rows import decode_path, encode_path
 from mediafind.store import (
     CAPTION_SOURCE,
@@ -338,8 +338,44 @@ def test_error_drops_the_files_chunks_but_keeps_its_row(photos: Root, store: Sto
     assert (row.status, row.error, row.hash, row.size) == ("error", "no text in the file", None, 0)
     assert keyword_hits(store, "eggs") == []
     assert store.vector_count() == 0
-    assert [e.reason for e in store.errors()] == ["no text in the file"]
+    # A file with nothing to index is listed apart from the files that could not be read.
+    assert store.errors() == []
+    assert [e.reason for e in store.errors(empty=True)] == ["no text in the file"]
+    assert store.counts()["error"] == 0 and store.counts()["empty"] == 1
     assert_in_step(store)
+
+
+def test_files_in_error_are_counted_apart_from_files_with_nothing_to_index(
+    photos: Root, store: Store
+) -> None:
+    reasons = {
+        "broken.jpg": "not a readable image (corrupt or unsupported format)",
+        "blank.jpg": "empty file",
+        "scan.pdf": "scanned PDF without text (no text layer on its only page)",
+        "locked.pdf": "encrypted PDF (needs a password)",
+        "nothing.md": "no text in the file",
+    }
+    ids = {}
+    for name, reason in reasons.items():
+        ids[name] = add_file(store, photos, name, NOTE if name.endswith((".pdf", ".md")) else PHOTO)
+        store.save_error(ids[name], reason, 0, 5)
+    counts = store.counts()
+    assert (counts["error"], counts["empty"]) == (2, 3)
+    assert {e.path.name for e in store.errors()} == {"broken.jpg", "locked.pdf"}
+    empty = {e.path.name for e in store.errors(empty=True)}
+    assert empty == {"blank.jpg", "scan.pdf", "nothing.md"}
+    assert store.root_counts()[photos.id] == (5, 2)
+    assert all(nothing_to_read(e.reason) for e in store.errors(empty=True))
+    assert not any(nothing_to_read(e.reason) for e in store.errors())
+
+    # Try Again: files in error become pending, first in line; others are left alone.
+    with store.atomic():
+        tried = store.retry([photos.path / "broken.jpg", photos.path / "blank.jpg",
+                             photos.path / "nowhere.jpg"])  # fmt: skip
+    assert tried == 2
+    assert store.counts()["pending"] == 2
+    assert [r.path.name for r in store.pending()][:2] in (["broken.jpg", "blank.jpg"],
+                                                         ["blank.jpg", "broken.jpg"])  # fmt: skip
 
 
 def test_deleted_files_take_their_chunks_vectors_and_keywords(photos: Root, store: Store) -> None:

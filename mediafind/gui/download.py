@@ -140,7 +140,7 @@ class ModelOffer(QObject):
             )
         actions = [
             ("Download Model…", self.download),
-            ("Choose a Model Folder…", self.window.open_settings),
+            ("Choose a Model Folder…", self.window.choose_model_folder),
         ]
         self.window.model_banner.show_message(
             text, actions, kind=INFO if missing.online else WARNING
@@ -175,11 +175,11 @@ class DownloadDialog(QDialog):
         self.setWindowTitle("Download the Model")
         self.setMinimumWidth(460)
         layout = QVBoxLayout(self)
-        self.title = QLabel(
+        self._heading = (
             f"Downloading the model <b>{escape(where.label)}</b> ({_size(size)}) from "
-            "the Hugging Face Hub. It is kept for next time.",
-            self,
+            "the Hugging Face Hub. It is kept for next time."
         )
+        self.title = QLabel(self._heading, self)
         self.title.setWordWrap(True)
         self.bar = QProgressBar(self)
         self.bar.setRange(0, STEPS)
@@ -203,6 +203,8 @@ class DownloadDialog(QDialog):
     def start(self) -> None:
         if self._job is not None and self._job.running:
             return
+        self.setWindowTitle("Download the Model")
+        self.title.setText(self._heading)
         self._samples = []
         self.retry_button.hide()
         self.cancel_button.setText("Cancel")
@@ -260,6 +262,11 @@ class DownloadDialog(QDialog):
         self.detail.setText(text)
 
     def _on_failed(self, message: str) -> None:
+        self.setWindowTitle("Download Failed")
+        self.title.setText(
+            f"<b>The download of the model {escape(self.where.label)} failed.</b> Searching by "
+            "words works meanwhile."
+        )
         self.bar.setValue(0)
         self.detail.setText(f"The download failed: {message}")
         self.detail.setWordWrap(True)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QShowEvent
+from PySide6.QtCore import QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QColor, QKeySequence, QPalette, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMenu,
     QMessageBox,
     QPushButton,
     QTreeWidget,
@@ -24,10 +25,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mediafind.gui.desktop import copy_paths, open_file, show_in_folder
+from mediafind.gui.icons import glyph_icon
 from mediafind.gui.jobs import in_background
 from mediafind.gui.results import folder_label
 from mediafind.report import Overview
 from mediafind.session import Session
+
+NATIVE = QKeySequence.SequenceFormat.NativeText
+ERROR_RED = "#dc2626"
+INFO_BLUE = "#3b82f6"
+# Files opened at once from the list: more is almost always a slip of the mouse.
+OPEN_AT_ONCE = 10
+# Files named in the question before "Ignore".
+IGNORE_LISTED = 5
+# After Try Again or Ignore, the list is read again this much later (the files are read by then,
+# or the restart has forgotten them); the indexing's own refreshes follow.
+RETRY_REFRESH_MS = 1500
 
 STATE_LABELS = {
     "live": ("Live", "Changes are seen as they happen."),
@@ -81,7 +95,7 @@ class FoldersDialog(QDialog):
         layout.addWidget(self.folders, 2)
         row = QHBoxLayout()
         self.add_button = QPushButton("Add Folder…", self)
-        self.remove_button = QPushButton("Remove", self)
+        self.remove_button = QPushButton("Remove Folder", self)
         self.remove_button.setEnabled(False)
         self.remove_button.setToolTip(
             "Stop watching the folder and forget its files (they stay on disk)"
@@ -92,17 +106,13 @@ class FoldersDialog(QDialog):
         layout.addLayout(row)
         self.errors_title = QLabel(self)
         layout.addWidget(self.errors_title)
-        self.errors = QTreeWidget(self)
-        self.errors.setHeaderLabels(["File", "Reason"])
-        self.errors.setRootIsDecorated(False)
-        self.errors.setUniformRowHeights(True)
-        self.errors.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        self.errors.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.errors.header().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.errors = UnreadableList(self)
         layout.addWidget(self.errors, 3)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+        self.errors.retry_requested.connect(self._retry)
+        self.errors.ignore_requested.connect(self._ignore)
         self.add_button.clicked.connect(self._add)
         self.remove_button.clicked.connect(self._remove)
         self.folders.itemSelectionChanged.connect(self._selection_changed)
@@ -157,21 +167,20 @@ class FoldersDialog(QDialog):
 
     def _show_errors(self) -> None:
         selected = self._selected()
-        errors = self._overview.errors if self._overview is not None else []
+        overview = self._overview
+        errors = overview.errors if overview is not None else []
+        empty = overview.empty if overview is not None else []
         if selected is not None:
             errors = [(p, r) for p, r in errors if p.is_relative_to(selected)]
+            empty = [(p, r) for p, r in empty if p.is_relative_to(selected)]
         where = f" in {folder_label(selected)}" if selected is not None else ""
         if errors:
             self.errors_title.setText(f"Files that could not be read{where} ({len(errors):,})")
+        elif empty:
+            self.errors_title.setText(f"Every file{where} could be read; some hold nothing.")
         else:
             self.errors_title.setText(f"Every file{where} could be read.")
-        self.errors.clear()
-        self.errors.setVisible(bool(errors))
-        for path, reason in errors:
-            item = QTreeWidgetItem([folder_label(path), reason])
-            item.setToolTip(0, str(path))
-            item.setToolTip(1, reason)
-            self.errors.addTopLevelItem(item)
+        self.errors.show_files(errors, empty)
 
     def _add(self) -> None:
         folder = choose_folder(self)
@@ -195,3 +204,169 @@ class FoldersDialog(QDialog):
         )
         if answer == QMessageBox.StandardButton.Yes:
             self.remove_requested.emit(folder)
+
+    def _retry(self, paths: list[Path]) -> None:
+        def tried(count: int) -> None:
+            self.errors.say(
+                f"Trying {count_files(count)} again…" if count else "Nothing to try again."
+            )
+            QTimer.singleShot(RETRY_REFRESH_MS, self.refresh)
+
+        in_background(lambda: self.session.retry_files(paths), tried, self.errors.say)
+
+    def _ignore(self, paths: list[Path]) -> None:
+        names = "\n".join(folder_label(p) for p in paths[:IGNORE_LISTED])
+        more = len(paths) - IGNORE_LISTED
+        if more > 0:
+            names += f"\n…and {count_files(more, 'more file')}"
+        answer = QMessageBox.question(
+            self,
+            "Ignore Files",
+            f"Leave {count_files(len(paths))} out of the library from now on?\n\n{names}\n\n"
+            "The files stay where they are. Settings › Skip files matching lists what is left "
+            "out; remove a line there to index it again.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+
+        def ignored(patterns: list[str]) -> None:
+            if patterns:
+                self.errors.say(f"Ignoring {count_files(len(patterns))} from now on.")
+            else:
+                self.errors.say("These files are not in a watched folder.")
+            QTimer.singleShot(RETRY_REFRESH_MS, self.refresh)
+
+        in_background(lambda: self.session.ignore_files(paths), ignored, self.errors.say)
+
+
+def count_files(n: int, one: str = "file") -> str:
+    return f"{n:,} {one if n == 1 else one + 's'}"
+
+
+class UnreadableList(QWidget):
+    """The files that could not be read, each with its reason, and what can be done about each:
+    open it, show it in its folder, copy its path, try it again (after fixing it), or ignore it
+    from now on. Files that hold nothing to index (empty, scans without text) are listed apart,
+    as information."""
+
+    retry_requested = Signal(object)  # list[Path]
+    ignore_requested = Signal(object)  # list[Path]
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.tree = QTreeWidget(self)
+        self.tree.setHeaderLabels(["File", "Reason"])
+        self.tree.setRootIsDecorated(False)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.tree.header().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        layout.addWidget(self.tree, 1)
+        row = QHBoxLayout()
+        self.file_actions: dict[str, QAction] = {}
+        self.buttons: dict[str, QPushButton] = {}
+        for key, label, shortcut, tip in (
+            ("open", "Open", "Return", "Open the file in its own app"),
+            ("reveal", "Show in Folder", "Ctrl+Shift+R", "Show the file in the file manager"),
+            ("copy", "Copy Path", "Ctrl+Shift+C", "Copy the files' paths"),
+            ("retry", "Try Again", "Ctrl+R", "Read the files again (after fixing them)"),
+            ("ignore", "Ignore", "Delete", "Leave the files out of the library from now on"),
+        ):
+            action = QAction(label, self)
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            action.setToolTip(tip)
+            action.triggered.connect(getattr(self, f"_{key}"))
+            self.tree.addAction(action)
+            self.file_actions[key] = action
+            button = QPushButton(label + ("…" if key == "ignore" else ""), self)
+            button.setToolTip(f"{tip} ({action.shortcut().toString(NATIVE)})")
+            button.clicked.connect(action.trigger)
+            row.addWidget(button)
+            self.buttons[key] = button
+        row.addStretch(1)
+        self.message = QLabel(self)
+        self.message.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        row.addWidget(self.message)
+        layout.addLayout(row)
+        self.tree.itemSelectionChanged.connect(self._selection_changed)
+        self.tree.itemActivated.connect(lambda *_: self._open())
+        self.tree.customContextMenuRequested.connect(self._menu)
+        self._selection_changed()
+
+    def show_files(self, errors: list[tuple[Path, str]], empty: list[tuple[Path, str]]) -> None:
+        """Show files in error (red), and files holding nothing to index (information)."""
+        selected = set(self.selected())
+        self.tree.clear()
+        warning = glyph_icon("warning", QColor(ERROR_RED), 14)
+        info = glyph_icon("info", QColor(INFO_BLUE), 14)
+        for group, icon, rows in (("error", warning, errors), ("empty", info, empty)):
+            for path, reason in rows:
+                said = reason if group == "error" else f"{reason} (nothing to index)"
+                item = QTreeWidgetItem([folder_label(path), said])
+                item.setIcon(0, icon)
+                item.setData(0, Qt.ItemDataRole.UserRole, path)
+                item.setData(1, Qt.ItemDataRole.UserRole, group)
+                item.setToolTip(0, str(path))
+                item.setToolTip(1, said)
+                self.tree.addTopLevelItem(item)
+                item.setSelected(path in selected)
+        self.setVisible(bool(errors or empty))
+        self._selection_changed()
+
+    def selected(self) -> list[Path]:
+        paths = [item.data(0, Qt.ItemDataRole.UserRole) for item in self.tree.selectedItems()]
+        return [p for p in paths if isinstance(p, Path)]
+
+    def say(self, text: str) -> None:
+        self.message.setText(text)
+
+    def _selection_changed(self) -> None:
+        chosen = bool(self.selected())
+        for key in self.file_actions:
+            self.file_actions[key].setEnabled(chosen)
+            self.buttons[key].setEnabled(chosen)
+
+    def _menu(self, position: QPoint) -> None:
+        if not self.selected():
+            return
+        menu = QMenu(self)
+        for key in ("open", "reveal", "copy"):
+            menu.addAction(self.file_actions[key])
+        menu.addSeparator()
+        menu.addAction(self.file_actions["retry"])
+        menu.addAction(self.file_actions["ignore"])
+        menu.exec(self.tree.viewport().mapToGlobal(position))
+        menu.deleteLater()
+
+    def _open(self) -> None:
+        for path in self.selected()[:OPEN_AT_ONCE]:
+            if not path.exists():
+                self.say(f"{path.name} is no longer there.")
+            elif not open_file(path):
+                self.say(f"No app could open {path.name}.")
+
+    def _reveal(self) -> None:
+        paths = self.selected()
+        if paths:
+            show_in_folder(paths[0])
+
+    def _copy(self) -> None:
+        paths = self.selected()
+        if paths:
+            copy_paths(paths)
+            self.say(f"Copied {count_files(len(paths), 'path')}.")
+
+    def _retry(self) -> None:
+        if paths := self.selected():
+            self.retry_requested.emit(paths)
+
+    def _ignore(self) -> None:
+        if paths := self.selected():
+            self.ignore_requested.emit(paths)

@@ -31,7 +31,7 @@ def app_icon() -> QIcon:
 
 
 def glyph(name: str, colour: QColor, size: int = 16, ratio: float = 1.0) -> QPixmap:
-    """A simple line drawing: search, close, pause, play, warning, folder, note, photo."""
+    """A simple line drawing: search, close, pause, play, warning, info, folder, note, photo."""
     pixmap = QPixmap(round(size * ratio), round(size * ratio))
     pixmap.setDevicePixelRatio(ratio)
     pixmap.fill(Qt.GlobalColor.transparent)
@@ -65,6 +65,10 @@ def glyph(name: str, colour: QColor, size: int = 16, ratio: float = 1.0) -> QPix
         p.drawPath(path)
         p.drawLine(QPointF(s * 0.5, s * 0.38), QPointF(s * 0.5, s * 0.6))
         p.drawPoint(QPointF(s * 0.5, s * 0.73))
+    elif name == "info":
+        p.drawEllipse(QRectF(s * 0.12, s * 0.12, s * 0.76, s * 0.76))
+        p.drawLine(QPointF(s * 0.5, s * 0.45), QPointF(s * 0.5, s * 0.68))
+        p.drawPoint(QPointF(s * 0.5, s * 0.32))
     elif name == "folder":
         path = QPainterPath(QPointF(s * 0.1, s * 0.25))
         for x, y in ((0.4, 0.25), (0.5, 0.35), (0.9, 0.35), (0.9, 0.8), (0.1, 0.8)):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -29,6 +29,7 @@ from mediafind import config
 from mediafind.embed import LOCAL_DIR, PRESETS, ModelSpec, check_local_dir, parse_spec, preset
 from mediafind.errors import ModelUnavailable, describe
 from mediafind.gui import desktop
+from mediafind.gui.notices import for_the_window
 from mediafind.session import Session
 
 LOCAL = "local"
@@ -85,6 +86,7 @@ class SettingsDialog(QDialog):
         self.model_info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._select_model(current)
         self.model.currentIndexChanged.connect(self._model_changed)
+        self.model.activated.connect(self._model_picked)
         form.addRow("Model:", self.model)
         form.addRow("", self.model_folder_row)
         form.addRow("", self.model_info)
@@ -200,11 +202,14 @@ class SettingsDialog(QDialog):
         return chosen
 
     def _browse_model(self) -> None:
-        chosen = QFileDialog.getExistingDirectory(
-            self, "Choose a Model Folder", self.model_folder.text() or str(Path.home())
-        )
-        if chosen:
-            self.model_folder.setText(chosen)
+        chosen = choose_model_folder(self, self.model_folder.text())
+        if chosen is not None:
+            self.model_folder.setText(str(chosen))
+
+    def _model_picked(self) -> None:
+        """Choosing "A model folder…" asks for the folder at once (none is set yet)."""
+        if self.model.currentData() == LOCAL and not self.model_folder.text().strip():
+            QTimer.singleShot(0, self._browse_model)  # after the combo box's popup has closed
 
     def _browse_library(self) -> None:
         chosen = QFileDialog.getExistingDirectory(
@@ -237,10 +242,10 @@ class SettingsDialog(QDialog):
                 if spec.local_dir is not None:
                     check_local_dir(spec)
             except ModelUnavailable as e:
-                QMessageBox.warning(self, "This Model Cannot Be Used", str(e))
+                QMessageBox.warning(self, "This Model Cannot Be Used", for_the_window(str(e)))
                 return
             if _canonical(new.model) != _canonical(self.session.model_text) and not (
-                self._confirm_reembedding(spec.text)
+                confirm_model_change(self, self.session, spec.text, self.library_files)
             ):
                 return
         try:
@@ -256,19 +261,39 @@ class SettingsDialog(QDialog):
             return
         super().accept()
 
-    def _confirm_reembedding(self, spec: str) -> bool:
-        if self.library_files == 0:
-            return True
-        box = QMessageBox(self)
-        box.setIcon(QMessageBox.Icon.Question)
-        box.setWindowTitle("Change the Model?")
-        box.setText(f"Your library will be re-read with {spec}.")
-        box.setInformativeText(
-            f"Each of the {self.library_files:,} photos and notes is read again by the new "
-            "model; the status bar shows the progress. Until a file is done, search finds it "
-            "by its words and name only. Your files are not changed."
-        )
-        change = box.addButton("Change Model", QMessageBox.ButtonRole.AcceptRole)
-        box.addButton(QMessageBox.StandardButton.Cancel)
-        box.exec()
-        return box.clickedButton() is change
+
+def confirm_model_change(parent: QWidget, session: Session, spec: str, files: int) -> bool:
+    """Ask before a model change that re-reads the library: files is how many photos and notes
+    the library holds read (their vectors are the old model's). Going back to the model the
+    library was read with re-reads nothing, and asks nothing."""
+    library = session.library_model
+    if files == 0 or (library is not None and _canonical(library.spec) == _canonical(spec)):
+        return True
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Question)
+    box.setWindowTitle("Change the Model?")
+    box.setText(f"The {files:,} photos and notes in your library will be read again by {spec}.")
+    box.setInformativeText(
+        "The status bar shows the progress. Until a file is done, search finds it by its words "
+        "and name only. Your files are not changed."
+    )
+    change = box.addButton("Change Model", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.exec()
+    return box.clickedButton() is change
+
+
+def choose_model_folder(parent: QWidget, start: str = "") -> Path | None:
+    """Ask for a model folder; one that holds no model is refused here, in the window's
+    words, and None returned."""
+    chosen = QFileDialog.getExistingDirectory(
+        parent, "Choose a Model Folder", start or str(Path.home())
+    )
+    if not chosen:
+        return None
+    try:
+        check_local_dir(parse_spec(f"{LOCAL_DIR}{chosen}"))
+    except ModelUnavailable as e:
+        QMessageBox.warning(parent, "This Folder Holds No Model", for_the_window(str(e)))
+        return None
+    return Path(chosen)

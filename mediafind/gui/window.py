@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from mediafind import __version__, config
+from mediafind.embed import LOCAL_DIR
 from mediafind.errors import MediafindError
 from mediafind.gui.bridge import SessionBridge
 from mediafind.gui.dropping import DropOverlay, DropReader
@@ -51,7 +52,11 @@ from mediafind.gui.pane import ResultsPane
 from mediafind.gui.results import THUMB
 from mediafind.gui.runner import SearchRunner
 from mediafind.gui.searchfield import KIND_LABELS, KindFilter, SearchField
-from mediafind.gui.settings_dialog import SettingsDialog
+from mediafind.gui.settings_dialog import (
+    SettingsDialog,
+    choose_model_folder,
+    confirm_model_change,
+)
 from mediafind.gui.statusbar import IndexingStatus
 from mediafind.gui.thumbnails import ThumbnailCache
 from mediafind.keeper import IDLE, INDEXING, Status
@@ -433,11 +438,28 @@ class MainWindow(QMainWindow):
         self.open_folders().show_errors()
 
     def open_settings(self) -> None:
-        counts = self.overview.counts if self.overview else {}
-        files = counts.get("photo", 0) + counts.get("note", 0) + counts.get("pending", 0)
-        dialog = SettingsDialog(self.session, files, self)
+        dialog = SettingsDialog(self.session, self._files_read(), self)
         dialog.exec()
         dialog.deleteLater()
+
+    def choose_model_folder(self) -> None:
+        """Ask for a model folder at once, and use it (after asking, if the library must be
+        read again)."""
+        session = self.session
+        if session.model_locked_by:
+            self.show_message(f"The model is chosen with {session.model_locked_by} this time.")
+            return
+        folder = choose_model_folder(self)
+        if folder is None:
+            return
+        spec = f"{LOCAL_DIR}{folder}"
+        if confirm_model_change(self, session, spec, self._files_read()):
+            session.apply_settings(session.settings.with_changes(model=spec))
+
+    def _files_read(self) -> int:
+        """Photos and notes the library holds read (what a new model reads again)."""
+        counts = self.overview.counts if self.overview else {}
+        return counts.get("photo", 0) + counts.get("note", 0)
 
     # -- library and indexing -------------------------------------------------------------
 
@@ -480,7 +502,10 @@ class MainWindow(QMainWindow):
             self.model_banner.show_message(
                 "<b>Search by meaning is off: the model cannot be loaded.</b> "
                 f"{_html(for_the_window(problem))} Searching by words still works.",
-                [("Choose a Model…", self.open_settings)],
+                [
+                    ("Choose a Model Folder…", self.choose_model_folder),
+                    ("Settings…", self.open_settings),
+                ],
                 kind=WARNING,
             )
         else:
@@ -519,9 +544,9 @@ class MainWindow(QMainWindow):
             self._pause()
 
     def _rescan(self) -> None:
+        # The status bar says "Looking for new and changed files…" while it looks.
         if self.session.index is not None:
             self.session.index.rescan()
-            self.show_message("Looking for new and changed files…")
 
     # -- results: open, menu, preview -----------------------------------------------------
 
