@@ -128,16 +128,19 @@ def test_status_json_counts_photos_notes_and_errors_with_reasons(
     assert status["counts"] == {
         "photo": len(PAIRS) * PHOTOS_PER_PAIR,
         "note": len(PAIRS),
-        "error": 2,
+        "error": 1,
         "pending": 0,
+        "empty": 1,
     }
     assert status["model"] == parse_spec(TINY_SPEC).text
     assert status["folders"] == [
-        {"path": str(root), "state": "unwatched", "files": len(PAIRS) * 7 + 2, "errors": 2}
+        {"path": str(root), "state": "unwatched", "files": len(PAIRS) * 7 + 2, "errors": 1}
     ]
+    # The corrupt photo could not be read; the empty one holds nothing to index.
     reasons = {Path(e["path"]).name: e["reason"] for e in status["errors"]}
-    assert reasons["zero bytes.png"] == "empty file"
-    assert "corrupt.jpg" in reasons
+    assert reasons.keys() == {"corrupt.jpg"}
+    empty = {Path(e["path"]).name: e["reason"] for e in status["empty"]}
+    assert empty == {"zero bytes.png": "empty file"}
 
 
 def test_rename_and_delete_are_followed_without_reembedding(
@@ -200,7 +203,7 @@ def test_without_the_model_index_makes_words_searchable_and_the_pictures_wait(
     [line] = err.splitlines()  # one line: what works and what to do
     assert "searchable by their words" in line and "--model local-dir:" in line
     with Store.open(lib / "library.sqlite3") as store:
-        assert store.counts() == {"photo": 1, "note": 0, "error": 0, "pending": 2}
+        assert store.counts() == {"photo": 1, "note": 0, "error": 0, "pending": 2, "empty": 0}
         assert store.vector_count() == 1  # a.jpg keeps its vector
     for words, found in (("creme", "recipe.md"), ("beach", "b.jpg"), ("kite", "b.jpg")):
         code, out, _ = cli(*missing, "search", words, "--json", capsys=capsys)
@@ -208,7 +211,7 @@ def test_without_the_model_index_makes_words_searchable_and_the_pictures_wait(
     # The model is back: everything is embedded, and the words saved meanwhile make way.
     assert cli(*base, "index", capsys=capsys)[0] == 0
     with Store.open(lib / "library.sqlite3") as store:
-        assert store.counts() == {"photo": 2, "note": 1, "error": 0, "pending": 0}
+        assert store.counts() == {"photo": 2, "note": 1, "error": 0, "pending": 0, "empty": 0}
         assert store.conn.execute("SELECT count(*) FROM chunks WHERE seq < 0").fetchone()[0] == 0
     code, out, _ = cli(*base, "search", "creme", "--json", capsys=capsys)
     assert [Path(h["path"]).name for h in json.loads(out)][:1] == ["recipe.md"]

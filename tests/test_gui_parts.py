@@ -274,9 +274,10 @@ def test_a_dropped_folder_is_watched_and_listed_with_its_errors(
     assert error is not None and error.text(0).endswith("broken.jpg") and error.text(1)
 
     # Removing it, once confirmed, empties the library (the files stay on disk).
-    monkeypatch.setattr(QMessageBox, "question", lambda *args: QMessageBox.StandardButton.Yes)
     row.setSelected(True)
+    said = answer_next_dialog("Remove Folder")
     qtbot.mouseClick(dialog.remove_button, Qt.MouseButton.LeftButton)
+    assert said and said[0].startswith("Stop watching")
     qtbot.waitUntil(lambda: window.pages.currentWidget() is window.welcome, timeout=SLOW)
     assert (folder / "one.png").is_file()
     dialog.close()

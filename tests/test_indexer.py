@@ -36,7 +36,7 @@ def test_first_run_embeds_every_photo_and_note(
     store.add_root(folder)
     outcome = sync(make_indexer(store, fake))
     assert (outcome.indexed, outcome.errors) == (3, [])
-    assert store.counts() == {"photo": 2, "note": 1, "error": 0, "pending": 0}
+    assert store.counts() == {"photo": 2, "note": 1, "error": 0, "pending": 0, "empty": 0}
     assert fake.images_encoded == 2
 
 
@@ -120,7 +120,9 @@ def test_unreadable_files_are_recorded_with_reasons_and_the_rest_indexed(
     assert "truncated" in reasons["truncated.jpg"]
     assert reasons["corrupt.jpg"].startswith(("damaged image", "not a readable image"))
     assert outcome.indexed == 3
-    assert {Path(os.fsdecode(e.path)).name for e in store.errors()} == set(reasons)
+    listed = [*store.errors(), *store.errors(empty=True)]
+    assert {Path(os.fsdecode(e.path)).name for e in listed} == set(reasons)
+    assert {e.path.name for e in store.errors(empty=True)} == {"zero.png", "empty note.txt"}
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file")

@@ -193,16 +193,14 @@ class FoldersDialog(QDialog):
             return
         folders = self._overview.folders if self._overview is not None else []
         files = next((f.files for f in folders if f.path == folder), 0)
-        answer = QMessageBox.question(
+        if ask(
             self,
             "Remove Folder",
-            f"Stop watching {folder_label(folder)}?\n\n"
+            f"Stop watching {folder_label(folder)}?",
             f"Its {files:,} files leave the library (search no longer finds them). The files "
             "themselves stay where they are.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Cancel,
-        )
-        if answer == QMessageBox.StandardButton.Yes:
+            "Remove Folder",
+        ):
             self.remove_requested.emit(folder)
 
     def _retry(self, paths: list[Path]) -> None:
@@ -219,16 +217,14 @@ class FoldersDialog(QDialog):
         more = len(paths) - IGNORE_LISTED
         if more > 0:
             names += f"\n…and {count_files(more, 'more file')}"
-        answer = QMessageBox.question(
+        if not ask(
             self,
             "Ignore Files",
-            f"Leave {count_files(len(paths))} out of the library from now on?\n\n{names}\n\n"
-            "The files stay where they are. Settings › Skip files matching lists what is left "
-            "out; remove a line there to index it again.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Cancel,
-        )
-        if answer != QMessageBox.StandardButton.Yes:
+            f"Leave {count_files(len(paths))} out of the library from now on?",
+            f"{names}\n\nThe files stay where they are. Settings › Skip files matching lists "
+            "what is left out; remove a line there to index it again.",
+            "Ignore",
+        ):
             return
 
         def ignored(patterns: list[str]) -> None:
@@ -239,6 +235,19 @@ class FoldersDialog(QDialog):
             QTimer.singleShot(RETRY_REFRESH_MS, self.refresh)
 
         in_background(lambda: self.session.ignore_files(paths), ignored, self.errors.say)
+
+
+def ask(parent: QWidget, title: str, question: str, detail: str, action: str) -> bool:
+    """A question whose yes-button is named by its action ("Remove Folder"), Cancel first."""
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Question)
+    box.setWindowTitle(title)
+    box.setText(question)
+    box.setInformativeText(detail)
+    yes = box.addButton(action, QMessageBox.ButtonRole.AcceptRole)
+    box.setDefaultButton(box.addButton(QMessageBox.StandardButton.Cancel))
+    box.exec()
+    return box.clickedButton() is yes
 
 
 def count_files(n: int, one: str = "file") -> str:

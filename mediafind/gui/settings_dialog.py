@@ -74,7 +74,7 @@ class SettingsDialog(QDialog):
         current = session.model_text
         self.model_folder = QLineEdit(self)
         self.model_folder.setPlaceholderText("folder with open_clip_config.json and weights")
-        browse_model = QPushButton("Browse…", self)
+        browse_model = QPushButton("Choose Folder…", self)
         browse_model.clicked.connect(self._browse_model)
         self.model_folder_row = QWidget(self)
         row = QHBoxLayout(self.model_folder_row)
@@ -124,7 +124,7 @@ class SettingsDialog(QDialog):
 
         # Library
         self.library = QLineEdit(str(session.library_dir), self)
-        browse_library = QPushButton("Browse…", self)
+        browse_library = QPushButton("Choose Folder…", self)
         browse_library.clicked.connect(self._browse_library)
         library_row = QWidget(self)
         row = QHBoxLayout(library_row)
@@ -148,7 +148,7 @@ class SettingsDialog(QDialog):
         form.addRow("", autostart_hint)
 
         buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
         )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)

@@ -4,6 +4,7 @@ the status bar. Its collaborators come in through the SessionBridge; it owns no 
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QMimeData, Qt, QTimer, Signal
@@ -59,7 +60,7 @@ from mediafind.gui.settings_dialog import (
 )
 from mediafind.gui.statusbar import IndexingStatus
 from mediafind.gui.thumbnails import ThumbnailCache
-from mediafind.keeper import IDLE, INDEXING, Status
+from mediafind.keeper import IDLE, INDEXING, PAUSED, SCANNING, Status
 from mediafind.query import ALL, KINDS, Query, parse
 from mediafind.report import Overview
 from mediafind.session import MODEL_LOADING, Results
@@ -103,6 +104,8 @@ class MainWindow(QMainWindow):
         self._kind = ALL
         self._limit = FIRST_LIMIT
         self._last_done = -1
+        self._working = False  # the last status was indexing or scanning
+        self._last_refresh = 0.0  # time.monotonic() of the last library read
         self._build()
         self._build_menus()
         self._connect()
@@ -464,7 +467,18 @@ class MainWindow(QMainWindow):
     # -- library and indexing -------------------------------------------------------------
 
     def _refresh_library(self) -> None:
+        self._last_refresh = time.monotonic()
+        self._library_refresh.stop()
         in_background(self.session.overview, self._on_overview)
+
+    def _refresh_soon(self) -> None:
+        """Read the library's counts now, unless that was done a moment ago: then when the
+        moment has passed (the counts follow indexing live, at most every few seconds)."""
+        waited = (time.monotonic() - self._last_refresh) * 1000
+        if waited >= LIBRARY_REFRESH_MS:
+            self._refresh_library()
+        elif not self._library_refresh.isActive():
+            self._library_refresh.start(round(LIBRARY_REFRESH_MS - waited))
 
     def _on_overview(self, overview: Overview) -> None:
         self.overview = overview
@@ -486,14 +500,21 @@ class MainWindow(QMainWindow):
         self.pause_action.setText(
             "&Resume Indexing" if status.state == "paused" else "&Pause Indexing"
         )
+        working = status.state in (INDEXING, SCANNING)
         committed = status.state == INDEXING and status.done != self._last_done
-        finished = status.state == IDLE and self._last_done >= 0
-        if committed or finished:
-            self._last_done = status.done if status.state == INDEXING else -1
+        finished = status.state == IDLE and self._working
+        self._working = working or (self._working and status.state == PAUSED)
+        if committed:
+            self._last_done = status.done
             if not self._rerun.isActive():
                 self._rerun.start()
-            if not self._library_refresh.isActive():
-                self._library_refresh.start()
+            self._refresh_soon()
+        elif finished:
+            # Files were embedded, or a scan removed or moved some: the counts, the unreadable
+            # files and the results follow at once.
+            self._last_done = -1
+            self._rerun_now()
+            self._refresh_library()
 
     def _on_model_changed(self) -> None:
         session = self.session
