@@ -126,7 +126,8 @@ def _index(library: Library, args: argparse.Namespace) -> int:
         print(f"offline, kept as it was: {path}", file=sys.stderr)
     for path, reason in outcome.errors:
         print(f"could not read {path}: {reason}", file=sys.stderr)
-    print(summary(outcome))
+    # Files found unreadable before, and unchanged since, are not read again: still unreadable.
+    print(summary(outcome, library.overview(listed=0).counts.get("error", 0)))
     if outcome.waiting_for_model:
         print(
             f"mediafind: {outcome.words_only} files are searchable by their words; pictures and "
@@ -139,17 +140,20 @@ def _index(library: Library, args: argparse.Namespace) -> int:
     return 0
 
 
-def summary(done: Indexed) -> str:
+def summary(done: Indexed, unreadable: int = 0) -> str:
     """What an index run did, on one line: the files it looked at, the parts of them that are
-    not zero, and how many it could not read (each listed above it, with its reason)."""
-    unread = len(done.errors)
-    seen = done.indexed + done.reused + done.moved + done.unchanged + unread
+    not zero, and how many cannot be read: those it tried (listed above it, with their reasons)
+    and, of the library's unreadable files (unreadable), those unchanged since an earlier run."""
+    tried = len(done.errors)
+    earlier = max(0, min(unreadable - tried, done.unchanged))
+    unread = tried + earlier
+    seen = done.indexed + done.reused + done.moved + done.unchanged + tried
     parts = [
         f"{count:,} {what}"
         for count, what in (
             (done.indexed + done.reused, "new or changed"),
             (done.moved, "moved"),
-            (done.unchanged, "unchanged"),
+            (done.unchanged - earlier, "unchanged"),
             (done.removed, "removed"),
         )
         if count
@@ -161,7 +165,10 @@ def summary(done: Indexed) -> str:
         line += ", all embedded again for the new model"
     tails = [line]
     if unread:
-        tails.append(f"{unread:,} could not be read (listed above; `mediafind status` lists them)")
+        where = "`mediafind status` lists them"
+        if tried:
+            where = f"{tried:,} listed above; {where} all" if earlier else f"listed above; {where}"
+        tails.append(f"{unread:,} could not be read ({where})")
     if done.walk_errors:
         tails.append(f"{_count(len(done.walk_errors), 'folder')} could not be opened")
     if done.offline:
