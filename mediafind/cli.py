@@ -761,7 +761,9 @@ def _run(args: argparse.Namespace) -> int:
         # `watch` runs for hours: its model lives in a process of its own (modelhost.py).
         session = Session(options, OpenClipSource(hosted=args.func is _watch))
         if args.func is not _models:
-            existed = session.check_library(create=args.func in _CREATES)
+            # `index` without folders has nothing to put in a new library: it makes none.
+            creates = args.func is _folders_add or (args.func is _index and args.paths)
+            existed = session.check_library(create=creates)
             args.new_library = None if existed else session.library_dir
         result: int = args.func(Local(session) if served else session, args)
         return result
@@ -785,11 +787,9 @@ def _run(args: argparse.Namespace) -> int:
         return 130
 
 
-# What a running instance answers; the commands that need the model among them; those that
-# may create the library (the others, finding none, say so and create nothing).
+# What a running instance answers; the commands that need the model among them.
 _SERVED = (_folders_add, _folders_remove, _folders_list, _index, _search, _status)
 _USES_MODEL = (_index, _search)
-_CREATES = (_folders_add, _index)
 
 
 def _running_instance(args: argparse.Namespace) -> Remote | None:

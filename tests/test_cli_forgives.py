@@ -102,6 +102,7 @@ READ_ONLY = [
     ["folders", "list"],
     ["folders", "remove", "/anywhere"],
     ["watch"],
+    ["index"],  # without folders: nothing to put in a new library
 ]
 
 
