@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import logging
 import os
@@ -12,67 +13,92 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TextIO
 
 from mediafind import __version__, config, units
-from mediafind.errors import MediafindError
+from mediafind.errors import LibraryBusy, MediafindError, ModelUnavailable, NoLibrary, describe
 
 if TYPE_CHECKING:
     from mediafind.instance import Library, Remote
     from mediafind.keeper import Status
     from mediafind.query import Query
-    from mediafind.report import Progress
+    from mediafind.report import Indexed, Progress
     from mediafind.session import Session
 
 log = logging.getLogger("mediafind")
 
 
 def _folders_add(library: Library, args: argparse.Namespace) -> int:
-    """Watch folders: their photos and notes are indexed by `index` and followed by `watch`.
+    """Add folders to the library: their photos and notes are indexed by `index` (or at once by
+    a running mediafind) and followed by `watch`.
 
     Network shares and removable drives are polled (their changes are not announced);
     --polling always|never overrides that guess for these folders.
     example: mediafind folders add ~/Pictures ~/Documents/notes"""
     polling = {"auto": None, "always": True, "never": False}[args.polling]
-    indexing = False
-    for raw in args.paths:
-        folder = _existing_folder(raw)
-        added = library.add_folder(folder, polling)
-        indexing |= added.indexing
-        if added.where == folder:
-            chosen = f" (polling: {args.polling})" if polling is not None else ""
-            print(f"watching {folder}{chosen}")
-        else:
-            print(f"{folder} is already watched, inside {added.where}")
-    if indexing:
-        print(f"mediafind (pid {library.served_by}) is indexing them: `mediafind status` shows it")
-    else:
-        print("run `mediafind index` to index them, or `mediafind watch` to keep them indexed")
+    folders = [_existing_folder(raw) for raw in args.paths]  # all checked before any is added
+    known = [f.path for f in library.overview(listed=0).folders]
+    added, watching = 0, False
+    for folder in folders:
+        if folder in known:
+            print(f"{folder} is already in the library")
+            continue
+        answer = library.add_folder(folder, polling)
+        _say_created(args)
+        if answer.where != folder:
+            print(f"{folder} is already in the library, inside {answer.where}")
+            continue
+        added += 1
+        watching = answer.indexing
+        chosen = f" (polling: {args.polling})" if polling is not None else ""
+        said = f"watching {folder}{chosen}" if watching else f"added {folder}{chosen}"
+        # A folder above folders of the library takes them in, with their files (Store.add_root).
+        inner = [k for k in known if k.is_relative_to(folder)]
+        if inner:
+            taken = f"{len(inner)} folders" if len(inner) > 1 else "a folder"
+            said += f"; it takes in {taken} already in the library: {', '.join(map(str, inner))}"
+        print(said)
+        known = [folder] + [k for k in known if k not in inner]
+    if added and watching:
+        print(f"mediafind (pid {library.served_by}) is indexing now: `mediafind status` shows "
+              "how far it is")  # fmt: skip
+    elif added:
+        them = "them" if added > 1 else "it"
+        print(f"`mediafind index` indexes {them} now; `mediafind watch` keeps {them} indexed "
+              "as files change")  # fmt: skip
     return 0
 
 
 def _folders_remove(library: Library, args: argparse.Namespace) -> int:
-    """Stop watching folders and forget what was indexed from them (the files stay on disk).
+    """Take folders out of the library and forget what was indexed from them (the files stay
+    on disk).
 
     example: mediafind folders remove ~/Downloads"""
     status = 0
     for raw in args.paths:
         folder = Path(raw).expanduser().absolute()
         if library.remove_folder(folder):
-            print(f"no longer watching {folder}")
-        else:
-            print(f"mediafind: {folder} is not a watched folder", file=sys.stderr)
-            status = 1
+            print(f"removed {folder} from the library (its files stay on disk)")
+            continue
+        status = 2
+        known = [f.path for f in library.overview(listed=0).folders]
+        above = next((k for k in known if folder.is_relative_to(k)), None)
+        why = (
+            f"it is inside {above}, which is: only a whole folder of the library can be removed"
+            if above is not None
+            else "`mediafind folders list` shows what is"
+        )
+        print(f"mediafind: {folder} is not in the library; {why}", file=sys.stderr)
     return status
 
 
 def _folders_list(library: Library, args: argparse.Namespace) -> int:
-    """List the watched folders with their file and error counts.
+    """List the library's folders with their state, file and error counts.
 
     example: mediafind folders list"""
     folders = library.overview(listed=0).folders
     if not folders:
-        print("no watched folders yet: mediafind folders add PATH")
+        print("no folders in the library yet: mediafind folders add FOLDER")
     for f in folders:
         print(f"{f.path}  ({f.describe()})")
     return 0
@@ -87,23 +113,21 @@ def _index(library: Library, args: argparse.Namespace) -> int:
     `watch`), it does the work with its model, and this shows how far it is.
     example: mediafind index ~/Pictures"""
     folders = [_existing_folder(raw) for raw in args.paths]
-    progress = _TerminalProgress() if sys.stderr.isatty() else None
+    progress = TerminalProgress() if sys.stderr.isatty() else None
     try:
         outcome = library.index(folders, on_progress=progress)
     finally:
         if progress:
             progress.finish()
+    _say_created(args)
     for path, reason in outcome.walk_errors:
         print(f"skipped folder {path}: {reason}", file=sys.stderr)
     for path in outcome.offline:
         print(f"offline, kept as it was: {path}", file=sys.stderr)
     for path, reason in outcome.errors:
-        print(f"error: {path}: {reason}", file=sys.stderr)
-    parts = [f"{outcome.indexed} indexed", f"{outcome.reused} reused"]
-    parts += [f"{outcome.moved} moved", f"{outcome.removed} removed"]
-    parts += [f"{outcome.unchanged} unchanged", f"{len(outcome.errors)} errors"]
-    reset = " (new model: everything re-embedded)" if outcome.model_reset else ""
-    print(f"{', '.join(parts)} in {outcome.seconds:.1f} s{reset}")
+        print(f"could not read {path}: {reason}", file=sys.stderr)
+    # Files found unreadable before, and unchanged since, are not read again: still unreadable.
+    print(summary(outcome, library.overview(listed=0).counts.get("error", 0)))
     if outcome.waiting_for_model:
         print(
             f"mediafind: {outcome.words_only} files are searchable by their words; pictures and "
@@ -116,6 +140,54 @@ def _index(library: Library, args: argparse.Namespace) -> int:
     return 0
 
 
+def summary(done: Indexed, unreadable: int = 0) -> str:
+    """What an index run did, on one line: the files it looked at, the parts of them that are
+    not zero, and how many cannot be read: those it tried (listed above it, with their reasons)
+    and, of the library's unreadable files (unreadable), those unchanged since an earlier run."""
+    tried = len(done.errors)
+    earlier = max(0, min(unreadable - tried, done.unchanged))
+    unread = tried + earlier
+    seen = done.indexed + done.reused + done.moved + done.unchanged + tried
+    parts = [
+        f"{count:,} {what}"
+        for count, what in (
+            (done.indexed + done.reused, "new or changed"),
+            (done.moved, "moved"),
+            (done.unchanged - earlier, "unchanged"),
+            (done.removed, "removed"),
+        )
+        if count
+    ]
+    line = f"Indexed {_count(seen, 'file')} in {units.duration(done.seconds)}"
+    if parts:
+        line += f" ({', '.join(parts)})"
+    if done.model_reset:
+        line += ", all embedded again for the new model"
+    tails = [line]
+    if unread:
+        where = "`mediafind status` lists them"
+        if tried:
+            where = f"{tried:,} listed above; {where} all" if earlier else f"listed above; {where}"
+        tails.append(f"{unread:,} could not be read ({where})")
+    if done.walk_errors:
+        tails.append(f"{_count(len(done.walk_errors), 'folder')} could not be opened")
+    if done.offline:
+        tails.append(f"{_count(len(done.offline), 'folder')} offline, kept as it was")
+    return "; ".join(tails)
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n:,} {what}" + ("" if n == 1 else "s")
+
+
+def _say_created(args: argparse.Namespace) -> None:
+    """Once, when this command made the library: "created a new library at DIR"."""
+    new: Path | None = getattr(args, "new_library", None)
+    if new is not None and (new / config.LIBRARY_FILE).exists():
+        print(f"created a new library at {new}")
+        args.new_library = None
+
+
 def _watch(session: Session, args: argparse.Namespace) -> int:
     """Keep the library in step with the watched folders until interrupted (Ctrl-C).
 
@@ -126,7 +198,9 @@ def _watch(session: Session, args: argparse.Namespace) -> int:
 
     session.model_identity()  # a model that cannot be had is said now, not in a status line
     if not session.overview(listed=0).folders:
-        raise MediafindError("no watched folders: mediafind folders add PATH")
+        raise MediafindError(
+            "no folders in the library: add one with `mediafind folders add FOLDER`"
+        )
     reporter = _WatchReporter(session)
     session.on_status(reporter)
     stop = threading.Event()
@@ -140,7 +214,7 @@ def _watch(session: Session, args: argparse.Namespace) -> int:
         if session.index is None:
             raise MediafindError(session.index_problem or "indexing could not start")
         server.start()
-        print(f"watching {session.library_file} (Ctrl-C stops)", flush=True)
+        print(f"watching the folders of {session.library_dir} (Ctrl-C stops)", flush=True)
         while not stop.wait(0.2):
             if session.status().state == "stopped":
                 break
@@ -163,7 +237,7 @@ class _WatchReporter:
 
     def __init__(self, session: Session) -> None:
         self._session = session
-        self._progress = _TerminalProgress() if sys.stderr.isatty() else None
+        self._progress = TerminalProgress() if sys.stderr.isatty() else None
         self._last_state = ""
         self._errors_shown = 0
 
@@ -183,16 +257,25 @@ class _WatchReporter:
             if status.state == "idle" and service is not None:
                 outcome = service.outcome
                 for path, reason in outcome.errors[self._errors_shown :]:
-                    print(f"error: {path}: {reason}", file=sys.stderr)
+                    print(f"could not read {path}: {reason}", file=sys.stderr)
                 self._errors_shown = len(outcome.errors)
-                tail = f": {status.message}" if status.message else ""
-                print(
-                    f"up to date ({outcome.indexed} indexed, {outcome.removed} removed, "
-                    f"{len(outcome.errors)} errors so far){tail}",
-                    flush=True,
-                )
+                print(self._idle_line(outcome.indexed, outcome.removed, len(outcome.errors),
+                                      status.message), flush=True)  # fmt: skip
             elif status.state != "indexing":
                 print(f"{status.state}: {status.message}", flush=True)
+
+    def _idle_line(self, indexed: int, removed: int, unread: int, message: str) -> str:
+        """Up to date, or (the model missing) how many files wait for it and why."""
+        from mediafind.session import MODEL_MISSING
+
+        so_far = f"{indexed:,} indexed, {removed:,} removed, {unread:,} could not be read so far"
+        if self._session.model_state == MODEL_MISSING:
+            pending = self._session.overview(listed=0).counts.get("pending", 0)
+            problem = self._session.model_problem or message
+            return (f"{_count(pending, 'file')} wait for the model ({so_far}; their words are "
+                    f"searchable meanwhile): {problem}")  # fmt: skip
+        tail = f": {message}" if message else ""
+        return f"up to date ({so_far}){tail}"
 
     def finish(self) -> None:
         if self._progress is not None:
@@ -226,10 +309,23 @@ def _search(library: Library, args: argparse.Namespace) -> int:
     for hit in hits:
         why = f"  [{', '.join(hit['why'])}]" if hit["why"] else ""
         where = _where(hit.get("location", {}))
-        print(f"{hit['score']:7.4f}  {hit['kind']:5}  {hit['path']}{where}{why}")
+        print(f"{match_bar(float(hit['score']))}  {hit['kind']:5}  {hit['path']}{where}{why}")
         if hit.get("snippet"):
-            print(f"{'':15}{_marked(hit['snippet'], hit['highlights'], bold)}")
+            print(f"{'':14}{_marked(hit['snippet'], hit['highlights'], bold)}")
     return 0
+
+
+# Dots in a search result's match bar: enough to tell a sure match from a loose one, without
+# numbers that would suggest a precision the scores (shares of the best evidence) do not have.
+BAR_DOTS = 5
+
+
+def match_bar(score: float) -> str:
+    """A result's score (0..1) as filled dots, ●●●○○; blank for a listing without a query."""
+    if score <= 0:
+        return " " * BAR_DOTS
+    filled = max(1, min(BAR_DOTS, round(score * BAR_DOTS)))
+    return "●" * filled + "○" * (BAR_DOTS - filled)
 
 
 def _query(args: argparse.Namespace) -> Query:
@@ -322,6 +418,8 @@ def _models(session: Session, args: argparse.Namespace) -> int:
         print(f"    {p.summary}")
         print(f"    licence of the weights: {p.license}")
     made_by = session.library_model.spec if session.library_model else "nothing indexed yet"
+    if not session.library_file.is_file():
+        made_by = f"no library at {session.library_dir} yet"
     print(f"\nmodel in use: {session.model_text}")
     print(f"library's vectors made by: {made_by}")
     print(f"downloaded weights are kept in: {weights_cache_dir()}")
@@ -338,7 +436,7 @@ def _gui(args: argparse.Namespace) -> int:
     except ImportError as e:
         print(f"mediafind: cannot open the window ({e}); the commands still work: "
               "mediafind --help", file=sys.stderr)  # fmt: skip
-        return 2
+        return 1
     picture = Path(args.picture).expanduser() if getattr(args, "picture", None) else None
     if picture is not None and not picture.is_file():
         print(f"mediafind: {picture} is not a file", file=sys.stderr)
@@ -377,29 +475,59 @@ def _existing_folder(raw: str) -> Path:
     return Path(os.path.realpath(folder)) if folder.is_symlink() else folder
 
 
-class _TerminalProgress:
-    """One line on stderr, rewritten in place: counts, rate, time left, current file."""
+# The time left is a guess from the rate so far, shown once it means something: the first
+# seconds are slow (the model loads, the first batch fills), and a rate over a handful of files
+# swings wildly. After ETA_SECONDS, and once ETA_FILES files or ETA_SHARE of the work are done.
+ETA_SECONDS = 5.0
+ETA_FILES = 20
+ETA_SHARE = 0.05
+# The line is rewritten at most this often: faster is flicker, and costs a terminal real time.
+REDRAW_SECONDS = 0.2
+LINE_WIDTH = 100
 
-    def __init__(self) -> None:
-        self._last = 0.0
+
+class TerminalProgress:
+    """One line on stderr, rewritten in place: files done of all, files that could not be read,
+    the rate and time left (once they mean something), the current file."""
+
+    def __init__(
+        self, stream: TextIO | None = None, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._stream = stream
+        self._clock = clock
+        self._started: float | None = None
+        self._last = -REDRAW_SECONDS
         self._shown = False
 
+    def line(self, p: Progress) -> str:
+        """The line for this much progress (and the time since the first report)."""
+        now = self._clock()
+        if self._started is None:
+            self._started = now
+        parts = [f"{p.done:,} of {_count(p.total, 'file')}"]
+        if p.errors:
+            parts.append(f"{p.errors:,} could not be read")
+        settled = now - self._started >= ETA_SECONDS and (
+            p.done >= ETA_FILES or p.done >= ETA_SHARE * p.total
+        )
+        if settled and p.eta is not None and p.done < p.total:
+            parts.append(f"{p.rate:.1f} files/s, about {units.duration(p.eta)} left")
+        name = p.current.name if p.current else ""
+        return f"{', '.join(parts)}  {name}".rstrip()
+
     def __call__(self, p: Progress) -> None:
-        now = time.monotonic()
-        if now - self._last < 0.2 and p.done < p.total:
+        now = self._clock()
+        if now - self._last < REDRAW_SECONDS and p.done < p.total:
             return
         self._last = now
-        eta = f", {units.duration(p.eta)} left" if p.eta is not None and p.done < p.total else ""
-        name = p.current.name if p.current else ""
-        line = f"{p.done}/{p.total} files, {p.rate:.1f}/s{eta}, {p.errors} errors  {name}"
-        width = 100
-        sys.stderr.write("\r" + line[:width].ljust(width))
-        sys.stderr.flush()
+        stream = self._stream or sys.stderr
+        stream.write("\r" + self.line(p)[:LINE_WIDTH].ljust(LINE_WIDTH))
+        stream.flush()
         self._shown = True
 
     def finish(self) -> None:
         if self._shown:
-            sys.stderr.write("\n")
+            (self._stream or sys.stderr).write("\n")
             self._shown = False
 
 
@@ -410,8 +538,52 @@ Command = (
 )
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a suggestion for a mistyped command."""
+
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        choices = action.choices
+        if isinstance(action, argparse._SubParsersAction) and choices and value not in choices:
+            names = list(choices)
+            near = difflib.get_close_matches(str(value), names, n=1)
+            hint = (
+                f"; did you mean {near[0]!r}?" if near else f" (the commands: {', '.join(names)})"
+            )
+            raise argparse.ArgumentError(None, f"unknown command {value!r}{hint}")
+        super()._check_value(action, value)
+
+
+def _global_options(parser: argparse.ArgumentParser, after_command: bool) -> None:
+    """The options of every command, allowed before it and after it. After it (after_command),
+    one not given must not replace the value given before: its default is to be absent."""
+    absent: dict[str, Any] = {"default": argparse.SUPPRESS} if after_command else {}
+    group = parser.add_argument_group("options of every command (before or after it)")
+    group.add_argument(
+        "--library",
+        metavar="DIR",
+        help=f"library folder (default: ${config.ENV_LIBRARY} or the user data folder)",
+        **absent,
+    )
+    group.add_argument(
+        "--model",
+        metavar="SPEC",
+        help="a preset (fast, balanced, best, multilingual), NAME:PRETRAINED, hf-hub:ORG/REPO "
+        "or local-dir:PATH",
+        **absent,
+    )
+    group.add_argument("--device", choices=config.DEVICES, help="where the model runs", **absent)
+    group.add_argument("-v", "--verbose", action="store_true", help="log what happens", **absent)
+    group.add_argument(
+        "--alone",
+        action="store_true",
+        help="do the work in this process even when a running mediafind (the window, watch) "
+        f"could answer (also: {config.ENV_NO_INSTANCE}=1)",
+        **absent,
+    )
+
+
 def _add_command(
-    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], name: str, func: Command
+    subparsers: argparse._SubParsersAction[_Parser], name: str, func: Command
 ) -> argparse.ArgumentParser:
     doc = (func.__doc__ or "").strip()
     parser = subparsers.add_parser(
@@ -420,36 +592,33 @@ def _add_command(
         description=doc,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    _global_options(parser, after_command=True)
     parser.set_defaults(func=func)
     return parser
 
 
+EXIT_CODES = """\
+exit codes, the same for every command:
+  0    done (files that could not be read are listed, and do not fail the run)
+  1    nothing could be done: no file could be read, the library is busy (another
+       mediafind writes it), the running mediafind went away, the window cannot open
+  2    a usage or user error: a mistyped command or option, an unknown model, no
+       library at --library, a folder that does not exist or is not in the library,
+       the model is missing (the message says how to get it)
+  130  interrupted (Ctrl-C)"""
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="mediafind",
         description="Search your own photos and notes: type words to find photos, "
         "give a picture to find the notes about it. Without a command, opens the window.",
-        epilog="example: mediafind index ~/Pictures && mediafind search 'red bicycle'",
+        epilog="example: mediafind folders add ~/Pictures && mediafind index && "
+        f"mediafind search 'red bicycle'\n\n{EXIT_CODES}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"mediafind {__version__}")
-    parser.add_argument(
-        "--library",
-        metavar="DIR",
-        help=f"library folder (default: ${config.ENV_LIBRARY} or the user data folder)",
-    )
-    parser.add_argument(
-        "--model",
-        metavar="SPEC",
-        help="a preset (fast, balanced, best, multilingual), NAME:PRETRAINED or local-dir:PATH",
-    )
-    parser.add_argument("--device", choices=config.DEVICES, help="where the model runs")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
-    parser.add_argument(
-        "--alone",
-        action="store_true",
-        help="do the work in this process even when a running mediafind (the window, watch) "
-        f"could answer (also: {config.ENV_NO_INSTANCE}=1)",
-    )
+    _global_options(parser, after_command=False)
     parser.add_argument(
         "--self-test",
         action="store_true",
@@ -458,7 +627,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    folders = commands.add_parser("folders", help="add, remove or list watched folders")
+    folders = commands.add_parser("folders", help="add, remove or list the library's folders")
+    _global_options(folders, after_command=True)
     actions = folders.add_subparsers(dest="folders_command", metavar="ACTION", required=True)
     for name, func in (("add", _folders_add), ("remove", _folders_remove)):
         _add_command(actions, name, func).add_argument("paths", nargs="+", metavar="PATH")
@@ -471,7 +641,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_command(actions, "list", _folders_list)
 
     index = _add_command(commands, "index", _index)
-    index.add_argument("paths", nargs="*", metavar="PATH", help="folders to watch and index")
+    index.add_argument("paths", nargs="*", metavar="PATH", help="folders to add and index")
 
     _add_command(commands, "watch", _watch)
 
@@ -495,6 +665,7 @@ def build_parser() -> argparse.ArgumentParser:
         description=doc,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    _global_options(gui, after_command=True)
     # The desktop entry's "Open With" (Exec=mediafind gui %f) hands a picture over this way.
     gui.add_argument("picture", nargs="?", metavar="PICTURE", help="start a search by it")
     return parser
@@ -533,6 +704,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         for stream in (sys.stdout, sys.stderr):
             if hasattr(stream, "reconfigure"):
                 stream.reconfigure(errors="surrogateescape")
+    try:
+        _check_model(args)
+    except MediafindError as e:
+        print(f"mediafind: {e}", file=sys.stderr)
+        return 2
     if args.self_test:
         return _self_test(args)
     if args.command in (None, "gui"):
@@ -545,7 +721,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
+def _check_model(args: argparse.Namespace) -> None:
+    """A model named on the command line (or in MEDIAFIND_MODEL) that no model can be: refused
+    before any work, before a running mediafind is asked. Whether its weights can be had is
+    learnt when it is loaded."""
+    from mediafind.presets import PRESETS, parse_spec
+
+    named_by = "--model" if args.model else config.ENV_MODEL
+    text = args.model or os.environ.get(config.ENV_MODEL)
+    if not text:
+        return
+    try:
+        parse_spec(text)
+    except ModelUnavailable as e:
+        if ":" in text:
+            raise  # local-dir: without a folder: its own message says what it needs
+        names = [p.name for p in PRESETS]
+        near = difflib.get_close_matches(text.strip(), names, n=1)
+        hint = f"; did you mean {near[0]!r}?" if near else "."
+        raise ModelUnavailable(
+            f"unknown model {text!r} ({named_by}){hint} The presets: {', '.join(names)}; any "
+            "OpenCLIP model works as NAME:PRETRAINED (e.g. ViT-B-32:laion2b_s34b_b79k), "
+            "hf-hub:ORG/REPO or local-dir:PATH; `mediafind models` describes the presets"
+        ) from e
+
+
 def _run(args: argparse.Namespace) -> int:
+    from mediafind.instance import InstanceError
+
     try:
         served = args.func in _SERVED
         if served and (running := _running_instance(args)) is not None:
@@ -557,11 +760,28 @@ def _run(args: argparse.Namespace) -> int:
         options = Options(library=args.library, model=args.model, device=args.device)
         # `watch` runs for hours: its model lives in a process of its own (modelhost.py).
         session = Session(options, OpenClipSource(hosted=args.func is _watch))
+        if args.func is not _models:
+            # `index` without folders has nothing to put in a new library: it makes none.
+            creates = args.func is _folders_add or (args.func is _index and args.paths)
+            existed = session.check_library(create=creates)
+            args.new_library = None if existed else session.library_dir
         result: int = args.func(Local(session) if served else session, args)
         return result
+    except NoLibrary as e:
+        library = f"--library {args.library} " if args.library else ""
+        print(f"mediafind: {e}; add a folder with `mediafind {library}folders add FOLDER` to "
+              "create one", file=sys.stderr)  # fmt: skip
+        return 2
+    except (LibraryBusy, InstanceError) as e:
+        print(f"mediafind: {e}", file=sys.stderr)
+        return 1  # nothing could be done now; nothing was wrong with what was asked
     except MediafindError as e:
         print(f"mediafind: {e}", file=sys.stderr)
         return 2
+    except OSError as e:
+        # The disk said no (permissions, a full disk): one line, not a traceback.
+        print(f"mediafind: {describe(e)}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("mediafind: interrupted", file=sys.stderr)
         return 130
@@ -590,7 +810,7 @@ def _running_instance(args: argparse.Namespace) -> Remote | None:
     if running is None or running.same_model or args.func not in _USES_MODEL:
         return running
     if args.func is _index:
-        raise MediafindError(
+        raise LibraryBusy(
             f"mediafind (pid {running.pid}) is running on this library with the model "
             f"{running.model}; close it to index with {wanted}"
         )

@@ -15,7 +15,6 @@ import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
@@ -26,6 +25,18 @@ import numpy.typing as npt
 from mediafind import towers
 from mediafind.config import DEFAULT_MODEL_IDLE_SECONDS, cache_dir
 from mediafind.errors import ModelUnavailable, describe
+
+# The names a user gives a model live in mediafind.presets (light enough for the command line's
+# first checks); they are re-exported here, where the rest of the code has always found them.
+from mediafind.presets import DEFAULT_PRESET as DEFAULT_PRESET
+from mediafind.presets import HF_HUB as HF_HUB
+from mediafind.presets import LOCAL_DIR as LOCAL_DIR
+from mediafind.presets import PRESETS as PRESETS
+from mediafind.presets import ModelSpec as ModelSpec
+from mediafind.presets import Preset as Preset
+from mediafind.presets import default_spec as default_spec
+from mediafind.presets import parse_spec as parse_spec
+from mediafind.presets import preset as preset
 from mediafind.towers import IMAGE as IMAGE
 from mediafind.towers import TEXT as TEXT
 from mediafind.towers import TOWERS as TOWERS
@@ -37,8 +48,6 @@ log = logging.getLogger(__name__)
 
 Vectors = npt.NDArray[np.float32]
 
-LOCAL_DIR = "local-dir:"
-HF_HUB = "hf-hub:"
 CONFIG_FILE = "open_clip_config.json"
 # The names open_clip looks for in a model folder, best first.
 WEIGHT_FILES = (
@@ -62,95 +71,6 @@ QUERY_ITEMS = 4
 # How long to wait for the Hugging Face Hub before treating the machine as offline.
 HUB_CHECK_SECONDS = 3.0
 GPU_BATCH = 64
-
-
-@dataclass(frozen=True, slots=True)
-class Preset:
-    name: str
-    spec: str
-    summary: str
-    license: str
-
-
-# Figures: images per second measured on 2 CPU cores with random weights (bench/encoder_speed.py);
-# Flickr30k text->image R@1 as published by the weights' authors.
-PRESETS = (
-    Preset(
-        "fast",
-        "MobileCLIP2-S0:dfndr2b",
-        "MobileCLIP2-S0: ~28 img/s on 2 CPU cores (reparameterized, channels-last); "
-        "Flickr30k R@1 69.2. Fastest and slightly better than balanced, but see licence.",
-        "Apple ML research licence (research use only)",
-    ),
-    Preset(
-        "balanced",
-        "ViT-B-32:laion2b_s34b_b79k",
-        "OpenCLIP ViT-B/32 on LAION-2B: ~25 img/s on 2 CPU cores; Flickr30k R@1 66.8. "
-        "The default: good quality per millisecond on a laptop CPU, and free for anyone.",
-        "MIT",
-    ),
-    Preset(
-        "best",
-        "ViT-L-14:datacomp_xl_s13b_b90k",
-        "OpenCLIP ViT-L/14 on DataComp-1B: clearly better matches, but about 20x slower than "
-        "balanced on a CPU (0.5 vs 11 img/s measured side by side on 2 busy cores): for a GPU.",
-        "MIT",
-    ),
-    Preset(
-        "multilingual",
-        "xlm-roberta-base-ViT-B-32:laion5b_s13b_b90k",
-        "ViT-B/32 image tower with an XLM-RoBERTa text tower: queries in Chinese, German, "
-        "Spanish and 100 more languages. Needs the `multilingual` extra (transformers).",
-        "MIT",
-    ),
-)
-DEFAULT_PRESET = "balanced"
-
-
-def preset(name: str) -> Preset | None:
-    return next((p for p in PRESETS if p.name == name), None)
-
-
-def default_spec() -> str:
-    found = preset(DEFAULT_PRESET)
-    assert found is not None
-    return found.spec
-
-
-@dataclass(frozen=True, slots=True)
-class ModelSpec:
-    """A model as the user names it: a preset, NAME:PRETRAINED, hf-hub:ORG/REPO or
-    local-dir:PATH."""
-
-    text: str  # canonical form, as stored in the library
-    name: str  # what open_clip is given as model name
-    pretrained: str | None = None
-    local_dir: Path | None = None
-
-
-def parse_spec(text: str) -> ModelSpec:
-    text = text.strip()
-    found = preset(text)
-    if found is not None:
-        text = found.spec
-    if text.startswith(LOCAL_DIR):
-        raw = text[len(LOCAL_DIR) :]
-        if not raw:
-            raise ModelUnavailable(
-                "local-dir: needs a folder, e.g. --model local-dir:/path/to/model"
-            )
-        folder = Path(raw).expanduser().resolve()
-        return ModelSpec(f"{LOCAL_DIR}{folder}", f"{LOCAL_DIR}{folder}", local_dir=folder)
-    if text.startswith(HF_HUB):
-        return ModelSpec(text, text)
-    name, sep, pretrained = text.partition(":")
-    if not sep or not name or not pretrained:
-        names = ", ".join(p.name for p in PRESETS)
-        raise ModelUnavailable(
-            f"model {text!r} is not a preset ({names}), NAME:PRETRAINED "
-            "(e.g. ViT-B-32:laion2b_s34b_b79k) or local-dir:PATH"
-        )
-    return ModelSpec(text, name, pretrained=pretrained)
 
 
 def _weights_in(folder: Path) -> Path | None:

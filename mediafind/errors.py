@@ -19,6 +19,10 @@ class LibraryError(MediafindError):
     """The library file cannot be opened or used."""
 
 
+class NoLibrary(LibraryError):
+    """There is no library where one was asked for (and the command would not create one)."""
+
+
 class LibraryTooNew(LibraryError):
     """The library was written by a newer mediafind than this one."""
 

@@ -40,9 +40,11 @@ from mediafind.embed import (
 )
 from mediafind.errors import (
     ConfigError,
+    LibraryError,
     MediafindError,
     ModelMismatch,
     ModelUnavailable,
+    NoLibrary,
     describe,
 )
 from mediafind.indexer import Indexer, Outcome, ProgressCallback
@@ -266,8 +268,26 @@ class Session:
         device = self.device
         return lambda: self.models.load(spec, device)
 
+    def check_library(self, create: bool) -> bool:
+        """Whether the library exists. Raises LibraryError when its place holds something
+        else (a file), and NoLibrary when it does not exist and create is False: a command that
+        only reads never makes an empty library out of a mistyped path."""
+        where, file = self.library_dir, self.library_file
+        if where.is_file():
+            hint = (
+                f"did you mean --library {where.parent}?"
+                if where.name == config.LIBRARY_FILE
+                else f"a library is a folder that holds {config.LIBRARY_FILE}"
+            )
+            raise LibraryError(f"{where} is a file, not a library folder; {hint}")
+        if file.is_dir():
+            raise LibraryError(f"{file} is a folder, not a library file")
+        if file.exists() or create:
+            return file.exists()
+        raise NoLibrary(f"no library at {where}")
+
     def _read_library_model(self) -> ModelInfo | None:
-        if not self.library_file.exists():
+        if not self.library_file.is_file():  # a folder in its place: check_library says so
             return None
         try:
             with Store.open(self.library_file) as store:

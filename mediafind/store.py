@@ -21,7 +21,14 @@ from typing import Any
 
 import apsw
 
-from mediafind.errors import EMPTY_FILE, NO_TEXT, SCANNED_PDF, LibraryBusy, LibraryTooNew
+from mediafind.errors import (
+    EMPTY_FILE,
+    NO_TEXT,
+    SCANNED_PDF,
+    LibraryBusy,
+    LibraryError,
+    LibraryTooNew,
+)
 from mediafind.nearest import Nearest
 from mediafind.rows import (
     CAPTION_SOURCE,
@@ -136,6 +143,9 @@ class Store:
         except apsw.BusyError as e:
             store.close()
             raise LibraryBusy(f"library {path} is locked by another process") from e
+        except (apsw.NotADBError, apsw.CorruptError) as e:
+            store.close()
+            raise LibraryError(f"{path} is not a mediafind library ({e})") from e
         except BaseException:
             store.close()
             raise

@@ -156,7 +156,7 @@ def test_rename_and_delete_are_followed_without_reembedding(
     (root / "b.jpg").unlink()
     code, out, _ = cli(*base, "index", capsys=capsys)
     assert code == 0
-    assert out.startswith("0 indexed, 0 reused, 1 moved, 1 removed")
+    assert out.startswith("Indexed 1 file in ") and out.endswith(" (1 moved, 1 removed)\n")
     code, out, _ = cli(*base, "search", "a red circle", "--json", capsys=capsys)
     assert [Path(r["path"]).name for r in json.loads(out)] == ["renamed circle.jpg"]
 
@@ -171,9 +171,9 @@ def test_corrupt_and_empty_files_are_reported_and_the_rest_indexed(
     code, out, err = cli("--library", str(tmp_path / "lib"), "--model", TINY_SPEC, "index",
                          str(root), capsys=capsys)  # fmt: skip
     assert code == 0
-    assert "1 indexed" in out and "2 errors" in out
-    assert f"error: {root / 'empty.jpg'}: empty file" in err
-    assert f"error: {root / 'corrupt.jpg'}: " in err
+    assert "(1 new or changed); 2 could not be read" in out
+    assert f"could not read {root / 'empty.jpg'}: empty file" in err
+    assert f"could not read {root / 'corrupt.jpg'}: " in err
 
 
 def test_nothing_indexable_at_all_exits_non_zero(
