@@ -8,6 +8,7 @@ import re
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from PySide6.QtCore import (
     QAbstractItemModel,
@@ -361,6 +362,17 @@ def file_label(size: int, modified: datetime) -> str:
     return f"{units.size(size)} · {modified.day} {modified:%b %Y}"
 
 
+class NoteTexts(NamedTuple):
+    """The texts of a note's row in the list."""
+
+    title: str
+    facts: str  # size and date
+    type: str
+    place: str  # page or heading of the passage
+    folder: str
+    why: str
+
+
 class NotesList(ResultsView):
     """Notes, one per row: title, type, where the passage is, folder and the passage."""
 
@@ -411,6 +423,17 @@ class NoteDelegate(QStyledItemDelegate):
     def forget_files(self) -> None:
         self._files.clear()
 
+    def texts(self, hit: Hit) -> NoteTexts:
+        """What a note's row says, before it is cut to fit."""
+        return NoteTexts(
+            hit.path.stem or hit.path.name,
+            self.file_label(hit.path),
+            type_label(hit.path),
+            place_label(hit),
+            folder_label(hit.path.parent),
+            why_label(hit),
+        )
+
     def _fonts(self, option: QStyleOptionViewItem) -> tuple[QFont, QFont, QFont]:
         base = QFont(option.font)
         title = QFont(base)
@@ -442,7 +465,8 @@ class NoteDelegate(QStyledItemDelegate):
         # The title, and at its right the file's size and date.
         small_fm = QFontMetrics(small)
         fm = QFontMetrics(title_font)
-        facts = self.file_label(hit.path)
+        row = self.texts(hit)
+        facts = row.facts
         facts_width = small_fm.horizontalAdvance(facts) + 8 if facts else 0
         if facts:
             painter.setFont(small)
@@ -454,16 +478,14 @@ class NoteDelegate(QStyledItemDelegate):
             )
         painter.setFont(title_font)
         painter.setPen(palette.color(QPalette.ColorRole.Text))
-        title = fm.elidedText(
-            hit.path.stem or hit.path.name, Qt.TextElideMode.ElideRight, width - facts_width
-        )
+        title = fm.elidedText(row.title, Qt.TextElideMode.ElideRight, width - facts_width)
         painter.drawText(QRect(inner.left(), y, width - facts_width, fm.height()), 0, title)
         y += fm.height() + TAG_PAD // 2
         # The type as a tag, where the passage is, the folder; at the right why it matched.
         fm = small_fm
         painter.setFont(small)
         line = QRect(inner.left(), y, width, fm.height())
-        why = why_label(hit)
+        why = row.why
         why_width = fm.horizontalAdvance(why) + 8 if why else 0
         if why:
             painter.setPen(quiet)
@@ -472,10 +494,9 @@ class NoteDelegate(QStyledItemDelegate):
                 int(Qt.AlignmentFlag.AlignRight),
                 why,
             )
-        x = line.left() + _draw_tag(painter, palette, fm, type_label(hit.path), line.topLeft())
+        x = line.left() + _draw_tag(painter, palette, fm, row.type, line.topLeft())
         room = line.right() - why_width - x
-        place = place_label(hit)
-        folder = folder_label(hit.path.parent)
+        place, folder = row.place, row.folder
         painter.setPen(quiet)
         if place:
             # Where the passage is counts more than the folder: the folder gives way first.
