@@ -251,7 +251,7 @@ def test_page_and_heading_reach_the_hits_found_by_meaning(tmp_path: Path) -> Non
 
 
 def test_the_preview_renders_markdown_and_tints_only_the_passage_from_note_to_note(
-    qtbot: QtBot, open_fake_window: FakeWindow, tmp_path: Path
+    qtbot: QtBot, open_fake_window: FakeWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     notes = write_notes(tmp_path / "Notes")
     window = harbour_window(open_fake_window, qtbot, notes["markdown"].parent)
@@ -282,6 +282,15 @@ def test_the_preview_renders_markdown_and_tints_only_the_passage_from_note_to_no
     # The passage is in view.
     cursor_rect = preview.text.cursorRect()
     assert preview.text.viewport().rect().intersects(cursor_rect)
+
+    # A link opens in its own app.
+    opened: list[QUrl] = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url) or True)
+    link = preview.text.textCursor()
+    link.setPosition(text.index("timetable") + 2)
+    spot = preview.text.cursorRect(link).center()
+    qtbot.mouseClick(preview.text.viewport(), Qt.MouseButton.LeftButton, pos=spot)
+    assert opened == [QUrl("https://example.org/trains")]
 
     # Down through the others, and back up to the plan: only each passage is tinted.
     notes_view = window.pane.notes

@@ -13,9 +13,10 @@ from datetime import datetime
 from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
-from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QRectF, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import (
     QColor,
+    QDesktopServices,
     QFont,
     QPainter,
     QPainterPath,
@@ -309,6 +310,7 @@ class PreviewPane(QWidget):
         self.facts.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.text = QTextBrowser(page)
         self.text.setOpenLinks(False)
+        self.text.anchorClicked.connect(_follow_link)
         self.text.setFrameShape(QTextBrowser.Shape.NoFrame)
         buttons = QHBoxLayout()
         self.open_button = QPushButton("Open", page)
@@ -465,6 +467,16 @@ class PreviewPane(QWidget):
     def _reveal(self) -> None:
         if self._hit is not None:
             self.reveal_requested.emit(self._hit.path)
+
+
+# The links of a rendered note that open in their own app: web pages and mail. A relative link
+# names something beside the note, which the browser cannot show.
+_LINK_SCHEMES = frozenset({"http", "https", "mailto"})
+
+
+def _follow_link(url: QUrl) -> None:
+    if url.scheme().lower() in _LINK_SCHEMES:
+        QDesktopServices.openUrl(url)
 
 
 def _note_facts(hit: Hit, content: NoteContent | None) -> list[tuple[str, str]]:
