@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
-from PySide6.QtCore import QRectF, QSize, Qt, QUrl, Signal
+from PySide6.QtCore import QRectF, QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QColor,
     QDesktopServices,
@@ -431,12 +431,19 @@ class PreviewPane(QWidget):
             for word_start, word_end in spans:
                 _apply(cursor, word_start, word_end, passage)
             first = spans[0][0] if spans else -1
+        self._set_facts(_note_facts(hit, content))
         if first >= 0:
-            # Bring the passage into view.
             cursor.setPosition(first)
             self.text.setTextCursor(cursor)
-            self.text.ensureCursorVisible()
-        self._set_facts(_note_facts(hit, content))
+            # Once the pane has laid out the new facts, which resize the text.
+            QTimer.singleShot(0, self._scroll_to_passage)
+
+    def _scroll_to_passage(self) -> None:
+        """The passage (where the text's cursor is) near the top, two lines of what leads to
+        it above it."""
+        bar = self.text.verticalScrollBar()
+        lead = 2 * self.text.fontMetrics().lineSpacing()
+        bar.setValue(bar.value() + self.text.cursorRect().top() - lead)
 
     def _failed(self, message: str) -> None:
         if self._hit is not None:
@@ -480,8 +487,8 @@ def _follow_link(url: QUrl) -> None:
 
 
 def _note_facts(hit: Hit, content: NoteContent | None) -> list[tuple[str, str]]:
-    """What the preview says of a note: its type, where the passage is, its folder, and once
-    the file is read, its date and size."""
+    """What the preview says of a note: its type, where the passage is, its folder, its date
+    and size (content None: not read yet)."""
     rows = [("Type", type_label(hit.path))]
     page, heading = page_of(hit), heading_of(hit)
     if page is not None:
@@ -489,7 +496,9 @@ def _note_facts(hit: Hit, content: NoteContent | None) -> list[tuple[str, str]]:
     elif heading is not None:
         rows.append(("Section", heading))
     rows.append(("Folder", folder_label(hit.path.parent)))
-    if content is not None:
-        rows.append(("Modified", f"{content.modified:%d %B %Y, %H:%M}"))
-        rows.append(("Size", units.size(content.size)))
+    # While the file is read, its rows wait with a dash: the text below them does not move
+    # when they fill in (which would push a passage scrolled into view out of it).
+    modified = f"{content.modified:%d %B %Y, %H:%M}" if content is not None else "–"
+    rows.append(("Modified", modified))
+    rows.append(("Size", units.size(content.size) if content is not None else "–"))
     return rows
