@@ -4,11 +4,14 @@ the clipboard, and starting at login."""
 from __future__ import annotations
 
 import atexit
+import configparser
 import logging
 import os
+import re
+import shlex
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QProcess, QUrl
@@ -196,3 +199,175 @@ def _exec_line(argv: Sequence[str]) -> str:
         else:
             out.append(arg)
     return " ".join(out).replace("%", "%%")
+
+
+# -- opening a document at a page ---------------------------------------------------------
+
+# How the PDF viewers people set as their default are told a page (1-based), by the name of
+# their program or of their desktop entry: the arguments that stand where the entry's Exec line
+# takes the file. A viewer not here opens the document at its start.
+PAGE_ARGUMENTS: dict[str, Callable[[Path, int], list[str]]] = {
+    # GNOME's viewer and its MATE and Cinnamon forks
+    "evince": lambda path, page: [f"--page-index={page}", str(path)],
+    "atril": lambda path, page: [f"--page-index={page}", str(path)],
+    "xreader": lambda path, page: [f"--page-index={page}", str(path)],
+    "okular": lambda path, page: ["-p", str(page), str(path)],
+    "zathura": lambda path, page: ["-P", str(page), str(path)],
+    "qpdfview": lambda path, page: [f"{path}#{page}"],
+    "mupdf": lambda path, page: [str(path), str(page)],
+    # Browsers read PDF.js's (and Chromium's) page fragment.
+    "firefox": lambda path, page: [f"{path.as_uri()}#page={page}"],
+    "chromium": lambda path, page: [f"{path.as_uri()}#page={page}"],
+    "chromium-browser": lambda path, page: [f"{path.as_uri()}#page={page}"],
+    "google-chrome": lambda path, page: [f"{path.as_uri()}#page={page}"],
+}
+# Desktop entries (and Flatpak ids) whose program name says nothing of the viewer.
+_ENTRY_NAMES = {
+    "org.gnome.evince": "evince",
+    "org.gnome.papers": "",  # Evince's successor: no page option yet
+    "org.kde.okular": "okular",
+    "org.pwmt.zathura": "zathura",
+    "org.mozilla.firefox": "firefox",
+    "org.chromium.chromium": "chromium",
+    "com.google.chrome": "google-chrome",
+}
+# Exec's field codes (Desktop Entry Specification): where the file goes, and the others, dropped.
+_FILE_CODES = ("%f", "%F", "%u", "%U")
+_OTHER_CODES = re.compile(r"%[ickdDnNvm]")
+
+
+def open_at_page(path: Path, page: int) -> bool:
+    """Open a document at page (1-based) in the system's viewer for its type, where that
+    viewer can be told a page (False elsewhere: the caller opens it plainly). Linux and the
+    BSDs only: macOS's Preview and Windows' default apps take no page."""
+    if sys.platform == "darwin" or os.name == "nt":
+        return False
+    command = page_command(path, page)
+    if command is None:
+        return False
+    log.info("opening %s at page %d: %s", path, page, command)
+    return QProcess.startDetached(command[0], command[1:])[0]
+
+
+def open_document(path: Path, page: int | None = None) -> bool:
+    """Open a document at page where its viewer can be told it, else in its app plainly."""
+    if page is not None and open_at_page(path, page):
+        return True
+    return open_file(path)
+
+
+def page_command(path: Path, page: int) -> list[str] | None:
+    """The command that opens path at page in the default app for its type, when that app is
+    a viewer PAGE_ARGUMENTS knows (None otherwise)."""
+    mime = _DOCUMENT_TYPES.get(path.suffix.lower())
+    entry = default_app(mime) if mime else None
+    if entry is None:
+        return None
+    exec_line = _desktop_entry_exec(entry)
+    if exec_line is None:
+        return None
+    try:
+        words = shlex.split(exec_line)
+    except ValueError:
+        return None  # unbalanced quotes: not an entry to trust
+    viewer = _viewer_name(entry, words)
+    arguments = PAGE_ARGUMENTS.get(viewer) if viewer else None
+    if arguments is None or not words:
+        return None
+    command: list[str] = []
+    placed = False
+    for word in words:
+        if word in _FILE_CODES and not placed:
+            command += arguments(path, page)
+            placed = True
+        elif not _OTHER_CODES.fullmatch(word) and word not in _FILE_CODES:
+            command.append(word.replace("%%", "%"))
+    if not placed:
+        command += arguments(path, page)
+    return command
+
+
+# The document types whose viewers can be told a page.
+_DOCUMENT_TYPES = {".pdf": "application/pdf"}
+
+
+def default_app(mime: str) -> Path | None:
+    """The desktop entry of the default app for a MIME type, as the freedesktop MIME
+    applications specification finds it (what `xdg-mime query default` answers)."""
+    for entry_id in _associations(mime):
+        for folder in _data_dirs():
+            # An id's dashes may stand for subfolders: kde-okular.desktop is kde/okular.desktop.
+            for candidate in {entry_id, entry_id.replace("-", "/")}:
+                path = folder / "applications" / candidate
+                if path.is_file():
+                    return path
+    return None
+
+
+def _associations(mime: str) -> list[str]:
+    """Desktop entry ids for mime: every list's defaults, then every list's added ones."""
+    parsers = []
+    for lists in _mimeapps_lists():
+        parser = configparser.ConfigParser(interpolation=None, strict=False)
+        parser.optionxform = str  # type: ignore[assignment,method-assign]  # keys keep their case
+        try:
+            parser.read(lists, encoding="utf-8")
+        except (configparser.Error, UnicodeDecodeError):
+            continue  # a broken list says nothing
+        parsers.append(parser)
+    found: list[str] = []
+    for section in ("Default Applications", "Added Associations"):
+        for parser in parsers:
+            if parser.has_option(section, mime):
+                found += [i.strip() for i in parser.get(section, mime).split(";") if i.strip()]
+    return found
+
+
+def _mimeapps_lists() -> list[Path]:
+    home = Path.home()
+    config = [Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config")]
+    config += [Path(d) for d in (os.environ.get("XDG_CONFIG_DIRS") or "/etc/xdg").split(":") if d]
+    desktops = [d.lower() for d in os.environ.get("XDG_CURRENT_DESKTOP", "").split(":") if d]
+    names = [f"{d}-mimeapps.list" for d in desktops] + ["mimeapps.list"]
+    lists = [folder / name for folder in config for name in names]
+    lists += [folder / "applications" / name for folder in _data_dirs() for name in names]
+    return [p for p in lists if p.is_file()]
+
+
+def _data_dirs() -> list[Path]:
+    home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    system = os.environ.get("XDG_DATA_DIRS") or "/usr/local/share:/usr/share"
+    return [home, *(Path(d) for d in system.split(":") if d)]
+
+
+def _desktop_entry_exec(entry: Path) -> str | None:
+    """The Exec line of a desktop entry's main group."""
+    try:
+        lines = entry.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    group = None
+    for line in lines:
+        line = line.strip()
+        if line.startswith("[") and line.endswith("]"):
+            group = line[1:-1]
+        elif group == "Desktop Entry" and line.startswith("Exec") and "=" in line:
+            key, value = line.split("=", 1)
+            if key.strip() == "Exec":
+                return value.strip()
+    return None
+
+
+def _viewer_name(entry: Path, words: Sequence[str]) -> str | None:
+    """Which viewer an entry starts: by its id, or by its program's name (past `env VAR=…`
+    and `flatpak run …`)."""
+    entry_id = entry.name.removesuffix(".desktop").lower()
+    if entry_id in _ENTRY_NAMES:
+        return _ENTRY_NAMES[entry_id] or None
+    for word in words:
+        name = Path(word).name.lower()
+        if name in PAGE_ARGUMENTS:
+            return name
+        if name in _ENTRY_NAMES:  # flatpak run org.gnome.Evince
+            return _ENTRY_NAMES[name] or None
+    return None

@@ -1,5 +1,6 @@
 """The preview pane: the selected photo larger, with its path, date, dimensions and size; or the
-selected note's text with the passage that matched highlighted."""
+selected note (Markdown rendered) with the passage that matched tinted, and its type, place,
+date and size."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from datetime import datetime
 from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
-from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QRectF, QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QColor,
+    QDesktopServices,
     QFont,
     QPainter,
     QPainterPath,
@@ -24,6 +26,7 @@ from PySide6.QtGui import (
     QResizeEvent,
     QTextCharFormat,
     QTextCursor,
+    QTextDocument,
 )
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -39,11 +42,13 @@ from PySide6.QtWidgets import (
 
 from mediafind import extract, units
 from mediafind.errors import MediafindError
+from mediafind.gui import desktop
 from mediafind.gui.jobs import in_background
-from mediafind.gui.results import folder_label
+from mediafind.gui.results import folder_label, heading_of, page_of, type_label
 from mediafind.gui.thumbnails import ThumbnailCache
 from mediafind.search import Hit
 from mediafind.store import INDEXED, Store
+from mediafind.text import MAX_TEXT_CHARS, decode_text
 
 log = logging.getLogger(__name__)
 
@@ -118,17 +123,56 @@ def note_text(path: Path) -> str:
     return extract.read_note(path, path.read_bytes())
 
 
+# Notes shown rendered: their passages are found in the rendered text by their words.
+MARKDOWN = frozenset({".md", ".markdown"})
+
+
+@dataclass(frozen=True, slots=True)
+class NoteContent:
+    """What the preview shows of a note: its text, and the file's size and date."""
+
+    path: Path
+    text: str  # Markdown source, or the text as it was indexed
+    markdown: bool
+    size: int
+    modified: datetime
+
+
+def note_content(path: Path) -> NoteContent:
+    """A note as the preview shows it: Markdown as written (to be rendered), any other
+    document as its text was indexed. Any thread but the GUI's."""
+    with path.open("rb") as file:
+        st = os.fstat(file.fileno())
+        data = file.read()
+    modified = datetime.fromtimestamp(st.st_mtime)
+    if path.suffix.lower() in MARKDOWN:
+        # As much as the indexer reads: a rendered document of more would stall the window.
+        text = decode_text(data)[:MAX_TEXT_CHARS]
+        return NoteContent(path, text, True, st.st_size, modified)
+    return NoteContent(path, extract.read_note(path, data), False, st.st_size, modified)
+
+
 def _loose(passage: str, flags: int = 0) -> re.Pattern[str] | None:
     """A pattern for passage whatever the whitespace between its words (None: no words)."""
     words = passage.split()
     return re.compile(r"\s+".join(map(re.escape, words)), flags) if words else None
 
 
+def _wordwise(passage: str) -> re.Pattern[str] | None:
+    """A pattern for passage's words in order, whatever stands between them: a rendered
+    Markdown note drops the list bullets and table bars its indexed text kept."""
+    words = re.findall(r"\w+", passage)
+    return re.compile(r"\W+".join(map(re.escape, words))) if words else None
+
+
 def find_passage(text: str, passage: str) -> tuple[int, int] | None:
-    """Where passage occurs in text, whatever the whitespace between its words."""
-    pattern = _loose(passage)
-    found = pattern.search(text) if pattern is not None else None
-    return found.span() if found else None
+    """Where passage occurs in text, whatever the whitespace between its words; failing that,
+    where its words stand in order with anything but words between them."""
+    for pattern in (_loose(passage), _wordwise(passage)):
+        found = pattern.search(text) if pattern is not None else None
+        if found:
+            return found.span()
+    return None
 
 
 def matched_words(text: str, start: int, end: int, hit: Hit) -> list[tuple[int, int]]:
@@ -266,6 +310,7 @@ class PreviewPane(QWidget):
         self.facts.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.text = QTextBrowser(page)
         self.text.setOpenLinks(False)
+        self.text.anchorClicked.connect(_follow_link)
         self.text.setFrameShape(QTextBrowser.Shape.NoFrame)
         buttons = QHBoxLayout()
         self.open_button = QPushButton("Open", page)
@@ -300,8 +345,10 @@ class PreviewPane(QWidget):
             return
         self.stack.setCurrentWidget(self.page)
         self.title.setText(hit.path.name)
-        self._set_facts([("Folder", folder_label(hit.path.parent))])
         photo = hit.kind == "photo"
+        self._set_facts(
+            [("Folder", folder_label(hit.path.parent))] if photo else _note_facts(hit, None)
+        )
         self.image.setVisible(photo)
         self.text.setVisible(not photo)
         self.column.setStretch(self.column.count() - 1, 1 if photo else 0)
@@ -310,8 +357,20 @@ class PreviewPane(QWidget):
             reader = self._reader
             in_background(lambda: photo_facts(hit.path, reader), self._photo_facts, self._failed)
         else:
-            self.text.setPlainText("")
-            in_background(lambda: (hit.path, note_text(hit.path)), self._note_text, self._failed)
+            self._show_document(QTextDocument())
+            in_background(lambda: note_content(hit.path), self._note_content, self._failed)
+
+    def _show_document(self, document: QTextDocument) -> None:
+        """Show a note in a document of its own. Reusing one leaked the tint: the browser's
+        cursor rested on the last passage, and QTextEdit.setPlainText gives all the new text
+        the format under that cursor."""
+        document.setParent(self.text)
+        document.setDefaultFont(self.text.font())
+        old = self.text.document()
+        ours = old.parent() is self.text  # the browser deletes the first one, its own, itself
+        self.text.setDocument(document)
+        if ours:
+            old.deleteLater()
 
     def _set_facts(self, rows: list[tuple[str, str]]) -> None:
         while self.facts.rowCount():
@@ -339,20 +398,27 @@ class PreviewPane(QWidget):
             rows.append(("Caption", " ".join(hit.snippet.split())))
         self._set_facts(rows)
 
-    def _note_text(self, loaded: tuple[Path, str]) -> None:
-        path, text = loaded
+    def _note_content(self, content: NoteContent) -> None:
         hit = self._hit
-        if hit is None or hit.path != path:
+        if hit is None or hit.path != content.path:
             return  # another result was chosen meanwhile
-        self.text.setPlainText(text)
+        document = QTextDocument()
+        if content.markdown:
+            document.setMarkdown(content.text)
+        else:
+            document.setPlainText(content.text)
+        self._show_document(document)
+        text = document.toPlainText()  # one character per position of the document
         passage = QTextCharFormat()
         colour = QColor(self.palette().color(QPalette.ColorRole.Highlight))
         colour.setAlphaF(0.25)
         passage.setBackground(colour)
         words = QTextCharFormat()
         words.setFontWeight(QFont.Weight.Bold)
-        found = find_passage(text, hit.snippet or "") or _located(hit, len(text))
-        cursor = QTextCursor(self.text.document())
+        found = find_passage(text, hit.snippet or "")
+        if found is None and not content.markdown:
+            found = _located(hit, len(text))  # the indexed text's offsets, not the rendered one's
+        cursor = QTextCursor(document)
         if found is not None:
             start, end = found
             _apply(cursor, start, end, passage)
@@ -365,13 +431,19 @@ class PreviewPane(QWidget):
             for word_start, word_end in spans:
                 _apply(cursor, word_start, word_end, passage)
             first = spans[0][0] if spans else -1
+        self._set_facts(_note_facts(hit, content))
         if first >= 0:
-            # Bring the passage into view.
             cursor.setPosition(first)
             self.text.setTextCursor(cursor)
-            self.text.ensureCursorVisible()
-        size = len(text.encode("utf-8"))
-        self._set_facts([("Folder", folder_label(hit.path.parent)), ("Size", units.size(size))])
+            # Once the pane has laid out the new facts, which resize the text.
+            QTimer.singleShot(0, self._scroll_to_passage)
+
+    def _scroll_to_passage(self) -> None:
+        """The passage (where the text's cursor is) near the top, two lines of what leads to
+        it above it."""
+        bar = self.text.verticalScrollBar()
+        lead = 2 * self.text.fontMetrics().lineSpacing()
+        bar.setValue(bar.value() + self.text.cursorRect().top() - lead)
 
     def _failed(self, message: str) -> None:
         if self._hit is not None:
@@ -390,9 +462,43 @@ class PreviewPane(QWidget):
         self.image.updateGeometry()
 
     def _open(self) -> None:
-        if self._hit is not None:
-            self.open_requested.emit(self._hit.path)
+        """Open the file; a document at the passage's page where its viewer can be told it."""
+        hit = self._hit
+        if hit is None:
+            return
+        page = page_of(hit) if hit.kind == "note" else None
+        if page is not None and desktop.open_at_page(hit.path, page):
+            return
+        self.open_requested.emit(hit.path)
 
     def _reveal(self) -> None:
         if self._hit is not None:
             self.reveal_requested.emit(self._hit.path)
+
+
+# The links of a rendered note that open in their own app: web pages and mail. A relative link
+# names something beside the note, which the browser cannot show.
+_LINK_SCHEMES = frozenset({"http", "https", "mailto"})
+
+
+def _follow_link(url: QUrl) -> None:
+    if url.scheme().lower() in _LINK_SCHEMES:
+        QDesktopServices.openUrl(url)
+
+
+def _note_facts(hit: Hit, content: NoteContent | None) -> list[tuple[str, str]]:
+    """What the preview says of a note: its type, where the passage is, its folder, its date
+    and size (content None: not read yet)."""
+    rows = [("Type", type_label(hit.path))]
+    page, heading = page_of(hit), heading_of(hit)
+    if page is not None:
+        rows.append(("Page", str(page)))
+    elif heading is not None:
+        rows.append(("Section", heading))
+    rows.append(("Folder", folder_label(hit.path.parent)))
+    # While the file is read, its rows wait with a dash: the text below them does not move
+    # when they fill in (which would push a passage scrolled into view out of it).
+    modified = f"{content.modified:%d %B %Y, %H:%M}" if content is not None else "–"
+    rows.append(("Modified", modified))
+    rows.append(("Size", units.size(content.size) if content is not None else "–"))
+    return rows

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from PySide6.QtCore import (
+    QAbstractItemModel,
     QAbstractListModel,
     QMimeData,
     QModelIndex,
@@ -43,6 +46,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mediafind import units
 from mediafind.gui.thumbnails import ThumbnailCache
 from mediafind.search import Hit
 
@@ -55,6 +59,8 @@ THUMB = 150
 PAD = 6
 # Lines of a note's passage shown in the list.
 SNIPPET_LINES = 2
+# Room above and below a note's type tag, inside its frame.
+TAG_PAD = 2
 
 IndexLike = QModelIndex | QPersistentModelIndex
 
@@ -316,8 +322,59 @@ class PhotoDelegate(QStyledItemDelegate):
         painter.restore()
 
 
+# What each kind of document is called in the notes list and the preview, by its extension
+# (the extensions of media.NOTE_EXTENSIONS: a test holds them equal).
+DOCUMENT_TYPES = {".pdf": "PDF", ".md": "Markdown", ".markdown": "Markdown", ".txt": "Text",
+                  ".docx": "Word", ".odt": "OpenDocument", ".rtf": "RTF", ".html": "Web page",
+                  ".htm": "Web page"}  # fmt: skip
+
+
+def type_label(path: Path) -> str:
+    """What kind of document a file is, as a short tag: "PDF", "Markdown", "Word"."""
+    suffix = path.suffix.lower()
+    return DOCUMENT_TYPES.get(suffix) or suffix.removeprefix(".").upper() or "File"
+
+
+def page_of(hit: Hit) -> int | None:
+    """The page (1-based) of the passage that matched, for documents that have pages."""
+    page = hit.location.get("page")
+    return page if isinstance(page, int) and page > 0 else None
+
+
+def heading_of(hit: Hit) -> str | None:
+    """The heading the passage that matched stands under."""
+    heading = hit.location.get("heading")
+    return heading if isinstance(heading, str) and heading.strip() else None
+
+
+def place_label(hit: Hit) -> str:
+    """Where in its document the passage is: "p. 51", "under “Budget”", or "" when it cannot
+    say (plain text, a passage before the first heading)."""
+    page = page_of(hit)
+    if page is not None:
+        return f"p. {page}"
+    heading = heading_of(hit)
+    return f"under “{heading}”" if heading is not None else ""
+
+
+def file_label(size: int, modified: datetime) -> str:
+    """A file's size and day, as the notes list shows them: "12.3 kB · 3 Oct 2024"."""
+    return f"{units.size(size)} · {modified.day} {modified:%b %Y}"
+
+
+class NoteTexts(NamedTuple):
+    """The texts of a note's row in the list."""
+
+    title: str
+    facts: str  # size and date
+    type: str
+    place: str  # page or heading of the passage
+    folder: str
+    why: str
+
+
 class NotesList(ResultsView):
-    """Notes, one per row: title, folder and the passage that matched."""
+    """Notes, one per row: title, type, where the passage is, folder and the passage."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -326,12 +383,56 @@ class NotesList(ResultsView):
         self.setItemDelegate(NoteDelegate(self))
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
+    def setModel(self, model: QAbstractItemModel | None) -> None:
+        super().setModel(model)
+        delegate = self.itemDelegate()
+        if model is not None and isinstance(delegate, NoteDelegate):
+            # New results: their files are looked at afresh (one may have changed since).
+            model.modelReset.connect(delegate.forget_files)
+
 
 class NoteDelegate(QStyledItemDelegate):
-    """Title in bold, the folder in a quieter colour, two lines of the matching passage with
-    the query's words in bold."""
+    """Title in bold with the file's size and date; its type as a tag, where the passage is
+    and the folder, in a quieter colour; two lines of the matching passage with the query's
+    words in bold."""
 
     MARGIN = 10
+    # Files whose size and date are remembered: a few screens of notes. Paint runs per row
+    # and per frame while scrolling; a stat per paint would wait on the disk each time.
+    FILES_KEPT = 2000
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._files: dict[Path, str] = {}
+
+    def file_label(self, path: Path) -> str:
+        """path's size and date, read once per result list ("" when the file is gone)."""
+        label = self._files.get(path)
+        if label is None:
+            try:
+                st = path.stat()
+            except OSError:
+                label = ""
+            else:
+                label = file_label(st.st_size, datetime.fromtimestamp(st.st_mtime))
+            if len(self._files) >= self.FILES_KEPT:
+                self._files.clear()
+            self._files[path] = label
+        return label
+
+    def forget_files(self) -> None:
+        self._files.clear()
+
+    def texts(self, hit: Hit) -> NoteTexts:
+        """What a note's row says, before it is cut to fit."""
+        return NoteTexts(
+            hit.path.stem or hit.path.name,
+            self.file_label(hit.path),
+            type_label(hit.path),
+            place_label(hit),
+            folder_label(hit.path.parent),
+            why_label(hit),
+        )
 
     def _fonts(self, option: QStyleOptionViewItem) -> tuple[QFont, QFont, QFont]:
         base = QFont(option.font)
@@ -343,7 +444,7 @@ class NoteDelegate(QStyledItemDelegate):
 
     def sizeHint(self, option: QStyleOptionViewItem, index: IndexLike) -> QSize:
         title, small, base = self._fonts(option)
-        height = QFontMetrics(title).height() + QFontMetrics(small).height()
+        height = QFontMetrics(title).height() + QFontMetrics(small).height() + TAG_PAD
         height += SNIPPET_LINES * QFontMetrics(base).lineSpacing() + 2 * self.MARGIN + 6
         return QSize(200, height)
 
@@ -354,35 +455,63 @@ class NoteDelegate(QStyledItemDelegate):
         rect: QRect = option.rect
         palette: QPalette = option.palette
         title_font, small, base = self._fonts(option)
+        quiet = palette.color(QPalette.ColorRole.PlaceholderText)
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         _selection_background(painter, option, rect.adjusted(2, 1, -2, -1))
         inner = rect.adjusted(self.MARGIN + 4, self.MARGIN, -self.MARGIN - 4, -self.MARGIN)
         width = inner.width()
         y = inner.top()
+        # The title, and at its right the file's size and date.
+        small_fm = QFontMetrics(small)
+        fm = QFontMetrics(title_font)
+        row = self.texts(hit)
+        facts = row.facts
+        facts_width = small_fm.horizontalAdvance(facts) + 8 if facts else 0
+        if facts:
+            painter.setFont(small)
+            painter.setPen(quiet)
+            painter.drawText(
+                QRect(inner.right() - facts_width, y, facts_width, fm.height()),
+                int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
+                facts,
+            )
         painter.setFont(title_font)
         painter.setPen(palette.color(QPalette.ColorRole.Text))
-        fm = QFontMetrics(title_font)
-        title = fm.elidedText(hit.path.stem or hit.path.name, Qt.TextElideMode.ElideRight, width)
-        painter.drawText(QRect(inner.left(), y, width, fm.height()), 0, title)
-        y += fm.height()
+        title = fm.elidedText(row.title, Qt.TextElideMode.ElideRight, width - facts_width)
+        painter.drawText(QRect(inner.left(), y, width - facts_width, fm.height()), 0, title)
+        y += fm.height() + TAG_PAD // 2
+        # The type as a tag, where the passage is, the folder; at the right why it matched.
+        fm = small_fm
         painter.setFont(small)
-        painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
-        fm = QFontMetrics(small)
-        # The tag of why it matched, at the right of the folder line.
-        tag = why_label(hit)
-        tag_width = fm.horizontalAdvance(tag) + 8 if tag else 0
-        if tag:
+        line = QRect(inner.left(), y, width, fm.height())
+        why = row.why
+        why_width = fm.horizontalAdvance(why) + 8 if why else 0
+        if why:
+            painter.setPen(quiet)
             painter.drawText(
-                QRect(inner.right() - tag_width, y, tag_width, fm.height()),
+                QRect(line.right() - why_width, y, why_width, fm.height()),
                 int(Qt.AlignmentFlag.AlignRight),
-                tag,
+                why,
             )
-        folder = fm.elidedText(
-            folder_label(hit.path.parent), Qt.TextElideMode.ElideMiddle, width - tag_width
-        )
-        painter.drawText(QRect(inner.left(), y, width - tag_width, fm.height()), 0, folder)
-        y += fm.height() + 4
+        x = line.left() + _draw_tag(painter, palette, fm, row.type, line.topLeft())
+        room = line.right() - why_width - x
+        place, folder = row.place, row.folder
+        painter.setPen(quiet)
+        if place:
+            # Where the passage is counts more than the folder: the folder gives way first.
+            place = fm.elidedText(place, Qt.TextElideMode.ElideRight, room)
+            painter.setPen(palette.color(QPalette.ColorRole.Text))
+            painter.drawText(QRect(x, y, room, fm.height()), 0, place)
+            painter.setPen(quiet)
+            x += fm.horizontalAdvance(place)
+            room = line.right() - why_width - x
+            folder = " · " + folder
+        folder = fm.elidedText(folder, Qt.TextElideMode.ElideMiddle, room)
+        if room > 0:
+            painter.drawText(QRect(x, y, room, fm.height()), 0, folder)
+        y += fm.height() + TAG_PAD // 2 + 4
+        painter.setFont(base)
         painter.setPen(palette.color(QPalette.ColorRole.Text))
         # Line breaks become spaces one for one, so that the hit's highlight offsets still fit.
         snippet = re.sub(r"\s", " ", hit.snippet or "")
@@ -396,6 +525,20 @@ class NoteDelegate(QStyledItemDelegate):
         )
         layout.draw(painter, QRectF(inner.left(), y, 0, 0).topLeft())
         painter.restore()
+
+
+def _draw_tag(painter: QPainter, palette: QPalette, fm: QFontMetrics, text: str, at: QPoint) -> int:
+    """A small rounded tag (a file's type) with its top left at at; its width and a gap."""
+    width = fm.horizontalAdvance(text) + 10
+    box = QRectF(at.x(), at.y() - TAG_PAD / 2, width, fm.height() + TAG_PAD)
+    fill = QColor(palette.color(QPalette.ColorRole.Highlight))
+    fill.setAlphaF(0.14)
+    path = QPainterPath()
+    path.addRoundedRect(box, 4, 4)
+    painter.fillPath(path, fill)
+    painter.setPen(palette.color(QPalette.ColorRole.Text))
+    painter.drawText(box, int(Qt.AlignmentFlag.AlignCenter), text)
+    return width + 6
 
 
 def _without_title(
