@@ -191,7 +191,7 @@ def test_suggested_dates_and_types_are_ones_the_parser_reads() -> None:
         "after:2024",
         "after:2025-01-15",
     ]
-    assert dict(dates)["after:2024-12"] == "from the start of last month on"
+    assert dict(dates)["after:2024-12"] == "from last month on"
     assert dict(suggestions("before", [], date(2025, 1, 15)))["before:2025"] == "before this year"
     types = [t for t, _ in suggestions("type", [], date.today())]
     assert {"type:jpg", "type:png", "type:pdf", "type:md"} <= set(types)
@@ -317,6 +317,8 @@ def test_the_keys_list_shows_every_key_of_the_window_even_ones_added_later(
     assert listed[(native("F1"), "Search Tips")] == "Help"
     assert listed[(native("Ctrl+Shift+J"), "Jump to the next photo")] == "Results"
     assert listed[(native("Down"), "Go down to the results")] == "Search"
+    arrows = f"{native('Up')}, {native('Down')}, {native('Left')} or {native('Right')}"
+    assert listed[(arrows, "Move between results")] == "Results"
     groups = [dialog.tree.topLevelItem(i).text(0) for i in range(dialog.tree.topLevelItemCount())]
     assert groups[:2] == ["Search", "Results"] and groups[-1] == "Window"
     assert {"File", "Edit", "View", "Help"} <= set(groups)

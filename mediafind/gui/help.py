@@ -15,6 +15,7 @@ from PySide6.QtGui import (
     QGuiApplication,
     QKeyEvent,
     QKeySequence,
+    QMouseEvent,
     QPalette,
     QShortcut,
 )
@@ -68,11 +69,12 @@ class SearchTips(QFrame):
         column = QVBoxLayout(self)
         column.setContentsMargins(14, 12, 14, 12)
         column.setSpacing(10)
+        column.setSizeConstraint(QVBoxLayout.SizeConstraint.SetFixedSize)  # as big as its text
         title = QLabel("<b>Search tips</b> — click an example to add it to your search", self)
         column.addWidget(title)
         grid = QGridLayout()
         grid.setHorizontalSpacing(16)
-        grid.setVerticalSpacing(2)
+        grid.setVerticalSpacing(4)
         code = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         self.examples: list[QLabel] = []
         self.meanings: list[QLabel] = []
@@ -93,10 +95,9 @@ class SearchTips(QFrame):
         keys = _native(QKeySequence(SHORTCUTS_KEY))
         footer = QLabel(
             "Suggestions appear as you type kind:, type:, in:, after:, before: or sort: — "
-            f"Tab or Enter takes one. {tips_key} shows these tips; {keys} lists every key.",
+            f"Tab or Enter takes one.\n{tips_key} shows these tips; {keys} lists every key.",
             self,
         )
-        footer.setWordWrap(True)
         footer.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         column.addWidget(footer)
 
@@ -156,7 +157,7 @@ class _ExampleLink(QLabel):
         self.setAccessibleName(f"Example: {example}")
         self.setStyleSheet("QLabel:focus { text-decoration: underline; }")
 
-    def mouseReleaseEvent(self, event: object) -> None:
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         self.clicked.emit(self.example)
 
 
@@ -193,15 +194,12 @@ def window_keys(window: QMainWindow, places: Mapping[QWidget, str]) -> list[KeyR
     in a menu is grouped by the menu; any other by where it works: the first of places that
     holds it, another window by its title, else the window."""
     menus = _menu_titles(window)
-    rows = [
-        KeyRow(g, " or ".join(_native(QKeySequence(k)) for k in keys), w)
-        for g, keys, w in TYPED_KEYS
-    ]
+    rows = [KeyRow(g, _either([QKeySequence(k) for k in keys]), w) for g, keys, w in TYPED_KEYS]
     for action in window.findChildren(QAction):
         keys = [k for k in action.shortcuts() if not k.isEmpty()]
         if keys and action.text():
             group = menus.get(action) or _place(action.parent(), window, places)
-            rows.append(KeyRow(group, " or ".join(_native(k) for k in keys), _plain(action.text())))
+            rows.append(KeyRow(group, _either(keys), _plain(action.text())))
     for shortcut in window.findChildren(QShortcut):
         if not shortcut.key().isEmpty():
             what = shortcut.whatsThis() or "(no description)"
@@ -255,6 +253,12 @@ def _native(key: QKeySequence) -> str:
     return key.toString(QKeySequence.SequenceFormat.NativeText)
 
 
+def _either(keys: Sequence[QKeySequence]) -> str:
+    """Keys that do the same, as the platform writes them: "Up, Down, Left or Right"."""
+    names = [_native(k) for k in keys]
+    return " or ".join([", ".join(names[:-1]), names[-1]] if len(names) > 2 else names)
+
+
 class ShortcutsDialog(QDialog):
     """Every key of the window, grouped, as the window has them at the moment it opens."""
 
@@ -286,6 +290,11 @@ class ShortcutsDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
         column.addWidget(buttons)
-        # Sized in lines and characters of the font, so that it reads the same at any scale.
-        metrics = self.fontMetrics()
-        self.resize(metrics.averageCharWidth() * 80, metrics.lineSpacing() * 30)
+        # Sized by its text in the font, so that it reads the same at any scale: every line
+        # whole, and up to 30 of them before it scrolls.
+        metrics = self.tree.fontMetrics()
+        keys = max((metrics.horizontalAdvance(r.keys) for r in self.rows), default=0)
+        what = max((metrics.horizontalAdvance(r.what) for r in self.rows), default=0)
+        room = self.tree.indentation() + 6 * metrics.averageCharWidth()  # padding, scroll bar
+        lines = len(self.rows) + len({r.group for r in self.rows})
+        self.resize(keys + what + 2 * room, metrics.lineSpacing() * (min(lines, 30) + 6))

@@ -109,7 +109,7 @@ def suggestions(key: str, folders: Sequence[Path], today: date) -> list[tuple[st
             (f"{today.year - 1}", "last year"),
             (f"{today:%Y-%m-%d}", "today"),
         )
-        says = "from the start of {} on" if key == "after" else "before {}"
+        says = "from {} on" if key == "after" else "before {}"
         return [(f"{key}:{value}", says.format(when)) for value, when in dates]
     if key == "sort":
         return [(f"sort:{s}", SORT_MEANINGS.get(s, s)) for s in SORTS]

@@ -282,7 +282,8 @@ class MainWindow(QMainWindow):
         self.kind_filter.show_kind(query.kind)
         index = next(i for i, (k, _) in enumerate(KIND_LABELS) if k == query.kind)
         self.kind_actions.actions()[index].setChecked(True)
-        self.query_notice.show_folder(query.folder, self.watched)
+        # Until the library is read, which folders are watched is not known.
+        self.query_notice.show_folder(query.folder if self.overview else None, self.watched)
 
     def show_shortcuts(self) -> ShortcutsDialog:
         """Every key of the window, as it is now (Help → Keyboard Shortcuts)."""
