@@ -264,7 +264,13 @@ def _read_terms(text: str, reading: _Reading) -> str:
             reading.negatives.append(token[1:])
             continue
         key, sep, value = token.partition(":")
-        if sep and key.lower() in FILTER_KEYS and not value and reading.lenient:
+        if (
+            sep
+            and key.lower() in FILTER_KEYS
+            and not value
+            and reading.lenient
+            and token not in quoted
+        ):
             continue  # `kind:` half typed: a filter on its way, not a word to look for
         if sep and key.lower() in FILTER_KEYS and value and token not in quoted:
             try:
