@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -263,6 +264,14 @@ def _read_terms(text: str, reading: _Reading) -> str:
             reading.negatives.append(token[1:])
             continue
         key, sep, value = token.partition(":")
+        if (
+            sep
+            and key.lower() in FILTER_KEYS
+            and not value
+            and reading.lenient
+            and token not in quoted
+        ):
+            continue  # `kind:` half typed: a filter on its way, not a word to look for
         if sep and key.lower() in FILTER_KEYS and value and token not in quoted:
             try:
                 _apply_filter(reading, key.lower(), value)
@@ -312,3 +321,73 @@ def parse_date(value: str, key: str = "date") -> float:
         except ValueError:
             continue
     raise QueryError(f"{key}:{value} — write dates as YYYY-MM-DD, YYYY-MM or YYYY")
+
+
+@dataclass(frozen=True, slots=True)
+class Operator:
+    """One thing the query language understands, as the help shows it."""
+
+    syntax: str  # how it is written
+    meaning: str  # what it does, in one line
+    example: str  # a query that uses it; parse() reads it without complaint
+    key: str = ""  # the filter it is (one of FILTER_KEYS); "" for words, phrases, pictures
+
+
+# How each order of sort: reads in the help; an order missing here is shown by its name alone.
+SORT_MEANINGS = {
+    "relevance": "best match first (the usual order)",
+    "date": "newest first",
+    "name": "by file name, A to Z",
+}
+
+# The query language, one line each: what the window's search tips list and the parser reads.
+# Tests hold the two together: every filter key has a line, and every example parses.
+OPERATORS = (
+    Operator("words", "photos that show them, notes that say them", "dog on a beach"),
+    Operator('"exact phrase"', "these words together, as they are written", '"blue door"'),
+    Operator("-word", "push it away from photos, leave it out of notes", "beach -snow"),
+    Operator("kind:photo", "only photos", "kind:photo", "kind"),
+    Operator("kind:note", "only notes: documents, text files, PDFs", "kind:note", "kind"),
+    Operator("type:pdf", "only files of a type (several: type:jpg,png)", "type:pdf", "type"),
+    Operator("in:folder", "only inside a folder (quote a name with spaces)", "in:~/Pictures", "in"),
+    Operator("after:date", "from a date on: YYYY, YYYY-MM or YYYY-MM-DD", "after:2024-06", "after"),
+    Operator(
+        "before:date",
+        "before a date (a photo's own date, else the file's)",
+        "before:2025",
+        "before",
+    ),
+    *(Operator(f"sort:{s}", SORT_MEANINGS.get(s, s), f"sort:{s}", "sort") for s in SORTS),
+    Operator("words + picture", "a picture file and words together", "beach + ~/holiday.jpg"),
+    Operator(
+        "2*words + 0.5*picture", "weigh the parts against each other", "2*beach + 0.5*~/holiday.jpg"
+    ),
+)
+
+
+def help_text() -> str:
+    """The operators as a plain-text table, one a line."""
+    width = max(len(o.syntax) for o in OPERATORS) + 2
+    return "\n".join(f"{o.syntax:<{width}}{o.meaning}" for o in OPERATORS)
+
+
+def folder_problem(folder: Path, watched: Sequence[Path]) -> str | None:
+    """Why in:folder can find nothing in a library watching `watched`: the folder does not
+    exist, or it is outside every watched folder. None when it may find something."""
+    listed = ", ".join(sorted((home_relative(f) for f in watched), key=str.lower)) or "none yet"
+    if not folder.is_dir():
+        return f"There is no folder {home_relative(folder)} — watched folders: {listed}."
+    if not any(folder.is_relative_to(f) or f.is_relative_to(folder) for f in watched):
+        return (
+            f"{home_relative(folder)} is not in the library: it is not inside a watched folder "
+            f"(watched folders: {listed})."
+        )
+    return None
+
+
+def home_relative(folder: Path) -> str:
+    """A folder as people write it: the home folder as ~."""
+    try:
+        return str(Path("~") / folder.relative_to(Path.home()))
+    except ValueError:
+        return str(folder)

@@ -1,10 +1,14 @@
-"""The search field: words as you type (debounced), or a picture shown as a removable chip."""
+"""The search field: words as you type (debounced), or a picture shown as a removable chip;
+suggestions for the filter being typed (kind:, in:, …), and the search tips behind its ? button."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Sequence
+from datetime import date, timedelta
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -17,9 +21,13 @@ from PySide6.QtGui import (
     QPaintEvent,
     QPalette,
     QPixmap,
+    QStandardItem,
+    QStandardItemModel,
 )
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QButtonGroup,
+    QCompleter,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -31,8 +39,10 @@ from PySide6.QtWidgets import (
 )
 
 from mediafind.gui.dropping import holds_picture
+from mediafind.gui.help import TIPS_KEY, SearchTips
 from mediafind.gui.icons import glyph, glyph_icon
-from mediafind.query import ALL
+from mediafind.media import NOTE_EXTENSIONS, PHOTO_EXTENSIONS
+from mediafind.query import ALL, FILTER_KEYS, SORT_MEANINGS, SORTS, home_relative
 from mediafind.rows import NOTE, PHOTO
 
 # Quiet time after the last key before searching. Shorter searches on every keystroke (wasted
@@ -53,15 +63,88 @@ QToolButton:checked { background: palette(highlight); color: palette(highlighted
 """
 PLACEHOLDER = "Search photos and notes: type words, or drop or paste a picture"
 PLACEHOLDER_WITH_IMAGE = "Add words to narrow it down (Backspace removes the picture)"
+# A term of the query as the parser splits it: quotes keep spaces inside (in:"~/My Pictures").
+_TERM = re.compile(r'(?:[^\s"]+|"[^"]*"?)+')
+# Filters that hold one value (the last one typed counts): an example from the tips replaces
+# the one already typed. type: adds up (type:jpg type:png), so it is not among them.
+_SINGLE_VALUED = frozenset(FILTER_KEYS) - {"type"}
+# The roles of a suggestion: the text typing is matched against, and the term it puts in.
+_MATCH_ROLE = Qt.ItemDataRole.UserRole
+_TERM_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+def terms(text: str) -> list[tuple[int, int]]:
+    """Where each term of text starts and ends."""
+    return [m.span() for m in _TERM.finditer(text)]
+
+
+def term_key(term: str) -> str:
+    """The filter a term is ("kind" for kind:photo), or "" for words, phrases and negatives."""
+    key, sep, _ = term.partition(":")
+    return key.lower() if sep and key.lower() in FILTER_KEYS else ""
+
+
+def without_key(text: str, key: str) -> str:
+    """text without its terms of the filter key."""
+    return " ".join(text[a:b] for a, b in terms(text) if term_key(text[a:b]) != key)
+
+
+def suggestions(key: str, folders: Sequence[Path], today: date) -> list[tuple[str, str]]:
+    """What may follow key: — each as (the term to put in, what it means)."""
+    if key == "kind":
+        return [("kind:photo", "only photos"), ("kind:note", "only notes")]
+    if key == "type":
+        photos = sorted(e.lstrip(".") for e in PHOTO_EXTENSIONS)
+        notes = sorted(e.lstrip(".") for e in NOTE_EXTENSIONS)
+        return [(f"type:{e}", "photos") for e in photos] + [(f"type:{e}", "notes") for e in notes]
+    if key == "in":
+        named = sorted((home_relative(f) for f in folders), key=str.lower)
+        return [(f'in:"{n}"' if " " in n else f"in:{n}", "a watched folder") for n in named]
+    if key in ("after", "before"):
+        month = today.replace(day=1)
+        dates = (
+            (f"{today:%Y}", "this year"),
+            (f"{today:%Y-%m}", "this month"),
+            (f"{month - timedelta(days=1):%Y-%m}", "last month"),
+            (f"{today.year - 1}", "last year"),
+            (f"{today:%Y-%m-%d}", "today"),
+        )
+        says = "from {} on" if key == "after" else "before {}"
+        return [(f"{key}:{value}", says.format(when)) for value, when in dates]
+    if key == "sort":
+        return [(f"sort:{s}", SORT_MEANINGS.get(s, s)) for s in SORTS]
+    return []
 
 
 class _Line(QLineEdit):
-    """The text part: hands arrow keys, Escape and image pastes to the field."""
+    """The text part: hands arrow keys, Escape and image pastes to the field, and the keys
+    that take a suggestion while suggestions show."""
 
     down = Signal()
     escape = Signal()
     backspace_on_empty = Signal()
     image_pasted = Signal(object)  # QMimeData
+    suggestion_taken = Signal()  # Tab or Enter while suggestions show
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.suggestions: QCompleter | None = None
+
+    def event(self, event: QEvent) -> bool:
+        # Here rather than in keyPressEvent: Tab would move the focus before that sees it.
+        popup = self.suggestions.popup() if self.suggestions is not None else None
+        if event.type() == QEvent.Type.KeyPress and popup is not None and popup.isVisible():
+            assert isinstance(event, QKeyEvent)
+            key = event.key()
+            if key in (Qt.Key.Key_Tab, Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                event.accept()
+                self.suggestion_taken.emit()
+                return True
+            if key == Qt.Key.Key_Escape:  # closes the suggestions, keeps the words
+                event.accept()
+                popup.hide()
+                return True
+        return super().event(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.matches(QKeySequence.StandardKey.Paste):
@@ -149,7 +232,8 @@ class ImageChip(QFrame):
 
 
 class SearchField(QFrame):
-    """Looks like one text field; holds a search glyph, the image chip and the text."""
+    """Looks like one text field; holds a search glyph, the image chip, the text and the button
+    of the search tips."""
 
     query_changed = Signal()  # the user changed the query (after the debounce)
     submitted = Signal()  # Enter: search now
@@ -178,15 +262,38 @@ class SearchField(QFrame):
         font.setPointSizeF(font.pointSizeF() * 1.15)
         self.line.setFont(font)
         self.setFocusProxy(self.line)
+        self.tips_button = QToolButton(self)
+        self.tips_button.setText("?")
+        self.tips_button.setAutoRaise(True)
+        self.tips_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # F1 is the keyboard's way
+        self.tips_button.setToolTip(f"Search tips ({TIPS_KEY})")
+        self.tips_button.setAccessibleName("Search tips")
+        self.tips_button.clicked.connect(self.show_tips)
+        self.tips: SearchTips | None = None
+        # The watched folders, for suggestions after in: (the window tells where to read them).
+        self.watched_folders: Callable[[], Sequence[Path]] = tuple
+        self.suggestions = QCompleter(self)
+        self.suggestions.setWidget(self.line)
+        self.suggestions.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.suggestions.setCompletionRole(_MATCH_ROLE)
+        self.suggestions.setModel(QStandardItemModel(self.suggestions))
+        # The index, not the text: the text is what typing matched, not the term to put in.
+        self.suggestions.activated[QModelIndex].connect(  # type: ignore[index]
+            self._take_suggestion
+        )
+        self.line.suggestions = self.suggestions
         layout.addWidget(self.icon)
         layout.addWidget(self.chip)
         layout.addWidget(self.line, 1)
+        layout.addWidget(self.tips_button)
         self.setMinimumHeight(QFontMetrics(font).height() + 20)
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(DEBOUNCE_MS)
         self._debounce.timeout.connect(self.query_changed)
         self.line.textEdited.connect(self._edited)
+        self.line.textEdited.connect(self._suggest)
+        self.line.suggestion_taken.connect(self._take_suggestion)
         self.line.textChanged.connect(self._maybe_cleared)
         self.line.returnPressed.connect(self._submit)
         self.line.escape.connect(self.clear_all)
@@ -233,6 +340,95 @@ class SearchField(QFrame):
     def pending(self) -> bool:
         """Whether typing is still settling (a search is due)."""
         return self._debounce.isActive()
+
+    def insert_term(self, term: str) -> None:
+        """Add a term to the words (an example from the tips) and search, as typing does. It
+        replaces a filter of its key already typed (kind:photo for kind:note)."""
+        key = term_key(term)
+        text = without_key(self.line.text(), key) if key in _SINGLE_VALUED else self.line.text()
+        self.line.setText(f"{text.rstrip()} {term}".lstrip())
+        self.line.setFocus(Qt.FocusReason.OtherFocusReason)
+        self._debounce.start()
+
+    def drop_key(self, key: str) -> bool:
+        """Take the filter key out of the words (without searching); whether it was there."""
+        text = self.line.text()
+        if not any(term_key(text[a:b]) == key for a, b in terms(text)):
+            return False
+        self.line.setText(without_key(text, key))
+        return True
+
+    # -- help -----------------------------------------------------------------------------
+
+    def show_tips(self) -> SearchTips:
+        """The search tips, under the field."""
+        if self.tips is None:
+            self.tips = SearchTips(self)
+            self.tips.example_chosen.connect(self.insert_term)
+        self.tips.open_under(self)
+        return self.tips
+
+    def _popup(self) -> QAbstractItemView:
+        popup = self.suggestions.popup()
+        assert popup is not None  # QCompleter makes its list when it is made
+        return popup
+
+    def _term_at_cursor(self) -> tuple[int, int] | None:
+        """Where the term being typed starts, read up to the cursor (so that a quote opened
+        there does not run on into the words after it), and ends: the cursor, or the end of
+        the unquoted rest of its word."""
+        text, cursor = self.line.text(), self.line.cursorPosition()
+        spans = terms(text[:cursor])
+        if not spans or spans[-1][1] != cursor:
+            return None
+        rest = re.match(r'[^\s"]*', text[cursor:])
+        return spans[-1][0], cursor + (rest.end() if rest is not None else 0)
+
+    def _suggest(self) -> None:
+        """Offer what may follow the filter being typed (kind:, in:, …) at the cursor."""
+        popup = self._popup()
+        span = self._term_at_cursor()
+        typed = self.line.text()[span[0] : self.line.cursorPosition()] if span else ""
+        key = term_key(typed)
+        if not key:
+            popup.hide()
+            return
+        model = self.suggestions.model()
+        assert isinstance(model, QStandardItemModel)
+        model.clear()
+        for term, meaning in suggestions(key, self.watched_folders(), date.today()):
+            item = QStandardItem(f"{term}    {meaning}")
+            item.setData(term.replace('"', ""), _MATCH_ROLE)
+            item.setData(term, _TERM_ROLE)
+            model.appendRow(item)
+        prefix = typed.replace('"', "")
+        self.suggestions.setCompletionPrefix(prefix)
+        count = self.suggestions.completionCount()
+        if count == 0 or (count == 1 and self.suggestions.currentCompletion() == prefix):
+            popup.hide()
+            return
+        place = self.line.cursorRect()
+        place.setWidth(popup.sizeHintForColumn(0) + popup.verticalScrollBar().sizeHint().width())
+        self.suggestions.complete(place)
+        popup.setCurrentIndex(self.suggestions.completionModel().index(0, 0))
+
+    def _take_suggestion(self, index: QModelIndex | None = None) -> None:
+        """Put the chosen suggestion (else the highlighted one) in place of the term being
+        typed; the rest of the words stay as they are."""
+        popup = self._popup()
+        if index is None or not index.isValid():
+            index = popup.currentIndex()
+        popup.hide()
+        term = index.data(_TERM_ROLE) if index.isValid() else None
+        span = self._term_at_cursor()
+        if not isinstance(term, str) or span is None:
+            return
+        text = self.line.text()
+        start, end = span
+        rest = text[end:]
+        self.line.setText(text[:start] + term + ("" if rest.startswith(" ") else " ") + rest)
+        self.line.setCursorPosition(start + len(term) + 1)
+        self._debounce.start()
 
     # -- reactions ------------------------------------------------------------------------
 

@@ -36,6 +36,7 @@ from mediafind.errors import MediafindError
 from mediafind.gui.bridge import SessionBridge
 from mediafind.gui.dropping import DropOverlay, DropReader
 from mediafind.gui.folders import FoldersDialog, choose_folder
+from mediafind.gui.help import SHORTCUTS_KEY, TIPS_KEY, QueryNotice, ShortcutsDialog
 from mediafind.gui.icons import app_icon
 from mediafind.gui.jobs import in_background
 from mediafind.gui.notices import (
@@ -131,6 +132,8 @@ class MainWindow(QMainWindow):
         self.kind_filter = KindFilter(central)
         top.addWidget(self.kind_filter)
         column.addLayout(top)
+        self.query_notice = QueryNotice(central)
+        column.addWidget(self.query_notice)
 
         self.model_banner = Banner(central)
         self.library_banner = Banner(central)
@@ -177,7 +180,7 @@ class MainWindow(QMainWindow):
         edit = bar.addMenu("&Edit")
         find = edit.addAction("&Find", QKeySequence.StandardKey.Find)
         find.triggered.connect(self.focus_search)
-        QShortcut(QKeySequence("Ctrl+L"), self, self.focus_search)
+        QShortcut(QKeySequence("Ctrl+L"), self, self.focus_search).setWhatsThis("Go to the search")
         paste = edit.addAction("&Paste Picture", QKeySequence.StandardKey.Paste)
         paste.setToolTip("Search by the picture on the clipboard")
         paste.triggered.connect(self.paste)
@@ -207,6 +210,12 @@ class MainWindow(QMainWindow):
         rescan.triggered.connect(self._rescan)
 
         help_menu = bar.addMenu("&Help")
+        tips = help_menu.addAction("&Search Tips", QKeySequence(TIPS_KEY))
+        tips.triggered.connect(self.search_field.show_tips)
+        keys = help_menu.addAction("&Keyboard Shortcuts", QKeySequence(SHORTCUTS_KEY))
+        keys.triggered.connect(self.show_shortcuts)
+        self.search_field.watched_folders = lambda: self.watched  # suggested after in:
+        help_menu.addSeparator()
         about = help_menu.addAction("&About mediafind")
         about.setMenuRole(QAction.MenuRole.AboutRole)
         about.triggered.connect(self._about)
@@ -256,6 +265,7 @@ class MainWindow(QMainWindow):
         query = self.query()
         if self.results is None or self.results.query != query:
             self._limit = FIRST_LIMIT
+        self._follow_words(query)
         if self._asks_nothing(query):
             self.runner.cancel()
             self.results = None
@@ -265,12 +275,31 @@ class MainWindow(QMainWindow):
         self.runner.submit(query, self._limit)
 
     def set_kind(self, kind: str) -> None:
+        """The kind switch (or its menu) chose: it says the kind now, so a kind: typed goes."""
         self._kind = kind
+        self.search_field.drop_key("kind")
         index = next(i for i, (k, _) in enumerate(KIND_LABELS) if k == kind)
         self.kind_filter.show_kind(kind)
         self.kind_actions.actions()[index].setChecked(True)
         self.pane.show_sections(self.results, kind)
         self.search()
+
+    def _follow_words(self, query: Query) -> None:
+        """The kind switch shows the kind the words say (kind:photo), else the one chosen; the
+        line under the field says why an in: folder can find nothing."""
+        self.kind_filter.show_kind(query.kind)
+        index = next(i for i, (k, _) in enumerate(KIND_LABELS) if k == query.kind)
+        self.kind_actions.actions()[index].setChecked(True)
+        # Until the library is read, which folders are watched is not known.
+        self.query_notice.show_folder(query.folder if self.overview else None, self.watched)
+
+    def show_shortcuts(self) -> ShortcutsDialog:
+        """Every key of the window, as it is now (Help → Keyboard Shortcuts)."""
+        places: dict[QWidget, str] = {self.search_field: "Search", self.pane: "Results"}
+        dialog = ShortcutsDialog(self, places)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     def focus_search(self) -> None:
         self.search_field.setFocus(Qt.FocusReason.ShortcutFocusReason)
@@ -300,7 +329,7 @@ class MainWindow(QMainWindow):
         previous = self.results
         same = previous is not None and previous.query == results.query
         self.results = results
-        self.pane.show_results(results, same, self._kind)
+        self.pane.show_results(results, same, results.query.kind)
         self.pane.show_note(self._note_for(results))
         self._update_page()
         self.results_shown.emit()
