@@ -370,11 +370,12 @@ def _marked(snippet: str, spans: Sequence[tuple[int, int]], bold: bool, width: i
 
 
 def _status(library: Library, args: argparse.Namespace) -> int:
-    """Show the library: model, counts per kind, watched folders, recent errors.
+    """Show the library: model, counts per kind, watched folders, the files that could not be
+    read (and those that hold nothing to index: empty, or scans without text).
 
     example: mediafind status --json"""
     view = library.overview(listed=None if args.json else 10)
-    counts = view.counts or {"photo": 0, "note": 0, "pending": 0, "error": 0}
+    counts = {"photo": 0, "note": 0, "pending": 0, "error": 0, "empty": 0, **view.counts}
     if args.json:
         report = {
             "library": str(view.library),
@@ -384,6 +385,7 @@ def _status(library: Library, args: argparse.Namespace) -> int:
             "counts": counts,
             "folders": [f.to_json() for f in view.folders],
             "errors": [{"path": str(p), "reason": r} for p, r in view.errors],
+            "empty": [{"path": str(p), "reason": r} for p, r in view.empty],
             "notes": [{"path": str(p), "note": n} for p, n in view.notes],
         }
         print(json.dumps(report, indent=2))
@@ -393,13 +395,16 @@ def _status(library: Library, args: argparse.Namespace) -> int:
     print(f"model     {view.model or 'none yet'}")
     print(
         f"indexed   {counts['photo']} photos, {counts['note']} notes; "
-        f"{counts['pending']} pending, {counts['error']} errors"
+        f"{counts['pending']} pending, {counts['error']} could not be read"
+        + (f", {counts['empty']} hold nothing to index" if counts["empty"] else "")
     )
     print(f"watching  {f'process {pid}' if pid else 'no (run `mediafind watch`)'}")
     for f in view.folders:
         print(f"folder    {f.path}  ({f.describe()})")
     for path, reason in view.errors:
         print(f"error     {path}: {reason}")
+    for path, reason in view.empty:
+        print(f"empty     {path}: {reason}")
     for path, note in view.notes:
         print(f"note      {path}: {note}")
     return 0

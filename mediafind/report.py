@@ -63,7 +63,9 @@ class FolderState:
 
     def describe(self) -> str:
         note = f" ({self.note})" if self.note else ""
-        return f"{self.state}{note}, {self.files} files, {self.errors} errors"
+        files = f"{self.files:,} file{'' if self.files == 1 else 's'}"
+        unread = f", {self.errors:,} could not be read" if self.errors else ""
+        return f"{self.state}{note}, {files}{unread}"
 
     def to_json(self) -> Json:
         entry: Json = {"path": str(self.path), "state": self.state}

@@ -335,7 +335,7 @@ def test_adding_folders_without_a_watcher_says_added_and_what_indexes_them(
         "`mediafind index` indexes it now; `mediafind watch` keeps it indexed as files change",
     ]
     code, out, _ = cli(capsys, *base, "folders", "list")
-    assert out == f"{media}  (unwatched, 0 files, 0 errors)\n"
+    assert out == f"{media}  (unwatched, 0 files)\n"
 
 
 def test_a_parent_folder_keeps_the_files_of_the_folders_it_takes_in(
@@ -348,7 +348,7 @@ def test_a_parent_folder_keeps_the_files_of_the_folders_it_takes_in(
         f"added {parent}; it takes in a folder already in the library: {pictures}"
     )
     assert cli(capsys, "--library", str(library), "folders", "list")[1] == (
-        f"{parent}  (unwatched, 3 files, 0 errors)\n"
+        f"{parent}  (unwatched, 3 files)\n"
     )
 
 

@@ -175,7 +175,7 @@ def test_the_overview_lists_what_could_not_be_read(tmp_path: Path) -> None:
     assert [p.name for p, _ in view.errors] == ["broken.png"]
     [state] = view.folders
     assert (state.state, state.files, state.errors) == ("unwatched", 4, 1)
-    assert state.describe() == "unwatched, 4 files, 1 errors"
+    assert state.describe() == "unwatched, 4 files, 1 could not be read"
 
 
 def test_another_models_library_answers_with_words_and_says_how_to_search_it(
