@@ -264,6 +264,9 @@ class PhotoGrid(ResultsView):
     than a hundred."""
 
     thumb_size_changed = Signal(int)
+    # QListView's constructor calls the overrides below before __init__ has made what they use:
+    # until it has, they answer as an empty view would.
+    _ready = False
 
     def __init__(self, thumbnails: ThumbnailCache, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -285,6 +288,7 @@ class PhotoGrid(ResultsView):
         self._laid_out_for = (-1, -1)  # (width, thumb) of the layout
         self._wheel = 0  # Ctrl+wheel eighths of a degree not yet turned into a step
         self._hover = QPersistentModelIndex()
+        self._ready = True
 
     # -- size -----------------------------------------------------------------------------
 
@@ -311,7 +315,7 @@ class PhotoGrid(ResultsView):
         self.set_thumb_size(self.thumb_size + steps * THUMB_STEP)
 
     def wheelEvent(self, event: QWheelEvent) -> None:
-        if not event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+        if not self._ready or not event.modifiers() & Qt.KeyboardModifier.ControlModifier:
             super().wheelEvent(event)
             return
         # One notch is 120 eighths of a degree; touchpads send less, more often.
@@ -330,7 +334,7 @@ class PhotoGrid(ResultsView):
             for signal in (old.modelReset, old.rowsInserted, old.rowsRemoved, old.layoutChanged):
                 signal.disconnect(self._model_changed)
         super().setModel(model)
-        if model is not None:
+        if model is not None and self._ready:
             for signal in (
                 model.modelReset,
                 model.rowsInserted,
@@ -341,6 +345,8 @@ class PhotoGrid(ResultsView):
         self._model_changed()
 
     def _model_changed(self) -> None:
+        if not self._ready:
+            return
         self._laid_out_for = (-1, -1)
         self._relayout()
 
@@ -396,17 +402,19 @@ class PhotoGrid(ResultsView):
         return self._heading_height() if any(s.label for s in self._sections) else 0
 
     def doItemsLayout(self) -> None:
-        self._laid_out_for = (-1, -1)
         super().doItemsLayout()  # QListView's own layout is left unused; this one counts
-        self._ensure_layout()
+        if self._ready:
+            self._laid_out_for = (-1, -1)
+            self._ensure_layout()
 
     def updateGeometries(self) -> None:
         super().updateGeometries()  # QListView's scroll ranges, set right below
-        self._set_scroll_range()
+        if self._ready:
+            self._set_scroll_range()
 
     def _set_scroll_range(self) -> None:
-        # Not self.updateGeometries(): PySide 6.11 hands Python a broken method for an
-        # overridden slot looked up on the instance (calling it crashes).
+        """The scroll range of this layout (QListView's own, set by updateGeometries, counts
+        rows of one cell each)."""
         self._ensure_layout()
         bar = self.verticalScrollBar()
         page = self.viewport().height()
@@ -418,7 +426,8 @@ class PhotoGrid(ResultsView):
     def resizeEvent(self, event: QResizeEvent) -> None:
         """Reflow: as many columns as fit, sharing the width left over."""
         super().resizeEvent(event)
-        self._relayout()
+        if self._ready:
+            self._relayout()
 
     def cell_width(self) -> int:
         """The width of one column (the cells share the view's width)."""
@@ -456,14 +465,16 @@ class PhotoGrid(ResultsView):
         return QRect(GRID_MARGIN + column * self._column_width, y, self._column_width, height)
 
     def visualRect(self, index: IndexLike) -> QRect:
-        if not index.isValid() or index.model() is not self.model():
+        if not self._ready or not index.isValid() or index.model() is not self.model():
             return QRect()
         return self._cell_rect(index.row()).translated(0, -self.verticalOffset())
 
     def indexAt(self, point: QPoint) -> QModelIndex:
         model = self.model()
+        if not self._ready or model is None:
+            return QModelIndex()
         self._ensure_layout()
-        if model is None or not self._sections:
+        if not self._sections:
             return QModelIndex()
         y = point.y() + self.verticalOffset()
         section = self._sections[self._section_at(y)]
@@ -490,7 +501,7 @@ class PhotoGrid(ResultsView):
         hint: QAbstractItemView.ScrollHint = QAbstractItemView.ScrollHint.EnsureVisible,
     ) -> None:
         """Bring a photo into view, below the pinned heading."""
-        rect = self._cell_rect(index.row()) if index.isValid() else QRect()
+        rect = self._cell_rect(index.row()) if self._ready and index.isValid() else QRect()
         if rect.isEmpty():
             return
         bar = self.verticalScrollBar()
@@ -515,7 +526,7 @@ class PhotoGrid(ResultsView):
         stepped on."""
         model = self.model()
         rows = model.rowCount() if model is not None else 0
-        if model is None or rows == 0:
+        if not self._ready or model is None or rows == 0:
             return QModelIndex()
         current = self.currentIndex()
         row = current.row() if current.isValid() else -1
@@ -570,6 +581,8 @@ class PhotoGrid(ResultsView):
         """Select the photos from the first to the last that rect touches, in reading order
         (as shift-click and shift-arrows mean it)."""
         model = self.model()
+        if not self._ready:
+            return
         area = rect.normalized().translated(0, self.verticalOffset())
         first = self._first_in(area)
         last = self._last_in(area)
@@ -610,10 +623,12 @@ class PhotoGrid(ResultsView):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         model = self.model()
-        self._ensure_layout()
-        painter = QPainter(self.viewport())
-        if model is None or not self._sections:
+        if not self._ready or model is None:
             return
+        self._ensure_layout()
+        if not self._sections:
+            return
+        painter = QPainter(self.viewport())
         offset = self.verticalOffset()
         page = self.viewport().height()
         width = self.viewport().width()
@@ -661,6 +676,9 @@ class PhotoGrid(ResultsView):
         painter.drawText(text, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, label)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if not self._ready:
+            super().mouseMoveEvent(event)
+            return
         hovered = QPersistentModelIndex(self.indexAt(event.position().toPoint()))
         if hovered != self._hover:
             self._hover = hovered
@@ -668,7 +686,7 @@ class PhotoGrid(ResultsView):
         super().mouseMoveEvent(event)
 
     def leaveEvent(self, event: QEvent) -> None:
-        if self._hover.isValid():
+        if self._ready and self._hover.isValid():
             self._hover = QPersistentModelIndex()
             self.viewport().update()
         super().leaveEvent(event)
