@@ -606,6 +606,8 @@ class MainWindow(QMainWindow):
             state = settings.value(key)
             if isinstance(state, QByteArray) and not state.isEmpty():
                 splitter.restoreState(state)
+        sort = settings.value("window/sort", RELEVANCE)
+        self._sort = sort if sort in SORTS else RELEVANCE  # set_kind searches with it
         kind = settings.value("window/kind", "all")
         self.set_kind(kind if kind in KINDS else ALL)
         preview = settings.value("window/preview", True)
@@ -616,8 +618,6 @@ class MainWindow(QMainWindow):
             thumb = THUMB
         self.pane.photos.set_thumb_size(thumb)
         self.toolbar.show_size(self.pane.photos.thumb_size)
-        sort = settings.value("window/sort", RELEVANCE)
-        self.set_sort(sort if sort in SORTS else RELEVANCE)
 
     def save_state(self) -> None:
         settings = self.bridge.window_state
