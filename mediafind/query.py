@@ -11,6 +11,7 @@ after:2024-01-01 before:2024-03-01
                                by date: the photo's EXIF date, else the file's time
 type:pdf  type:jpg             by file type
 sort:date                      newest first instead of best match first
+sort:name                      by file name, A to Z
 """
 
 from __future__ import annotations
@@ -29,7 +30,10 @@ from mediafind.kinds import NOTE, PHOTO
 # What a search may be narrowed to: one of the two kinds of file the library holds, or both.
 ALL = "all"
 KINDS = (PHOTO, NOTE, ALL)
-SORTS = ("relevance", "date")
+# The orders a query may ask for (sort:). Not said, a query with words or pictures is in
+# relevance order and one without (browsing) newest first: see Query.order.
+RELEVANCE, DATE, NAME = "relevance", "date", "name"
+SORTS = (RELEVANCE, DATE, NAME)
 FILTER_KEYS = ("kind", "in", "after", "before", "type", "sort")
 
 _WEIGHT = re.compile(r"^(\d+(?:\.\d+)?)\*(.+)$", re.S)
@@ -62,7 +66,7 @@ class Query:
     after: float | None = None  # timestamps, inclusive
     before: float | None = None  # exclusive
     types: frozenset[str] = frozenset()  # extensions without the dot, lower case
-    sort: str = "relevance"
+    sort: str | None = None  # as the words (or an option beside them) said; see order
     # Typed in the search field: the last word may be unfinished (a prefix, for word search).
     typing: bool = False
 
@@ -80,6 +84,14 @@ class Query:
         return not self.parts
 
     @property
+    def order(self) -> str:
+        """The order the results come in: as sort: said, else best match first, or newest
+        first when there is nothing to match (a list by relevance to nothing means nothing)."""
+        if self.empty and self.sort in (None, RELEVANCE):
+            return DATE
+        return self.sort or RELEVANCE
+
+    @property
     def words_only(self) -> bool:
         """Whether every part is words (no picture)."""
         return all(p.text for p in self.parts)
@@ -92,14 +104,14 @@ class Query:
     def narrowed(
         self, kind: str | None = None, folder: Path | None = None, sort: str | None = None
     ) -> Query:
-        """The query with options given beside it (flags, filter buttons). The kind applies only
-        where the words did not say kind: themselves."""
+        """The query with options given beside it (flags, filter buttons, the sort menu). The
+        kind and the sort apply only where the words did not say kind: or sort: themselves."""
         changes: dict[str, object] = {}
         if kind is not None and kind != ALL and self.kind == ALL:
             changes["kind"] = kind
         if folder is not None:
             changes["folder"] = folder
-        if sort is not None:
+        if sort is not None and self.sort is None:
             changes["sort"] = sort
         return replace(self, **changes) if changes else self  # type: ignore[arg-type]
 
@@ -149,12 +161,12 @@ class Query:
                 after=None if data["after"] is None else float(data["after"]),
                 before=None if data["before"] is None else float(data["before"]),
                 types=frozenset(_strings(data["types"])),
-                sort=str(data["sort"]),
+                sort=None if data["sort"] is None else str(data["sort"]),
                 typing=bool(data["typing"]),
             )
         except (KeyError, TypeError, ValueError) as e:
             raise QueryError(f"not a query: {describe(e)}") from e
-        if query.kind not in KINDS or query.sort not in SORTS:
+        if query.kind not in KINDS or query.sort not in (None, *SORTS):
             raise QueryError(f"not a query: kind {query.kind!r}, sort {query.sort!r}")
         return query
 
@@ -309,7 +321,7 @@ def _apply_filter(reading: _Reading, key: str, value: str) -> None:
         reading.types.update(t.lower().lstrip(".") for t in value.split(",") if t)
     elif key == "sort":
         if value.lower() not in SORTS:
-            raise QueryError(f"sort:{value} — use sort:relevance or sort:date")
+            raise QueryError(f"sort:{value} — use sort:relevance, sort:date or sort:name")
         filters["sort"] = value.lower()
 
 

@@ -151,6 +151,16 @@ class NamedFile:
     name: str
 
 
+@dataclass(frozen=True, slots=True)
+class DatedFile:
+    """A file as browsing lists it, with its date (see FILE_DATE), a timestamp."""
+
+    file_id: int
+    path: Path
+    kind: str
+    date: float
+
+
 # A photo's date is when it was taken (EXIF), else, like a note's, when it was last changed:
 # SQL on files aliased f, for FileFilter's dates and the store's file_dates.
 FILE_DATE = "coalesce(f.taken_at, f.mtime_ns / 1e9)"

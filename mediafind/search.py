@@ -28,7 +28,7 @@ import logging
 import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +36,8 @@ import numpy as np
 from mediafind import media, words
 from mediafind.embed import Encoder, Vectors
 from mediafind.errors import MediafindError, ModelMismatch, UnreadableFile, describe
-from mediafind.query import ALL, Query
+from mediafind.query import ALL, DATE, Query
+from mediafind.query import NAME as BY_NAME  # NAME here is the evidence
 from mediafind.store import (
     CAPTION_SOURCE,
     NOTE,
@@ -123,6 +124,9 @@ class Hit:
     location: dict[str, object] = field(default_factory=dict)  # page, heading, start, end
     highlights: tuple[tuple[int, int], ...] = ()  # spans of the query's words in the snippet
     why: tuple[str, ...] = ()  # the evidence that brought it, strongest first (see above)
+    # When the photo was taken, else when the file last changed (a timestamp): given when the
+    # results are in date order, for the window to group them by month.
+    date: float | None = None
 
     def to_json(self) -> dict[str, object]:
         data: dict[str, object] = {
@@ -173,6 +177,15 @@ class _Evidence:
         for value in self.strength.values():
             missing *= 1.0 - value
         return 1.0 - missing
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The hits of a query, and how many files of each kind it found before the page was cut:
+    browsing, all that pass the filters; searching, all that cleared the relevance floor."""
+
+    hits: list[Hit]
+    totals: dict[str, int]
 
 
 class Terms:
@@ -282,6 +295,10 @@ class Searcher:
     def search(self, query: Query, limit: int = 20) -> list[Hit]:
         """Run a parsed query (see mediafind.query). Without words or pictures (filters alone,
         or nothing), list what passes the filters, newest first."""
+        return self.answer(query, limit).hits
+
+    def answer(self, query: Query, limit: int = 20) -> Answer:
+        """The hits of search, with the number of files of each kind found."""
         if query.empty:
             return self._browse(query, limit)
         pool = max(limit, POOL)
@@ -302,6 +319,7 @@ class Searcher:
                 self._names(terms, pool, where, found)
         excluded = self._files_with_words(query.negatives, where)
         lists = []
+        totals: dict[str, int] = {}
         for kind in (PHOTO, NOTE):
             if query.kind in (kind, ALL):
                 ranked = [e for e in found.values() if e.kind == kind and e.strength]
@@ -309,16 +327,28 @@ class Searcher:
                     ranked = [e for e in ranked if e.file_id not in excluded]
                 ranked.sort(key=lambda e: (-e.score, -e.meaning, e.file_id))
                 lists.append(ranked)
+                totals[kind] = len(ranked)
         hits = [self._hit(e, terms) for e in _interleave(lists)[:limit]]
-        if query.sort == "date":
+        # Another order sorts the best matches (the page), not the whole library.
+        if query.order == DATE:
             dates = self.store.file_dates([h.file_id for h in hits])
-            hits.sort(key=lambda h: dates.get(h.file_id, 0.0), reverse=True)
-        return hits
+            hits = [replace(h, date=dates.get(h.file_id, 0.0)) for h in hits]
+            hits.sort(key=lambda h: h.date or 0.0, reverse=True)
+        elif query.order == BY_NAME:
+            hits.sort(key=lambda h: (h.path.name.casefold(), h.path))
+        return Answer(hits, totals)
 
-    def _browse(self, query: Query, limit: int) -> list[Hit]:
+    def _browse(self, query: Query, limit: int) -> Answer:
         kind = None if query.kind == ALL else query.kind
-        rows = self.store.browse(kind, limit, file_filter(query))
-        return [Hit(r.file_id, r.path, r.kind, 0.0, 0.0, "") for r in rows]
+        where = file_filter(query)
+        by_name = query.order == BY_NAME
+        rows = self.store.browse(kind, limit, where, by_name=by_name)
+        hits = [
+            Hit(r.file_id, r.path, r.kind, 0.0, 0.0, "", date=None if by_name else r.date)
+            for r in rows
+        ]
+        kinds = (PHOTO, NOTE) if kind is None else (kind,)
+        return Answer(hits, {k: self.store.count(k, where) for k in kinds})
 
     # -- the query vector -----------------------------------------------------------------
 

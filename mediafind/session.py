@@ -19,7 +19,7 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -53,7 +53,7 @@ from mediafind.memo import RememberingEncoder, TextMemo
 from mediafind.query import Query
 from mediafind.report import FolderState, Found, Overview, Progress
 from mediafind.rows import NOTE, PHOTO
-from mediafind.search import Hit, Searcher, keyword_search
+from mediafind.search import Hit, Searcher
 from mediafind.store import ModelInfo, Store
 
 if TYPE_CHECKING:
@@ -153,6 +153,9 @@ class Results:
     note: str = ""  # why, in words
     final: bool = True  # False: word matches given while the model loads
     seconds: float = 0.0
+    # Files of each kind found, the page's and those past it (see search.Answer); a kind not
+    # in it: as many as the hits hold.
+    totals: Mapping[str, int] = field(default_factory=dict)
     photos: tuple[Hit, ...] = field(init=False)
     notes: tuple[Hit, ...] = field(init=False)
 
@@ -163,6 +166,11 @@ class Results:
     @property
     def may_have_more(self) -> bool:
         return len(self.hits) >= self.limit
+
+    def total(self, kind: str) -> int:
+        """How many files of a kind the query found, on this page and past it."""
+        shown = len(self.photos if kind == PHOTO else self.notes)
+        return max(shown, self.totals.get(kind, shown))
 
     def found(self) -> Found:
         """The answer as the command line prints it (and a running instance sends it)."""
@@ -730,8 +738,10 @@ class Session:
                 return Results(query, limit)
             if query.empty:
                 # Filters alone, or nothing: what passes them, newest first. No model needed.
-                hits = Searcher(store, None).search(query, limit)
-                return Results(query, limit, tuple(hits), seconds=time.perf_counter() - started)
+                answer = Searcher(store, None).answer(query, limit)
+                seconds = time.perf_counter() - started
+                hits = tuple(answer.hits)
+                return Results(query, limit, hits, seconds=seconds, totals=answer.totals)
             shared = self.encoder
             if shared is None:
                 problem = self.model_problem or "the model is not available"
@@ -744,7 +754,7 @@ class Session:
                 if not current():
                     return None
                 nulls = self._nulls.setdefault(encoder.identity, {})
-                hits = Searcher(store, encoder, nulls).search(query, limit)
+                answer = Searcher(store, encoder, nulls).answer(query, limit)
             except ModelMismatch as e:
                 # With the keeper running, it is re-reading the library with this model;
                 # otherwise the message says how to search with the library's own model.
@@ -752,7 +762,8 @@ class Session:
                 return _by_words(store, query, limit, why, started)
             except ModelUnavailable as e:
                 return _by_words(store, query, limit, str(e), started)
-            return Results(query, limit, tuple(hits), seconds=time.perf_counter() - started)
+            seconds = time.perf_counter() - started
+            return Results(query, limit, tuple(answer.hits), seconds=seconds, totals=answer.totals)
 
     def _search_encoder(self, store: Store, query: Query) -> Encoder:
         """The encoder for a query: when the library's vectors are this model's, one that
@@ -791,6 +802,6 @@ def _by_words(
         why = f"Searching by picture needs the model. {why}"
         if not query.words and not query.phrases:
             return Results(query, limit, words_only=True, note=why)
-    hits = keyword_search(store, query, limit)
+    answer = Searcher(store, None).answer(query, limit)
     seconds = time.perf_counter() - started
-    return Results(query, limit, tuple(hits), True, why, final, seconds)
+    return Results(query, limit, tuple(answer.hits), True, why, final, seconds, answer.totals)

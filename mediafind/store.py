@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import secrets
 import sys
 import time
@@ -43,6 +44,7 @@ from mediafind.rows import (
     PHOTO,
     TEXT_SOURCE,
     ChunkHit,
+    DatedFile,
     ErrorRow,
     FileFacts,
     FileFilter,
@@ -74,6 +76,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "TEXT_SOURCE",
     "ChunkHit",
+    "DatedFile",
     "ErrorRow",
     "FileFacts",
     "FileFilter",
@@ -87,6 +90,14 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+# A file's name, the last part of its stored path, in SQL on files aliased f: what is left once
+# rtrim has taken off every character that is not a separator from the end is its folder.
+_SEP = os.sep.replace("'", "''")
+_PATH_TEXT = "CAST(f.path AS TEXT)"
+_FILE_NAME = (
+    f"substr({_PATH_TEXT}, length(rtrim({_PATH_TEXT}, replace({_PATH_TEXT}, '{_SEP}', ''))) + 1)"
+)
 
 # FileRow's fields, in its order.
 # Files in error whose reason says they hold nothing to index (errors.nothing_to_read, in SQL).
@@ -654,19 +665,36 @@ class Store:
         return [_named(row) for row in rows]
 
     def browse(
-        self, kind: str | None, limit: int, where: FileFilter | None = None
-    ) -> list[NamedFile]:
+        self,
+        kind: str | None,
+        limit: int,
+        where: FileFilter | None = None,
+        by_name: bool = False,
+    ) -> list[DatedFile]:
         """Files of a kind (both kinds: None) that pass where, newest first: when a photo was
-        taken, else when the file last changed."""
+        taken, else when the file last changed; by_name: by file name, A to Z, instead."""
         condition, condition_args = (where or FileFilter()).sql()
         kinds = (kind,) if kind else (PHOTO, NOTE)
+        order = f"{_FILE_NAME} COLLATE NOCASE, f.id" if by_name else f"{FILE_DATE} DESC, f.id DESC"
         rows = self.conn.execute(
-            "SELECT f.id, f.path, f.kind, '' FROM files f "
+            f"SELECT f.id, f.path, f.kind, {FILE_DATE} FROM files f "
             f"WHERE f.kind IN ({','.join('?' * len(kinds))}) AND f.status != 'error' "
-            f"AND {condition} ORDER BY {FILE_DATE} DESC, f.id DESC LIMIT ?",
+            f"AND {condition} ORDER BY {order} LIMIT ?",
             (*kinds, *condition_args, limit),
         )
-        return [_named(row) for row in rows]
+        return [DatedFile(i, decode_path(path), k, float(date)) for i, path, k, date in rows]
+
+    def count(self, kind: str, where: FileFilter | None = None) -> int:
+        """How many files of a kind pass where: all that browse would list, were there no
+        limit."""
+        condition, condition_args = (where or FileFilter()).sql()
+        return int(
+            self._scalar(
+                "SELECT count(*) FROM files f WHERE f.kind = ? AND f.status != 'error' "
+                f"AND {condition}",
+                (kind, *condition_args),
+            )
+        )
 
     def passage_counts(self, file_ids: Sequence[int]) -> dict[int, int]:
         """How many text passages each file has."""

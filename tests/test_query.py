@@ -95,7 +95,8 @@ def test_a_query_still_being_typed_is_read_without_complaint(
 ) -> None:
     query = parse(text, lenient=True)
     assert (query.words, query.phrases, query.typing) == (words, phrases, True)
-    assert query.kind == "all" and query.after is None and query.sort == "relevance"
+    assert query.kind == "all" and query.after is None and query.sort is None
+    assert query.order == ("relevance" if words or phrases else "date")
 
 
 def test_options_beside_the_words_narrow_the_query_unless_the_words_said_otherwise(
@@ -104,6 +105,9 @@ def test_options_beside_the_words_narrow_the_query_unless_the_words_said_otherwi
     assert parse("red").narrowed(kind="photo").kind == "photo"
     assert parse("red kind:note").narrowed(kind="photo").kind == "note"
     assert parse("red").narrowed(folder=tmp_path, sort="date").folder == tmp_path
+    assert parse("red").narrowed(sort="date").order == "date"
+    assert parse("red sort:name").narrowed(sort="date").order == "name"
+    assert parse("kind:photo").narrowed(sort="relevance").order == "date"  # nothing to match
     photo = save_shape(tmp_path / "a.jpg", "red", "circle")
     assert parse("red").with_image(photo, first=True).parts[0] == Part(image=photo)
     assert parse("red") == parse("red") and parse("red") != parse("red", lenient=True)

@@ -131,11 +131,11 @@ class ResultsPane(QSplitter):
     def show_sections(self, results: Results | None, kind: str) -> None:
         """Headings with counts; the sections the kind filter asks for (with "all", those that
         have something to show)."""
-        photos = len(results.photos) if results else 0
-        notes = len(results.notes) if results else 0
-        more = "+" if results is not None and results.may_have_more else ""
-        self.photos_title.setText(f"Photos · {photos:,}{more if photos else ''}")
-        self.notes_title.setText(f"Notes · {notes:,}{more if notes else ''}")
+        # All the query found, not just the page shown (see Results.total).
+        photos = results.total("photo") if results else 0
+        notes = results.total("note") if results else 0
+        self.photos_title.setText(f"Photos · {photos:,}")
+        self.notes_title.setText(f"Notes · {notes:,}")
         want_photos, want_notes = kind in ("all", "photo"), kind in ("all", "note")
         if kind == "all" and results is not None and results.final:
             want_photos, want_notes = photos > 0 or notes == 0, notes > 0

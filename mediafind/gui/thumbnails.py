@@ -159,7 +159,7 @@ class ThumbnailCache(QObject):
     ) -> None:
         super().__init__(parent)
         self.folder = folder  # None: no disk cache (the big preview pictures)
-        self.pixels = pixels
+        self._pixels = pixels
         self._memory: OrderedDict[Path, QPixmap] = OrderedDict()
         self._bytes = 0
         self._limit = memory_bytes
@@ -199,6 +199,20 @@ class ThumbnailCache(QObject):
     def wait(self, msecs: int = 10_000) -> bool:
         """Wait for the work in hand (tests and shutdown)."""
         return self._pool.waitForDone(msecs)
+
+    @property
+    def pixels(self) -> int:
+        """The side thumbnails are made at, in logical pixels."""
+        return self._pixels
+
+    @pixels.setter
+    def pixels(self, pixels: int) -> None:
+        """Thumbnails of another size (the grid's thumbnails grew): those made are let go."""
+        if pixels != self._pixels:
+            self._pixels = pixels
+            self._memory.clear()
+            self._bytes = 0
+            self.forget_queue()
 
     @property
     def device_pixel_ratio(self) -> float:

@@ -61,8 +61,9 @@ from mediafind.gui.settings_dialog import (
 )
 from mediafind.gui.statusbar import IndexingStatus
 from mediafind.gui.thumbnails import ThumbnailCache
+from mediafind.gui.toolbar import ResultsToolbar
 from mediafind.keeper import IDLE, INDEXING, PAUSED, SCANNING, Status
-from mediafind.query import ALL, KINDS, Query, parse
+from mediafind.query import ALL, KINDS, RELEVANCE, SORTS, Query, parse
 from mediafind.report import Overview
 from mediafind.session import MODEL_LOADING, Results
 
@@ -80,6 +81,8 @@ PREVIEW_PIXELS = 720
 FIRST_LIMIT = 200
 # sqlite-vec answers at most 4096 neighbours per query.
 MAX_LIMIT = 4000
+# Browsing asks no neighbours: its pages grow until the whole library is listed.
+BROWSE_LIMIT = 10_000_000
 
 
 class MainWindow(QMainWindow):
@@ -103,6 +106,7 @@ class MainWindow(QMainWindow):
         self.overview: Overview | None = None
         self.watched: list[Path] = []  # the watched folders, as last read or since added
         self._kind = ALL
+        self._sort = RELEVANCE  # the sort menu's choice; a query's own sort: wins
         self._limit = FIRST_LIMIT
         self._last_done = -1
         self._working = False  # the last status was indexing or scanning
@@ -140,6 +144,8 @@ class MainWindow(QMainWindow):
         column.addWidget(self.model_banner)
         column.addWidget(self.library_banner)
 
+        self.toolbar = ResultsToolbar(central)
+        column.addWidget(self.toolbar)
         self.pages = QStackedWidget(central)
         column.addWidget(self.pages, 1)
         self.welcome = WelcomePage(self.pages)
@@ -202,6 +208,14 @@ class MainWindow(QMainWindow):
         self.preview_action.setChecked(True)
         self.preview_action.setShortcut(QKeySequence("Ctrl+P"))
         self.preview_action.toggled.connect(self.pane.preview.setVisible)
+        view.addSeparator()
+        grid = self.pane.photos
+        larger = view.addAction("&Larger Thumbnails", lambda: grid.zoom(1))
+        larger.setShortcuts([QKeySequence("Ctrl++"), QKeySequence("Ctrl+=")])  # = is + unshifted
+        smaller = view.addAction("&Smaller Thumbnails", lambda: grid.zoom(-1))
+        smaller.setShortcut(QKeySequence("Ctrl+-"))
+        reset = view.addAction("&Default Size", lambda: grid.set_thumb_size(THUMB))
+        reset.setShortcut(QKeySequence("Ctrl+0"))
 
         indexing = bar.addMenu("&Indexing")
         self.pause_action = indexing.addAction("&Pause Indexing")
@@ -245,6 +259,12 @@ class MainWindow(QMainWindow):
         self.pane.passage_wanted.connect(self._search_text)
         self.pane.leave_top.connect(self.focus_search)
         self.pane.more_wanted.connect(self._fetch_more)
+        self.toolbar.sort_chosen.connect(self.set_sort)
+        self.toolbar.size_chosen.connect(self.pane.photos.set_thumb_size)
+        self.pane.photos.thumb_size_changed.connect(self.toolbar.show_size)
+        self.pages.currentChanged.connect(
+            lambda: self.toolbar.setVisible(self.pages.currentWidget() is self.pane)
+        )
         self._rerun = _single_shot(self, RERUN_MS, self._rerun_now)
         self._library_refresh = _single_shot(self, LIBRARY_REFRESH_MS, self._refresh_library)
         self.folders_dialog: FoldersDialog | None = None
@@ -258,7 +278,7 @@ class MainWindow(QMainWindow):
         image = self.search_field.image()
         if image is not None:
             query = query.with_image(image, first=True)
-        return query.narrowed(kind=self._kind)
+        return query.narrowed(kind=self._kind, sort=self._sort)
 
     def search(self) -> None:
         """Search for what the field holds now (a new question starts at the first page)."""
@@ -266,6 +286,8 @@ class MainWindow(QMainWindow):
         if self.results is None or self.results.query != query:
             self._limit = FIRST_LIMIT
         self._follow_words(query)
+        # A sort: in the words differs from the menu's choice (which the query took otherwise).
+        self.toolbar.show_order(query.order, query.sort != self._sort, query.empty)
         if self._asks_nothing(query):
             self.runner.cancel()
             self.results = None
@@ -301,6 +323,11 @@ class MainWindow(QMainWindow):
         dialog.show()
         return dialog
 
+    def set_sort(self, order: str) -> None:
+        """The sort menu's choice: the order of results whose query says no sort: itself."""
+        self._sort = order
+        self.search()
+
     def focus_search(self) -> None:
         self.search_field.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.search_field.line.selectAll()
@@ -319,8 +346,9 @@ class MainWindow(QMainWindow):
         results = self.results
         if results is None or not results.may_have_more:
             return
-        if self._limit < MAX_LIMIT and results.limit == self._limit:
-            self._limit = min(MAX_LIMIT, self._limit * 2)
+        most = BROWSE_LIMIT if results.query.empty else MAX_LIMIT
+        if self._limit < most and results.limit == self._limit:
+            self._limit = min(most, self._limit * 2)
             self.runner.submit(self.query(), self._limit)
 
     def _on_results(self, generation: int, results: Results) -> None:
@@ -653,10 +681,18 @@ class MainWindow(QMainWindow):
             state = settings.value(key)
             if isinstance(state, QByteArray) and not state.isEmpty():
                 splitter.restoreState(state)
+        sort = settings.value("window/sort", RELEVANCE)
+        self._sort = sort if sort in SORTS else RELEVANCE  # set_kind searches with it
         kind = settings.value("window/kind", "all")
         self.set_kind(kind if kind in KINDS else ALL)
         preview = settings.value("window/preview", True)
         self.preview_action.setChecked(preview not in (False, "false"))
+        try:
+            thumb = int(str(settings.value("window/thumb", THUMB)))
+        except (TypeError, ValueError):
+            thumb = THUMB
+        self.pane.photos.set_thumb_size(thumb)
+        self.toolbar.show_size(self.pane.photos.thumb_size)
 
     def save_state(self) -> None:
         settings = self.bridge.window_state
@@ -665,6 +701,8 @@ class MainWindow(QMainWindow):
         settings.setValue("window/sections", self.pane.sections.saveState())
         settings.setValue("window/kind", self._kind)
         settings.setValue("window/preview", self.preview_action.isChecked())
+        settings.setValue("window/thumb", self.pane.photos.thumb_size)
+        settings.setValue("window/sort", self._sort)
         settings.sync()
 
     def showEvent(self, event: QShowEvent) -> None:
