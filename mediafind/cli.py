@@ -16,7 +16,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from mediafind import __version__, config, units
-from mediafind.errors import LibraryBusy, MediafindError, ModelUnavailable, NoLibrary, describe
+from mediafind.errors import (
+    LibraryBusy,
+    MediafindError,
+    ModelUnavailable,
+    NoLibrary,
+    describe,
+    nothing_to_read,
+)
 
 if TYPE_CHECKING:
     from mediafind.instance import Library, Remote
@@ -125,7 +132,7 @@ def _index(library: Library, args: argparse.Namespace) -> int:
     for path in outcome.offline:
         print(f"offline, kept as it was: {path}", file=sys.stderr)
     for path, reason in outcome.errors:
-        print(f"could not read {path}: {reason}", file=sys.stderr)
+        print(unreadable_line(path, reason), file=sys.stderr)
     # Files found unreadable before, and unchanged since, are not read again: still unreadable.
     print(summary(outcome, library.overview(listed=0).counts.get("error", 0)))
     if outcome.waiting_for_model:
@@ -144,10 +151,11 @@ def summary(done: Indexed, unreadable: int = 0) -> str:
     """What an index run did, on one line: the files it looked at, the parts of them that are
     not zero, and how many cannot be read: those it tried (listed above it, with their reasons)
     and, of the library's unreadable files (unreadable), those unchanged since an earlier run."""
-    tried = len(done.errors)
+    empty = sum(1 for _, reason in done.errors if nothing_to_read(reason))
+    tried = len(done.errors) - empty
     earlier = max(0, min(unreadable - tried, done.unchanged))
     unread = tried + earlier
-    seen = done.indexed + done.reused + done.moved + done.unchanged + tried
+    seen = done.indexed + done.reused + done.moved + done.unchanged + tried + empty
     parts = [
         f"{count:,} {what}"
         for count, what in (
@@ -169,11 +177,21 @@ def summary(done: Indexed, unreadable: int = 0) -> str:
         if tried:
             where = f"{tried:,} listed above; {where} all" if earlier else f"listed above; {where}"
         tails.append(f"{unread:,} could not be read ({where})")
+    if empty:
+        holds = "holds" if empty == 1 else "hold"
+        tails.append(f"{empty:,} {holds} nothing to index (listed above)")
     if done.walk_errors:
         tails.append(f"{_count(len(done.walk_errors), 'folder')} could not be opened")
     if done.offline:
         tails.append(f"{_count(len(done.offline), 'folder')} offline, kept as it was")
     return "; ".join(tails)
+
+
+def unreadable_line(path: Path, reason: str) -> str:
+    """A file an index run could not use: "could not read PATH: why", or, for a file that
+    holds nothing to index (empty, a scan without text), "nothing to index in PATH: why"."""
+    said = "nothing to index in" if nothing_to_read(reason) else "could not read"
+    return f"{said} {path}: {reason}"
 
 
 def _count(n: int, what: str) -> str:
@@ -257,7 +275,7 @@ class _WatchReporter:
             if status.state == "idle" and service is not None:
                 outcome = service.outcome
                 for path, reason in outcome.errors[self._errors_shown :]:
-                    print(f"could not read {path}: {reason}", file=sys.stderr)
+                    print(unreadable_line(path, reason), file=sys.stderr)
                 self._errors_shown = len(outcome.errors)
                 print(self._idle_line(outcome.indexed, outcome.removed, len(outcome.errors),
                                       status.message), flush=True)  # fmt: skip

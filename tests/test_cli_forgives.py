@@ -486,6 +486,9 @@ def test_the_match_bar_fills_with_the_score() -> None:
     ]
 
 
+CORRUPT = "not a readable image (corrupt or unsupported format)"
+
+
 def test_the_index_line_reads_as_a_sentence_and_counts_the_unreadable_files(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -497,24 +500,21 @@ def test_the_index_line_reads_as_a_sentence_and_counts_the_unreadable_files(
     code, out, err = cli(capsys, "--library", str(tmp_path / "lib"), "index", str(root))
     assert code == 0
     unread = [line for line in err.splitlines() if line.startswith("could not read ")]
-    assert sorted(unread)[1] == f"could not read {root / 'empty.jpg'}: empty file"
-    assert len(unread) == 2
+    assert unread == [f"could not read {root / 'corrupt.jpg'}: damaged image: file is truncated"]
+    assert f"nothing to index in {root / 'empty.jpg'}: empty file" in err.splitlines()
     assert re.fullmatch(
-        r"Indexed 4 files in \d+ s \(2 new or changed\); 2 could not be read \(listed above; "
-        r"`mediafind status` lists them\)",
+        r"Indexed 4 files in \d+ s \(2 new or changed\); 1 could not be read \(listed above; "
+        r"`mediafind status` lists them\); 1 holds nothing to index \(listed above\)",
         out.splitlines()[-1],
     ), out
     (root / "fine.png").unlink()
     code, out, _ = cli(capsys, "--library", str(tmp_path / "lib"), "index")
-    # The two unreadable files are not read again (they have not changed): still counted.
-    assert re.fullmatch(r"Indexed 3 files in \d+ s \(1 unchanged, 1 removed\); 2 could not be "
-                        r"read \(`mediafind status` lists them\)\n", out)  # fmt: skip
+    # The unreadable file is not read again (it has not changed): still counted.
+    assert re.fullmatch(r"Indexed 3 files in \d+ s \(2 unchanged, 1 removed\); 1 could not be "
+                        r"read \(`mediafind status` lists them\)\n", out), out  # fmt: skip
     (root / "empty.jpg").write_bytes(b"still no picture")
     code, out, err = cli(capsys, "--library", str(tmp_path / "lib"), "index")
-    assert err == (
-        f"could not read {root / 'empty.jpg'}: "
-        "not a readable image (corrupt or unsupported format)\n"
-    )
+    assert err == f"could not read {root / 'empty.jpg'}: {CORRUPT}\n"
     assert out.endswith(" (1 unchanged); 2 could not be read (1 listed above; `mediafind status` "
                         "lists them all)\n")  # fmt: skip
 

@@ -418,21 +418,54 @@ def test_start_at_login_writes_an_xdg_autostart_entry(
     )
 
 
-def test_the_window_remembers_size_filter_and_preview(
+def test_the_window_remembers_size_pinned_filter_and_preview(
     qtbot: QtBot, open_fake_window: FakeWindow, tmp_path: Path
 ) -> None:
+    def reopen(window: MainWindow) -> MainWindow:
+        window.close()
+        window.session.stop()  # as the app does when its window closes
+        return open_fake_window(tmp_path / "library")
+
+    # A filter chosen for a while is not where the window opens next time.
     window = open_fake_window(tmp_path / "library")
+    assert not window.pin_action.isEnabled()  # All is where it opens anyway
     window.resize(760, 520)
     window.set_kind("note")
     window.preview_action.setChecked(False)
+    window = reopen(window)
+    assert window.query().kind == "all"
+    assert not window.preview_action.isChecked()
+    assert (window.width(), window.height()) == (760, 520)
+
+    # Pinned, it is, even after another filter was chosen for a while.
+    window.set_kind("note")
+    assert window.pin_action.isEnabled() and not window.pin_action.isChecked()
+    window.pin_action.trigger()
+    window.set_kind("photo")
+    assert not window.pin_action.isChecked()
+    window = reopen(window)
+    assert window.query().kind == "note" and window.pin_action.isChecked()
+    assert window.kind_filter.buttons.checkedButton() is not None
+    assert window.kind_filter.buttons.checkedButton().text() == "Notes"
+
+    # Unpinned, All again.
+    window.pin_action.trigger()
+    window = reopen(window)
+    assert window.query().kind == "all"
+
+
+def test_a_window_saved_bigger_than_the_screen_is_brought_inside_it(
+    qtbot: QtBot, open_fake_window: FakeWindow, tmp_path: Path
+) -> None:
+    window = open_fake_window(tmp_path / "library")
+    room = window.screen().availableGeometry()
+    # As saved at 100 % on a screen now scaled to 200 %: twice the room there is.
+    window.setGeometry(room.x() + 40, room.y() + 40, room.width() * 2, room.height() * 2)
     window.close()
-    window.session.stop()  # as the app does when its window closes
+    window.session.stop()
     again = open_fake_window(tmp_path / "library")
-    assert again.query().kind == "note"
-    assert again.kind_filter.buttons.checkedButton() is not None
-    assert again.kind_filter.buttons.checkedButton().text() == "Notes"
-    assert not again.preview_action.isChecked()
-    assert (again.width(), again.height()) == (760, 520)
+    assert again.width() <= room.width() and again.height() <= room.height()
+    assert room.contains(again.geometry().center())
 
 
 def test_a_second_start_raises_the_first_window(qtbot: QtBot, tmp_path: Path) -> None:

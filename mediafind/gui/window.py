@@ -7,7 +7,7 @@ import logging
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QMimeData, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QMimeData, QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -106,6 +106,7 @@ class MainWindow(QMainWindow):
         self.overview: Overview | None = None
         self.watched: list[Path] = []  # the watched folders, as last read or since added
         self._kind = ALL
+        self._pinned: str | None = None  # the filter the window opens on, if not All
         self._sort = RELEVANCE  # the sort menu's choice; a query's own sort: wins
         self._limit = FIRST_LIMIT
         self._last_done = -1
@@ -202,6 +203,10 @@ class MainWindow(QMainWindow):
             action.setData(kind)
             self.kind_actions.addAction(action)
         self.kind_actions.triggered.connect(lambda a: self.set_kind(str(a.data())))
+        self.pin_action = view.addAction("Open on This &Filter")
+        self.pin_action.setCheckable(True)
+        self.pin_action.setToolTip("Start mediafind on this filter (All, Photos or Notes)")
+        self.pin_action.toggled.connect(self._pin)
         view.addSeparator()
         self.preview_action = view.addAction("&Preview")
         self.preview_action.setCheckable(True)
@@ -303,6 +308,9 @@ class MainWindow(QMainWindow):
         index = next(i for i, (k, _) in enumerate(KIND_LABELS) if k == kind)
         self.kind_filter.show_kind(kind)
         self.kind_actions.actions()[index].setChecked(True)
+        with QSignalBlocker(self.pin_action):
+            self.pin_action.setChecked(self._pinned == kind)
+        self.pin_action.setEnabled(kind != ALL)
         self.pane.show_sections(self.results, kind)
         self.search()
 
@@ -674,6 +682,7 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(1100, 720)
+        self._fit_screen()
         for key, splitter in (
             ("window/splitter", self.pane),
             ("window/sections", self.pane.sections),
@@ -683,8 +692,10 @@ class MainWindow(QMainWindow):
                 splitter.restoreState(state)
         sort = settings.value("window/sort", RELEVANCE)
         self._sort = sort if sort in SORTS else RELEVANCE  # set_kind searches with it
-        kind = settings.value("window/kind", "all")
-        self.set_kind(kind if kind in KINDS else ALL)
+        # The window opens on All, unless the user pinned another filter.
+        pinned = settings.value("window/pinned", "")
+        self._pinned = pinned if pinned in KINDS and pinned != ALL else None
+        self.set_kind(self._pinned or ALL)
         preview = settings.value("window/preview", True)
         self.preview_action.setChecked(preview not in (False, "false"))
         try:
@@ -694,12 +705,32 @@ class MainWindow(QMainWindow):
         self.pane.photos.set_thumb_size(thumb)
         self.toolbar.show_size(self.pane.photos.thumb_size)
 
+    def _pin(self, pinned: bool) -> None:
+        """View → Open on This Filter: the window opens on Photos (or Notes) from now on."""
+        self._pinned = self._kind if pinned and self._kind != ALL else None
+
+    def _fit_screen(self) -> None:
+        """Geometry saved on another screen, or at another scale (a 1600-pixel-wide window
+        saved at 100 % is too big for the same screen at 200 %), is brought inside the screen
+        the window opens on."""
+        room = self.screen().availableGeometry()
+        frame = self.frameGeometry()
+        if room.contains(frame):
+            return
+        extra = frame.size() - self.size()  # the title bar and borders
+        width = min(self.width(), round(room.width() * 0.92) - extra.width())
+        height = min(self.height(), round(room.height() * 0.92) - extra.height())
+        self.resize(max(width, self.minimumWidth()), max(height, self.minimumHeight()))
+        frame = self.frameGeometry()
+        frame.moveCenter(room.center())
+        self.move(frame.topLeft())
+
     def save_state(self) -> None:
         settings = self.bridge.window_state
         settings.setValue("window/geometry", self.saveGeometry())
         settings.setValue("window/splitter", self.pane.saveState())
         settings.setValue("window/sections", self.pane.sections.saveState())
-        settings.setValue("window/kind", self._kind)
+        settings.setValue("window/pinned", self._pinned or "")
         settings.setValue("window/preview", self.preview_action.isChecked())
         settings.setValue("window/thumb", self.pane.photos.thumb_size)
         settings.setValue("window/sort", self._sort)
