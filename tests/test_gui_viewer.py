@@ -80,6 +80,7 @@ def test_space_opens_the_viewer_the_arrows_walk_the_photos_and_escape_comes_back
     qtbot: QtBot, open_fake_window: FakeWindow, tmp_path: Path
 ) -> None:
     photos = some_photos(tmp_path / "photos", 3)
+    Image.new("RGB", (3000, 2000), "teal").save(photos[1])  # larger than the window
     window = open_fake_window(tmp_path / "library")
     show_results(window, photo_hits(photos))
     viewer, grid = window.viewer, window.pane.photos
@@ -104,6 +105,10 @@ def test_space_opens_the_viewer_the_arrows_walk_the_photos_and_escape_comes_back
         assert viewer.row == expected
     qtbot.keyClick(viewer, Qt.Key.Key_PageDown)
     assert viewer.path == photos[1]
+    qtbot.keyClick(viewer, Qt.Key.Key_1)  # every pixel of the picture, one to a screen pixel
+    qtbot.waitUntil(lambda: viewer.canvas.zoom == 1.0 and viewer.canvas.has_full(), timeout=SLOW)
+    qtbot.keyClick(viewer, Qt.Key.Key_0)  # fitted again
+    assert viewer.canvas.zoom is None
 
     qtbot.keyClick(viewer, Qt.Key.Key_Escape)
     assert not viewer.isVisible()
@@ -222,6 +227,15 @@ def test_delete_asks_then_moves_the_photo_to_the_trash_and_the_library_forgets_i
     doomed = model.hit(1).path
     grid.setFocus()
     grid.setCurrentIndex(model.index(1))
+
+    # What the library knows of it, in its Properties.
+    qtbot.keyClick(grid, Qt.Key.Key_Return, Qt.KeyboardModifier.AltModifier)
+    dialog = window.pane.properties
+    assert dialog is not None
+    qtbot.waitUntil(lambda: dialog.loaded, timeout=SLOW)
+    assert dialog.rows()["Indexed"][:2].isdigit() and dialog.rows()["Name"] == doomed.name
+    dialog.close()
+    refocus(qtbot, window, grid)
 
     # Cancel keeps it.
     seen = answer_next_dialog(qtbot, press(QMessageBox.StandardButton.Cancel))
