@@ -90,6 +90,16 @@ class FileFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class FileRecord:
+    """How the library read one file (for the window's Properties)."""
+
+    status: str
+    error: str | None  # why it could not be read
+    indexed_at: float | None  # a timestamp; None until read
+    captions: tuple[str, ...]  # the captions found for it (sidecar, EXIF/XMP description)
+
+
+@dataclass(frozen=True, slots=True)
 class ModelInfo:
     spec: str
     identity: str

@@ -48,6 +48,7 @@ from mediafind.rows import (
     ErrorRow,
     FileFacts,
     FileFilter,
+    FileRecord,
     FileRow,
     ModelInfo,
     NamedFile,
@@ -794,6 +795,22 @@ class Store:
             (encode_path(path),),
         ).fetchone()
         return None if row is None else FileFacts(*row)
+
+    def record(self, path: Path) -> FileRecord | None:
+        """How the library read the file at path: its status, why it failed, when, and its
+        captions; None when it holds no such file."""
+        row = self.conn.execute(
+            "SELECT id, status, error, indexed_at FROM files WHERE path = ?", (encode_path(path),)
+        ).fetchone()
+        if row is None:
+            return None
+        file_id, status, error, indexed_at = row
+        captions = self.conn.execute(
+            "SELECT text FROM chunks WHERE file_id = ? AND source = ? AND text IS NOT NULL "
+            "ORDER BY seq",
+            (file_id, CAPTION_SOURCE),
+        )
+        return FileRecord(status, error, indexed_at, tuple(text for (text,) in captions))
 
 
 def _model_json(info: ModelInfo) -> dict[str, object]:

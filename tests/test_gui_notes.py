@@ -425,7 +425,7 @@ def test_a_flatpak_viewer_is_known_by_its_id(own_desktop: Path) -> None:
     data = own_desktop / "data" / "applications"
     data.mkdir(parents=True)
     (data / "org.gnome.Evince.desktop").write_text(
-        "[Desktop Entry]\nName=Document Viewer\n"
+        "[Desktop Entry]\nType=Application\nName=Document Viewer\n"
         "Exec=/usr/bin/flatpak run --branch=stable --command=evince org.gnome.Evince %U\n",
         encoding="utf-8",
     )

@@ -564,7 +564,10 @@ def test_results_open_with_enter_and_offer_what_else_can_be_done(
 
     menu = window.pane.result_menu(window.pane.photos, window.pane.photos_model.index(1))
     actions = {a.text(): a for a in menu.actions() if a.text()}
-    assert list(actions) == ["Open", "Show in Folder", "Copy Path", "Copy Image", "Find Similar"]
+    assert list(actions) == [
+        "View Full Size", "Open", "Open With…", "Show in Folder", "Copy", "Copy Path",
+        "Find Similar", "Move to Trash", "Properties",
+    ]  # fmt: skip
     actions["Copy Path"].trigger()
     copied = QGuiApplication.clipboard().mimeData()
     assert copied is not None and [u.toLocalFile() for u in copied.urls()] == [str(photos[1])]
@@ -573,7 +576,10 @@ def test_results_open_with_enter_and_offer_what_else_can_be_done(
 
     note_menu = window.pane.result_menu(window.pane.notes, window.pane.notes_model.index(0))
     texts = [a.text() for a in note_menu.actions() if a.text()]
-    assert texts == ["Open", "Show in Folder", "Copy Path", "Find Photos of This Passage"]
+    assert texts == [
+        "Open", "Open With…", "Show in Folder", "Copy", "Copy Path",
+        "Find Photos of This Passage", "Move to Trash", "Properties",
+    ]  # fmt: skip
 
 
 def test_a_picture_dragged_from_a_browser_becomes_the_query(

@@ -1,23 +1,22 @@
-"""The desktop around the app: opening files in their own app, showing them in the file manager,
-the clipboard, and starting at login."""
+"""The desktop around the app: opening files in their own app (or one the user chooses),
+showing them in the file manager, the trash, the clipboard, and starting at login."""
 
 from __future__ import annotations
 
 import atexit
-import configparser
 import logging
 import os
 import re
-import shlex
 import shutil
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QProcess, QUrl
+from PySide6.QtCore import QMimeData, QMimeDatabase, QProcess, QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QImage, QImageReader
 
-from mediafind.errors import UnreadableFile
+from mediafind.errors import UnreadableFile, describe
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +59,252 @@ def _show_items_over_dbus(path: Path) -> bool:
         return False
     reply = manager.call("ShowItems", [QUrl.fromLocalFile(str(path)).toString()], "")
     return reply.type() != QDBusMessage.MessageType.ErrorMessage
+
+
+# -- open with ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class App:
+    """An application that says it opens a kind of file (a freedesktop desktop entry)."""
+
+    name: str
+    command: tuple[str, ...]  # Exec, split into arguments, field codes (%f, %U...) kept
+    entry: Path  # the .desktop file
+    icon: str = ""
+
+
+def apps_for(path: Path) -> list[App]:
+    """The applications whose desktop entries declare the file's type (or one it is a kind
+    of), the user's default first, as the freedesktop specifications arrange them (Linux and
+    the BSDs; elsewhere the system's own Open With is used)."""
+    types = _mime_types(path)
+    entries = _desktop_entries()
+    default, added, removed = _associations(types)
+    chosen: dict[str, App] = {}
+    for entry_id in default + added:
+        app = entries.get(entry_id)
+        if app is not None and entry_id not in chosen:
+            chosen[entry_id] = app[0]
+    declared = [
+        app
+        for entry_id, (app, handled) in entries.items()
+        if entry_id not in chosen and entry_id not in removed and _declares(handled, types)
+    ]
+    declared.sort(key=lambda app: app.name.casefold())
+    return [*chosen.values(), *declared]
+
+
+def open_with(path: Path, app: App) -> bool:
+    """Start app on path, as its desktop entry's Exec line says."""
+    argv = exec_arguments(app, path)
+    return bool(argv) and QProcess.startDetached(argv[0], argv[1:])[0]
+
+
+def open_with_program(path: Path, program: Path) -> bool:
+    """Start a program the user picked, with the file as its argument (on macOS, an .app)."""
+    if sys.platform == "darwin":
+        return QProcess.startDetached("open", ["-a", str(program), str(path)])[0]
+    return QProcess.startDetached(str(program), [str(path)])[0]
+
+
+def system_open_with(path: Path) -> bool:
+    """Windows' own Open With dialog (False elsewhere: there, apps_for lists the apps)."""
+    if os.name == "nt":
+        return QProcess.startDetached("rundll32.exe", ["shell32.dll,OpenAs_RunDLL", str(path)])[0]
+    return False
+
+
+def exec_arguments(app: App, path: Path) -> list[str]:
+    """The command line for opening path: the Exec field codes filled in (%f and %F the file,
+    %u and %U its URL, %c the name, %i the icon, %k the entry); a command that takes no file
+    gets it at the end."""
+    url = QUrl.fromLocalFile(str(path)).toString()
+    argv: list[str] = []
+    took_file = False
+    for arg in app.command:
+        codes = re.findall(r"%(.)", arg)
+        took_file = took_file or any(c in "fFuU" for c in codes)
+        if arg == "%i":
+            argv.extend(["--icon", app.icon] if app.icon else [])
+            continue
+        filled = re.sub(r"%(.)", lambda m: _field(m.group(1), app, path, url), arg)
+        if filled or not codes:  # a field code with nothing to say is dropped, not left empty
+            argv.append(filled)
+    if not took_file:
+        argv.append(str(path))
+    return argv
+
+
+def _field(code: str, app: App, path: Path, url: str) -> str:
+    fields = {"%": "%", "c": app.name, "k": str(app.entry)}
+    fields.update({"f": str(path), "F": str(path), "u": url, "U": url})
+    return fields.get(code, "")  # %d, %n, %m... are deprecated: removed
+
+
+def _mime_types(path: Path) -> list[str]:
+    """The file's MIME type, its aliases and the types it is a kind of (image/png: image/*...)."""
+    kind = QMimeDatabase().mimeTypeForFile(str(path))
+    return [kind.name(), *kind.aliases(), *kind.allAncestors()]
+
+
+def _declares(handled: frozenset[str], types: Sequence[str]) -> bool:
+    if any(t in handled for t in types):
+        return True
+    groups = {t.split("/", 1)[0] + "/*" for t in types[:1]}
+    return bool(groups & handled)
+
+
+def _data_dirs() -> list[Path]:
+    home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    rest = os.environ.get("XDG_DATA_DIRS") or "/usr/local/share:/usr/share"
+    return [Path(home), *(Path(d) for d in rest.split(":") if d)]
+
+
+def _config_dirs() -> list[Path]:
+    home = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    rest = os.environ.get("XDG_CONFIG_DIRS") or "/etc/xdg"
+    return [Path(home), *(Path(d) for d in rest.split(":") if d)]
+
+
+def _desktop_entries() -> dict[str, tuple[App, frozenset[str]]]:
+    """Every application's desktop entry by its id, with the MIME types it declares. An id
+    found in an earlier data folder hides the same id in later ones (the user's own first)."""
+    entries: dict[str, tuple[App, frozenset[str]]] = {}
+    hidden: set[str] = set()
+    for folder in (d / "applications" for d in _data_dirs()):
+        for file in sorted(folder.rglob("*.desktop")) if folder.is_dir() else []:
+            entry_id = str(file.relative_to(folder)).replace(os.sep, "-")
+            if entry_id in entries or entry_id in hidden:
+                continue
+            keys = _read_entry(file)
+            app = _app(file, keys)
+            if app is None:
+                hidden.add(entry_id)
+                continue
+            handled = frozenset(t for t in keys.get("MimeType", "").split(";") if t)
+            entries[entry_id] = (app, handled)
+    return entries
+
+
+def _app(file: Path, keys: dict[str, str]) -> App | None:
+    """The application an entry describes; None for one that is hidden, not an application, or
+    whose program is not installed."""
+    if keys.get("Type") != "Application" or keys.get("Hidden") == "true":
+        return None
+    command = _split_exec(keys.get("Exec", ""))
+    try_exec = keys.get("TryExec")
+    if not command or (try_exec and shutil.which(try_exec) is None):
+        return None
+    name = keys.get("Name") or file.stem
+    return App(name, tuple(command), file, keys.get("Icon", ""))
+
+
+def _read_entry(file: Path) -> dict[str, str]:
+    """The keys of a desktop entry's [Desktop Entry] group (unlocalised), escapes undone."""
+    try:
+        text = file.read_text(encoding="utf-8", errors="replace")
+    except OSError as e:
+        log.info("cannot read %s: %s", file, e)
+        return {}
+    keys: dict[str, str] = {}
+    group = ""
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("[") and line.endswith("]"):
+            group = line[1:-1]
+        elif group == "Desktop Entry" and "=" in line and not line.startswith("#"):
+            key, value = (part.strip() for part in line.split("=", 1))
+            keys.setdefault(key, _unescape(value))
+    return keys
+
+
+def _unescape(value: str) -> str:
+    codes = {"s": " ", "n": "\n", "t": "\t", "r": "\r", "\\": "\\"}
+    return re.sub(r"\\(.)", lambda m: codes.get(m.group(1), "\\" + m.group(1)), value)
+
+
+def _split_exec(value: str) -> list[str]:
+    """Exec's arguments: separated by spaces, quoted in double quotes, in which \\ escapes
+    ", `, $ and \\ (the Desktop Entry specification's rules)."""
+    argv: list[str] = []
+    current: list[str] = []
+    quoted = started = False
+    chars = iter(value)
+    for c in chars:
+        if quoted:
+            if c == "\\":
+                current.append(next(chars, ""))
+            elif c == '"':
+                quoted = False
+            else:
+                current.append(c)
+        elif c == '"':
+            quoted = started = True
+        elif c in " \t":
+            if started or current:
+                argv.append("".join(current))
+            current, started = [], False
+        else:
+            current.append(c)
+    if started or current:
+        argv.append("".join(current))
+    return argv
+
+
+def _associations(types: Sequence[str]) -> tuple[list[str], list[str], set[str]]:
+    """(default, added, removed) desktop entry ids for these types, from the mimeapps.list
+    files: the user's before the system's."""
+    desktops = [d.lower() for d in os.environ.get("XDG_CURRENT_DESKTOP", "").split(":") if d]
+    names = [f"{d}-mimeapps.list" for d in desktops] + ["mimeapps.list"]
+    lists = [d / name for d in _config_dirs() for name in names]
+    lists += [d / "applications" / name for d in _data_dirs() for name in names]
+    default: list[str] = []
+    added: list[str] = []
+    removed: set[str] = set()
+    for file in lists:
+        groups = _read_groups(file)
+        for kind in types:
+            default += groups.get("Default Applications", {}).get(kind, [])
+            added += groups.get("Added Associations", {}).get(kind, [])
+            removed |= set(groups.get("Removed Associations", {}).get(kind, []))
+    return [i for i in default if i not in removed], [i for i in added if i not in removed], removed
+
+
+def _read_groups(file: Path) -> dict[str, dict[str, list[str]]]:
+    try:
+        text = file.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return {}
+    groups: dict[str, dict[str, list[str]]] = {}
+    group: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("[") and line.endswith("]"):
+            group = groups.setdefault(line[1:-1], {})
+        elif "=" in line and not line.startswith("#"):
+            key, value = (part.strip() for part in line.split("=", 1))
+            group.setdefault(key, []).extend(i for i in value.split(";") if i)
+    return groups
+
+
+# -- trash --------------------------------------------------------------------------------
+
+
+def move_to_trash(paths: Sequence[Path]) -> tuple[list[Path], str]:
+    """Move files to the system's trash, one by one, stopping at the first that cannot go:
+    (those moved, why the next could not: "" when all went). Deletes nothing itself."""
+    from send2trash import send2trash  # loaded on first use: most sessions trash nothing
+
+    moved: list[Path] = []
+    for path in paths:
+        try:
+            send2trash(path)
+        except Exception as e:  # send2trash raises OSError and its own errors, by platform
+            log.info("cannot move %s to the trash: %s", path, e)
+            return moved, describe(e)
+        moved.append(path)
+    return moved, ""
 
 
 def copy_paths(paths: Sequence[Path]) -> None:
@@ -259,24 +504,16 @@ def open_document(path: Path, page: int | None = None) -> bool:
 def page_command(path: Path, page: int) -> list[str] | None:
     """The command that opens path at page in the default app for its type, when that app is
     a viewer PAGE_ARGUMENTS knows (None otherwise)."""
-    mime = _DOCUMENT_TYPES.get(path.suffix.lower())
-    entry = default_app(mime) if mime else None
-    if entry is None:
+    if path.suffix.lower() not in PAGED_TYPES:
         return None
-    exec_line = _desktop_entry_exec(entry)
-    if exec_line is None:
-        return None
-    try:
-        words = shlex.split(exec_line)
-    except ValueError:
-        return None  # unbalanced quotes: not an entry to trust
-    viewer = _viewer_name(entry, words)
+    app = default_app(path)
+    viewer = _viewer_name(app) if app is not None else None
     arguments = PAGE_ARGUMENTS.get(viewer) if viewer else None
-    if arguments is None or not words:
+    if app is None or arguments is None:
         return None
     command: list[str] = []
     placed = False
-    for word in words:
+    for word in app.command:
         if word in _FILE_CODES and not placed:
             command += arguments(path, page)
             placed = True
@@ -288,83 +525,25 @@ def page_command(path: Path, page: int) -> list[str] | None:
 
 
 # The document types whose viewers can be told a page.
-_DOCUMENT_TYPES = {".pdf": "application/pdf"}
+PAGED_TYPES = (".pdf",)
 
 
-def default_app(mime: str) -> Path | None:
-    """The desktop entry of the default app for a MIME type, as the freedesktop MIME
-    applications specification finds it (what `xdg-mime query default` answers)."""
-    for entry_id in _associations(mime):
-        for folder in _data_dirs():
-            # An id's dashes may stand for subfolders: kde-okular.desktop is kde/okular.desktop.
-            for candidate in {entry_id, entry_id.replace("-", "/")}:
-                path = folder / "applications" / candidate
-                if path.is_file():
-                    return path
-    return None
+def default_app(path: Path) -> App | None:
+    """The default app for the file's type, as the freedesktop MIME applications specification
+    finds it (what `xdg-mime query default` answers)."""
+    types = _mime_types(path)
+    default, added, _ = _associations(types)
+    entries = _desktop_entries()
+    return next((entries[i][0] for i in default + added if i in entries), None)
 
 
-def _associations(mime: str) -> list[str]:
-    """Desktop entry ids for mime: every list's defaults, then every list's added ones."""
-    parsers = []
-    for lists in _mimeapps_lists():
-        parser = configparser.ConfigParser(interpolation=None, strict=False)
-        parser.optionxform = str  # type: ignore[assignment,method-assign]  # keys keep their case
-        try:
-            parser.read(lists, encoding="utf-8")
-        except (configparser.Error, UnicodeDecodeError):
-            continue  # a broken list says nothing
-        parsers.append(parser)
-    found: list[str] = []
-    for section in ("Default Applications", "Added Associations"):
-        for parser in parsers:
-            if parser.has_option(section, mime):
-                found += [i.strip() for i in parser.get(section, mime).split(";") if i.strip()]
-    return found
-
-
-def _mimeapps_lists() -> list[Path]:
-    home = Path.home()
-    config = [Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config")]
-    config += [Path(d) for d in (os.environ.get("XDG_CONFIG_DIRS") or "/etc/xdg").split(":") if d]
-    desktops = [d.lower() for d in os.environ.get("XDG_CURRENT_DESKTOP", "").split(":") if d]
-    names = [f"{d}-mimeapps.list" for d in desktops] + ["mimeapps.list"]
-    lists = [folder / name for folder in config for name in names]
-    lists += [folder / "applications" / name for folder in _data_dirs() for name in names]
-    return [p for p in lists if p.is_file()]
-
-
-def _data_dirs() -> list[Path]:
-    home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    system = os.environ.get("XDG_DATA_DIRS") or "/usr/local/share:/usr/share"
-    return [home, *(Path(d) for d in system.split(":") if d)]
-
-
-def _desktop_entry_exec(entry: Path) -> str | None:
-    """The Exec line of a desktop entry's main group."""
-    try:
-        lines = entry.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
-        return None
-    group = None
-    for line in lines:
-        line = line.strip()
-        if line.startswith("[") and line.endswith("]"):
-            group = line[1:-1]
-        elif group == "Desktop Entry" and line.startswith("Exec") and "=" in line:
-            key, value = line.split("=", 1)
-            if key.strip() == "Exec":
-                return value.strip()
-    return None
-
-
-def _viewer_name(entry: Path, words: Sequence[str]) -> str | None:
-    """Which viewer an entry starts: by its id, or by its program's name (past `env VAR=…`
+def _viewer_name(app: App) -> str | None:
+    """Which viewer an app is: by its entry's id, or by its program's name (past `env VAR=…`
     and `flatpak run …`)."""
-    entry_id = entry.name.removesuffix(".desktop").lower()
+    entry_id = app.entry.name.removesuffix(".desktop").lower()
     if entry_id in _ENTRY_NAMES:
         return _ENTRY_NAMES[entry_id] or None
-    for word in words:
+    for word in app.command:
         name = Path(word).name.lower()
         if name in PAGE_ARGUMENTS:
             return name

@@ -1,20 +1,40 @@
 """The results pane: photos and notes under their headings, the preview beside them, and what can
-be done with a result (open, show in folder, copy, find similar)."""
+be done with the chosen results (view full size, open, open with, show in folder, copy, move to
+the trash, find similar, properties), from their menu or by their shortcuts."""
 
 from __future__ import annotations
 
+import sys
+from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
-from PySide6.QtGui import QImage, QPalette
-from PySide6.QtWidgets import QLabel, QMenu, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtCore import QItemSelection, QModelIndex, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication, QImage, QKeySequence, QPalette
+from PySide6.QtWidgets import QLabel, QMenu, QMessageBox, QSplitter, QVBoxLayout, QWidget
 
 from mediafind.gui import desktop
+from mediafind.gui.actions import (
+    TRASH,
+    PropertiesDialog,
+    confirm_trash,
+    open_with,
+    result_action,
+    trash_failure,
+)
 from mediafind.gui.jobs import in_background
 from mediafind.gui.preview import PreviewPane, Reader
-from mediafind.gui.results import THUMB, HitsModel, NotesList, PhotoGrid, ResultsView
+from mediafind.gui.results import (
+    THUMB,
+    HitsModel,
+    NotesList,
+    PhotoGrid,
+    ResultsView,
+    page_of,
+)
 from mediafind.gui.statusbar import count
 from mediafind.gui.thumbnails import ThumbnailCache
+from mediafind.kinds import PHOTO
+from mediafind.search import Hit
 from mediafind.session import Results
 
 # Opening a selection opens at most this many files: a slip of Ctrl+A must not start 500 viewers.
@@ -29,6 +49,9 @@ class ResultsPane(QSplitter):
     passage_wanted = Signal(str)  # search by these words
     leave_top = Signal()  # Up from the first row: back to the search field
     more_wanted = Signal()  # scrolled near the end of a list that may hold more
+    view_wanted = Signal(int)  # a row of photos_model to show full size
+    selection_changed = Signal(int)  # how many results the list whose selection changed holds
+    trashed = Signal(object)  # list[Path] moved to the trash: the library should forget them
 
     def __init__(
         self,
@@ -39,6 +62,11 @@ class ResultsPane(QSplitter):
     ) -> None:
         super().__init__(Qt.Orientation.Horizontal, parent)
         self.thumbnails = thumbnails
+        self.reader = reader
+        self._beyond: dict[str, int] = {}  # per kind: files the query found past the page
+        self._menu_view: ResultsView | None = None  # the list whose menu is open
+        self._gone: set[Path] = set()  # moved to the trash: not shown, even if the library lags
+        self.properties: PropertiesDialog | None = None
         self.setChildrenCollapsible(False)
         results = QWidget(self)
         column = QVBoxLayout(results)
@@ -78,7 +106,7 @@ class ResultsPane(QSplitter):
         self.setStretchFactor(1, 1)
         self.setSizes([760, 300])
 
-        self.preview.open_requested.connect(self.open)
+        self.preview.open_requested.connect(self.open_hit)
         self.preview.reveal_requested.connect(self.reveal)
         thumbnails.ready.connect(self._thumbnails_arrived)
         for view in (self.photos, self.notes):
@@ -86,7 +114,39 @@ class ResultsPane(QSplitter):
             view.customContextMenuRequested.connect(self._context_menu)
             view.leave_top.connect(self.leave_top)
             view.selectionModel().currentChanged.connect(self._current_changed)
+            view.selectionModel().selectionChanged.connect(self._selection_changed)
             view.verticalScrollBar().valueChanged.connect(self._scrolled)
+        self._build_actions(results)
+
+    def _build_actions(self, results: QWidget) -> None:
+        """The actions on the chosen results. Their shortcuts work while the photos or the
+        notes have the focus; the results' menu shows them beside each action."""
+        trash_keys = ["Del", "Ctrl+Backspace"] if sys.platform == "darwin" else ["Del"]
+        self.view_action = result_action(self, "View Full Size", ["Space"], self.view_current)
+        self.open_action = result_action(self, "Open", ["Enter", "Return"], self.open_chosen)
+        self.open_with_action = result_action(self, "Open With…", [], self.open_with_current)
+        self.reveal_action = result_action(self, "Show in Folder", [], self.reveal_current)
+        copy_keys = [QKeySequence.StandardKey.Copy]
+        self.copy_action = result_action(self, "Copy", copy_keys, self.copy_current)
+        self.copy_path_action = result_action(self, "Copy Path", ["Ctrl+Shift+C"], self.copy_paths)
+        self.similar_action = result_action(self, "Find Similar", [], self.find_similar)
+        self.trash_action = result_action(self, f"Move to {TRASH}", trash_keys, self.trash_chosen)
+        self.properties_action = result_action(
+            self, "Properties", ["Alt+Return", "Ctrl+I"], self.show_properties
+        )
+        results.addActions(
+            [
+                self.view_action,
+                self.open_action,
+                self.open_with_action,
+                self.reveal_action,
+                self.copy_action,
+                self.copy_path_action,
+                self.similar_action,
+                self.trash_action,
+                self.properties_action,
+            ]
+        )
 
     # -- showing results ------------------------------------------------------------------
 
@@ -95,6 +155,7 @@ class ResultsPane(QSplitter):
         page), keep the chosen result and the scroll position."""
         if not same_question:
             self.thumbnails.forget_queue()
+        results = self._without_gone(results)
         for view, model, hits in (
             (self.photos, self.photos_model, results.photos),
             (self.notes, self.notes_model, results.notes),
@@ -131,16 +192,44 @@ class ResultsPane(QSplitter):
     def show_sections(self, results: Results | None, kind: str) -> None:
         """Headings with counts; the sections the kind filter asks for (with "all", those that
         have something to show)."""
+        results = self._without_gone(results) if results is not None else None
+        photos = len(results.photos) if results else 0
+        notes = len(results.notes) if results else 0
         # All the query found, not just the page shown (see Results.total).
-        photos = results.total("photo") if results else 0
-        notes = results.total("note") if results else 0
-        self.photos_title.setText(f"Photos · {photos:,}")
-        self.notes_title.setText(f"Notes · {notes:,}")
+        self._beyond = {"photo": results.total("photo") - photos,
+                        "note": results.total("note") - notes} if results else {}  # fmt: skip
+        self._update_titles()
         want_photos, want_notes = kind in ("all", "photo"), kind in ("all", "note")
         if kind == "all" and results is not None and results.final:
             want_photos, want_notes = photos > 0 or notes == 0, notes > 0
         self.photos_section.setVisible(want_photos)
         self.notes_section.setVisible(want_notes)
+
+    def _update_titles(self) -> None:
+        """Headings: "Photos · 12,408 · 9 selected" (all the query found; the count of those
+        selected when more than one is)."""
+        for title, name, kind, view in (
+            (self.photos_title, "Photos", "photo", self.photos),
+            (self.notes_title, "Notes", "note", self.notes),
+        ):
+            total = view.model().rowCount() + self._beyond.get(kind, 0)
+            selected = len(view.selectionModel().selectedIndexes())
+            chosen = f" · {selected:,} selected" if selected > 1 else ""
+            title.setText(f"{name} · {total:,}{chosen}")
+
+    def _selection_changed(self, selected: QItemSelection, deselected: QItemSelection) -> None:
+        self._update_titles()
+        model = self.sender()
+        view = self.photos if model is self.photos.selectionModel() else self.notes
+        self.selection_changed.emit(len(view.selectionModel().selectedIndexes()))
+
+    def _without_gone(self, results: Results) -> Results:
+        """The results without the files moved to the trash from here (until they are back)."""
+        gone = self._gone
+        if not gone or not any(h.path in gone for h in results.hits):
+            return results
+        self._gone = {p for p in gone if not p.exists()}
+        return replace(results, hits=tuple(h for h in results.hits if h.path not in self._gone))
 
     def enter_from_above(self) -> None:
         """The focus comes from the search field: into the photos, or the notes if none."""
@@ -180,44 +269,192 @@ class ResultsPane(QSplitter):
         if not desktop.open_file(path):
             self.message.emit(f"No app on this computer opens {path.name}.")
 
+    def open_hit(self, hit: Hit) -> None:
+        """A result in its app; a document at the passage's page where its viewer takes one."""
+        page = page_of(hit) if hit.kind == "note" else None
+        if not desktop.open_document(hit.path, page):
+            self.message.emit(f"No app on this computer opens {hit.path.name}.")
+
     def reveal(self, path: Path) -> None:
         if not desktop.show_in_folder(path):
             self.message.emit(f"Cannot show {path.name} in its folder.")
 
-    def copy_selected(self) -> bool:
-        """Copy the paths of the results selected in the focused list (False: none has focus)."""
-        view = self.focused_view()
+    def target_view(self) -> ResultsView | None:
+        """The list the actions act on: the one whose menu is open, or the one with the focus."""
+        return self._menu_view or self.focused_view()
+
+    def chosen_hits(self) -> list[Hit]:
+        """The results selected in the target list (the current one when none is)."""
+        view = self.target_view()
         if view is None:
-            return False
+            return []
         hits = view.selected_hits()
+        current = self.current_hit()
+        return hits or ([current] if current is not None else [])
+
+    def current_hit(self) -> Hit | None:
+        """The target list's current result (for the actions on one result)."""
+        view = self.target_view()
+        if view is None:
+            return None
+        index = view.currentIndex()
+        if not index.isValid():
+            selected = view.selected_hits()
+            return selected[0] if selected else None
+        model = view.model()
+        assert isinstance(model, HitsModel)
+        return model.hit(index.row())
+
+    def view_current(self) -> None:
+        """Show the current photo full size."""
+        if self.target_view() is self.photos and self.photos.currentIndex().isValid():
+            self.view_wanted.emit(self.photos.currentIndex().row())
+
+    def open_chosen(self) -> None:
+        for hit in self.chosen_hits()[:OPEN_AT_ONCE]:
+            self.open_hit(hit)
+
+    def open_with_current(self) -> None:
+        hit = self.current_hit()
+        if hit is not None:
+            problem = open_with(hit.path, self)
+            if problem:
+                self.message.emit(problem)
+
+    def reveal_current(self) -> None:
+        hit = self.current_hit()
+        if hit is not None:
+            self.reveal(hit.path)
+
+    def copy_current(self) -> None:
+        """The current photo's picture (with its file) or the current note's file; with no
+        result list in focus, what the focused widget copies."""
+        if self.target_view() is None:
+            focus = QGuiApplication.focusObject()
+            if hasattr(focus, "copy"):
+                focus.copy()
+            return
+        hit = self.current_hit()
+        if hit is None:
+            return
+        if hit.kind == PHOTO:
+            self._copy_image(hit.path)
+        else:
+            desktop.copy_paths([hit.path])
+            self.message.emit(f"Copied the file {hit.path.name}.")
+
+    def copy_paths(self) -> None:
+        """The chosen results' paths, one per line (and as files, for file managers)."""
+        hits = self.chosen_hits()
         if hits:
             desktop.copy_paths([h.path for h in hits])
             self.message.emit(f"Copied {count(len(hits), 'path')}.")
-        return True
+
+    def find_similar(self) -> None:
+        hit = self.current_hit()
+        if hit is not None and hit.kind == PHOTO:
+            self.similar_wanted.emit(hit.path)
+
+    def show_properties(self) -> None:
+        hit = self.current_hit()
+        if hit is None:
+            return
+        if self.properties is not None:
+            self.properties.close()
+            self.properties.deleteLater()
+        self.properties = PropertiesDialog(hit, self.reader, self)
+        self.properties.show()
+
+    def trash_chosen(self) -> None:
+        """Ask, then move the chosen results to the trash."""
+        view, hits = self.target_view(), self.chosen_hits()
+        if view is None or not hits:
+            return
+        question = confirm_trash(self, hits)
+        answer = question.exec()
+        question.deleteLater()
+        view.setFocus(Qt.FocusReason.OtherFocusReason)  # where the question came from
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        paths = [h.path for h in hits]
+        in_background(
+            lambda: desktop.move_to_trash(paths),
+            lambda done: self._trashed(paths, *done),
+            self.message.emit,
+        )
+
+    def _trashed(self, paths: list[Path], moved: list[Path], problem: str) -> None:
+        if moved:
+            self.forget(moved)
+            self.trashed.emit(moved)
+            self.message.emit(f"Moved {count(len(moved), 'file')} to the {TRASH}.")
+        if problem:
+            name = paths[len(moved)].name
+            text = trash_failure(name, problem, len(moved), len(paths) - len(moved))
+            QMessageBox.warning(self, f"Cannot Move to the {TRASH}", text)
+
+    def forget(self, paths: list[Path]) -> None:
+        """Take these files out of the results at once; the one after them becomes current."""
+        self._gone.update(paths)
+        gone = set(paths)
+        for view, model in ((self.photos, self.photos_model), (self.notes, self.notes_model)):
+            hits = [model.hit(row) for row in range(model.rowCount())]
+            rows = [row for row, hit in enumerate(hits) if hit.path in gone]
+            if not rows:
+                continue
+            kept = [hit for hit in hits if hit.path not in gone]
+            scroll = view.verticalScrollBar().value()
+            model.set_hits(kept)
+            view.verticalScrollBar().setValue(scroll)
+            if kept:
+                view.setCurrentIndex(model.index(min(rows[0], len(kept) - 1)))
+        if self.preview.hit is not None and self.preview.hit.path in gone:
+            self.preview.show_hit(None)
+        self._update_titles()
+
+    def return_to(self, path: Path) -> None:
+        """Back from the full-size viewer: the photo last viewed chosen and in view."""
+        row = self.photos_model.row_of(path)
+        if row is not None:
+            index = self.photos_model.index(row)
+            self.photos.setCurrentIndex(index)
+            self.photos.scrollTo(index)
+        self.photos.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def result_menu(self, view: ResultsView, index: QModelIndex) -> QMenu:
-        """What can be done with a result (and the others selected with it)."""
+        """What can be done with a result (and the others selected with it), each action with
+        its shortcut."""
         model = view.model()
         assert isinstance(model, HitsModel)
+        selection = view.selectionModel()
+        if not selection.isSelected(index):
+            view.setCurrentIndex(index)
+        elif view.currentIndex() != index:
+            selection.setCurrentIndex(index, selection.SelectionFlag.NoUpdate)
+        self._menu_view = view
         hit = model.hit(index.row())
-        selected = view.selected_hits()
-        hits = selected if hit in selected else [hit]
-        paths = [h.path for h in hits]
+        several = len(view.selected_hits()) > 1
+        self.copy_path_action.setText("Copy Paths" if several else "Copy Path")
         menu = QMenu(self)
-        menu.addAction("Open", lambda: self._open_all(paths))
-        menu.addAction("Show in Folder", lambda: self.reveal(hit.path))
+        # The actions keep acting on this list until the chosen one has run.
+        menu.aboutToHide.connect(lambda: QTimer.singleShot(0, self._menu_closed))
+        if hit.kind == PHOTO:
+            menu.addAction(self.view_action)
+        menu.addActions([self.open_action, self.open_with_action, self.reveal_action])
         menu.addSeparator()
-        copy = "Copy Path" if len(paths) == 1 else "Copy Paths"
-        menu.addAction(copy, lambda: desktop.copy_paths(paths))
-        if hit.kind == "photo":
-            menu.addAction("Copy Image", lambda: self._copy_image(hit.path))
-            menu.addSeparator()
-            menu.addAction("Find Similar", lambda: self.similar_wanted.emit(hit.path))
+        menu.addActions([self.copy_action, self.copy_path_action])
+        menu.addSeparator()
+        if hit.kind == PHOTO:
+            menu.addAction(self.similar_action)
         elif hit.snippet:
-            menu.addSeparator()
             passage = " ".join(hit.snippet.split())[:200]
             menu.addAction("Find Photos of This Passage", lambda: self.passage_wanted.emit(passage))
+        menu.addSeparator()
+        menu.addActions([self.trash_action, self.properties_action])
         return menu
+
+    def _menu_closed(self) -> None:
+        self._menu_view = None
 
     def _context_menu(self, position: QPoint) -> None:
         view = self.sender()
@@ -229,20 +466,20 @@ class ResultsPane(QSplitter):
             position = view.visualRect(index).center()
         if not index.isValid():
             return
-        if not view.selectionModel().isSelected(index):
-            view.setCurrentIndex(index)
         menu = self.result_menu(view, index)
         menu.exec(view.viewport().mapToGlobal(position))
         menu.deleteLater()
 
     def _activated(self, index: QModelIndex) -> None:
+        """A double-click (a click where the system opens with one): a photo full size, a note
+        in its app. The keyboard opens with the Open action's shortcut instead."""
         model = index.model()
-        if isinstance(model, HitsModel):
-            self.open(model.hit(index.row()).path)
-
-    def _open_all(self, paths: list[Path]) -> None:
-        for path in paths[:OPEN_AT_ONCE]:
-            self.open(path)
+        if not isinstance(model, HitsModel):
+            return
+        if model is self.photos_model:
+            self.view_wanted.emit(index.row())
+        else:
+            self.open_hit(model.hit(index.row()))
 
     def _copy_image(self, path: Path) -> None:
         def copied(image: QImage) -> None:

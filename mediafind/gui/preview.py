@@ -42,7 +42,6 @@ from PySide6.QtWidgets import (
 
 from mediafind import extract, units
 from mediafind.errors import MediafindError
-from mediafind.gui import desktop
 from mediafind.gui.jobs import in_background
 from mediafind.gui.results import folder_label, heading_of, page_of, type_label
 from mediafind.gui.thumbnails import ThumbnailCache
@@ -266,7 +265,7 @@ class FitImage(QWidget):
 class PreviewPane(QWidget):
     """Shows one hit; open and show-in-folder buttons under it."""
 
-    open_requested = Signal(object)  # Path
+    open_requested = Signal(object)  # Hit: open it (a document at the passage's page)
     reveal_requested = Signal(object)  # Path
 
     def __init__(
@@ -466,10 +465,7 @@ class PreviewPane(QWidget):
         hit = self._hit
         if hit is None:
             return
-        page = page_of(hit) if hit.kind == "note" else None
-        if page is not None and desktop.open_at_page(hit.path, page):
-            return
-        self.open_requested.emit(hit.path)
+        self.open_requested.emit(hit)
 
     def _reveal(self) -> None:
         if self._hit is not None:

@@ -62,6 +62,7 @@ from mediafind.gui.settings_dialog import (
 from mediafind.gui.statusbar import IndexingStatus
 from mediafind.gui.thumbnails import ThumbnailCache
 from mediafind.gui.toolbar import ResultsToolbar
+from mediafind.gui.viewer import Viewer
 from mediafind.keeper import IDLE, INDEXING, PAUSED, SCANNING, Status
 from mediafind.query import ALL, KINDS, RELEVANCE, SORTS, Query, parse
 from mediafind.report import Overview
@@ -164,6 +165,8 @@ class MainWindow(QMainWindow):
         self.status_widget = IndexingStatus(self)
         self.statusBar().addPermanentWidget(self.status_widget, 1)
         self.overlay = DropOverlay(central)
+        # Over everything in the window but its menus and status bar, while a photo is viewed.
+        self.viewer = Viewer(self.pane.photos_model, central)
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -191,8 +194,8 @@ class MainWindow(QMainWindow):
         paste = edit.addAction("&Paste Picture", QKeySequence.StandardKey.Paste)
         paste.setToolTip("Search by the picture on the clipboard")
         paste.triggered.connect(self.paste)
-        self.copy_action = edit.addAction("&Copy Path", QKeySequence.StandardKey.Copy)
-        self.copy_action.triggered.connect(self._copy_paths)
+        edit.addAction(self.pane.copy_action)
+        edit.addAction(self.pane.copy_path_action)
 
         view = bar.addMenu("&View")
         self.kind_actions = QActionGroup(self)
@@ -270,6 +273,10 @@ class MainWindow(QMainWindow):
         self.pages.currentChanged.connect(
             lambda: self.toolbar.setVisible(self.pages.currentWidget() is self.pane)
         )
+        self.pane.view_wanted.connect(self.viewer.open_at)
+        self.pane.trashed.connect(self._trashed)
+        self.viewer.closed.connect(self.pane.return_to)
+        self.viewer.open_requested.connect(self.pane.open)
         self._rerun = _single_shot(self, RERUN_MS, self._rerun_now)
         self._library_refresh = _single_shot(self, LIBRARY_REFRESH_MS, self._refresh_library)
         self.folders_dialog: FoldersDialog | None = None
@@ -337,6 +344,7 @@ class MainWindow(QMainWindow):
         self.search()
 
     def focus_search(self) -> None:
+        self.viewer.close_viewer()
         self.search_field.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.search_field.line.selectAll()
 
@@ -640,11 +648,11 @@ class MainWindow(QMainWindow):
         if self.pages.currentWidget() is self.pane:
             self.pane.enter_from_above()
 
-    def _copy_paths(self) -> None:
-        if not self.pane.copy_selected():
-            focus = QGuiApplication.focusObject()  # a text field: its own copy
-            if hasattr(focus, "copy"):
-                focus.copy()
+    def _trashed(self, paths: list[Path]) -> None:
+        """Files went to the trash from the results: the library looks again, so that it
+        forgets them even where no folder is watched."""
+        if self.session.index is not None:
+            self.session.index.rescan()
 
     def _search_text(self, text: str) -> None:
         self.search_field.set_text(text)
