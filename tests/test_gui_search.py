@@ -4,6 +4,7 @@ folder while searching, and a model that cannot be loaded."""
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -23,8 +24,13 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from mediafind.cli import main
+from mediafind.embed import Encoder, ModelSpec
+from mediafind.gui.bridge import SessionBridge
+from mediafind.gui.pane import steady_order
 from mediafind.gui.window import MainWindow
 from mediafind.keeper import INDEXING, Status
+from mediafind.search import Hit
+from mediafind.session import OpenClipSource, Options, Session
 
 __all__ = ["indexed", "open_window"]  # fixtures
 
@@ -167,3 +173,57 @@ def test_the_window_and_the_command_line_give_the_same_results(
     assert main([*args, "--json"]) == 0
     printed = [(Path(h["path"]), h["score"]) for h in json.loads(capsys.readouterr().out)]
     assert shown and printed == shown
+
+
+class _GatedSource(OpenClipSource):
+    """The real tiny model, loaded only once the test opens the gate: meanwhile the window
+    shows word matches, as on a laptop loading a big model."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = threading.Event()
+
+    def load(self, spec: ModelSpec, device: str) -> Encoder:
+        self.gate.wait(SLOW / 1000)
+        return super().load(spec, device)
+
+
+def test_the_model_arriving_does_not_move_the_results_above_the_chosen_one(
+    qtbot: QtBot, indexed: tuple[Path, Path]
+) -> None:
+    source = _GatedSource()
+    session = Session(Options(library=str(indexed[1]), model=TINY_SPEC), source, tolerant=True)
+    window = MainWindow(SessionBridge(session))
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        qtbot.keyClicks(window.search_field.line, "circle")
+        model = window.pane.notes_model
+        qtbot.waitUntil(lambda: window.results is not None and model.rowCount() >= 3, timeout=SLOW)
+        assert window.results is not None and not window.results.final  # word matches
+        qtbot.keyClick(window.search_field.line, Qt.Key.Key_Down)
+        window.pane.notes.setFocus()
+        window.pane.notes.setCurrentIndex(model.index(2))
+        chosen = [model.hit(row).path for row in range(3)]
+
+        source.gate.set()
+        qtbot.waitUntil(lambda: final_results(window), timeout=SLOW)
+        assert [model.hit(row).path for row in range(3)] == chosen
+        assert window.pane.notes.currentIndex().row() == 2
+        # The model's own order goes on below; on the next keystroke, it is the model's alone.
+        assert not window.results.words_only
+    finally:
+        source.gate.set()
+        window.close()
+        session.stop()
+
+
+def test_steady_order_keeps_the_rows_down_to_the_chosen_one() -> None:
+    def hit(name: str, score: float = 0.0) -> Hit:
+        return Hit(0, Path(name), "note", score, 0.0, "text")
+
+    shown = [hit("a"), hit("b"), hit("gone")]
+    found = [hit("c", 0.9), hit("b", 0.8), hit("a", 0.7), hit("d", 0.6)]
+    order = steady_order(shown, found)
+    assert [h.path.name for h in order] == ["a", "b", "c", "d"]
+    assert order[0].score == 0.7  # the model's evidence, in the old place

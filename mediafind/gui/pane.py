@@ -5,6 +5,7 @@ the trash, find similar, properties), from their menu or by their shortcuts."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -150,9 +151,13 @@ class ResultsPane(QSplitter):
 
     # -- showing results ------------------------------------------------------------------
 
-    def show_results(self, results: Results, same_question: bool, kind: str) -> None:
+    def show_results(
+        self, results: Results, same_question: bool, kind: str, steady: bool = False
+    ) -> None:
         """Show results; for the same question asked again (indexing found more, or the next
-        page), keep the chosen result and the scroll position."""
+        page), keep the chosen result and the scroll position. steady: the model's answer
+        replaces word matches shown while it loaded; the results down to the chosen one stay
+        where they are (they do not move under the cursor), the new order goes on below."""
         if not same_question:
             self.thumbnails.forget_queue()
         results = self._without_gone(results)
@@ -163,6 +168,9 @@ class ResultsPane(QSplitter):
             current = view.currentIndex()
             kept = model.hit(current.row()).path if same_question and current.isValid() else None
             scroll = view.verticalScrollBar().value()
+            if steady and kept is not None:
+                shown = [model.hit(row) for row in range(current.row() + 1)]
+                hits = steady_order(shown, hits)
             model.set_hits(hits)
             if kept is not None:
                 row = model.row_of(kept)
@@ -487,6 +495,16 @@ class ResultsPane(QSplitter):
             self.message.emit(f"Copied the picture {path.name}.")
 
         in_background(lambda: desktop.read_image(path), copied, self.message.emit)
+
+
+def steady_order(shown: Sequence[Hit], found: Sequence[Hit]) -> tuple[Hit, ...]:
+    """found, with the results shown above the cursor (shown) first, in their places, as far
+    as found still holds them (their fresh hits: the model's evidence), then the rest of found
+    in its order."""
+    fresh = {h.path: h for h in found}
+    kept = [fresh[h.path] for h in shown if h.path in fresh]
+    placed = {h.path for h in kept}
+    return (*kept, *(h for h in found if h.path not in placed))
 
 
 def _section(title: QLabel, view: QWidget, parent: QWidget) -> QWidget:

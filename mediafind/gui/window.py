@@ -373,7 +373,10 @@ class MainWindow(QMainWindow):
         previous = self.results
         same = previous is not None and previous.query == results.query
         self.results = results
-        self.pane.show_results(results, same, results.query.kind)
+        # The model's answer after word matches shown while it loaded: nothing moves under the
+        # cursor (what is above the chosen result stays).
+        steady = same and previous is not None and not previous.final and results.final
+        self.pane.show_results(results, same, results.query.kind, steady=steady)
         self.pane.show_note(self._note_for(results))
         self._update_page()
         self.results_shown.emit()
