@@ -171,8 +171,9 @@ def test_corrupt_and_empty_files_are_reported_and_the_rest_indexed(
     code, out, err = cli("--library", str(tmp_path / "lib"), "--model", TINY_SPEC, "index",
                          str(root), capsys=capsys)  # fmt: skip
     assert code == 0
-    assert "(1 new or changed); 2 could not be read" in out
-    assert f"could not read {root / 'empty.jpg'}: empty file" in err
+    assert "(1 new or changed); 1 could not be read (listed above; " in out
+    assert out.endswith("; 1 holds nothing to index (listed above)\n")
+    assert f"nothing to index in {root / 'empty.jpg'}: empty file" in err
     assert f"could not read {root / 'corrupt.jpg'}: " in err
 
 
