@@ -45,6 +45,8 @@ screenshot: $(STAMP)
 		xvfb-run -a -s "-screen 0 1600x1000x24" $(BIN)/python packaging/screenshots.py \
 			--out build/screenshots --theme $$theme || exit 1; \
 	done
+	xvfb-run -a -s "-screen 0 2800x1800x24" $(BIN)/python packaging/screenshots.py \
+		--out build/screenshots --scale 2
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache

@@ -632,6 +632,8 @@ exit codes, the same for every command:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from mediafind.query import SORTS  # light: the standard library and the kinds
+
     parser = _Parser(
         prog="mediafind",
         description="Search your own photos and notes: type words to find photos, "
@@ -673,7 +675,7 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--image", metavar="FILE", help="search with a picture (too)")
     search.add_argument("-n", type=_positive, default=20, metavar="N", help="results (20)")
     search.add_argument("--kind", choices=("photo", "note", "all"), help="default: all")
-    search.add_argument("--sort", choices=("relevance", "date"), help="default: relevance")
+    search.add_argument("--sort", choices=SORTS, help="default: relevance")
     search.add_argument("--folder", metavar="DIR", help="only results inside this folder")
     search.add_argument("--json", action="store_true", help="print a JSON array, best first")
 

@@ -5,11 +5,18 @@
     03-text-query     results for "a red circle"
     04-dropped-image  results for a dropped picture of a green square, a note previewed
     05-model-missing  the banner when the model cannot be loaded; word search still works
-    06-folders        the folders dialog, with a file that could not be read
+    06-folders        the folders dialog: a file that could not be read (chosen, with its
+                      actions) and empty files listed as information
     07-settings       the settings dialog
+    08-browse         the library with no query: newest first, by month, the month pinned
+    09-viewer         a photo full size in the window
+    10-search-tips    the search tips popover under the field
+    11-notes-pages    notes with their type, page and heading; a Markdown note rendered
+    12-menu           a photo's menu with the keys of its actions
+    13-scale-2        the window at 200 % (run with --scale 2)
 
-    make screenshot                       # under Xvfb, light and dark themes
-    .venv/bin/python packaging/screenshots.py --out build/screenshots [--theme dark]
+    make screenshot                       # under Xvfb, light and dark themes, and at 200 %
+    .venv/bin/python packaging/screenshots.py --out build/screenshots [--theme dark] [--scale 2]
 
 Nothing here touches the user's own settings, library or caches: everything lives in a
 temporary folder (HOME included, so that the suggested Pictures and Documents folders are the
@@ -25,7 +32,12 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mediafind.gui.window import MainWindow
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ROOT / "mediafind" / "assets" / "tiny-clip"
@@ -51,23 +63,70 @@ def make_sample(home: Path, seed: int = 2024) -> Path:
             album.mkdir(parents=True, exist_ok=True)
             number += rng.randint(1, 4)
             shapes.render(colour, shape, rng).save(album / f"IMG_{number:04}.jpg", quality=88)
+            # When each album was shot (the photos carry no camera date: the file's time is it).
+            month = ALBUM_MONTHS[album.name]
+            taken = datetime(*month, 1 + (number % 27), 9 + number % 10, tzinfo=UTC).timestamp()
+            os.utime(album / f"IMG_{number:04}.jpg", (taken, taken))
     (pictures / "Phone" / "IMG_9999.jpg").write_bytes(b"\xff\xd8\xff\xe0" + bytes(200))
+    (pictures / "Phone" / "IMG_9998.jpg").write_bytes(b"")  # a copy that failed
     notes = home / "Documents" / "Notes"
     notes.mkdir(parents=True)
     for day, (colour, shape) in enumerate(pairs, start=1):
         title = f"2024-10-{day:02} diary"
         body = shapes.note(colour, shape, rng)
         (notes / f"{title}.md").write_text(f"# {title}\n\n{body}\n", encoding="utf-8")
+    (notes / "Art club plan.md").write_text(ART_CLUB, encoding="utf-8")
+    write_pdf(home / "Documents" / "Reports" / "Playground survey.pdf", SURVEY_PAGES)
     return home
+
+
+ALBUM_MONTHS = {"2024-06 Holiday": (2024, 6), "2024-09 School": (2024, 9),
+                "Drawings": (2025, 3), "Phone": (2025, 11)}  # fmt: skip
+ART_CLUB = """# Art club plan
+
+What the children make this term, and what it costs.
+
+## Materials
+
+- card in **red**, blue and yellow
+- scissors, glue, a *big* roll of paper
+
+## Budget
+
+Thirty euros for the term: the red circle posters first, then the yellow triangle kites.
+"""
+SURVEY_PAGES = [
+    ["Playground survey", "Prepared for the parents' meeting."],
+    ["Page two: the climbing frame.", "Its paint is peeling; the blue square panels need work."],
+    ["Page three: the mural.", "The children want a yellow triangle and a red circle on it."],
+]
+
+
+def write_pdf(path: Path, pages: list[list[str]]) -> None:
+    """A PDF with a text layer, a page per list of lines (reportlab, a development tool)."""
+    from reportlab.pdfgen.canvas import Canvas
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    canvas = Canvas(str(path), invariant=True)
+    for lines in pages:
+        for k, line in enumerate(lines):
+            canvas.drawString(72, 760 - 18 * k, line)
+        canvas.showPage()
+    canvas.save()
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "screenshots")
     parser.add_argument("--theme", choices=("light", "dark"), default="light")
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="the screen's scale: 2 draws 13-scale-2 only"
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     suffix = "" if args.theme == "light" else "-dark"
+    if args.scale != 1.0:
+        os.environ["QT_SCALE_FACTOR"] = f"{args.scale:g}"
     with tempfile.TemporaryDirectory(prefix="mediafind-screens-") as tmp:
         base = Path(tmp)
         home = make_sample(base / "home")
@@ -87,7 +146,8 @@ def main() -> int:
         if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
             os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
             print("no display: drawing offscreen (run under xvfb-run for the real thing)")
-        return Session(home, args.out, suffix).run()
+        shots = Session(home, args.out, suffix)
+        return shots.run_scaled() if args.scale != 1.0 else shots.run()
 
 
 class Session:
@@ -195,9 +255,12 @@ class Session:
         self.settle(1.0)
         self.shoot(window, "04-dropped-image")
 
+        self.browse_view_tips_notes_menu(window)
+
         dialog = window.open_folders()
-        self.wait(lambda: dialog.errors.topLevelItemCount() > 0)
-        dialog.resize(760, 480)
+        self.wait(lambda: dialog.errors.tree.topLevelItemCount() > 1)
+        dialog.resize(760, 520)
+        dialog.errors.tree.topLevelItem(0).setSelected(True)
         self.shoot(dialog, "06-folders")
         dialog.close()
 
@@ -218,6 +281,95 @@ class Session:
         self.wait(lambda: _final(window) and window.pane.notes_model.rowCount() > 0)
         self.settle(1.0)
         self.shoot(window, "05-model-missing")
+        window.close()
+        session.stop()  # type: ignore[attr-defined]
+        return 0
+
+    def browse_view_tips_notes_menu(self, window: MainWindow) -> None:
+        """08 to 12: browsing, the viewer, the search tips, notes with pages, a photo's menu."""
+        from PySide6.QtCore import Qt
+
+        window.search_field.clear_all()
+        window.search()
+        self.wait(lambda: _final(window) and window.pane.photos_model.rowCount() > 100)
+        grid = window.pane.photos
+        grid.setFocus()
+        grid.verticalScrollBar().setValue(grid.verticalScrollBar().maximum() // 3)
+        self.settle(1.0)
+        self.shoot(window, "08-browse")
+
+        grid.setCurrentIndex(window.pane.photos_model.index(5))
+        window.pane.view_wanted.emit(5)
+        self.wait(lambda: window.viewer.canvas.showing)
+        self.settle(0.5)
+        self.shoot(window, "09-viewer")
+        window.viewer.close_viewer()
+
+        window.search_field.set_text("red ")
+        window.search_field.setFocus()
+        self.wait(lambda: _final(window))
+        window.search_field.show_tips()
+        self.settle(0.5)
+        self.shoot_screen(window, "10-search-tips")
+        window.search_field.tips.close()
+
+        window.search_field.set_text("yellow triangle")
+        window.set_kind("note")
+        self.wait(lambda: _final(window) and window.pane.notes_model.rowCount() > 2)
+        notes = window.pane.notes_model
+        plan = next(r for r in range(notes.rowCount()) if notes.hit(r).path.suffix == ".md"
+                    and notes.hit(r).location.get("heading"))  # fmt: skip
+        window.pane.notes.setFocus()
+        window.pane.notes.setCurrentIndex(notes.index(plan))
+        self.settle(1.0)
+        self.shoot(window, "11-notes-pages")
+
+        window.set_kind("all")
+        window.search_field.set_text("a red circle")
+        self.wait(lambda: _final(window) and window.pane.photos_model.rowCount() > 4)
+        grid.setFocus()
+        index = window.pane.photos_model.index(1)
+        grid.setCurrentIndex(index)
+        menu = window.pane.result_menu(grid, index)
+        menu.popup(grid.viewport().mapToGlobal(grid.visualRect(index).center()))
+        self.settle(0.5)
+        self.shoot_screen(window, "12-menu")
+        menu.close()
+        window.search_field.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def shoot_screen(self, window: object, name: str) -> None:
+        """The screen where the window is, popups included (a window's own picture leaves out
+        its popups); offscreen, the window alone."""
+        from PySide6.QtGui import QGuiApplication
+        from PySide6.QtWidgets import QWidget
+
+        assert isinstance(window, QWidget)
+        if QGuiApplication.platformName() == "offscreen":
+            self.shoot(window, name)
+            return
+        self.settle(0.3)
+        frame = window.frameGeometry()
+        picture = window.screen().grabWindow(0, frame.x(), frame.y(), frame.width(),
+                                             frame.height())  # fmt: skip
+        path = self.out / f"{name}{self.suffix}.png"
+        picture.save(str(path))
+        print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+
+    def run_scaled(self) -> int:
+        """13: the window at the scale QT_SCALE_FACTOR says, with results and a preview."""
+        from mediafind.gui.window import MainWindow
+
+        window, session = self.open()
+        assert isinstance(window, MainWindow)
+        window.add_folder(self.home / "Pictures")
+        window.add_folder(self.home / "Documents")
+        self.wait(lambda: window.session.status().state == "idle" and window.overview is not None
+                  and window.overview.counts.get("photo", 0) > 200, timeout=600)  # fmt: skip
+        window.search_field.set_text("a red circle")
+        self.wait(lambda: _final(window) and window.pane.notes_model.rowCount() > 0)
+        window.pane.notes.setCurrentIndex(window.pane.notes_model.index(0))
+        self.settle(1.5)
+        self.shoot(window, f"13-scale-{os.environ.get('QT_SCALE_FACTOR', '1')}")
         window.close()
         session.stop()  # type: ignore[attr-defined]
         return 0

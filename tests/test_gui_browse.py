@@ -251,3 +251,35 @@ def test_a_few_photos_sit_left_at_their_size_and_reflow(qtbot: QtBot, tmp_path: 
     assert grid.columns() < 3  # reflowed: the third photo goes under the first
     assert grid.visualRect(model.index(2)).top() > cells[0].top()
     assert grid.pinned_heading() == ""  # no dates, no months
+
+
+def test_tabbing_into_the_grid_shows_a_focus_ring(
+    qtbot: QtBot, open_fake_window: FakeWindow, library: Path
+) -> None:
+    window = open_fake_window(library)
+    window.resize(1000, 700)
+    grid = browse(qtbot, window, 200)
+    window.activateWindow()
+    window.search_field.line.setFocus()
+    # Tab through the field's neighbours until the grid has the keyboard.
+    for _ in range(12):
+        if grid.hasFocus():
+            break
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+    assert grid.hasFocus()
+    current = grid.currentIndex()
+    assert current.isValid() and not grid.selectionModel().isSelected(current)
+    cell = grid.visualRect(current)
+    picture = grid.viewport().grab().toImage()
+    ratio = picture.devicePixelRatio()
+    highlight = grid.palette().color(grid.palette().ColorRole.Highlight)
+
+    def ring_at(x: int, y: int) -> bool:
+        colour = picture.pixelColor(round(x * ratio), round(y * ratio))
+        return abs(colour.hue() - highlight.hue()) < 12 and colour.saturation() > 60
+
+    # The ring runs along the cell's left edge, the keyboard's place, though nothing is chosen.
+    middle = cell.center().y()
+    assert any(ring_at(cell.left() + dx, middle) for dx in range(1, 4))
+    other = grid.visualRect(window.pane.photos_model.index(current.row() + 1))
+    assert not any(ring_at(other.left() + dx, other.center().y()) for dx in range(1, 4))

@@ -41,6 +41,7 @@ from PySide6.QtGui import (
     QPainterPath,
     QPaintEvent,
     QPalette,
+    QPen,
     QRegion,
     QResizeEvent,
     QTextCharFormat,
@@ -715,17 +716,22 @@ def _selection_background(painter: QPainter, option: QStyleOptionViewItem, rect:
     state = option.state
     selected = bool(state & QStyle.StateFlag.State_Selected)
     hovered = bool(state & QStyle.StateFlag.State_MouseOver)
-    focused = bool(state & QStyle.StateFlag.State_HasFocus)
-    if not (selected or hovered):
+    focused = bool(state & QStyle.StateFlag.State_HasFocus)  # the keyboard's place
+    if not (selected or hovered or focused):
         return
-    colour = QColor(palette.color(QPalette.ColorRole.Highlight))
-    colour.setAlphaF(0.30 if selected else 0.12)
     path = QPainterPath()
-    path.addRoundedRect(QRectF(rect).adjusted(1, 1, -1, -1), 8, 8)
-    painter.fillPath(path, colour)
-    if selected and focused:
-        painter.setPen(palette.color(QPalette.ColorRole.Highlight))
+    path.addRoundedRect(QRectF(rect).adjusted(1.5, 1.5, -1.5, -1.5), 8, 8)
+    if selected or hovered:
+        colour = QColor(palette.color(QPalette.ColorRole.Highlight))
+        colour.setAlphaF(0.30 if selected else 0.12)
+        painter.fillPath(path, colour)
+    if focused:
+        # A ring a keyboard user can find, chosen or not (tabbing into the grid lands here).
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(palette.color(QPalette.ColorRole.Highlight), 2))
         painter.drawPath(path)
+        painter.restore()
 
 
 class PhotoDelegate(QStyledItemDelegate):
