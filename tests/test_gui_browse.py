@@ -184,6 +184,7 @@ def test_thumbnails_grow_with_ctrl_wheel_and_keys_and_the_size_is_remembered(
     qtbot: QtBot, open_fake_window: FakeWindow, library: Path
 ) -> None:
     window = open_fake_window(library)
+    window.resize(1000, 700)
     grid = browse(qtbot, window, 200)
     assert grid.thumb_size == THUMB
     before = grid.columns()

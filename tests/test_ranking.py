@@ -328,12 +328,14 @@ def test_a_folder_indexed_while_the_model_is_missing_is_searchable_by_its_words(
 # -- what cannot be read ---------------------------------------------------------------------
 
 
-def test_the_broken_photo_and_the_empty_note_are_recorded_as_errors(
+def test_the_broken_photo_is_an_error_and_the_empty_note_holds_nothing(
     indexed: Indexed, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, out, err = cli("--library", str(indexed.library), "status", "--json", capsys=capsys)
     assert code == 0, err
     status = json.loads(out)
-    assert {Path(e["path"]).resolve() for e in status["errors"]} == set(indexed.truth.broken)
+    listed = {Path(e["path"]).resolve() for e in (*status["errors"], *status["empty"])}
+    assert listed == set(indexed.truth.broken)
+    assert [Path(e["path"]).name for e in status["empty"]] == ["untitled.txt"]
     assert status["counts"]["photo"] == len(indexed.truth.shows)
     assert status["counts"]["note"] == len(indexed.truth.notes)

@@ -80,6 +80,8 @@ PREVIEW_PIXELS = 720
 # Results asked for at first. Enough to fill a big screen of thumbnails twice; more are fetched
 # when the user scrolls near the end (each fetch re-runs the query, which costs milliseconds).
 FIRST_LIMIT = 200
+# Pixels a restored window may stand out of its screen before it is brought back inside.
+FIT_SLACK = 16
 # sqlite-vec answers at most 4096 neighbours per query.
 MAX_LIMIT = 4000
 # Browsing asks no neighbours: its pages grow until the whole library is listed.
@@ -724,9 +726,12 @@ class MainWindow(QMainWindow):
         """Geometry saved on another screen, or at another scale (a 1600-pixel-wide window
         saved at 100 % is too big for the same screen at 200 %), is brought inside the screen
         the window opens on."""
+        if self.isMaximized() or self.isFullScreen():
+            return  # the window manager fits those
         room = self.screen().availableGeometry()
         frame = self.frameGeometry()
-        if room.contains(frame):
+        slack = FIT_SLACK  # a frame's shadow or border may stand out of the room a little
+        if room.adjusted(-slack, -slack, slack, slack).contains(frame):
             return
         extra = frame.size() - self.size()  # the title bar and borders
         width = min(self.width(), round(room.width() * 0.92) - extra.width())
