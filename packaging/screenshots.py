@@ -289,6 +289,8 @@ class Session:
         """08 to 12: browsing, the viewer, the search tips, notes with pages, a photo's menu."""
         from PySide6.QtCore import Qt
 
+        from mediafind.gui.results import heading_of
+
         window.search_field.clear_all()
         window.search()
         self.wait(lambda: _final(window) and window.pane.photos_model.rowCount() > 100)
@@ -317,8 +319,7 @@ class Session:
         window.set_kind("note")
         self.wait(lambda: _final(window) and window.pane.notes_model.rowCount() > 2)
         notes = window.pane.notes_model
-        plan = next(r for r in range(notes.rowCount()) if notes.hit(r).path.suffix == ".md"
-                    and notes.hit(r).location.get("heading"))  # fmt: skip
+        plan = next(r for r in range(notes.rowCount()) if heading_of(notes.hit(r)))
         window.pane.notes.setFocus()
         window.pane.notes.setCurrentIndex(notes.index(plan))
         self.settle(1.0)
@@ -395,6 +396,9 @@ class _SlowedSource:
         from mediafind.session import OpenClipSource
 
         return _SlowEncoder(OpenClipSource().load(spec, "cpu"))  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        """Nothing to end: the model runs in this process."""
 
 
 class _SlowEncoder:

@@ -17,7 +17,7 @@ import pytest
 from conftest import FakeEncoder, save_shape
 from gui_support import SLOW, final_results, open_fake_window
 from PySide6.QtCore import QModelIndex, Qt, QUrl
-from PySide6.QtGui import QDesktopServices, QFont, QTextCharFormat, QTextDocument
+from PySide6.QtGui import QDesktopServices, QFont, QFontMetrics, QTextCharFormat, QTextDocument
 from PySide6.QtWidgets import QFormLayout, QLabel
 from pytestqt.qtbot import QtBot
 from reportlab.pdfgen.canvas import Canvas
@@ -25,7 +25,7 @@ from reportlab.pdfgen.canvas import Canvas
 from mediafind import extract, media, units
 from mediafind.gui import desktop
 from mediafind.gui.preview import find_passage
-from mediafind.gui.results import DOCUMENT_TYPES, HIT_ROLE, NoteDelegate
+from mediafind.gui.results import DOCUMENT_TYPES, HIT_ROLE, NoteDelegate, place_label
 from mediafind.gui.window import MainWindow
 from mediafind.indexer import Indexer
 from mediafind.keeper import sync
@@ -439,3 +439,30 @@ def test_a_flatpak_viewer_is_known_by_its_id(own_desktop: Path) -> None:
         "/usr/bin/flatpak", "run", "--branch=stable", "--command=evince", "org.gnome.Evince",
         "--page-index=3", str(pdf),
     ]  # fmt: skip
+
+
+def test_a_heading_that_is_only_the_title_is_not_repeated() -> None:
+    def hit(heading: str) -> Hit:
+        location: dict[str, object] = {"heading": heading, "start": 0, "end": 5}
+        return Hit(1, Path("/notes/2024-10-01 diary.md"), "note", 1.0, 0.0, "text", "x", location)
+
+    assert place_label(hit("2024-10-01 diary")) == ""  # the file's own title
+    assert place_label(hit("Budget")) == "under “Budget”"
+
+
+def test_browsing_lists_notes_without_room_for_a_passage(
+    qtbot: QtBot, open_fake_window: FakeWindow, tmp_path: Path
+) -> None:
+    written = write_notes(tmp_path / "Notes")
+    window = harbour_window(open_fake_window, qtbot, written["markdown"].parent)
+    notes = window.pane.notes
+    searched = notes.sizeHintForRow(0)
+    window.search_field.clear_all()
+    qtbot.waitUntil(
+        lambda: final_results(window) and window.results is not None
+        and window.results.query.empty and window.pane.notes_model.rowCount() == 4,
+        timeout=SLOW,
+    )  # fmt: skip
+    browsed = notes.sizeHintForRow(0)
+    assert browsed < searched - QFontMetrics(notes.font()).lineSpacing()
+    notes.grab()  # paints the rows without a passage

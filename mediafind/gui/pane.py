@@ -181,6 +181,7 @@ class ResultsPane(QSplitter):
                 view.verticalScrollBar().setValue(scroll)
             elif not same_question:
                 view.scrollToTop()
+        self.notes.show_passages(any(h.snippet for h in results.notes))
         if not self.photos.currentIndex().isValid() and not self.notes.currentIndex().isValid():
             # Nothing chosen yet: the preview shows the best match, as a launcher would.
             top = results.photos[0] if results.photos else (results.notes or (None,))[0]

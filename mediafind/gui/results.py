@@ -826,9 +826,12 @@ def page_of(hit: Hit) -> int | None:
 
 
 def heading_of(hit: Hit) -> str | None:
-    """The heading the passage that matched stands under."""
+    """The heading the passage that matched stands under (None when that is only the
+    document's title: its file's name)."""
     heading = hit.location.get("heading")
-    return heading if isinstance(heading, str) and heading.strip() else None
+    if not isinstance(heading, str) or not heading.strip():
+        return None
+    return None if heading.strip().casefold() == hit.path.stem.casefold() else heading
 
 
 def place_label(hit: Hit) -> str:
@@ -867,6 +870,14 @@ class NotesList(ResultsView):
         self.setItemDelegate(NoteDelegate(self))
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
+    def show_passages(self, shown: bool) -> None:
+        """Rows with room for the passage that matched, or (browsing: no passage) without."""
+        delegate = self.itemDelegate()
+        lines = SNIPPET_LINES if shown else 0
+        if isinstance(delegate, NoteDelegate) and delegate.lines != lines:
+            delegate.lines = lines
+            self.scheduleDelayedItemsLayout()
+
     def setModel(self, model: QAbstractItemModel | None) -> None:
         super().setModel(model)
         delegate = self.itemDelegate()
@@ -887,6 +898,7 @@ class NoteDelegate(QStyledItemDelegate):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        self.lines = SNIPPET_LINES  # of passage under each row (none while browsing)
         self._files: dict[Path, str] = {}
 
     def file_label(self, path: Path) -> str:
@@ -929,7 +941,7 @@ class NoteDelegate(QStyledItemDelegate):
     def sizeHint(self, option: QStyleOptionViewItem, index: IndexLike) -> QSize:
         title, small, base = self._fonts(option)
         height = QFontMetrics(title).height() + QFontMetrics(small).height() + TAG_PAD
-        height += SNIPPET_LINES * QFontMetrics(base).lineSpacing() + 2 * self.MARGIN + 6
+        height += self.lines * QFontMetrics(base).lineSpacing() + 2 * self.MARGIN + 6
         return QSize(200, height)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: IndexLike) -> None:
@@ -995,6 +1007,9 @@ class NoteDelegate(QStyledItemDelegate):
         if room > 0:
             painter.drawText(QRect(x, y, room, fm.height()), 0, folder)
         y += fm.height() + TAG_PAD // 2 + 4
+        if self.lines == 0:  # browsing: no passage
+            painter.restore()
+            return
         painter.setFont(base)
         painter.setPen(palette.color(QPalette.ColorRole.Text))
         # Line breaks become spaces one for one, so that the hit's highlight offsets still fit.
@@ -1002,10 +1017,10 @@ class NoteDelegate(QStyledItemDelegate):
         # The words the search matched, in bold (search.highlight chose them).
         spans = [(s, e - s) for s, e in hit.highlights]
         snippet, spans = _without_title(snippet, spans, hit.path.stem)
-        layout = snippet_layout(snippet, base, width, spans, SNIPPET_LINES)
+        layout = snippet_layout(snippet, base, width, spans, self.lines)
         # Bold words can push the cut text onto one more line: never draw past the cell.
         painter.setClipRect(
-            QRect(inner.left(), y, width, SNIPPET_LINES * QFontMetrics(base).lineSpacing())
+            QRect(inner.left(), y, width, self.lines * QFontMetrics(base).lineSpacing())
         )
         layout.draw(painter, QRectF(inner.left(), y, 0, 0).topLeft())
         painter.restore()
