@@ -227,7 +227,11 @@ def test_a_failed_download_says_why_and_can_be_tried_again(hub: FakeHub, qtbot: 
     assert "the Hub has none of open_clip_model.safetensors" in dialog.detail.text()
     assert dialog.retry_button.isVisible()
     assert dialog.cancel_button.text() == "Close"
+    # The heading says it failed too, not "Downloading…" above the reason.
+    assert dialog.windowTitle() == "Download Failed"
+    assert "failed" in dialog.title.text() and "Downloading" not in dialog.title.text()
     hub.files[(REPO, "open_clip_model.safetensors")] = data
     with qtbot.waitSignal(dialog.accepted, timeout=SLOW):
         qtbot.mouseClick(dialog.retry_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: dialog.title.text().startswith("Downloading"), timeout=SLOW)
     assert weights.cached(WEIGHTS) is not None

@@ -18,7 +18,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import TINY_SPEC, FakeEncoder, save_shape
+from conftest import TINY_MODEL, TINY_SPEC, FakeEncoder, save_shape
 from gui_support import (
     SLOW,
     FakeSource,
@@ -31,7 +31,7 @@ from gui_support import (
 from PIL import Image
 from PySide6.QtCore import QMimeData, Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QFont, QGuiApplication, QImage, QTextCursor
-from PySide6.QtWidgets import QFormLayout, QLabel, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QFormLayout, QLabel, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from mediafind import cli, config, units
@@ -738,3 +738,75 @@ def test_each_result_tells_why_it_matched(tmp_path: Path) -> None:
         f"{tmp_path / 'diary.md'}\nFound by: words · meaning",
         f"{tmp_path / 'IMG_1.jpg'}\nFound by: picture",
     ]
+
+
+def test_choose_a_model_folder_opens_the_picker_at_once_and_uses_the_model(
+    qtbot: QtBot, open_fake_window: FakeWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config.save_settings(config.Settings(model=f"local-dir:{tmp_path / 'gone'}"))
+    window = open_fake_window(tmp_path / "library", model=None)
+    qtbot.waitUntil(lambda: window.model_banner.isVisible(), timeout=SLOW)
+    buttons = window.model_banner.buttons
+    choose = next(
+        b for i in range(buttons.count())
+        if (b := buttons.itemAt(i).widget()) is not None and b.text() == "Choose a Model Folder…"
+    )  # fmt: skip
+    # The system's folder picker cannot be driven here: it answers as a user would.
+    asked: list[str] = []
+    answers = iter([str(tmp_path), str(TINY_MODEL)])
+
+    def picker(parent: object, title: str, start: str = "", *rest: object) -> str:
+        asked.append(title)
+        return next(answers)
+
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", picker)
+    # A folder without a model is refused in the window's words, and nothing changes.
+    said = answer_next_dialog("OK")
+    qtbot.mouseClick(choose, Qt.MouseButton.LeftButton)
+    assert asked == ["Choose a Model Folder"]
+    assert said and "open_clip_config.json" in said[0] and "--model" not in said[0]
+    assert config.load_settings().model == f"local-dir:{tmp_path / 'gone'}"
+
+    # A model folder is used at once (an empty library: nothing to read again, no question).
+    qtbot.mouseClick(choose, Qt.MouseButton.LeftButton)
+    assert config.load_settings().model == f"local-dir:{TINY_MODEL}"
+    qtbot.waitUntil(lambda: not window.model_banner.isVisible(), timeout=SLOW)
+
+
+def test_settings_ask_for_the_model_folder_when_it_is_chosen(
+    qtbot: QtBot, open_fake_window: FakeWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window = open_fake_window(tmp_path / "library", model=None)
+    dialog = SettingsDialog(window.session, library_files=0)
+    qtbot.addWidget(dialog)
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *args: str(TINY_MODEL))
+    dialog.model.setCurrentIndex(dialog.model.findData("local"))
+    dialog.model.activated.emit(dialog.model.currentIndex())  # as a click in its list does
+    qtbot.waitUntil(lambda: dialog.model_folder.text() == str(TINY_MODEL), timeout=SLOW)
+
+
+def test_adding_a_folder_says_what_happened(
+    qtbot: QtBot, open_fake_window: FakeWindow, tmp_path: Path
+) -> None:
+    media = tmp_path / "Media"
+    for name in ("Photos", "Notes", "Photos/2024"):
+        (media / name).mkdir(parents=True)
+    window = open_fake_window(tmp_path / "library")
+    notice = window.status_widget.notice
+    window.add_folder(media / "Photos")
+    assert notice.text() == f"Added {media / 'Photos'}."
+    window.add_folder(media / "Notes")
+    window.add_folder(media / "Photos")
+    assert notice.text() == f"{media / 'Photos'} is already in the library."
+    window.add_folder(media / "Photos" / "2024")
+    assert notice.text() == (
+        f"{media / 'Photos' / '2024'} is already in the library, inside {media / 'Photos'}."
+    )
+    window.add_folder(media)
+    assert notice.text() == f"Added {media}; it takes in {media / 'Photos'}, {media / 'Notes'}."
+    assert window.watched == [media]
+    qtbot.waitUntil(
+        lambda: [f.path for f in window.session.overview().folders] == [media], timeout=SLOW
+    )
+    window.add_folder(tmp_path / "nowhere")
+    assert notice.text() == f"{tmp_path / 'nowhere'} is not a folder."

@@ -41,8 +41,8 @@ WELCOME_SENTENCE = (
 
 # The core's messages name command-line options; the window names its own controls instead.
 _FOR_THE_WINDOW = (
-    (re.compile(r";? ?use --model local-dir:\S+"), ". Choose such a folder in Settings"),
-    (re.compile(r" and use --model local-dir:\S+"), " and choose it in Settings"),
+    (re.compile(r";? ?use --model local-dir:\S+"), ". Choose a folder that holds one"),
+    (re.compile(r" and use --model local-dir:\S+"), " and choose that folder"),
     (re.compile(r"; `mediafind models` lists the presets"), "; Settings lists the presets"),
     (re.compile(r" \(now: [^)]*\)"), ""),
 )

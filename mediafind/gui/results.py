@@ -1017,6 +1017,8 @@ class NoteDelegate(QStyledItemDelegate):
         # The words the search matched, in bold (search.highlight chose them).
         spans = [(s, e - s) for s, e in hit.highlights]
         snippet, spans = _without_title(snippet, spans, hit.path.stem)
+        # The heading it stands under is said above it ("under “Budget”"): not again.
+        snippet, spans = _without_title(snippet, spans, heading_of(hit) or "")
         layout = snippet_layout(snippet, base, width, spans, self.lines)
         # Bold words can push the cut text onto one more line: never draw past the cell.
         painter.setClipRect(
@@ -1043,8 +1045,8 @@ def _draw_tag(painter: QPainter, palette: QPalette, fm: QFontMetrics, text: str,
 def _without_title(
     snippet: str, spans: list[tuple[int, int]], title: str
 ) -> tuple[str, list[tuple[int, int]]]:
-    """A passage that starts with the note's heading, already shown as its title, starts
-    after it."""
+    """A passage that starts with a heading already shown (the note's title, or the heading
+    its place names) starts after it."""
     if not title or not snippet.lower().startswith(title.lower()):
         return snippet, spans
     rest = snippet[len(title) :].lstrip(" #:-–—")

@@ -51,7 +51,7 @@ from mediafind.gui.notices import (
 )
 from mediafind.gui.notices import suggested_folders as find_suggested_folders
 from mediafind.gui.pane import ResultsPane
-from mediafind.gui.results import THUMB
+from mediafind.gui.results import THUMB, folder_label
 from mediafind.gui.runner import SearchRunner
 from mediafind.gui.searchfield import KIND_LABELS, KindFilter, SearchField
 from mediafind.gui.settings_dialog import (
@@ -482,16 +482,27 @@ class MainWindow(QMainWindow):
             self.show_message(f"{folder} is not a folder.")
             return
         inside = next((f for f in self.watched if folder == f or folder.is_relative_to(f)), None)
+        if inside == folder:
+            self.show_message(f"{folder_label(folder)} is already in the library.")
+            return
         if inside is not None:
-            self.show_message(f"{folder_name(folder)} is already watched (in {inside}).")
+            self.show_message(
+                f"{folder_label(folder)} is already in the library, inside {folder_label(inside)}."
+            )
             return
         try:
             self.session.add_folder(folder)
         except MediafindError as e:
-            QMessageBox.warning(self, "Cannot Add the Folder", str(e))
+            QMessageBox.warning(self, "Cannot Add the Folder", for_the_window(str(e)))
             return
-        self.watched.append(folder)
-        self.show_message(f"Added {folder}: its photos and notes are being read.")
+        # A folder above some of the library's takes them in, with their files (store.add_root).
+        within = [f for f in self.watched if f.is_relative_to(folder)]
+        self.watched = [f for f in self.watched if f not in within] + [folder]
+        taken = ", ".join(folder_label(f) for f in within)
+        self.show_message(
+            f"Added {folder_label(folder)}; it takes in {taken}." if within
+            else f"Added {folder_label(folder)}."
+        )  # fmt: skip
         self._update_page()
         self._library_refresh.start()
 
@@ -774,6 +785,3 @@ def _single_shot(parent: QWidget, msecs: int, slot: object) -> QTimer:
 def _html(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
-
-def folder_name(folder: Path) -> str:
-    return folder.name or str(folder)
