@@ -5,6 +5,7 @@ trash (a real freedesktop trash in tmp_path); Properties; Open With from a deskt
 from __future__ import annotations
 
 import stat
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -29,7 +30,16 @@ FakeWindow = Callable[..., MainWindow]
 
 
 def show_results(window: MainWindow, hits: list[Hit], text: str = "shapes") -> None:
-    """Put hits in the window as if a search for text had found them."""
+    """Put hits in the window as if a search for text had found them (once the library's
+    first look at its folders is over: its end asks the window's query again)."""
+    index = window.session.index
+    assert index is not None and index.wait_idle(SLOW / 1000)
+    QApplication.processEvents()  # its news, posted before it went idle, reach the window
+    deadline = time.monotonic() + SLOW / 1000
+    while window._working:  # its news on their way to the window
+        assert time.monotonic() < deadline, "the window did not hear the scan end"
+        QApplication.processEvents()
+        time.sleep(0.01)
     window.search_field.line.setText(text)
     window.runner.cancel()
     results = Results(window.query(), 200, tuple(hits))

@@ -89,6 +89,10 @@ class PhotoCanvas(QWidget):
     def set_full(self, image: QImage) -> None:
         self._full = QPixmap.fromImage(image)
         self._image_size = image.size()
+        if self._pixmap is None and not self._message:
+            # Every pixel came before the screen-sized copy (a zoom asked while that loaded):
+            # it serves as both.
+            self._pixmap = self._full
         self.update()
 
     def has_full(self) -> bool:
