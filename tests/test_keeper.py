@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import FakeEncoder, save_shape
 
-from mediafind import shapes
+from mediafind import indexer, shapes
 from mediafind.errors import LibraryBusy
 from mediafind.keeper import IDLE, Keeper, Status
 from mediafind.rows import decode_path
@@ -294,6 +294,52 @@ def test_progress_events_report_counts_and_end_idle(library: Path, root: Path) -
         assert last_progress.done == last_progress.total == 40
         assert last_progress.rate > 0
     finally:
+        service.stop()
+
+
+def test_the_count_shows_before_the_model_loads_and_goes_on_across_runs(
+    library: Path, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the status bar shows: "0 of 30" at once (not after the model loaded and a first
+    batch was done), then a count that never goes back when more files arrive mid-way."""
+    monkeypatch.setattr(indexer, "PHOTO_BATCH", 5)
+    for i in range(30):
+        save_shape(root / f"{i}.png", "green", "triangle", i)
+    events: list[Status] = []
+    lock = threading.Lock()
+    loaded = threading.Event()
+    gate = threading.Event()
+
+    def factory() -> CountingEncoder:
+        assert gate.wait(20)  # a big model loading on a laptop
+        loaded.set()
+        return CountingEncoder(delay=0.1)
+
+    def listen(status: Status) -> None:
+        with lock:
+            events.append(status)
+
+    service = Keeper(library, factory, "fake-1", quiet=QUIET)  # type: ignore[arg-type]
+    service.add_listener(listen)
+    service.start()
+    try:
+        wait_for(lambda: any(e.state == "indexing" and e.total == 30 for e in list(events)))
+        assert not loaded.is_set()
+        first = next(e for e in list(events) if e.state == "indexing" and e.total)
+        assert (first.done, first.total) == (0, 30)
+        gate.set()
+        wait_for(lambda: any(e.done >= 10 for e in list(events)))
+        for i in range(30, 40):  # more photos come while the first ones are read
+            save_shape(root / "later" / f"{i}.png", "blue", "square", i)
+        assert service.wait_idle(60)
+        settle(service, library, root)
+        with lock:
+            counted = [e.done for e in events if e.state == "indexing" and e.total]
+            finals = [e for e in events if e.state == "indexing" and e.total]
+        assert counted == sorted(counted), counted  # never back to 0 mid-way
+        assert finals[-1].done == finals[-1].total == 40
+    finally:
+        gate.set()
         service.stop()
 
 
