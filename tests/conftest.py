@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from mediafind import shapes
-from mediafind.embed import Vectors
+from mediafind.embed import ModelSpec, Vectors
 from mediafind.store import Store
 
 # Never reach for the network: open_clip downloads through huggingface_hub, which reads these
@@ -63,6 +63,25 @@ class FakeEncoder:
         return len(text.split())
 
     def load(self, towers: Collection[str] = ()) -> None:
+        pass
+
+
+class SharedFakeSource:
+    """The fake model for every session of this process, the command line's included: put in
+    place of OpenClipSource (monkeypatch "mediafind.session.OpenClipSource")."""
+
+    encoder = FakeEncoder()
+
+    def __init__(self, hosted: bool = False) -> None:
+        pass
+
+    def identity(self, spec: ModelSpec) -> str:
+        return self.encoder.identity
+
+    def load(self, spec: ModelSpec, device: str) -> FakeEncoder:
+        return self.encoder
+
+    def close(self) -> None:
         pass
 
 

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import FakeEncoder, save_shape, small_folder
+from conftest import FakeEncoder, SharedFakeSource, save_shape, small_folder
 
 from mediafind.cli import TerminalProgress, _WatchReporter, build_parser, main, match_bar, summary
 from mediafind.embed import PRESETS, ModelSpec
@@ -28,23 +28,7 @@ from mediafind.keeper import IDLE, Status
 from mediafind.report import Indexed, Progress
 from mediafind.session import MODEL_MISSING, Options, Session
 
-
-class FakeSource:
-    """The fake model for every session of this process, the command line's included."""
-
-    encoder = FakeEncoder()
-
-    def __init__(self, hosted: bool = False) -> None:
-        pass
-
-    def identity(self, spec: ModelSpec) -> str:
-        return self.encoder.identity
-
-    def load(self, spec: ModelSpec, device: str) -> FakeEncoder:
-        return self.encoder
-
-    def close(self) -> None:
-        pass
+FakeSource = SharedFakeSource
 
 
 class MissingSource(FakeSource):

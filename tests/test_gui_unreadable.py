@@ -69,6 +69,23 @@ def camera(tmp_path: Path) -> Path:
     return folder
 
 
+WatchingWindow = Callable[[], tuple[MainWindow, FoldersDialog]]
+
+
+@pytest.fixture
+def watching(
+    qtbot: QtBot, open_fake_window: FakeWindow, tmp_path: Path, camera: Path
+) -> WatchingWindow:
+    """watching() -> a window watching the camera folder, and its list of unreadable files."""
+
+    def make() -> tuple[MainWindow, FoldersDialog]:
+        window = open_fake_window(tmp_path / "library", watch=True)
+        window.add_folder(camera)
+        return window, _open_errors(qtbot, window)
+
+    return make
+
+
 def _open_errors(qtbot: QtBot, window: MainWindow) -> FoldersDialog:
     qtbot.waitUntil(lambda: window.status_widget.errors_button.isVisible(), timeout=SLOW)
     qtbot.mouseClick(window.status_widget.errors_button, Qt.MouseButton.LeftButton)
@@ -117,11 +134,9 @@ def test_empty_files_are_information_and_broken_ones_errors(
 
 
 def test_copy_path_and_open_act_on_the_selected_rows(
-    qtbot: QtBot, open_fake_window: FakeWindow, tmp_path: Path, camera: Path
+    qtbot: QtBot, watching: WatchingWindow, camera: Path
 ) -> None:
-    window = open_fake_window(tmp_path / "library", watch=True)
-    window.add_folder(camera)
-    dialog = _open_errors(qtbot, window)
+    _, dialog = watching()
     _select(dialog, "IMG_0003.jpg")
     dialog.errors.tree.setFocus()
     qtbot.keyClick(
@@ -142,12 +157,8 @@ def test_copy_path_and_open_act_on_the_selected_rows(
     dialog.close()
 
 
-def test_try_again_reads_a_fixed_file(
-    qtbot: QtBot, open_fake_window: FakeWindow, tmp_path: Path, camera: Path
-) -> None:
-    window = open_fake_window(tmp_path / "library", watch=True)
-    window.add_folder(camera)
-    dialog = _open_errors(qtbot, window)
+def test_try_again_reads_a_fixed_file(qtbot: QtBot, watching: WatchingWindow, camera: Path) -> None:
+    window, dialog = watching()
     # The user copies the photo again from the card, keeping its time: no change is seen.
     broken = camera / "IMG_0003.jpg"
     stat = broken.stat()
@@ -165,11 +176,9 @@ def test_try_again_reads_a_fixed_file(
 
 
 def test_ignore_leaves_a_file_out_from_now_on(
-    qtbot: QtBot, open_fake_window: FakeWindow, tmp_path: Path, camera: Path
+    qtbot: QtBot, watching: WatchingWindow, camera: Path
 ) -> None:
-    window = open_fake_window(tmp_path / "library", watch=True)
-    window.add_folder(camera)
-    dialog = _open_errors(qtbot, window)
+    window, dialog = watching()
     _select(dialog, "IMG_0003.jpg")
 
     # Cancel keeps it.

@@ -19,33 +19,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import TINY_SPEC, FakeEncoder, save_shape, small_folder
+from conftest import TINY_SPEC, SharedFakeSource, save_shape, small_folder
 
 from mediafind import channel, instance
 from mediafind.cli import main
-from mediafind.embed import ModelSpec
 from mediafind.errors import MediafindError
 from mediafind.instance import InstanceError, Server
 from mediafind.query import Query, QueryError, parse
 from mediafind.session import Options, Session
 
-
-class FakeSource:
-    """The fake model for every session of this process, the command line's included."""
-
-    encoder = FakeEncoder()
-
-    def __init__(self, hosted: bool = False) -> None:
-        pass
-
-    def identity(self, spec: ModelSpec) -> str:
-        return self.encoder.identity
-
-    def load(self, spec: ModelSpec, device: str) -> FakeEncoder:
-        return self.encoder
-
-    def close(self) -> None:
-        pass
+FakeSource = SharedFakeSource
 
 
 @pytest.fixture(autouse=True)

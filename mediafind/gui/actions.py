@@ -31,7 +31,7 @@ from mediafind import units
 from mediafind.errors import MediafindError
 from mediafind.gui import desktop
 from mediafind.gui.jobs import in_background
-from mediafind.gui.preview import Reader, photo_facts
+from mediafind.gui.preview import Reader, photo_facts, show_facts
 from mediafind.gui.results import folder_label
 from mediafind.gui.statusbar import count
 from mediafind.kinds import PHOTO
@@ -231,13 +231,7 @@ class PropertiesDialog(QDialog):
         return shown
 
     def _show(self, rows: list[tuple[str, str]]) -> None:
-        while self.form.rowCount():
-            self.form.removeRow(0)
-        for name, value in rows:
-            field = QLabel(value)
-            field.setWordWrap(True)
-            field.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            self.form.addRow(QLabel(name), field)
+        show_facts(self.form, rows)
         self.loaded = True
 
     def _failed(self, message: str) -> None:

@@ -205,6 +205,21 @@ def _apply(cursor: QTextCursor, start: int, end: int, style: QTextCharFormat) ->
     cursor.mergeCharFormat(style)
 
 
+def show_facts(form: QFormLayout, rows: list[tuple[str, str]], quiet_names: bool = False) -> None:
+    """A file's facts as the rows of a form, replacing those it had: names (in a quieter colour
+    with quiet_names), and values that wrap and can be selected and copied."""
+    while form.rowCount():
+        form.removeRow(0)
+    for name, value in rows:
+        field = QLabel(value)
+        field.setWordWrap(True)
+        field.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        label = QLabel(name)
+        if quiet_names:
+            label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        form.addRow(label, field)
+
+
 class FitImage(QWidget):
     """A picture scaled to fit, centred; a soft placeholder while it loads."""
 
@@ -372,15 +387,7 @@ class PreviewPane(QWidget):
             old.deleteLater()
 
     def _set_facts(self, rows: list[tuple[str, str]]) -> None:
-        while self.facts.rowCount():
-            self.facts.removeRow(0)
-        for name, value in rows:
-            label = QLabel(value)
-            label.setWordWrap(True)
-            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            name_label = QLabel(name)
-            name_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-            self.facts.addRow(name_label, label)
+        show_facts(self.facts, rows, quiet_names=True)
 
     def _photo_facts(self, facts: PhotoFacts) -> None:
         hit = self._hit

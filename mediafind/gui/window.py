@@ -784,4 +784,3 @@ def _single_shot(parent: QWidget, msecs: int, slot: object) -> QTimer:
 
 def _html(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
