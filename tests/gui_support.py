@@ -14,9 +14,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
 from conftest import TINY_SPEC, FakeEncoder, save_shape
-from PySide6.QtCore import QMimeData, Qt
+from PySide6.QtCore import QMimeData, Qt, QTimer
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QAbstractButton, QApplication, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from mediafind import shapes
@@ -154,19 +154,29 @@ def open_fake_window(qtbot: QtBot) -> Iterator[Callable[..., MainWindow]]:
     yield from _windows(qtbot, FakeSource(PacedFake()))
 
 
-def answer_next_dialog(button: str) -> list[str]:
-    """Click the button with this text in the next modal dialog (a question the window asks),
-    as a user would. Returns a list that receives the dialog's text once answered."""
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QAbstractButton, QMessageBox
+def on_next_dialog(answer: Callable[[QWidget], None]) -> list[QWidget]:
+    """Answer the next modal dialog (a question the window asks) with answer(dialog), once it
+    is up, as a user would. Returns a list that receives the dialog."""
+    seen: list[QWidget] = []
 
-    said: list[str] = []
-
-    def click() -> None:
+    def look() -> None:
         dialog = QApplication.activeModalWidget()
         if dialog is None:
-            QTimer.singleShot(20, click)
+            QTimer.singleShot(20, look)
             return
+        seen.append(dialog)
+        answer(dialog)
+
+    QTimer.singleShot(0, look)
+    return seen
+
+
+def answer_next_dialog(button: str) -> list[str]:
+    """Click the button with this text in the next modal dialog. Returns a list that receives
+    the dialog's text (a message box's text and its detail) once answered."""
+    said: list[str] = []
+
+    def click(dialog: QWidget) -> None:
         if isinstance(dialog, QMessageBox):
             said.append(f"{dialog.text()}\n{dialog.informativeText()}")
         for candidate in dialog.findChildren(QAbstractButton):
@@ -175,5 +185,5 @@ def answer_next_dialog(button: str) -> list[str]:
                 return
         raise AssertionError(f"no {button!r} button in {dialog.windowTitle()!r}")
 
-    QTimer.singleShot(0, click)
+    on_next_dialog(click)
     return said

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 import send2trash.plat_other
 from conftest import save_shape
-from gui_support import SLOW, open_fake_window
+from gui_support import SLOW, on_next_dialog, open_fake_window
 from PIL import Image
-from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
+from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
@@ -52,22 +52,6 @@ def photo_hits(paths: list[Path]) -> list[Hit]:
 
 def some_photos(folder: Path, n: int) -> list[Path]:
     return [save_shape(folder / f"photo-{i}.png", "red", "circle", seed=i) for i in range(n)]
-
-
-def answer_next_dialog(qtbot: QtBot, answer: Callable[[QWidget], None]) -> list[QWidget]:
-    """Answer the next modal dialog with answer(dialog), once it is up; the dialogs seen."""
-    seen: list[QWidget] = []
-
-    def look() -> None:
-        dialog = QApplication.activeModalWidget()
-        if dialog is None:
-            QTimer.singleShot(20, look)
-            return
-        seen.append(dialog)
-        answer(dialog)
-
-    QTimer.singleShot(0, look)
-    return seen
 
 
 def refocus(qtbot: QtBot, window: QWidget, widget: QWidget) -> None:
@@ -248,7 +232,7 @@ def test_delete_asks_then_moves_the_photo_to_the_trash_and_the_library_forgets_i
     refocus(qtbot, window, grid)
 
     # Cancel keeps it.
-    seen = answer_next_dialog(qtbot, press(QMessageBox.StandardButton.Cancel))
+    seen = on_next_dialog(press(QMessageBox.StandardButton.Cancel))
     qtbot.keyClick(grid, Qt.Key.Key_Delete)
     assert isinstance(seen[0], QMessageBox)
     assert seen[0].text() == f"Move “{doomed.name}” to the Trash?"
@@ -256,7 +240,7 @@ def test_delete_asks_then_moves_the_photo_to_the_trash_and_the_library_forgets_i
 
     # Yes moves it into the trash: gone from the results at once, and from the library.
     refocus(qtbot, window, grid)
-    answer_next_dialog(qtbot, press(QMessageBox.StandardButton.Yes))
+    on_next_dialog(press(QMessageBox.StandardButton.Yes))
     qtbot.keyClick(grid, Qt.Key.Key_Delete)
     qtbot.waitUntil(lambda: not doomed.exists(), timeout=SLOW)
     assert (trash / "files" / doomed.name).is_file()
@@ -288,7 +272,7 @@ def test_several_chosen_are_counted_in_the_question(
     grid = window.pane.photos
     grid.setFocus()
     grid.selectAll()
-    seen = answer_next_dialog(qtbot, press(QMessageBox.StandardButton.Yes))
+    seen = on_next_dialog(press(QMessageBox.StandardButton.Yes))
     qtbot.keyClick(grid, Qt.Key.Key_Delete)
     assert isinstance(seen[0], QMessageBox) and seen[0].text() == "Move 4 photos to the Trash?"
     qtbot.waitUntil(lambda: window.pane.photos_model.rowCount() == 0, timeout=SLOW)
@@ -358,7 +342,7 @@ def test_open_with_lists_a_desktop_application_for_the_type_and_starts_it(
         dialog.list.setCurrentRow(0)
         dialog.accept()
 
-    answer_next_dialog(qtbot, choose)
+    on_next_dialog(choose)
     window.pane.open_with_action.trigger()
     assert listed == [["Marker Viewer"]]
     qtbot.waitUntil(lambda: marker.is_file() and marker.read_text() == str(photo), timeout=SLOW)
@@ -382,7 +366,7 @@ def test_open_with_says_when_no_application_opens_the_kind(
         assert dialog.list.count() == 0 and not dialog.open_button.isEnabled()
         dialog.reject()
 
-    answer_next_dialog(qtbot, look)
+    on_next_dialog(look)
     window.pane.open_with_action.trigger()
     assert said and said[0].startswith("No application on this computer says it opens a ")
     assert window.status_widget.notice.text() == ""
