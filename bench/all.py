@@ -27,6 +27,7 @@ BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
     ("rescan.py", [], ["--files", "20000", "--rounds", "3"]),
     ("save_photo.py", [], ["--big", "20000", "--rounds", "5"]),
     ("window.py", [], ["--rounds", "3"]),
+    ("browse_scroll.py", ["--photos", "100000"], ["--rounds", "3"]),
     ("instance_cli.py", [], ["--runs", "7"]),
     ("cold_search.py", [], ["--runs", "3"]),
     ("index_speed.py", [], ["--photos", "60", "--rounds", "2"]),
