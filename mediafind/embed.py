@@ -290,11 +290,20 @@ class OpenClipEncoder:
                 raise ModelUnavailable(f"{problem}; `mediafind models` lists the presets")
         self.identity = spec_identity(spec)
         self._skeleton: towers.Skeleton | None = None
-        with _offline_unless_hub_reachable(spec) as offline:
-            try:
-                model, preprocess, tokenizer, config = self._open(spec)
-            except Exception as e:
-                raise ModelUnavailable(_load_failure(spec, e, offline)) from e
+        try:
+            # Weights already downloaded are used as they are: a load asks the Hub nothing
+            # (not even whether they changed), so that searching never touches the network.
+            with _hub_offline():
+                opened = self._open(spec)
+        except Exception:
+            log.info("%s is not all on this computer: asking the Hub", spec.text, exc_info=True)
+            # Not downloaded yet: open_clip fetches them (the first index of a Hub preset).
+            with _offline_unless_hub_reachable(spec) as offline:
+                try:
+                    opened = self._open(spec)
+                except Exception as e:
+                    raise ModelUnavailable(_load_failure(spec, e, offline)) from e
+        model, preprocess, tokenizer, config = opened
         self._reparameterize = _reparameterizable(model)
         self._channels_last = False
         self._model: Any = model
@@ -452,6 +461,19 @@ def _image_size(model: Any) -> int:
 
 def _reparameterizable(model: Any) -> bool:
     return any(hasattr(m, "reparameterize") for m in model.visual.modules())
+
+
+@contextmanager
+def _hub_offline() -> Iterator[None]:
+    """huggingface_hub reads its cache only, asking the Hub nothing, while this lasts."""
+    from huggingface_hub import constants
+
+    was = constants.HF_HUB_OFFLINE
+    constants.HF_HUB_OFFLINE = True
+    try:
+        yield
+    finally:
+        constants.HF_HUB_OFFLINE = was
 
 
 @contextmanager

@@ -7,6 +7,7 @@ import logging
 import os
 import random
 import shutil
+import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -296,3 +297,49 @@ def test_a_model_from_the_hubs_cache_reads_its_towers_apart_too() -> None:
         assert hub.loaded == {embed.TEXT}
     finally:
         shutil.rmtree(repo)
+
+
+def test_downloaded_weights_are_loaded_without_asking_the_hub(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A Hub preset already in the cache: its load asks the Hub nothing (huggingface_hub is
+    offline while open_clip reads it), and no connection is even tried."""
+    from huggingface_hub import constants
+
+    tiny = embed.parse_spec(f"local-dir:{TINY_MODEL}")
+    real_open = embed.OpenClipEncoder._open
+    offline_at_open: list[bool] = []
+
+    def cached_open(self: embed.OpenClipEncoder, spec: embed.ModelSpec) -> object:
+        offline_at_open.append(constants.HF_HUB_OFFLINE)
+        return real_open(self, tiny)  # as open_clip reads weights from the Hub's cache
+
+    def no_network(*args: object, **kwargs: object) -> object:
+        raise AssertionError(f"a connection was tried: {args}")
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(embed.OpenClipEncoder, "_open", cached_open)
+    monkeypatch.setattr(embed.socket, "create_connection", no_network)
+    encoder = embed.OpenClipEncoder(embed.parse_spec("ViT-B-32:laion2b_s34b_b79k"), "cpu")
+    assert offline_at_open == [True]
+    assert constants.HF_HUB_OFFLINE is False  # as it was
+    assert encoder.dimension > 0
+
+    # Not in the cache: the Hub is asked (whether it answers, then the download).
+    tried: list[object] = []
+    calls: list[bool] = []
+
+    def missing_then_fetched(self: embed.OpenClipEncoder, spec: embed.ModelSpec) -> object:
+        calls.append(constants.HF_HUB_OFFLINE)
+        if constants.HF_HUB_OFFLINE:
+            raise FileNotFoundError("not in the cache")
+        return real_open(self, tiny)
+
+    def reachable(address: object, timeout: float = 0) -> socket.socket:
+        tried.append(address)
+        return socket.socket()
+
+    monkeypatch.setattr(embed.OpenClipEncoder, "_open", missing_then_fetched)
+    monkeypatch.setattr(embed.socket, "create_connection", reachable)
+    embed.OpenClipEncoder(embed.parse_spec("ViT-B-32:laion2b_s34b_b79k"), "cpu")
+    assert calls == [True, False] and len(tried) == 1
