@@ -32,6 +32,7 @@ from typing import IO, TYPE_CHECKING, Protocol
 import platformdirs
 
 from mediafind.config import APP_NAME
+from mediafind.privacy import open_private
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection as PipeConnection
@@ -203,7 +204,7 @@ class UnixListener:
         for path in paths:
             if not private_dir(path.parent, create=True):
                 continue
-            lock = open(path.with_suffix(".lock"), "ab")  # noqa: SIM115 (held while listening)
+            lock = open_private(path.with_suffix(".lock"), "ab")  # held while listening
             try:
                 fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:

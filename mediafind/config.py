@@ -10,6 +10,7 @@ from pathlib import Path
 import platformdirs
 import tomli_w
 
+from mediafind import privacy
 from mediafind.errors import ConfigError
 
 APP_NAME = "mediafind"
@@ -111,9 +112,9 @@ def save_settings(settings: Settings, path: Path | None = None) -> None:
         del data["model_idle_seconds"]
     if "excludes" in data:
         data["excludes"] = list(data["excludes"])
-    path.parent.mkdir(parents=True, exist_ok=True)
+    privacy.private_folder(path.parent)
     tmp = path.with_suffix(".tmp")
-    with open(tmp, "wb") as f:
+    with privacy.open_private(tmp, "wb") as f:
         tomli_w.dump(data, f)
     tmp.replace(path)
 

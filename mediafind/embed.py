@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import numpy as np
 import numpy.typing as npt
 
-from mediafind import towers
+from mediafind import privacy, towers
 from mediafind.config import DEFAULT_MODEL_IDLE_SECONDS, cache_dir
 from mediafind.errors import ModelUnavailable, describe
 
@@ -184,9 +184,9 @@ def _remember_identity(key: str, identity: str) -> None:
     kept = dict(list(remembered.items())[-IDENTITIES_KEPT:])
     path = _identities_path()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        privacy.private_folder(path.parent)
         partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
-        partial.write_text(json.dumps(kept, indent=1), encoding="utf-8")
+        privacy.write_private(partial, json.dumps(kept, indent=1).encode("utf-8"))
         partial.replace(path)
     except OSError as e:
         log.info("cannot remember the model's identity in %s: %s", path, e)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from mediafind import privacy
 from mediafind.embed import IMAGE, TEXT, Encoder, Vectors
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ class TextMemo:
 
     def __init__(self, folder: Path, identity: str, dimension: int) -> None:
         self.folder = folder / _name(identity)
+        privacy.tighten(folder)  # an older version left it open to others
         self.dimension = dimension
 
     def get(self, text: str) -> Vectors | None:
@@ -59,9 +61,9 @@ class TextMemo:
         path = self.folder / (_name(text) + SUFFIX)
         data = np.ascontiguousarray(vector, dtype="<f4").tobytes()
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
+            privacy.private_folder(self.folder)
             partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
-            partial.write_bytes(data)
+            privacy.write_private(partial, data)
             partial.replace(path)
             self._forget_oldest()
         except OSError as e:

@@ -22,6 +22,7 @@ from typing import Any
 
 import apsw
 
+from mediafind import privacy
 from mediafind.errors import (
     EMPTY_FILE,
     NO_TEXT,
@@ -135,7 +136,7 @@ class Store:
     def open(cls, path: Path, writer: bool = False) -> Store:
         """Open (creating if needed) the library file and bring its schema up to date.
         writer: this process will change the library; refused while another process does."""
-        path.parent.mkdir(parents=True, exist_ok=True)
+        privacy.private_folder(path.parent)
         lock = None
         if writer:
             lock = WriterLock(path)
@@ -146,6 +147,11 @@ class Store:
             if lock is not None:
                 lock.release()
             raise
+        # SQLite made the file (empty) with the umask's mode, and makes its journal files with
+        # the file's mode: taken to 0600 before anything is written (or when an older version
+        # left it wider).
+        for part in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm"))):
+            privacy.tighten(part)
         store = cls(conn, path, lock)
         try:
             mode = store._wal()
@@ -190,6 +196,7 @@ class Store:
             log.info("backing up library to %s before upgrading its schema", backup)
             backup.unlink(missing_ok=True)
             self.conn.execute("VACUUM INTO ?", (str(backup),))
+            privacy.tighten(backup)
         with self.atomic():
             # Read again under the write lock: another connection opening the same new
             # library may have upgraded it since (two would both create the tables).

@@ -35,6 +35,8 @@ from typing import Any, BinaryIO
 import numpy as np
 import numpy.typing as npt
 
+from mediafind.privacy import open_private
+
 log = logging.getLogger(__name__)
 
 MAGIC = b"MFVECS1\n"
@@ -208,7 +210,7 @@ class Writer:
             self._layouts[modality] = layout
             self._ids[modality], self._norms[modality] = [], []
             self._written[modality] = 0
-        self._file = open(self._temp, "wb")  # noqa: SIM115 - closed in finish() or abandon()
+        self._file = open_private(self._temp, "wb")  # closed in finish() or abandon()
         self._file.truncate(offset)
 
     def add(self, modality: str, ids: Ids, vectors: Matrix) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import IO
 
 from mediafind.errors import LibraryBusy
+from mediafind.privacy import open_private
 
 
 class WriterLock:
@@ -29,7 +30,7 @@ class WriterLock:
         self._file: IO[str] | None = None
 
     def acquire(self) -> None:
-        f = open(self.path, "a+", encoding="ascii")  # noqa: SIM115 (kept open while held)
+        f = open_private(self.path, "a+", encoding="ascii")  # kept open while held
         try:
             for tries_left in reversed(range(self._ACQUIRE_TRIES)):
                 try:
@@ -63,7 +64,7 @@ class WriterLock:
         if self._file is not None:
             return os.getpid()
         try:
-            with open(self.path, "a+", encoding="ascii") as f:
+            with open_private(self.path, "a+", encoding="ascii") as f:
                 try:
                     self._lock(f)
                 except OSError:

@@ -8,7 +8,6 @@ import faulthandler
 import getpass
 import hashlib
 import logging
-import logging.handlers
 import os
 import signal
 import sys
@@ -21,7 +20,7 @@ from PySide6.QtGui import QColor, QFileOpenEvent, QGuiApplication, QPalette
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
-from mediafind import __version__, config
+from mediafind import __version__, config, privacy
 from mediafind.errors import ConfigError, describe
 from mediafind.gui.bridge import SessionBridge
 from mediafind.gui.download import offer_download
@@ -56,8 +55,8 @@ def setup_logging(verbose: bool = False) -> Path | None:
     path = log_file()
     root = logging.getLogger()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handler = logging.handlers.RotatingFileHandler(
+        privacy.private_folder(path.parent)
+        handler = privacy.PrivateLogHandler(
             path, maxBytes=LOG_BYTES, backupCount=3, encoding="utf-8"
         )
     except OSError as e:

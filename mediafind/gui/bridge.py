@@ -7,9 +7,11 @@ session's (mediafind/session.py); this only carries it across threads.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QObject, QSettings, Signal
 
-from mediafind import config
+from mediafind import config, privacy
 from mediafind.session import Session
 
 
@@ -25,9 +27,19 @@ class SessionBridge(QObject):
         super().__init__(parent)
         self.session = session
         # Window geometry and the last kind filter: the window's, not the settings file's.
-        self.window_state = QSettings(
-            str(config.config_dir() / "window.ini"), QSettings.Format.IniFormat, self
-        )
+        self.window_state = QSettings(str(_private_state()), QSettings.Format.IniFormat, self)
         session.on_status(self.status_changed.emit)
         session.on_model_changed(self.model_changed.emit)
         session.on_indexing_changed(self.indexing_changed.emit)
+
+
+def _private_state() -> Path:
+    """The window's state file, made readable by the user only before Qt writes it (Qt keeps a
+    file's permissions when it saves it again)."""
+    path = config.config_dir() / "window.ini"
+    try:
+        privacy.private_folder(path.parent)
+        privacy.open_private(path, "ab").close()
+    except OSError:
+        pass  # Qt says nothing either: the window's layout is not kept
+    return path

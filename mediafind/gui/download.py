@@ -56,7 +56,13 @@ class Missing:
 
 
 def find_missing(bridge: SessionBridge) -> Missing | None:
-    """Whether the chosen model must be downloaded (any thread but the GUI's: imports torch)."""
+    """Whether the chosen model must be downloaded (any thread but the GUI's: imports torch).
+
+    The window's one use of the network without a click: only when the chosen model's weights
+    are not on this computer (nothing works without them), it asks the Hugging Face Hub whether
+    it answers and how big the file is, so that the banner can offer the download with its size
+    or say how to get the model offline. A model folder (local-dir:) or downloaded weights never
+    reach the network here."""
     spec = bridge.session.spec
     if spec is None:
         return None

@@ -24,6 +24,7 @@ from PySide6.QtGui import (
 from PySide6.QtNetwork import QNetworkAccessManager, QNetworkReply, QNetworkRequest
 from PySide6.QtWidgets import QWidget
 
+from mediafind import privacy
 from mediafind.errors import describe
 from mediafind.media import PHOTO_EXTENSIONS
 
@@ -80,6 +81,7 @@ class DropReader(QObject):
     def __init__(self, folder: Path, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.folder = folder  # where pictures without a file of their own are kept
+        privacy.tighten(folder)  # an older version left it open to others
         self._network: QNetworkAccessManager | None = None
 
     def accepts(self, data: QMimeData) -> bool:
@@ -115,7 +117,7 @@ class DropReader(QObject):
 
     def _save(self, image: QImage) -> Path | None:
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
+            privacy.private_folder(self.folder)
         except OSError as e:
             self.failed.emit(f"Cannot keep the picture for the search: {describe(e)}")
             return None
@@ -125,15 +127,16 @@ class DropReader(QObject):
         if not path.exists() and not QImageWriter(str(path), QByteArray(b"png")).write(image):
             self.failed.emit("Cannot keep the picture for the search (the disk may be full).")
             return None
+        privacy.tighten(path)  # Qt made it with the umask's mode
         self._prune()
         return path
 
     def _save_bytes(self, data: bytes, suffix: str) -> Path:
-        self.folder.mkdir(parents=True, exist_ok=True)
+        privacy.private_folder(self.folder)
         digest = hashlib.blake2b(data, digest_size=12).hexdigest()
         path = self.folder / f"picture-{digest}{suffix}"
         if not path.exists():
-            path.write_bytes(data)
+            privacy.write_private(path, data)
         self._prune()
         return path
 

@@ -15,7 +15,7 @@ from PIL import Image
 from PySide6.QtCore import QByteArray, QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QColor, QImage, QImageReader, QImageWriter, QPainter, QPixmap
 
-from mediafind import media
+from mediafind import media, privacy
 from mediafind.errors import UnreadableFile, describe
 
 log = logging.getLogger(__name__)
@@ -133,11 +133,12 @@ class _Request(QRunnable):
         image = decode(self.path, self.pixels)
         if image.hasAlphaChannel():
             image = _flatten(image)
-        cached.parent.mkdir(parents=True, exist_ok=True)
+        privacy.private_folder(cached.parent)
         tmp = cached.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
         writer = QImageWriter(str(tmp), QByteArray(b"jpeg"))
         writer.setQuality(JPEG_QUALITY)
         if writer.write(image):
+            privacy.tighten(tmp)  # Qt made it with the umask's mode
             tmp.replace(cached)
         else:
             log.info("cannot keep the thumbnail of %s: %s", self.path, writer.errorString())
@@ -159,6 +160,8 @@ class ThumbnailCache(QObject):
     ) -> None:
         super().__init__(parent)
         self.folder = folder  # None: no disk cache (the big preview pictures)
+        if folder is not None:
+            privacy.tighten(folder)  # an older version left it open to others
         self._pixels = pixels
         self._memory: OrderedDict[Path, QPixmap] = OrderedDict()
         self._bytes = 0
