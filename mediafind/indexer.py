@@ -372,18 +372,20 @@ def _prepare(row: FileRow, encoder: Encoder, known: dict[tuple[str, str], int]) 
     prepared = _Prepared(row)
     try:
         st = path.stat()
-        data = path.read_bytes()
+        prepared.size, prepared.mtime_ns = st.st_size, st.st_mtime_ns
+        data, prepared.size, prepared.digest = media.read_head(path, _bytes_needed(row, st.st_size))
     except FileNotFoundError:
         prepared.vanished = True
         return prepared
     except OSError as e:
         prepared.error = describe(e, with_file=False)
         return prepared
-    prepared.size, prepared.mtime_ns = len(data), st.st_mtime_ns
+    except UnreadableFile as e:
+        prepared.error = str(e)
+        return prepared
     if not data:
         prepared.error = EMPTY_FILE
         return prepared
-    prepared.digest = media.content_hash(data)
     try:
         if row.kind == "photo":
             for caption in captions.of_photo(path, data).texts:
@@ -415,9 +417,11 @@ def _read_words(row: FileRow) -> tuple[list[NewChunk], str | None]:
     captions (the picture waits for the model). Returns the chunks, or why it cannot be read."""
     path = row.path
     try:
-        data = path.read_bytes()
+        data = media.read_head(path, _bytes_needed(row, path.stat().st_size))[0]
     except OSError as e:
         return [], describe(e, with_file=False)
+    except UnreadableFile as e:
+        return [], str(e)
     if not data:
         return [], EMPTY_FILE
 
@@ -437,6 +441,15 @@ def _read_words(row: FileRow) -> tuple[list[NewChunk], str | None]:
     except Exception as e:  # a decoder bug must not stop the run
         log.warning("unexpected error reading %s", path, exc_info=True)
         return [], f"cannot read: {describe(e)}"
+
+
+def _bytes_needed(row: FileRow, size: int) -> int:
+    """How much of a file of size bytes its reader needs (hashing reads the rest in blocks);
+    raises UnreadableFile for a file too large to read."""
+    if row.kind == "photo":
+        media.check_picture_size(size)
+        return size
+    return extract.bytes_needed(row.path, size)
 
 
 def _words_chunk(source: str, span: Span) -> NewChunk:
