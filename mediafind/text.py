@@ -204,7 +204,7 @@ _WORD = re.compile(f"[{_IDEOGRAPHIC}]|[^\\s{_IDEOGRAPHIC}]+")
 # prose), so the rest of such a word could never count. Longer would cost more per character
 # of a note made of such words (a 300-letter word takes ~9 ms), shorter would cut long URLs.
 MAX_RUN_CHARS = 300
-_LONG_RUN = re.compile(r"\S{%d,}" % (MAX_RUN_CHARS + 1))
+_LONG_RUN = re.compile(rf"\S{{{MAX_RUN_CHARS + 1},}}")
 
 
 def cap_words(text: str) -> str:
