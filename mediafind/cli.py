@@ -718,6 +718,9 @@ def _configure_logging(verbose: bool) -> None:
     root.setLevel(logging.INFO if verbose else logging.WARNING)
     if not verbose:
         logging.getLogger("huggingface_hub").setLevel(logging.ERROR)
+    # Python warnings of other libraries (Pillow's on odd pictures, watchdog's) are log records
+    # (py.warnings), shown with --verbose, rather than lines on stderr.
+    logging.captureWarnings(True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
