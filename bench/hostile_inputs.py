@@ -24,7 +24,21 @@ from _table import figure
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = f"local-dir:{ROOT / 'mediafind' / 'assets' / 'tiny-clip'}"
-WORDS = "the red circle on the kitchen table was bright in the morning sun".split()
+WORDS = [
+    "the",
+    "red",
+    "circle",
+    "on",
+    "the",
+    "kitchen",
+    "table",
+    "was",
+    "bright",
+    "in",
+    "the",
+    "morning",
+    "sun",
+]
 
 
 def normal(size: int, rng: random.Random) -> str:
