@@ -17,7 +17,7 @@ from PIL import Image, ImageFile, IptcImagePlugin
 from mediafind import media
 from mediafind.errors import UnreadableFile
 from mediafind.extract import parse_xml
-from mediafind.text import decode_text
+from mediafind.text import decode_head
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,10 @@ _FILE_NAME_LIKE = re.compile(
 
 # A sidecar larger than this is not read: darktable's, with a long edit history, is under 1 MB.
 MAX_SIDECAR_BYTES = 16 * 1024 * 1024
+# A photo's captions together are cut to this many characters (a text sidecar is read no
+# further than its bytes): a caption is a title and a paragraph or two, and each ~300 characters
+# more is one more vector for the photo (a 16 MB sidecar once became 33,899 of them).
+MAX_CAPTION_CHARS = 8000
 
 _DC = "{http://purl.org/dc/elements/1.1/}"
 _RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
@@ -94,11 +98,13 @@ def of_photo(photo: Path, data: bytes) -> Captions:
     found += photo_captions(data)
     unique: list[str] = []
     seen: set[str] = set()
+    room = MAX_CAPTION_CHARS
     for text in found:
         key = _key(text)
-        if key and key not in seen:
+        if key and key not in seen and room > 0:
             seen.add(key)
-            unique.append(text)
+            unique.append(text[:room])
+            room -= len(unique[-1])
     return Captions(tuple(unique), signature(photo))
 
 
@@ -206,11 +212,12 @@ def _text_sidecar_caption(photo: Path) -> str | None:
     """The first of a photo's text sidecars that holds text, stripped."""
     for candidate in _text_sidecars(photo):
         try:
-            data = candidate.read_bytes()
+            with open(candidate, "rb") as f:
+                data = f.read(4 * MAX_CAPTION_CHARS + 1)  # a character is at most 4 bytes
         except OSError:
             continue
         try:
-            text = decode_text(data).strip()
+            text = decode_head(data, 4 * MAX_CAPTION_CHARS)[0].strip()
         except UnreadableFile:
             continue
         if text:

@@ -718,6 +718,9 @@ def _configure_logging(verbose: bool) -> None:
     root.setLevel(logging.INFO if verbose else logging.WARNING)
     if not verbose:
         logging.getLogger("huggingface_hub").setLevel(logging.ERROR)
+    # Python warnings of other libraries (Pillow's on odd pictures, watchdog's) are log records
+    # (py.warnings), shown with --verbose, rather than lines on stderr.
+    logging.captureWarnings(True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -739,11 +742,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command in (None, "gui"):
         return _gui(args)
     try:
-        return _run(args)
+        code = _run(args)
     except BrokenPipeError:
         # Output piped into `head` or a closed pager: not an error. Silence the final flush.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    if getattr(args, "interrupted", False) and argv is None:
+        # The program itself (not a caller of main): leave now. Python's exit would wait for a
+        # decode thread still busy with a large file (it joins pool threads); the library is
+        # consistent already, each batch being written in one transaction or not at all.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 def _check_model(args: argparse.Namespace) -> None:
@@ -771,9 +782,19 @@ def _check_model(args: argparse.Namespace) -> None:
         ) from e
 
 
+class _Terminated(KeyboardInterrupt):
+    """TERM (from `kill` or a service manager), which stops a command as Ctrl-C does."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise _Terminated
+
+
 def _run(args: argparse.Namespace) -> int:
     from mediafind.instance import InstanceError
 
+    on_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if on_main_thread else None
     try:
         served = args.func in _SERVED
         if served and (running := _running_instance(args)) is not None:
@@ -807,9 +828,13 @@ def _run(args: argparse.Namespace) -> int:
         # The disk said no (permissions, a full disk): one line, not a traceback.
         print(f"mediafind: {describe(e)}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
         print("mediafind: interrupted", file=sys.stderr)
-        return 130
+        args.interrupted = True
+        return 128 + (signal.SIGTERM if isinstance(e, _Terminated) else signal.SIGINT)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 # What a running instance answers; the commands that need the model among them.

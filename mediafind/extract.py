@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from xml.etree import ElementTree
 
 from mediafind.errors import EMPTY_FILE, NO_TEXT, SCANNED_PDF, NothingToRead, UnreadableFile
-from mediafind.text import MAX_TEXT_CHARS, Span, chunk_text, decode_text
+from mediafind.text import MAX_TEXT_CHARS, Span, chunk_text, decode_head, decode_text
 
 if TYPE_CHECKING:
     from markdown_it.token import Token
@@ -44,6 +44,12 @@ MAX_XML_BYTES = 100 * 1024 * 1024
 # are read (pictures in RTF are dropped first): text beyond it is lost, but files this large are
 # mostly markup and scripts, and reading more would hold a decode thread for many seconds.
 MAX_MARKUP_BYTES = 8 * 1024 * 1024
+
+# PDF, DOCX, ODT and RTF are read whole (a PDF's and a zip's index is at its end, RTF's pictures
+# are dropped from the whole of it): a file larger than this is refused rather than held in
+# memory. Text-heavy documents are far smaller (a 1,000-page book is a few MB); files this large
+# are scans, which hold no text anyway.
+MAX_DOCUMENT_BYTES = 512 * 1024 * 1024
 
 # PDFium is not thread-safe, and the indexer decodes in a thread pool: one PDF at a time.
 _PDFIUM_LOCK = threading.Lock()
@@ -154,6 +160,23 @@ def read_note(path: Path, data: bytes) -> str:
     return extract(path, data).text
 
 
+def bytes_needed(path: Path, size: int) -> int:
+    """How many of a document's first bytes its reader uses (the file's size when it reads it
+    whole): text needs the character cap's bytes and one more (to know that it goes on), HTML
+    its markup cap's. Raises UnreadableFile for a file read whole that is too large."""
+    reader = _READERS.get(path.suffix.lower())
+    if reader in (_text, _markdown):
+        return 4 * MAX_TEXT_CHARS + 1
+    if reader is _html:
+        return MAX_MARKUP_BYTES + 1
+    if reader is not None and size > MAX_DOCUMENT_BYTES:
+        raise UnreadableFile(
+            f"document too large to read ({size / 2**20:,.0f} MB; mediafind reads documents "
+            f"up to {MAX_DOCUMENT_BYTES // 2**20} MB)"
+        )
+    return size
+
+
 def extract(path: Path, data: bytes) -> Document:
     """The text of a document, in sections with locations; raises UnreadableFile."""
     suffix = path.suffix.lower()
@@ -184,15 +207,7 @@ def _text(data: bytes) -> Document:
 
 def _decoded_prefix(data: bytes) -> tuple[str, bool]:
     """Decode no more bytes than the character cap can use (a character is at most 4 bytes)."""
-    limit = 4 * MAX_TEXT_CHARS
-    if len(data) <= limit:
-        return decode_text(data), False
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        limit -= limit % 2  # whole UTF-16 code units
-    else:
-        while limit > 0 and data[limit] & 0xC0 == 0x80:
-            limit -= 1  # not inside a UTF-8 sequence
-    return decode_text(data[:limit]), True
+    return decode_head(data, 4 * MAX_TEXT_CHARS)
 
 
 def _markdown(data: bytes) -> Document:

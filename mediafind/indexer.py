@@ -9,7 +9,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,6 +52,11 @@ def decode_workers() -> int:
 # Pictures per encoder call within a batch. A stop request is honoured between calls, so this
 # bounds how long stopping takes (8 pictures: about a third of a second for ViT-B-32 on 2 cores).
 ENCODE_CHUNK = 8
+# A photo's caption chunks beyond this many are dropped: each is a vector the photo's searches
+# weigh, and a title with a few paragraphs (captions.MAX_CAPTION_CHARS) fits in far fewer.
+MAX_CAPTION_CHUNKS = 32
+# How often a stop request is looked at while the encoder waits for a file being decoded.
+STOP_POLL = 0.1
 # Overlap between consecutive text chunks, in tokens: enough to keep a short sentence whole.
 CHUNK_OVERLAP_TOKENS = 16
 # Without the model, text is cut by words (its tokenizer may be missing too): about as long as
@@ -204,7 +209,9 @@ class Indexer:
         rows = iter(pending)
         batch: list[_Prepared] = []
         workers = decode_workers()
-        with ThreadPoolExecutor(workers, thread_name_prefix="mediafind-decode") as pool:
+        pool = ThreadPoolExecutor(workers, thread_name_prefix="mediafind-decode")
+        finished = False
+        try:
 
             def top_up() -> None:
                 while len(queue) < LOOKAHEAD:
@@ -220,6 +227,10 @@ class Indexer:
                         raise _Stopped
                     row, future = queue.popleft()
                     top_up()
+                    while not future.done():  # a large file decodes for seconds: stop anyway
+                        wait([future], timeout=STOP_POLL)
+                        if self._stopping():
+                            raise _Stopped
                     batch.append(future.result())
                     images = sum(1 for p in batch if p.picture is not None)
                     texts = sum(len(p.spans) + len(p.captions) for p in batch)
@@ -228,12 +239,15 @@ class Indexer:
                         done += len(batch)
                         self._report(done, total, row.path, outcome, started)
                         batch = []
+                finished = True
             except _Stopped:
-                for _, future in queue:
-                    future.cancel()
                 outcome.cancelled = True
             finally:
                 self._should_stop = None
+        finally:
+            # Stopped (or interrupted): what is queued is dropped, and a file still being
+            # decoded is not waited for (a large one can take seconds); its thread ends alone.
+            pool.shutdown(wait=finished, cancel_futures=True)
 
     def save_words(self, outcome: Outcome, should_stop: Callable[[], bool] | None = None) -> None:
         """While the model is missing: make pending files searchable by their words (notes'
@@ -372,22 +386,25 @@ def _prepare(row: FileRow, encoder: Encoder, known: dict[tuple[str, str], int]) 
     prepared = _Prepared(row)
     try:
         st = path.stat()
-        data = path.read_bytes()
+        prepared.size, prepared.mtime_ns = st.st_size, st.st_mtime_ns
+        data, prepared.size, prepared.digest = media.read_head(path, _bytes_needed(row, st.st_size))
     except FileNotFoundError:
         prepared.vanished = True
         return prepared
     except OSError as e:
         prepared.error = describe(e, with_file=False)
         return prepared
-    prepared.size, prepared.mtime_ns = len(data), st.st_mtime_ns
+    except UnreadableFile as e:
+        prepared.error = str(e)
+        return prepared
     if not data:
         prepared.error = EMPTY_FILE
         return prepared
-    prepared.digest = media.content_hash(data)
     try:
         if row.kind == "photo":
             for caption in captions.of_photo(path, data).texts:
                 prepared.captions += _chunks(caption, encoder)
+            del prepared.captions[MAX_CAPTION_CHUNKS:]
         if row.hash == prepared.digest:
             prepared.reuse_from = row.id
         else:
@@ -415,9 +432,11 @@ def _read_words(row: FileRow) -> tuple[list[NewChunk], str | None]:
     captions (the picture waits for the model). Returns the chunks, or why it cannot be read."""
     path = row.path
     try:
-        data = path.read_bytes()
+        data = media.read_head(path, _bytes_needed(row, path.stat().st_size))[0]
     except OSError as e:
         return [], describe(e, with_file=False)
+    except UnreadableFile as e:
+        return [], str(e)
     if not data:
         return [], EMPTY_FILE
 
@@ -428,6 +447,7 @@ def _read_words(row: FileRow) -> tuple[list[NewChunk], str | None]:
         if row.kind == "photo":
             texts = captions.of_photo(path, data).texts
             spans = [s for t in texts for s in chunk_text(t, count, WORDS_PER_CHUNK, WORDS_OVERLAP)]
+            del spans[MAX_CAPTION_CHUNKS:]
             return [_words_chunk(CAPTION_SOURCE, s) for s in spans], None
         document = extract.extract(path, data)
         spans = extract.chunk_document(document, count, WORDS_PER_CHUNK, WORDS_OVERLAP)
@@ -437,6 +457,15 @@ def _read_words(row: FileRow) -> tuple[list[NewChunk], str | None]:
     except Exception as e:  # a decoder bug must not stop the run
         log.warning("unexpected error reading %s", path, exc_info=True)
         return [], f"cannot read: {describe(e)}"
+
+
+def _bytes_needed(row: FileRow, size: int) -> int:
+    """How much of a file of size bytes its reader needs (hashing reads the rest in blocks);
+    raises UnreadableFile for a file too large to read."""
+    if row.kind == "photo":
+        media.check_picture_size(size)
+        return size
+    return extract.bytes_needed(row.path, size)
 
 
 def _words_chunk(source: str, span: Span) -> NewChunk:

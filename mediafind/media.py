@@ -72,6 +72,39 @@ def hash_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+# A picture file larger than this is refused before it is read: camera files are tens of MB,
+# the largest TIFF scans a few hundred, and each decode thread holds the file while it decodes.
+MAX_PICTURE_BYTES = 512 * 1024 * 1024
+# A picture that would decode to more pixels than this (after a JPEG's reduced decode) is
+# refused: PNG, TIFF and WebP decode whole, 4 bytes a pixel and copies on the way (a
+# 169-megapixel PNG took 2 GB). Below Pillow's own warning (89 megapixels), so Pillow never
+# speaks for us; 100-megapixel camera JPEGs still open, at an eighth of their size.
+MAX_PIXELS = 80_000_000
+
+
+def read_head(path: Path, keep: int) -> tuple[bytes, int, str]:
+    """A file's first keep bytes, its size and its content_hash, read in blocks: the whole file
+    is hashed, but never held whole."""
+    digest = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as f:
+        head = f.read(keep)
+        digest.update(head)
+        size = len(head)
+        while block := f.read(1 << 20):
+            digest.update(block)
+            size += len(block)
+    return head, size, digest.hexdigest()
+
+
+def check_picture_size(size: int) -> None:
+    """Raise UnreadableFile for a picture file too large to open (see MAX_PICTURE_BYTES)."""
+    if size > MAX_PICTURE_BYTES:
+        raise UnreadableFile(
+            f"picture file too large to open ({size / 2**20:,.0f} MB; mediafind opens pictures "
+            f"up to {MAX_PICTURE_BYTES // 2**20} MB)"
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class Picture:
     image: Image.Image  # RGB, reduced to about the model's input size
@@ -92,6 +125,11 @@ def open_image(data: bytes, min_side: int) -> Picture:
             width, height = img.size  # the photo's own size; draft may decode it smaller
             # JPEG can decode at 1/2, 1/4 or 1/8 scale directly: far faster for big photos.
             img.draft("RGB", (min_side, min_side))
+            if img.size[0] * img.size[1] > MAX_PIXELS:
+                raise UnreadableFile(
+                    f"picture too large to open ({width * height / 1e6:,.0f} megapixels; "
+                    f"mediafind opens pictures up to {MAX_PIXELS // 1_000_000})"
+                )
             taken_at = _taken_at(img)
             img.load()
             oriented = ImageOps.exif_transpose(img)

@@ -47,6 +47,7 @@ from mediafind.store import (
     NamedFile,
     Store,
 )
+from mediafind.text import cap_words
 from mediafind.vectorfile import product
 
 log = logging.getLogger(__name__)
@@ -361,7 +362,8 @@ class Searcher:
         itself: list[int] = []
         texts = [p for p in query.parts if p.text]
         if texts:
-            encoded = self.encoder.encode_texts([p.text or "" for p in texts])
+            # Long words cut first: the tokenizer's cost grows with the square of a word's length.
+            encoded = self.encoder.encode_texts([cap_words(p.text or "") for p in texts])
             for part, vec in zip(texts, encoded, strict=True):
                 total += part.weight * vec
         for part in query.images:
@@ -371,17 +373,21 @@ class Searcher:
             itself += ids
         described = _unit(total.copy())
         if query.negatives:
-            for vec in self.encoder.encode_texts(query.negatives):
+            for vec in self.encoder.encode_texts([cap_words(n) for n in query.negatives]):
                 total -= NEGATIVE_WEIGHT * vec
         return _unit(total), described, itself
 
     def _picture(self, path: Path) -> tuple[Vectors, list[int]]:
         assert self.encoder is not None
         try:
+            media.check_picture_size(path.stat().st_size)
             data = path.read_bytes()
         except OSError as e:
             raise UnreadableFile(f"cannot read {path}: {describe(e, with_file=False)}") from e
+        except UnreadableFile as e:
+            raise UnreadableFile(f"{path}: {e}") from e
         try:
+            # The same budget as indexing: a picture too large to decode safely is refused.
             picture = media.open_image(data, self.encoder.image_size)
         except UnreadableFile as e:
             raise UnreadableFile(f"{path}: {e}") from e

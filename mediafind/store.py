@@ -117,7 +117,8 @@ def _file_row(row: Sequence[Any]) -> FileRow:
 
 
 def _named(row: Sequence[Any]) -> NamedFile:
-    return NamedFile(row[0], decode_path(row[1]), row[2], row[3])
+    # The name is the path's bytes as text, which a name that is not UTF-8 cannot be read as.
+    return NamedFile(row[0], decode_path(row[1]), row[2], os.fsdecode(row[3]))
 
 
 class Store:
@@ -661,7 +662,7 @@ class Store:
         condition, condition_args = (where or FileFilter()).sql()
         try:
             rows = self.conn.execute(
-                "SELECT f.id, f.path, f.kind, n.name FROM names_fts "
+                "SELECT f.id, f.path, f.kind, CAST(n.name AS BLOB) FROM names_fts "
                 "JOIN file_names n ON n.id = names_fts.rowid JOIN files f ON f.id = n.id "
                 f"WHERE names_fts MATCH ? AND f.status != 'error' AND {condition} "
                 "ORDER BY names_fts.rank LIMIT ?",

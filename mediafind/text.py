@@ -21,6 +21,9 @@ def decode_text(data: bytes) -> str:
         raise NothingToRead(EMPTY_FILE)
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8", errors="replace")
+    wide = _utf16_without_bom(data)
+    if wide is not None:
+        return data.decode(wide, errors="replace")
     if not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         if b"\x00" in data[:8192]:
             raise UnreadableFile("binary file, not text")
@@ -44,6 +47,54 @@ def decode_text(data: bytes) -> str:
         if tied and "cp1252" in match.could_be_from_charset:
             return str(match)
     return str(best)
+
+
+def decode_head(data: bytes, limit: int) -> tuple[str, bool]:
+    """decode_text of data's first limit bytes, cut where a character starts; and whether data
+    goes on past them."""
+    if len(data) <= limit:
+        return decode_text(data), False
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or _utf16_without_bom(data) is not None:
+        limit -= limit % 4  # whole UTF-16 code units (and UTF-32 ones)
+    else:
+        while limit > 0 and data[limit] & 0xC0 == 0x80:
+            limit -= 1  # not inside a UTF-8 sequence
+    return decode_text(data[:limit]), True
+
+
+# Bytes looked at to tell UTF-16 or UTF-32 without a byte-order mark from binary data.
+_WIDE_SAMPLE = 8192
+# Each with the size of its units and where in a unit its zero bytes may fall: text of the Latin
+# alphabet has a zero in every character's high byte(s), binary data has zeros anywhere. UTF-32
+# first: its text also fits UTF-16's pattern for half of its zeros.
+_WIDE_ZEROS = (
+    ("utf-32-le", 4, frozenset({1, 2, 3})),
+    ("utf-32-be", 4, frozenset({0, 1, 2})),
+    ("utf-16-le", 2, frozenset({1})),
+    ("utf-16-be", 2, frozenset({0})),
+)
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """The UTF-16 or UTF-32 codec of text written without a byte-order mark (Windows' "Unicode"
+    text, some exports), judged by where its zero bytes fall and whether it then reads as text
+    without control characters; None for anything else."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf")):
+        return None
+    sample = data[: _WIDE_SAMPLE - _WIDE_SAMPLE % 4]
+    if b"\x00" not in sample:
+        return None
+    zeros = {i % 4 for i, byte in enumerate(sample) if byte == 0}
+    for codec, unit, allowed in _WIDE_ZEROS:
+        if {z % unit for z in zeros} - allowed or (unit == 4 and len(sample) % 4):
+            continue
+        if unit == 4 and any(sample[3::4] if codec.endswith("le") else sample[0::4]):
+            continue  # UTF-32: the top byte of every character is zero
+        text = sample[: len(sample) - len(sample) % unit].decode(codec, errors="replace")
+        # The sample may end inside a character, nowhere else.
+        if "\ufffd" not in text[:-2] and not _CONTROL.search(text):
+            return codec
+    return None
 
 
 # A text file that is not UTF-8 was most likely written by Windows in Western Europe
@@ -142,7 +193,26 @@ class Span:
     heading: str | None = None
 
 
-_WORD = re.compile(r"\S+")
+# A word is a run without whitespace, but each ideograph or kana is a word of its own: Chinese
+# and Japanese are written without spaces, and a paragraph of them read as one word would be cut
+# to MAX_RUN_CHARS (and not split into chunks at all).
+_IDEOGRAPHIC = "\u3001-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+_WORD = re.compile(f"[{_IDEOGRAPHIC}]|[^\\s{_IDEOGRAPHIC}]+")
+# A word longer than this is cut to it before the tokenizer sees it: CLIP's tokenizer costs grow
+# with the square of a word's length (8,000 letters took 2 s, a 150,000-letter base64 blob or
+# unwrapped sequence minutes), and the text tower reads 77 tokens (about 300 characters of
+# prose), so the rest of such a word could never count. Longer would cost more per character
+# of a note made of such words (a 300-letter word takes ~9 ms), shorter would cut long URLs.
+MAX_RUN_CHARS = 300
+_LONG_RUN = re.compile(rf"\S{{{MAX_RUN_CHARS + 1},}}")
+
+
+def cap_words(text: str) -> str:
+    """text with every run without whitespace longer than MAX_RUN_CHARS cut to it (what a query
+    is encoded from; chunk_text caps the words of a file's text alike)."""
+    return _LONG_RUN.sub(lambda m: m.group()[:MAX_RUN_CHARS], text)
+
+
 _SENTENCE_END = re.compile(r"[.!?…:;][\"'”’)\]]*$")
 
 
@@ -173,7 +243,7 @@ def chunk_text(
     if not words:
         return []
     counted = lru_cache(maxsize=16384)(count_tokens)
-    costs = [max(1, counted(text[s:e])) for s, e in words]
+    costs = [max(1, counted(text[s : min(e, s + MAX_RUN_CHARS)])) for s, e in words]
     spans: list[Span] = []
     i = 0
     while i < len(words):
@@ -185,8 +255,7 @@ def chunk_text(
             j = i + 1  # one word longer than the limit: alone, the tokenizer truncates it
         elif j < len(words):
             j = _natural_end(text, words, i, j)
-        start, end = words[i][0], words[j - 1][1]
-        spans.append(Span(start, end, " ".join(text[start:end].split())))
+        spans.append(Span(words[i][0], words[j - 1][1], _joined(text, words, i, j)))
         if j == len(words):
             break
         k, shared = j, 0
@@ -195,3 +264,15 @@ def chunk_text(
             k -= 1
         i = k
     return spans
+
+
+def _joined(text: str, words: list[tuple[int, int]], i: int, j: int) -> str:
+    """words[i:j] as one line: each cut to MAX_RUN_CHARS, one space where text had whitespace
+    (none between ideographs, as they were written)."""
+    parts: list[str] = []
+    for k in range(i, j):
+        start, end = words[k]
+        if k > i and start > words[k - 1][1]:
+            parts.append(" ")
+        parts.append(text[start : min(end, start + MAX_RUN_CHARS)])
+    return "".join(parts)

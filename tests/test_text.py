@@ -156,12 +156,18 @@ def test_chunk_offsets_point_into_the_original_text() -> None:
         assert " ".join(LONG_TEXT[span.start : span.end].split()) == span.text
 
 
-def test_overlong_word_becomes_its_own_chunk() -> None:
+def test_overlong_word_becomes_its_own_chunk_cut_to_what_the_model_reads() -> None:
     text = "a b " + "x" * 500 + " c d"
+    counted: list[str] = []
 
-    spans = chunk_text(text, lambda s: len(s) // 10 + 1, 5, 1)
+    def count(word: str) -> int:
+        counted.append(word)
+        return len(word) // 10 + 1
 
-    assert Span(4, 504, "x" * 500) in spans
+    spans = chunk_text(text, count, 5, 1)
+
+    assert Span(4, 504, "x" * text_module.MAX_RUN_CHARS) in spans
+    assert max(map(len, counted)) == text_module.MAX_RUN_CHARS
     assert spans[-1].text.endswith("c d")
 
 

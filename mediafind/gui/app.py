@@ -65,6 +65,7 @@ def setup_logging(verbose: bool = False) -> Path | None:
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(lambda r: r.name.startswith("mediafind") or r.levelno >= logging.WARNING)
     root.addHandler(handler)
+    logging.captureWarnings(True)  # Pillow's and watchdog's warnings: to the log file
     if not verbose:
         # The terminal keeps getting warnings only; the file gets what happened.
         for other in root.handlers:
