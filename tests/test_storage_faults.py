@@ -25,6 +25,8 @@ import apsw
 import numpy as np
 import pytest
 from conftest import SharedFakeSource, save_shape, small_folder
+from gui_support import WindowMaker, open_fake_window
+from pytestqt.qtbot import QtBot
 
 from mediafind.cli import main
 from mediafind.errors import DiskFull, LibraryDamaged, NotALibrary
@@ -32,6 +34,8 @@ from mediafind.nearest import SUFFIX
 from mediafind.rows import ModelInfo, NewChunk
 from mediafind.store import Store
 from mediafind.writelock import WriterLock
+
+__all__ = ["open_fake_window"]  # fixture
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -499,3 +503,23 @@ def test_a_damaged_page_met_by_a_query_is_raised_as_a_damaged_library(
     with Store.open(library / LIBRARY_FILE) as store, pytest.raises(LibraryDamaged) as raised:
         store.files_under(store.roots()[0].id)
     assert isinstance(raised.value.__cause__, apsw.CorruptError)
+
+
+# -- the window ---------------------------------------------------------------------------
+
+
+def test_the_window_on_a_damaged_library_says_so_in_its_words_and_goes_on(
+    built: tuple[Path, Path], qtbot: QtBot, open_fake_window: WindowMaker
+) -> None:
+    _, library = built
+    damage_header(library)
+    window = open_fake_window(library)
+    banner = window.library_banner
+    qtbot.waitUntil(banner.isVisible, timeout=10_000)
+    said = banner.text.text()
+    assert f"{library / LIBRARY_FILE} is damaged (file is not a database)" in said
+    assert "use Help → Check Library to check and repair it" in said
+    assert "mediafind doctor" not in said and "Traceback" not in said
+    qtbot.keyClicks(window.search_field, "red")  # searching a damaged library: no crash
+    qtbot.wait(500)
+    assert window.isVisible()
