@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from mediafind import __version__, config, units
 from mediafind.errors import (
+    UNAVAILABLE,
     LibraryBusy,
     MediafindError,
     ModelUnavailable,
@@ -229,12 +230,17 @@ def _watch(session: Session, args: argparse.Namespace) -> int:
     try:
         session.start()
         session.wait_started()
-        if session.index is None:
-            raise MediafindError(session.index_problem or "indexing could not start")
+        service = session.index
+        if service is None:
+            raise session.index_error or MediafindError(
+                session.index_problem or "indexing could not start"
+            )
         server.start()
         print(f"watching the folders of {session.library_dir} (Ctrl-C stops)", flush=True)
         while not stop.wait(0.2):
             if session.status().state == "stopped":
+                if isinstance(service.failure, MediafindError):
+                    raise service.failure  # a library error, said as the command's own
                 break
         print("stopping…", file=sys.stderr, flush=True)
     finally:
@@ -818,9 +824,14 @@ def _run(args: argparse.Namespace) -> int:
         print(f"mediafind: {e}; add a folder with `mediafind {library}folders add FOLDER` to "
               "create one", file=sys.stderr)  # fmt: skip
         return 2
-    except (LibraryBusy, InstanceError) as e:
+    except UNAVAILABLE as e:
+        # Busy, damaged, full, read-only: nothing could be done now; nothing was wrong with
+        # what was asked.
         print(f"mediafind: {e}", file=sys.stderr)
-        return 1  # nothing could be done now; nothing was wrong with what was asked
+        return 1
+    except InstanceError as e:
+        print(f"mediafind: {e}", file=sys.stderr)
+        return 1
     except MediafindError as e:
         print(f"mediafind: {e}", file=sys.stderr)
         return 2

@@ -31,6 +31,31 @@ class LibraryBusy(LibraryError):
     """Another process is writing this library."""
 
 
+class LibraryDamaged(LibraryError):
+    """The library file is damaged: SQLite found a page it cannot make sense of."""
+
+
+class NotALibrary(LibraryError):
+    """The file in the library's place is not a mediafind library: empty, not a database, or
+    another program's database."""
+
+
+class DiskFull(LibraryError):
+    """The disk holding the library has no room for what must be written."""
+
+
+class LibraryReadOnly(LibraryError):
+    """The library cannot be written (a read-only disk, folder or file): it can be searched,
+    not changed."""
+
+
+# Library errors that say the library cannot be used now, through no fault in what was asked:
+# the command line exits 1 for them, as for a busy library (2 is for a mistaken request).
+UNAVAILABLE: tuple[type[LibraryError], ...] = (
+    LibraryBusy, LibraryDamaged, DiskFull, LibraryReadOnly
+)  # fmt: skip
+
+
 class ModelMismatch(LibraryError):
     """The library's vectors were made by another model than the one asked for."""
 

@@ -188,7 +188,9 @@ class Indexer:
     ) -> None:
         """Embed pending files, the ones the user may be waiting for first, a transaction per
         batch. should_stop is asked between batches and between encoder calls: when it says
-        yes, the batch in hand is dropped (its files stay pending) and this returns."""
+        yes, the batch in hand is dropped (its files stay pending) and this returns. A disk
+        too full to save a batch is said first (DiskFull), before the model loads."""
+        self.store.check_room()
         if self._on_progress is not None and (waiting := self.store.pending_count()):
             # Say how much there is before the model loads (seconds, on a laptop): a face shows
             # "0 of 1,204" at once, not a count that appears only after the first batch.

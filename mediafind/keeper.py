@@ -163,6 +163,11 @@ class Keeper:
         if self._failure is not None:
             raise self._failure
 
+    @property
+    def failure(self) -> BaseException | None:
+        """Why the service could not start, or stopped by itself (None: it did not)."""
+        return self._failure
+
     def stop(self, timeout: float = 5.0) -> None:
         """Stop within one encoder call; what was committed stays, the rest stays pending."""
         self.ask_to_stop()
@@ -294,6 +299,12 @@ class Keeper:
                     self._watch(root)
             self._rescan_all()
             self._loop()
+        except MediafindError as e:
+            # A library error (damaged, a full disk) says itself in one sentence: the faces
+            # show it, and `watch` ends with it.
+            log.info("the indexing service stopped: %s", e)
+            self._failure = e
+            self._set(Status(STOPPED, message=str(e)))
         except Exception:
             log.exception("the indexing service failed")
             self._set(Status(STOPPED, message="indexing stopped after an unexpected error"))

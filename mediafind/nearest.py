@@ -118,11 +118,13 @@ class _Copy:
 class Nearest:
     """KNN over one library connection (see the module's docstring)."""
 
-    def __init__(self, conn: apsw.Connection, library: Path) -> None:
+    def __init__(self, conn: apsw.Connection, library: Path, writable: bool = True) -> None:
+        """writable: whether the copy may be written (not beside a library on read-only media:
+        the copy there is read if it is in step, else the search is sqlite-vec's)."""
         self.conn = conn
         self.path = library.with_name(library.name + SUFFIX)
         self._copy: _Copy | None = None
-        self._retry_at = 0.0
+        self._retry_at = 0.0 if writable else math.inf
         self._layout_known = True
 
     def close(self) -> None:

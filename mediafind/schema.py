@@ -3,12 +3,23 @@ that opens it with sqlite-vec loaded (the one place it is)."""
 
 from __future__ import annotations
 
+import errno
+import os
+import shutil
 from pathlib import Path
 
 import apsw
 import sqlite_vec
 
-from mediafind.errors import LibraryError
+from mediafind.errors import (
+    DiskFull,
+    LibraryBusy,
+    LibraryDamaged,
+    LibraryError,
+    LibraryReadOnly,
+    MediafindError,
+    NotALibrary,
+)
 
 # How long a connection waits for another one's lock before giving up. Long enough to ride out
 # an indexer batch commit, short enough that a stuck writer is reported rather than hanging.
@@ -147,13 +158,22 @@ MIGRATIONS: list[str] = [
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-def connect(path: Path) -> apsw.Connection:
+def connect(path: Path, read_only: bool = False) -> apsw.Connection:
     """A connection to the library file at path, waiting out other writers' locks, with
-    sqlite-vec loaded and foreign keys on; the caller brings the schema up to date."""
+    sqlite-vec loaded and foreign keys on; the caller brings the schema up to date.
+    read_only: the file's folder cannot be written (read-only media, a backup), so SQLite cannot
+    make the files beside it that its locks need: open it as immutable, which needs none (no
+    process writes a library there, so there is nothing to lock against)."""
     try:
-        conn = apsw.Connection(str(path))
+        if read_only:
+            conn = apsw.Connection(
+                path.absolute().as_uri() + "?immutable=1",
+                flags=apsw.SQLITE_OPEN_READONLY | apsw.SQLITE_OPEN_URI,
+            )
+        else:
+            conn = apsw.Connection(str(path))
     except apsw.Error as e:
-        raise LibraryError(f"cannot open library {path}: {e}") from e
+        raise translated(e, path) or LibraryError(f"cannot open library {path}: {e}") from e
     conn.set_busy_timeout(BUSY_TIMEOUT_MS)
     # The one place sqlite-vec is loaded.
     conn.enable_load_extension(True)
@@ -161,3 +181,97 @@ def connect(path: Path) -> apsw.Connection:
     conn.enable_load_extension(False)
     conn.pragma("foreign_keys", True)
     return conn
+
+
+def translated(error: BaseException, path: Path) -> MediafindError | None:
+    """What a storage error met while using the library at path means, as one sentence naming
+    the file and what to do; None for errors that are not about the storage (they are bugs, and
+    keep their traceback)."""
+    if isinstance(error, MediafindError):
+        return error
+    if isinstance(error, (apsw.CorruptError, apsw.NotADBError)):
+        return damaged(path, str(error))
+    if isinstance(error, apsw.FullError) or _errno(error) in (errno.ENOSPC, errno.EDQUOT):
+        return disk_full(path)
+    if isinstance(error, apsw.ReadOnlyError) or _errno(error) in (errno.EROFS, errno.EACCES):
+        why = "read-only file system" if _errno(error) == errno.EROFS else "permission denied"
+        return read_only(path, why if not isinstance(error, apsw.Error) else str(error))
+    if isinstance(error, apsw.CantOpenError):
+        folder = path.parent
+        if not os.access(folder, os.W_OK):
+            return read_only(path, "the folder cannot be written")
+        return LibraryError(f"cannot open the library {path} ({error}); check that the disk "
+                            "holding it is there and readable")  # fmt: skip
+    if isinstance(error, apsw.BusyError):
+        return LibraryBusy(f"library {path} is locked by another process; try again once it "
+                           "is done")  # fmt: skip
+    if isinstance(error, apsw.IOError):
+        if free_bytes(path) < FREE_SPACE_MARGIN:
+            return disk_full(path)
+        return LibraryError(f"cannot read or write the library {path} ({error}); check the disk "
+                            "holding it, then run `mediafind doctor`")  # fmt: skip
+    return None
+
+
+def damaged(path: Path, detail: str) -> LibraryError:
+    """A library SQLite cannot read, as one sentence: a database file (its header says so) is
+    damaged; anything else is not a library at all."""
+    if not _says_sqlite(path):
+        return not_a_library(path, "file is not a database")
+    return LibraryDamaged(
+        f"{path} is damaged ({detail}); run `mediafind doctor` to check and repair it"
+    )
+
+
+def not_a_library(path: Path, why: str) -> NotALibrary:
+    return NotALibrary(
+        f"{path} is not a mediafind library ({why}); if it was one, `mediafind doctor` can move "
+        "it aside and make a new one, otherwise choose another library folder"
+    )
+
+
+def disk_full(path: Path) -> DiskFull:
+    megabytes = free_bytes(path) / 1e6
+    return DiskFull(
+        f"the disk holding {path} is full ({megabytes:.0f} MB free); free some space and try again"
+    )
+
+
+def read_only(path: Path, why: str) -> LibraryReadOnly:
+    return LibraryReadOnly(
+        f"{path} is on a read-only disk or folder ({why}): it can be searched but not changed; "
+        "copy its folder somewhere writable to index it"
+    )
+
+
+# Indexing refuses to start with less free space than this beside the library (and a write that
+# fails for want of space says the disk is full): a batch of vectors, its chunks and the WAL
+# growing with them take a few megabytes; with less, indexing would embed for minutes and then
+# fail to save any of it. Small enough not to stand in the way on a nearly full disk.
+FREE_SPACE_MARGIN = 16 * 2**20
+
+
+def free_bytes(path: Path) -> int:
+    """Free space on the disk holding path (the file or, before it exists, its folder)."""
+    for place in (path, path.parent):
+        try:
+            return shutil.disk_usage(place).free
+        except OSError:
+            continue
+    return 0
+
+
+def _errno(error: BaseException) -> int | None:
+    return error.errno if isinstance(error, OSError) else None
+
+
+# The first bytes of every SQLite database file.
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def _says_sqlite(path: Path) -> bool:
+    try:
+        with open(path, "rb") as f:
+            return f.read(len(_SQLITE_MAGIC)) == _SQLITE_MAGIC
+    except OSError:
+        return False

@@ -233,6 +233,9 @@ class Session:
         """Read the settings and decide library, device and model. Cheap: no hashing, no torch."""
         self.settings_problem: str | None = None
         self.index_problem: str | None = None
+        # The library error behind index_problem, when there is one (the command line exits
+        # by its kind).
+        self.index_error: MediafindError | None = None
         try:
             self.settings = config.load_settings()
         except ConfigError as e:
@@ -433,10 +436,12 @@ class Session:
         )
         service.add_listener(lambda status: self._on_status(generation, status))
         problem = None
+        self.index_error = None
         try:
             service.start()
         except MediafindError as e:
             problem = str(e)
+            self.index_error = e
         except Exception as e:  # a damaged library file, most often: say so, keep going
             if not isinstance(e, OSError):
                 log.exception("the keeper could not start")
@@ -451,7 +456,8 @@ class Session:
             waiting, self._waiting = self._waiting, []
             self.starting = False
         if problem is not None:
-            log.warning("indexing cannot start: %s", problem)
+            # Each face says it (the window's banner, `watch`'s line): only the log has it here.
+            log.info("indexing cannot start: %s", problem)
         else:
             for command in waiting:
                 command(service)

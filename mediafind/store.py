@@ -8,17 +8,19 @@ One process writes (the indexer); readers open their own connections. WAL lets t
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import logging
 import os
 import secrets
 import sys
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, NoReturn, ParamSpec, TypeVar
 
 import apsw
 
@@ -60,7 +62,18 @@ from mediafind.rows import (
     encode_path,
     prefix_range,
 )
-from mediafind.schema import BUSY_TIMEOUT_MS, MIGRATIONS, SCHEMA_VERSION, connect
+from mediafind.schema import (
+    BUSY_TIMEOUT_MS,
+    FREE_SPACE_MARGIN,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    connect,
+    disk_full,
+    free_bytes,
+    not_a_library,
+    read_only,
+    translated,
+)
 from mediafind.writelock import WriterLock
 
 # What callers have always imported from here; they live in the modules above.
@@ -121,29 +134,93 @@ def _named(row: Sequence[Any]) -> NamedFile:
     return NamedFile(row[0], decode_path(row[1]), row[2], os.fsdecode(row[3]))
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+S = TypeVar("S", bound="Store")
+
+
+def _guarded(method: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P], R]:
+    """A store method whose storage errors (a damaged page met by this query, a full disk, a
+    read-only file) are raised as the library errors they mean, naming the file (see
+    schema.translated); other errors, bugs, keep their traceback."""
+
+    @functools.wraps(method)
+    def guarded(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(self, *args, **kwargs)
+        except apsw.Error as e:
+            self._raise_translated(e)
+
+    return guarded
+
+
+def _guard_methods(cls: type[S]) -> type[S]:
+    """Every public method of the store guarded (_guarded): the store owns all SQL, so this is
+    where a storage error meets the file it is about. atomic() guards its own commit."""
+    for name, value in list(vars(cls).items()):
+        if not name.startswith("_") and inspect.isfunction(value) and name != "atomic":
+            setattr(cls, name, _guarded(value))
+    return cls
+
+
+@_guard_methods
 class Store:
     """A library file. Use ``Store.open``; close it when done (or use it as a context manager)."""
 
-    def __init__(self, conn: apsw.Connection, path: Path, lock: WriterLock | None = None) -> None:
+    def __init__(
+        self,
+        conn: apsw.Connection,
+        path: Path,
+        lock: WriterLock | None = None,
+        read_only: bool = False,
+    ) -> None:
         self.conn = conn
         self.path = path
+        self.read_only = read_only
         self._lock = lock
         self._depth = 0
-        self._nearest = Nearest(conn, path)
+        self._nearest = Nearest(conn, path, writable=not read_only)
 
     # -- opening and schema ---------------------------------------------------------------
 
     @classmethod
     def open(cls, path: Path, writer: bool = False) -> Store:
         """Open (creating if needed) the library file and bring its schema up to date.
-        writer: this process will change the library; refused while another process does."""
+        writer: this process will change the library; refused while another process does.
+        A reader of a library whose folder cannot be written (read-only media, a backup) opens
+        it read-only. Every storage failure is a LibraryError that names the file and what to
+        do (schema.translated)."""
+        try:
+            try:
+                return cls._open(path, writer)
+            except (apsw.FullError, apsw.IOError, apsw.CantOpenError):
+                # A reader on a full disk: SQLite cannot make the shared-memory file its WAL
+                # locks need. Read it as a read-only disk is read, while no process writes it.
+                if writer or not path.is_file() or WriterLock(path).holder() is not None:
+                    raise
+                return cls._open(path, writer, read_only=True)
+        except (apsw.Error, OSError) as e:
+            found = translated(e, path)
+            if found is None:
+                raise
+            raise found from e
+
+    @classmethod
+    def _open(cls, path: Path, writer: bool, read_only: bool = False) -> Store:
+        if path.is_dir():
+            raise LibraryError(f"{path} is a folder, not a library file")
         privacy.private_folder(path.parent)
         lock = None
         if writer:
             lock = WriterLock(path)
             lock.acquire()
+        read_only |= not writer and path.exists() and not os.access(path.parent, os.W_OK)
         try:
-            conn = connect(path)
+            if not path.exists():
+                _create(path)
+            elif _empty(path):
+                raise not_a_library(path, "empty file")
+            conn = connect(path, read_only)
         except BaseException:
             if lock is not None:
                 lock.release()
@@ -153,18 +230,17 @@ class Store:
         # left it wider).
         for part in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm"))):
             privacy.tighten(part)
-        store = cls(conn, path, lock)
+        store = cls(conn, path, lock, read_only)
         try:
-            mode = store._wal()
-            if mode != "wal":
-                log.warning("library %s is not in WAL mode (%s); readers may wait", path, mode)
+            store._check_ours()
+            if not read_only:
+                mode = store._wal()
+                if mode != "wal":
+                    log.warning("library %s is not in WAL mode (%s); readers may wait", path, mode)
             store._migrate()
         except apsw.BusyError as e:
             store.close()
             raise LibraryBusy(f"library {path} is locked by another process") from e
-        except (apsw.NotADBError, apsw.CorruptError) as e:
-            store.close()
-            raise LibraryError(f"{path} is not a mediafind library ({e})") from e
         except BaseException:
             store.close()
             raise
@@ -183,6 +259,15 @@ class Store:
                     raise
                 time.sleep(0.01)
 
+    def _check_ours(self) -> None:
+        """Refuse another program's database before anything is written to it (not even the
+        switch to WAL): its tables are not to be touched, let alone added to."""
+        version = int(self.conn.pragma("user_version"))
+        tables = {row[0] for row in self.conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")}  # fmt: skip
+        if (version == 0 and tables) or (version > 0 and "meta" not in tables):
+            raise not_a_library(self.path, "a database without mediafind's tables")
+
     def _migrate(self) -> None:
         version = int(self.conn.pragma("user_version"))
         if version > SCHEMA_VERSION:
@@ -192,6 +277,8 @@ class Store:
             )
         if version == SCHEMA_VERSION:
             return
+        if self.read_only:
+            raise read_only(self.path, f"its schema {version} must be upgraded first")
         if version > 0:
             backup = self.path.with_name(f"{self.path.name}.v{version}.bak")
             log.info("backing up library to %s before upgrading its schema", backup)
@@ -225,12 +312,22 @@ class Store:
 
     @contextmanager
     def atomic(self) -> Iterator[None]:
-        """A write transaction; nested calls become savepoints. Rolls back on any exception."""
+        """A write transaction; nested calls become savepoints. Rolls back on any exception,
+        and raises that exception, never one from the rollback: SQLite has already rolled the
+        whole transaction back after some errors (a full disk), so a rollback can fail too. A
+        storage error is raised as the library error it means (schema.translated)."""
         if self._depth:
+            name = f"mediafind_{self._depth}"
+            self.conn.execute(f"SAVEPOINT {name}")
             self._depth += 1
             try:
-                with self.conn:
-                    yield
+                yield
+            except BaseException:
+                if not self.conn.getautocommit():  # else SQLite rolled it all back already
+                    self._quietly(f"ROLLBACK TO {name}; RELEASE {name}")
+                raise
+            else:
+                self.conn.execute(f"RELEASE {name}")
             finally:
                 self._depth -= 1
             return
@@ -238,16 +335,46 @@ class Store:
             self.conn.execute("BEGIN IMMEDIATE")
         except apsw.BusyError as e:
             raise LibraryBusy(f"library {self.path} is being written by another process") from e
+        except apsw.Error as e:
+            self._raise_translated(e)
         self._depth = 1
         try:
             yield
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        else:
             self.conn.execute("COMMIT")
+        except apsw.Error as e:
+            self._rollback()
+            self._raise_translated(e)
+        except BaseException:
+            self._rollback()
+            raise
         finally:
             self._depth = 0
+
+    def _raise_translated(self, error: apsw.Error) -> NoReturn:
+        """Raise the library error a storage error means, or the error itself (a bug)."""
+        found = translated(error, self.path)
+        if found is None:
+            raise error
+        raise found from error
+
+    def _rollback(self) -> None:
+        if not self.conn.getautocommit():
+            self._quietly("ROLLBACK")
+
+    def _quietly(self, sql: str) -> None:
+        """Undo after a failure: what failed is the error to raise; a failure to undo is
+        logged (SQLite rolls back what is left when the connection closes)."""
+        try:
+            self.conn.execute(sql)
+        except apsw.Error as e:
+            log.info("%s after a failed write of %s also failed: %s", sql, self.path, e)
+
+    def check_room(self) -> None:
+        """Raise DiskFull when the disk holding the library has too little free space for
+        indexing to save anything (see schema.FREE_SPACE_MARGIN): said before minutes of
+        embedding, not after."""
+        if free_bytes(self.path) < FREE_SPACE_MARGIN:
+            raise disk_full(self.path)
 
     def _scalar(self, sql: str, args: tuple[object, ...] = ()) -> Any:
         row = self.conn.execute(sql, args).fetchone()
@@ -819,6 +946,46 @@ class Store:
             (file_id, CAPTION_SOURCE),
         )
         return FileRecord(status, error, indexed_at, tuple(text for (text,) in captions))
+
+
+def _create(path: Path) -> None:
+    """Make a new library file at path whole, or not at all: its schema is written to a file
+    beside it, which then takes its place, so that a crash cannot leave an empty file there
+    (an empty file is refused as not a library: it was not made by mediafind). Another process
+    making the same library at the same moment: the first one's file stays."""
+    temp = path.with_name(f"{path.name}.new-{os.getpid()}-{secrets.token_hex(4)}")
+    try:
+        # Readable by the user only from the start: SQLite gives its journal files this mode.
+        privacy.open_private(temp, "wb").close()
+        with Store(connect(temp), temp) as store:
+            store._migrate()
+            store.conn.pragma("journal_mode", "wal")  # kept by the file
+        try:
+            os.link(temp, path)
+        except FileExistsError:
+            pass
+        except OSError:  # a file system without hard links
+            if not path.exists():
+                temp.replace(path)
+    finally:
+        for part in (temp, *_sidecars(temp)):
+            part.unlink(missing_ok=True)
+
+
+def _sidecars(path: Path) -> list[Path]:
+    return [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm", "-journal")]
+
+
+def _empty(path: Path) -> bool:
+    """Whether the library file is empty: a new library in WAL mode has its first page in the
+    file at once, so an empty file (with no WAL beside it) was not made by mediafind."""
+    try:
+        if path.stat().st_size:
+            return False
+        wal = path.with_name(path.name + "-wal")
+        return not (wal.exists() and wal.stat().st_size)
+    except OSError:
+        return False
 
 
 def _model_json(info: ModelInfo) -> dict[str, object]:

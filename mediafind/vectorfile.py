@@ -11,7 +11,8 @@ vectors token and log position, see mediafind.nearest), and it is written whole 
 file, synced, then renamed over the old one, so a reader sees an old file or a new one, never half
 of one. Anything that does not look right about it makes it unusable, not wrong.
 
-Layout: MAGIC, a little-endian uint32 header length, the JSON header, padding to HEADER_SIZE;
+Layout: MAGIC, a little-endian uint32 header length, the JSON header (with the file's size: a
+file cut short or grown is unusable), padding to HEADER_SIZE;
 then per modality, each at an offset the header gives: chunk ids (int64, in row order), the
 inverse of each vector's length (float32), the ids sorted (int64) with their rows (int64), and the
 vectors (float32, rows of `dimension`).
@@ -113,6 +114,9 @@ class VectorFile:
             self.seq = int(header["seq"])
             self.entry = int(header["entry"])
             self.dimension = int(header["dimension"])
+            if int(header["size"]) != size:
+                # Cut short (a full disk, a copy that stopped) or grown: not the file written.
+                raise ValueError(f"{size} bytes where {int(header['size'])} were written")
             self.sections = {
                 modality: self._section(layout, size)
                 for modality, layout in dict(header["sections"]).items()
@@ -135,7 +139,18 @@ class VectorFile:
             assert self._map is not None
             array = np.frombuffer(self._map, dtype=kind, count=count * width, offset=offset)
             arrays[name] = array.reshape(count, width) if name == "matrix" else array
-        return Section(**arrays)
+        section = Section(**arrays)
+        # The ids, as read, must agree with their sorted index: a search maps rows to chunks by
+        # them, and a damaged id would name the wrong file. (The vectors themselves are checked
+        # by `mediafind doctor`, which reads them all.)
+        if count and (
+            np.any(section.sorted_ids[1:] < section.sorted_ids[:-1])
+            or np.any(section.sorted_rows < 0)
+            or np.any(section.sorted_rows >= count)
+            or np.any(section.ids[section.sorted_rows] != section.sorted_ids)
+        ):
+            raise ValueError("its chunk ids disagree with their index")
+        return section
 
     def release(self) -> None:
         """Let go of the pages a search read: they stay in the system's cache (the next search
@@ -210,6 +225,7 @@ class Writer:
             self._layouts[modality] = layout
             self._ids[modality], self._norms[modality] = [], []
             self._written[modality] = 0
+        self._header["size"] = offset
         self._file = open_private(self._temp, "wb")  # closed in finish() or abandon()
         self._file.truncate(offset)
 

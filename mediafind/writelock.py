@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import IO
 
-from mediafind.errors import LibraryBusy
+from mediafind.errors import LibraryBusy, LibraryError
 from mediafind.privacy import open_private
 
 
@@ -30,7 +30,15 @@ class WriterLock:
         self._file: IO[str] | None = None
 
     def acquire(self) -> None:
-        f = open_private(self.path, "a+", encoding="ascii")  # kept open while held
+        """Raises LibraryBusy while another process holds the lock, and OSError when the lock
+        file cannot be opened (a read-only folder: the store says what that means)."""
+        try:
+            f = open_private(self.path, "a+", encoding="ascii")  # kept open while held
+        except IsADirectoryError:
+            raise LibraryError(
+                f"{self.path} is a folder, not mediafind's lock file; move it aside so that the "
+                "library can be written"
+            ) from None
         try:
             for tries_left in reversed(range(self._ACQUIRE_TRIES)):
                 try:

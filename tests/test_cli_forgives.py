@@ -196,7 +196,9 @@ def test_a_library_file_that_is_not_a_database_is_one_line(
     code, out, err = cli(capsys, "--library", str(lib), *command)
     assert (code, out) == (2, "")
     assert err.splitlines() == [
-        f"mediafind: {lib / 'library.sqlite3'} is not a mediafind library (file is not a database)"
+        f"mediafind: {lib / 'library.sqlite3'} is not a mediafind library (file is not a "
+        "database); if it was one, `mediafind doctor` can move it aside and make a new one, "
+        "otherwise choose another library folder"
     ]
     assert (lib / "library.sqlite3").read_bytes() == content
 

@@ -45,6 +45,8 @@ _FOR_THE_WINDOW = (
     (re.compile(r" and use --model local-dir:\S+"), " and choose that folder"),
     (re.compile(r"; `mediafind models` lists the presets"), "; Settings lists the presets"),
     (re.compile(r" \(now: [^)]*\)"), ""),
+    (re.compile(r"run `mediafind doctor` to"), "use Help → Check Library to"),
+    (re.compile(r"`mediafind doctor` can"), "Help → Check Library can"),
 )
 
 
