@@ -31,6 +31,10 @@ class LibraryBusy(LibraryError):
     """Another process is writing this library."""
 
 
+class LibraryDamaged(LibraryError):
+    """The library file is damaged; the message says to run `mediafind doctor`."""
+
+
 class ModelMismatch(LibraryError):
     """The library's vectors were made by another model than the one asked for."""
 
