@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from mediafind import __version__, config, units
 from mediafind.errors import (
     LibraryBusy,
+    LibraryDamaged,
     MediafindError,
     ModelUnavailable,
     NoLibrary,
@@ -123,6 +124,9 @@ def _index(library: Library, args: argparse.Namespace) -> int:
     progress = TerminalProgress() if sys.stderr.isatty() else None
     try:
         outcome = library.index(folders, on_progress=progress)
+    except LibraryDamaged as e:
+        print(f"mediafind: {e}", file=sys.stderr)
+        return 1  # nothing was written; the doctor says what and repairs it
     finally:
         if progress:
             progress.finish()
