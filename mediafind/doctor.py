@@ -258,7 +258,9 @@ def _has_vectors(conn: apsw.Connection) -> bool:
     return row is not None
 
 
-def _strays(conn: apsw.Connection) -> _Strays:
+def _strays(conn: apsw.Connection, kinds: bool = True) -> _Strays:
+    """kinds: also check each vector's modality against its chunk's source (a scan of every
+    vector's metadata: 0.2 s at 100k photos)."""
     found = _Strays()
     found.orphan_chunks = _ids(
         conn, "SELECT id FROM chunks WHERE file_id NOT IN (SELECT id FROM files)"
@@ -277,13 +279,14 @@ def _strays(conn: apsw.Connection) -> _Strays:
                 "SELECT id FROM files f WHERE status = 'indexed' AND NOT EXISTS "
                 "(SELECT 1 FROM chunks c WHERE c.file_id = f.id AND c.seq >= 0)",
             )
-        found.mislabelled = int(
-            _one(
-                conn,
-                "SELECT count(*) FROM vectors v JOIN chunks c ON c.id = v.chunk_id "
-                f"WHERE (c.source = '{IMAGE_SOURCE}') != (v.modality = 'image')",
+        if kinds:
+            found.mislabelled = int(
+                _one(
+                    conn,
+                    "SELECT count(*) FROM vectors v JOIN chunks c ON c.id = v.chunk_id "
+                    f"WHERE (c.source = '{IMAGE_SOURCE}') != (v.modality = 'image')",
+                )
             )
-        )
     else:
         found.unembedded = _ids(
             conn, "SELECT DISTINCT file_id FROM chunks WHERE seq >= 0 UNION "
@@ -292,12 +295,12 @@ def _strays(conn: apsw.Connection) -> _Strays:
     return found
 
 
-def _counts(conn: apsw.Connection) -> Finding:
+def _counts(conn: apsw.Connection, kinds: bool = True) -> Finding:
     files = int(_one(conn, "SELECT count(*) FROM files"))
     chunks = int(_one(conn, "SELECT count(*) FROM chunks"))
     vectors = int(_one(conn, "SELECT count(*) FROM vectors")) if _has_vectors(conn) else 0
     figures = f"{files:,} files, {chunks:,} chunks, {vectors:,} vectors"
-    found = _strays(conn)
+    found = _strays(conn, kinds)
     if not found:
         return Finding(COUNTS, OK, figures)
     parts = []
@@ -442,7 +445,7 @@ def preflight(store: Store) -> None:
     try:
         problems = [
             f for f in (_fts(conn, "chunks_fts", KEYWORDS), _fts(conn, "names_fts", NAMES),
-                        _counts(conn)) if f.verdict == DAMAGED
+                        _counts(conn, kinds=False)) if f.verdict == DAMAGED
         ]  # fmt: skip
     except (apsw.CorruptError, apsw.NotADBError) as e:
         raise LibraryDamaged(

@@ -12,18 +12,20 @@ import json
 import math
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 from conftest import FakeEncoder, SharedFakeSource, save_shape, small_folder
+from gui_support import open_fake_window
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from mediafind import doctor
 from mediafind.cli import main
 from mediafind.errors import LibraryBusy, LibraryDamaged
+from mediafind.gui.window import MainWindow
 from mediafind.indexer import Indexer
 from mediafind.keeper import sync
 from mediafind.query import parse
@@ -31,6 +33,8 @@ from mediafind.schema import connect
 from mediafind.search import Searcher
 from mediafind.session import Options, Session
 from mediafind.store import Store
+
+__all__ = ["open_fake_window"]  # fixture
 
 
 def index(library: Path, folder: Path | None = None) -> None:
@@ -400,3 +404,40 @@ def test_check_library_dialog_lists_findings_and_repairs(
     qtbot.waitUntil(lambda: dialog.report is not None and dialog.report.healthy, timeout=10_000)
     assert not dialog.repair_button.isVisible()
     assert "rebuilt the keyword index" in dialog.summary.text()
+
+
+def test_help_check_library_repairs_the_library_the_window_holds(
+    open_fake_window: Callable[..., MainWindow], qtbot: QtBot, library: Path
+) -> None:
+    from mediafind.gui.doctor_dialog import DoctorDialog
+
+    garble_page(library, "chunks")
+    window = open_fake_window(library.parent)
+    session = window.session
+    (help_menu,) = [a.menu() for a in window.menuBar().actions() if a.text() == "&Help"]
+    (action,) = [a for a in help_menu.actions() if a.text() == "&Check Library…"]
+    action.trigger()
+    dialog = window.findChild(DoctorDialog)
+    assert dialog is not None and dialog.isVisible()
+    qtbot.waitUntil(lambda: dialog.report is not None, timeout=10_000)
+    assert dialog.findings.topLevelItem(0).text(0) == "library file"
+    assert dialog.findings.topLevelItem(0).text(1).startswith("Damaged: SQLite")
+    qtbot.mouseClick(dialog.repair_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(
+        lambda: dialog.report is not None and dialog.repaired is not None, timeout=20_000
+    )
+    assert dialog.report.healthy and "moved the damaged library aside" in dialog.summary.text()
+    # The window indexes the new library's folders again by itself.
+    qtbot.waitUntil(lambda: session.index is not None, timeout=20_000)
+    assert session.index is not None and session.index.wait_idle(20)
+    assert session.overview().counts["photo"] == 3
+
+
+def test_a_vector_filed_under_the_wrong_kind_is_embedded_again(library: Path) -> None:
+    chunk = chunk_of(library, "blue square.png")
+    write_vector(library, chunk, np.eye(16, dtype=np.float32)[2], "text")
+    counts = doctor.check(library).finding(doctor.COUNTS)
+    assert counts is not None and "1 vectors filed under the wrong kind" in counts.said
+    doctor.repair(library)
+    index(library)
+    assert doctor.check(library, full=True).healthy
