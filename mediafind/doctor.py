@@ -233,7 +233,7 @@ def _fts(conn: apsw.Connection, table: str, name: str) -> Finding:
         conn.execute(f"INSERT INTO {table}({table}) VALUES ('integrity-check')")
     except apsw.CorruptError as e:
         return Finding(name, DAMAGED, f"it does not match the text it indexes ({e})",
-                       "rebuild it from the text")  # fmt: skip
+                       f"rebuild the {name} from the text")  # fmt: skip
     return Finding(name, OK)
 
 
@@ -356,10 +356,14 @@ def _vectors(conn: apsw.Connection) -> Finding:
     named = ", ".join(str(f) for f in files[:NAMED]) + (" …" if len(files) > NAMED else "")
     return Finding(
         VECTORS, DAMAGED,
-        f"{len(bad):,} of {count:,} are not finite or not unit-length, of {len(files):,} files "
+        f"{len(bad):,} of {count:,} are not finite or not unit-length, of {_files(len(files))} "
         f"({named}): searches rank them wrongly",
         "embed those files again", tuple(files),
     )  # fmt: skip
+
+
+def _files(n: int) -> str:
+    return f"{n:,} file" + ("" if n == 1 else "s")
 
 
 def _files_of_chunks(conn: apsw.Connection, chunk_ids: list[int]) -> list[Path]:
@@ -543,7 +547,7 @@ def _repair_in_place(store: Store, report: Report) -> Repaired:
             if strays:
                 done.append(f"removed {strays:,} chunks and vectors that belonged to nothing")
             if files:
-                done.append(f"{len(files):,} files with bad or missing vectors wait to be "
+                done.append(f"{_files(len(files))} with bad or missing vectors wait to be "
                             "embedded again")  # fmt: skip
                 reindex = True
     copy = library_copy(store.path)

@@ -146,7 +146,7 @@ def test_bad_vectors_are_found_by_the_full_check_and_embedded_again(
     found = report.finding(doctor.VECTORS)
     assert found is not None and found.verdict == "damaged" and found.files == (blue,)
     assert (
-        "1 of 5 are not finite or not unit-length, of 1 files" in found.said
+        "1 of 5 are not finite or not unit-length, of 1 file " in found.said
         and str(blue) in found.said
     )
     repaired = doctor.repair(library, full=True)
@@ -301,7 +301,9 @@ def test_doctor_names_the_damage_exits_1_and_repair_fixes_it(
     assert code == 1
     assert any(line.startswith("DAMAGED  keyword index: it does not match") for line in lines)
     assert lines[-2] == "1 problem found (quick check, " + lines[-2].split(", ", 1)[1]
-    assert lines[-1] == "Next: `mediafind doctor --repair` will rebuild it from the text."
+    assert lines[-1] == (
+        "Next: `mediafind doctor --repair` will rebuild the keyword index from the text."
+    )
     code, lines, _ = cli(capsys, *where, "doctor", "--repair")
     assert code == 0
     assert "repaired rebuilt the keyword index from the text" in lines
