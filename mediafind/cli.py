@@ -19,6 +19,7 @@ from mediafind import __version__, config, units
 from mediafind.errors import (
     UNAVAILABLE,
     LibraryBusy,
+    LibraryDamaged,
     MediafindError,
     ModelUnavailable,
     NoLibrary,
@@ -124,6 +125,9 @@ def _index(library: Library, args: argparse.Namespace) -> int:
     progress = TerminalProgress() if sys.stderr.isatty() else None
     try:
         outcome = library.index(folders, on_progress=progress)
+    except LibraryDamaged as e:
+        print(f"mediafind: {e}", file=sys.stderr)
+        return 1  # nothing was written; the doctor says what and repairs it
     finally:
         if progress:
             progress.finish()
@@ -434,6 +438,75 @@ def _status(library: Library, args: argparse.Namespace) -> int:
     return 0
 
 
+def _doctor(session: Session, args: argparse.Namespace) -> int:
+    """Check the library for damage; with --repair, repair it, keeping what is sound.
+
+    The quick check takes seconds; --full also reads every page and every vector. The repair
+    rebuilds a damaged keyword index, removes what belongs to nothing, sends files with bad
+    vectors back to be embedded, and moves a library beyond repair aside (never deleting it)
+    for a new one with the same folders. It needs the library to itself: close the window or
+    `watch` first. Exits 0 when the library is sound or was repaired, 1 when damage remains.
+    example: mediafind doctor --repair"""
+    from mediafind.doctor import DAMAGED, OK
+
+    report = session.check_library_health(full=args.full)
+    repaired = None
+    if args.repair and (report.damaged or report.repairable):
+        try:
+            repaired = session.repair_library(full=args.full)
+        except LibraryBusy as e:
+            raise LibraryBusy(
+                f"{e}. The repair needs the library to itself: close the window or `watch` "
+                "(or use Help → Check Library in the window)"
+            ) from e
+        before, report = report, session.check_library_health(full=args.full)
+    healthy = report.healthy
+    if args.json:
+        out: dict[str, object] = report.to_json()
+        if repaired is not None:
+            out["before"], out["repaired"] = before.to_json(), repaired.to_json()
+        print(json.dumps(out, indent=2))
+        return 0 if healthy else 1
+    if repaired is not None:
+        for line in before.findings:
+            if line.verdict != OK:
+                print(f"{line.verdict.upper():8} {line.check}: {line.said}")
+        for done in repaired.done:
+            print(f"repaired {done}")
+        print()
+    for line in report.findings:
+        label = line.verdict.upper() if line.verdict == DAMAGED else line.verdict
+        print(f"{label:8} {line.check}" + (f": {line.said}" if line.said else ""))
+    what = "full check" if report.full else "quick check"
+    took = units.duration(report.seconds)
+    if not healthy:
+        count = len(report.damaged)
+        print(f"{_count(count, 'problem')} found ({what}, {took}).")
+        steps = [f.repair for f in report.damaged if f.repair]
+        if repaired is not None:
+            print("The repair did not fix everything; the lines above say what remains.")
+        elif steps:
+            print(f"Next: `mediafind doctor --repair` will {'; '.join(steps)}.")
+        return 1
+    print(f"The library is sound ({what}, {took}).")
+    if repaired is not None:
+        if repaired.moved_to is not None:
+            if repaired.folders_lost:
+                print("The damaged library's folders could not be read: add them again with "
+                      "`mediafind folders add FOLDER`, then run `mediafind index`.")  # fmt: skip
+            else:
+                folders = _count(len(repaired.folders), "folder")
+                print(f"Next: `mediafind index` indexes the {folders} again.")
+        elif repaired.reindex:
+            print("Next: `mediafind index` embeds the files that were sent back (a running "
+                  "window or `watch` does it by itself).")  # fmt: skip
+    elif report.repairable:
+        print("Next: `mediafind doctor --repair` tidies what the warnings above say.")
+    elif not report.full:
+        print("`mediafind doctor --full` also reads every page and every vector.")
+    return 0
+
+
 def _models(session: Session, args: argparse.Namespace) -> int:
     """List the model presets, the model this library uses, and where weights are kept.
 
@@ -689,6 +762,10 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true", help="print a JSON object")
 
     _add_command(commands, "models", _models)
+    doctor = _add_command(commands, "doctor", _doctor)
+    doctor.add_argument("--repair", action="store_true", help="repair what is found")
+    doctor.add_argument("--full", action="store_true", help="read every page and every vector")
+    doctor.add_argument("--json", action="store_true", help="print a JSON object")
     doc = (_gui.__doc__ or "").strip()
     gui = commands.add_parser(
         "gui",
@@ -811,7 +888,9 @@ def _run(args: argparse.Namespace) -> int:
 
         options = Options(library=args.library, model=args.model, device=args.device)
         # `watch` runs for hours: its model lives in a process of its own (modelhost.py).
-        session = Session(options, OpenClipSource(hosted=args.func is _watch))
+        # The doctor examines a library that may not open: a session that notes it and goes on.
+        tolerant = args.func is _doctor
+        session = Session(options, OpenClipSource(hosted=args.func is _watch), tolerant=tolerant)
         if args.func is not _models:
             # `index` without folders has nothing to put in a new library: it makes none.
             creates = args.func is _folders_add or (args.func is _index and args.paths)

@@ -32,7 +32,8 @@ class LibraryBusy(LibraryError):
 
 
 class LibraryDamaged(LibraryError):
-    """The library file is damaged: SQLite found a page it cannot make sense of."""
+    """The library file is damaged: SQLite found a page it cannot make sense of, or the
+    doctor found its parts out of step; the message says to run `mediafind doctor`."""
 
 
 class NotALibrary(LibraryError):

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from mediafind import scan
+from mediafind import doctor, scan
 from mediafind.config import DEFAULT_MODEL_IDLE_SECONDS
 from mediafind.errors import MediafindError, ModelUnavailable, describe
 from mediafind.indexer import EncoderFactory, Indexer, Outcome
@@ -223,6 +223,17 @@ class Keeper:
         this model: compare every watched folder with the library and embed all that is new or
         changed. The answer is what this run did."""
         return self._ask(lambda: self._index_now(folders))
+
+    def repair(self, full: bool = False) -> Future[doctor.Repaired]:
+        """Check the library and repair it in place, on this thread, between two batches: this
+        thread holds the write connection and the writer lock, so nothing else writes meanwhile,
+        and the files sent back to be embedded are taken up at once. A file beyond repair in
+        place fails the answer with LibraryDamaged (stop the keeper, then doctor.repair)."""
+        return self._ask(
+            lambda: doctor.repair(
+                self.library, full=full, model_identity=self._identity, store=self._store
+            )
+        )
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Wait until nothing is left to do (for tests and one-shot runs)."""

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from mediafind import config
+from mediafind import config, doctor
 from mediafind.embed import (
     IMAGE,
     TEXT,
@@ -40,6 +40,7 @@ from mediafind.embed import (
 )
 from mediafind.errors import (
     ConfigError,
+    LibraryDamaged,
     LibraryError,
     MediafindError,
     ModelMismatch,
@@ -567,10 +568,46 @@ class Session:
             return self._wait_for(service, service.index_now(folders), on_progress)
         identity = self._identity() or f"unavailable:{self.model_text}"
         with Store.open(self.library_file, writer=True) as store:
+            doctor.preflight(store)  # damage found now, before it is written over
             for folder in folders:
                 store.add_root(folder)
             indexer = Indexer(store, self.load_encoder, identity, on_progress=on_progress)
             return sync(indexer, self.settings.excludes)
+
+    # -- the library's health -------------------------------------------------------------
+
+    def check_library_health(self, full: bool = False) -> doctor.Report:
+        """What mediafind.doctor finds in the library (reads it: not for a GUI thread)."""
+        return doctor.check(self.library_file, full=full, model_identity=self._identity())
+
+    def repair_library(self, full: bool = False) -> doctor.Repaired:
+        """Repair what the doctor finds. When this session's indexing service runs, it repairs
+        in place on its own thread (it holds the writer lock) and embeds again what the repair
+        sends back. A file beyond repair must be replaced: the service is stopped first, the
+        file moved aside for a new library, and the service started again on it, which indexes
+        the folders anew. Without a service, the repair takes the writer lock itself (raises
+        LibraryBusy when another process writes)."""
+        identity = self._identity()
+        service = self._service()
+        if service is not None:
+            try:
+                return self._wait_for(service, service.repair(full))
+            except LibraryDamaged:
+                log.warning("the library must be replaced: stopping indexing to do it")
+        with self._lock:
+            self._generation += 1
+            old, self.index = self.index, None
+        if old is not None:
+            old.stop(timeout=RESTART_WAIT_SECONDS)  # all the way: its lock must be free
+        with self._search_lock:  # its connection would follow the file moved aside
+            if self._search_store is not None:
+                self._search_store.close()
+                self._search_store = None
+        try:
+            return doctor.repair(self.library_file, full=full, model_identity=identity)
+        finally:
+            if self._release_thread is not None:  # this session runs a service (the window)
+                self.restart()
 
     # -- folders --------------------------------------------------------------------------
 

@@ -34,6 +34,7 @@ from mediafind import __version__, config
 from mediafind.embed import LOCAL_DIR
 from mediafind.errors import MediafindError
 from mediafind.gui.bridge import SessionBridge
+from mediafind.gui.doctor_dialog import DoctorDialog
 from mediafind.gui.dropping import DropOverlay, DropReader
 from mediafind.gui.folders import FoldersDialog, choose_folder
 from mediafind.gui.help import SHORTCUTS_KEY, TIPS_KEY, QueryNotice, ShortcutsDialog
@@ -240,6 +241,9 @@ class MainWindow(QMainWindow):
         keys.triggered.connect(self.show_shortcuts)
         self.search_field.watched_folders = lambda: self.watched  # suggested after in:
         help_menu.addSeparator()
+        check = help_menu.addAction("&Check Library…")
+        check.setToolTip("Look for damage in the library and repair it")
+        check.triggered.connect(self.check_library)
         about = help_menu.addAction("&About mediafind")
         about.setMenuRole(QAction.MenuRole.AboutRole)
         about.triggered.connect(self._about)
@@ -685,6 +689,13 @@ class MainWindow(QMainWindow):
     def show_message(self, text: str) -> None:
         """A passing message in the status bar."""
         self.status_widget.show_message(text)
+
+    def check_library(self) -> DoctorDialog:
+        """Help → Check Library: the doctor's findings, and a repair."""
+        dialog = DoctorDialog(self.session, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     def _about(self) -> None:
         session = self.session
