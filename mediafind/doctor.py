@@ -36,7 +36,7 @@ import numpy as np
 from mediafind.errors import LibraryDamaged, MediafindError
 from mediafind.nearest import SUFFIX
 from mediafind.rows import IMAGE_SOURCE, decode_path, encode_path
-from mediafind.schema import SCHEMA_VERSION, connect
+from mediafind.schema import FOREIGN, SCHEMA_VERSION, connect, damaged, foreign
 from mediafind.store import Store
 from mediafind.vectorfile import Unusable, VectorFile
 from mediafind.writelock import WriterLock
@@ -190,6 +190,8 @@ def _check(
     if problems:
         shown = "; ".join(problems[:3]) + ("; …" if len(problems) > 3 else "")
         return _beyond(library, full, started, f"SQLite found damage: {shown}", _roots(conn))
+    if foreign(conn):
+        return _beyond(library, full, started, f"it is not a mediafind library ({FOREIGN})")
     findings = [Finding(STRUCTURE, OK, "full integrity check" if full else "quick check")]
     version = int(conn.pragma("user_version"))
     if version > SCHEMA_VERSION:
@@ -452,10 +454,7 @@ def preflight(store: Store) -> None:
                         _counts(conn, kinds=False)) if f.verdict == DAMAGED
         ]  # fmt: skip
     except (apsw.CorruptError, apsw.NotADBError) as e:
-        raise LibraryDamaged(
-            f"the library {store.path} is damaged ({e}); run `mediafind doctor` to see what "
-            "and `mediafind doctor --repair` to repair it"
-        ) from e
+        raise damaged(store.path, str(e)) from e
     if problems:
         what = "; ".join(f"{f.check}: {f.said}" for f in problems)
         raise LibraryDamaged(

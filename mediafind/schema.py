@@ -223,6 +223,16 @@ def damaged(path: Path, detail: str) -> LibraryError:
     )
 
 
+FOREIGN = "a database without mediafind's tables"
+
+
+def foreign(conn: apsw.Connection) -> bool:
+    """Whether the database is another program's: tables, but not mediafind's."""
+    version = int(conn.pragma("user_version"))
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    return (version == 0 and bool(tables)) or (version > 0 and "meta" not in tables)
+
+
 def not_a_library(path: Path, why: str) -> NotALibrary:
     return NotALibrary(
         f"{path} is not a mediafind library ({why}); if it was one, `mediafind doctor` can move "

@@ -64,11 +64,13 @@ from mediafind.rows import (
 )
 from mediafind.schema import (
     BUSY_TIMEOUT_MS,
+    FOREIGN,
     FREE_SPACE_MARGIN,
     MIGRATIONS,
     SCHEMA_VERSION,
     connect,
     disk_full,
+    foreign,
     free_bytes,
     not_a_library,
     read_only,
@@ -262,11 +264,8 @@ class Store:
     def _check_ours(self) -> None:
         """Refuse another program's database before anything is written to it (not even the
         switch to WAL): its tables are not to be touched, let alone added to."""
-        version = int(self.conn.pragma("user_version"))
-        tables = {row[0] for row in self.conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table'")}  # fmt: skip
-        if (version == 0 and tables) or (version > 0 and "meta" not in tables):
-            raise not_a_library(self.path, "a database without mediafind's tables")
+        if foreign(self.conn):
+            raise not_a_library(self.path, FOREIGN)
 
     def _migrate(self) -> None:
         version = int(self.conn.pragma("user_version"))
