@@ -405,6 +405,8 @@ def _status(library: Library, args: argparse.Namespace) -> int:
     view = library.overview(listed=None if args.json else 10)
     counts = {"photo": 0, "note": 0, "pending": 0, "error": 0, "empty": 0, **view.counts}
     if args.json:
+        from mediafind.report import json_path
+
         report = {
             "library": str(view.library),
             "size_bytes": view.size_bytes,
@@ -412,9 +414,9 @@ def _status(library: Library, args: argparse.Namespace) -> int:
             "writer_pid": view.writer_pid,
             "counts": counts,
             "folders": [f.to_json() for f in view.folders],
-            "errors": [{"path": str(p), "reason": r} for p, r in view.errors],
-            "empty": [{"path": str(p), "reason": r} for p, r in view.empty],
-            "notes": [{"path": str(p), "note": n} for p, n in view.notes],
+            "errors": [{**json_path(p), "reason": r} for p, r in view.errors],
+            "empty": [{**json_path(p), "reason": r} for p, r in view.empty],
+            "notes": [{**json_path(p), "note": n} for p, n in view.notes],
         }
         print(json.dumps(report, indent=2))
         return 0

@@ -70,10 +70,14 @@ class UnreadableFile(MediafindError):
 
 
 # Files that were read and hold nothing to index: information for the user, not a failure.
-# They are recorded like unreadable files (their reason is the message), and told apart by it.
+# They are recorded like unreadable files (their reason is the message), and told apart by it:
+# the reason is one of NOTHING_SAID, or starts with one of NOTHING_BEGUN (the rest says where).
 EMPTY_FILE = "empty file"
 NO_TEXT = "no text in the file"
-SCANNED_PDF = "scanned PDF without text"
+SCANNED_PDF = "scanned PDF without text"  # its pages are pictures
+NO_TEXT_LAYER = "PDF without a text layer"  # and without pictures: drawn shapes, blank pages
+NOTHING_SAID = (EMPTY_FILE, NO_TEXT)
+NOTHING_BEGUN = (SCANNED_PDF, NO_TEXT_LAYER)
 
 
 class NothingToRead(UnreadableFile):
@@ -83,7 +87,7 @@ class NothingToRead(UnreadableFile):
 def nothing_to_read(reason: str) -> bool:
     """Whether a recorded reason says the file holds nothing to index (see NothingToRead),
     rather than that it could not be read."""
-    return reason in (EMPTY_FILE, NO_TEXT) or reason.startswith(SCANNED_PDF)
+    return reason in NOTHING_SAID or reason.startswith(NOTHING_BEGUN)
 
 
 def describe(exc: BaseException, with_file: bool = True) -> str:

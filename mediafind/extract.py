@@ -16,10 +16,17 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from io import BytesIO
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree
 
-from mediafind.errors import EMPTY_FILE, NO_TEXT, SCANNED_PDF, NothingToRead, UnreadableFile
+from mediafind.errors import (
+    EMPTY_FILE,
+    NO_TEXT,
+    NO_TEXT_LAYER,
+    SCANNED_PDF,
+    NothingToRead,
+    UnreadableFile,
+)
 from mediafind.text import MAX_TEXT_CHARS, Span, chunk_text, decode_head, decode_text
 
 if TYPE_CHECKING:
@@ -260,6 +267,14 @@ def _inline_text(children: list[Token]) -> str:
 # -- PDF ---------------------------------------------------------------------------------------
 
 
+def _has_picture(page: Any) -> bool:
+    """Whether a PDF page holds a picture (a scanned page is one picture)."""
+    import pypdfium2.raw as raw
+
+    kinds = (raw.FPDF_PAGEOBJ_IMAGE,)
+    return next(iter(page.get_objects(filter=kinds, max_depth=2)), None) is not None
+
+
 def _pdf(data: bytes) -> Document:
     """One section per page that has text."""
     import pypdfium2 as pdfium
@@ -278,12 +293,14 @@ def _pdf(data: bytes) -> Document:
         try:
             count = len(pdf)
             read = min(count, MAX_PDF_PAGES)
-            broken = 0
+            broken = pictured = 0
             for index in range(read):
                 try:
                     page = pdf[index]
                     try:
                         text = page.get_textpage().get_text_bounded()
+                        if not text.strip() and not builder.sections and _has_picture(page):
+                            pictured += 1  # a scanned page, most likely
                     finally:
                         page.close()  # closes its text page too
                 except pdfium.PdfiumError:
@@ -298,7 +315,9 @@ def _pdf(data: bytes) -> Document:
             raise UnreadableFile("damaged PDF: no page could be read")
         pages = f"first {read} pages" if read < count else f"{count} pages"
         where = "its only page" if count == 1 else f"any of its {pages}"
-        raise NothingToRead(f"{SCANNED_PDF} (no text layer on {where})")
+        if pictured:  # pages that are pictures: a scan, which OCR could read
+            raise NothingToRead(f"{SCANNED_PDF} (no text layer on {where})")
+        raise NothingToRead(f"{NO_TEXT_LAYER} (no text and no pictures on {where})")
     cut = None
     if read < count:
         left_out = f"page {count}" if read + 1 == count else f"pages {read + 1}-{count}"

@@ -199,7 +199,8 @@ def parse(text: str, *, images_allowed: bool = True, lenient: bool = False) -> Q
     if lenient and text.count('"') % 2:
         text += '"'
     reading = _Reading(lenient)
-    for raw_part in _split_parts(text):
+    parts = _split_parts(text)
+    for raw_part in parts:
         weight, part_text = _weight(raw_part, lenient)
         words_before = len(reading.words)
         kept = _read_terms(part_text, reading)
@@ -209,6 +210,10 @@ def parse(text: str, *, images_allowed: bool = True, lenient: bool = False) -> Q
                 reading.words.pop()
                 reading.parts.append(Part(image=candidate, weight=weight))
                 continue
+            # A picture meant as a part (`red + beach.jpg`, `~/trip/beach.jpg`) that is not
+            # there: said, not searched as words. A lone name is a file's name to look for.
+            if not lenient and _names_a_picture(kept) and (len(parts) > 1 or _is_a_path(kept)):
+                raise QueryError(f"no picture at {candidate}")
         if kept:
             reading.parts.append(Part(text=kept, weight=weight))
     return Query(
@@ -252,9 +257,17 @@ def _weight(part: str, lenient: bool) -> tuple[float, str]:
 
 
 def _looks_like_image(path: Path) -> bool:
+    return _names_a_picture(str(path)) and path.is_file()
+
+
+def _names_a_picture(text: str) -> bool:
     from mediafind.media import PHOTO_EXTENSIONS
 
-    return path.suffix.lower() in PHOTO_EXTENSIONS and path.is_file()
+    return Path(text).suffix.lower() in PHOTO_EXTENSIONS
+
+
+def _is_a_path(text: str) -> bool:
+    return "/" in text or "\\" in text or text.startswith("~")
 
 
 def _read_terms(text: str, reading: _Reading) -> str:

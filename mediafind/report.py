@@ -9,6 +9,8 @@ without loading numpy, the store or the model.
 
 from __future__ import annotations
 
+import base64
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -220,3 +222,15 @@ def _pairs_to_json(pairs: list[tuple[Path, str]]) -> list[Json]:
 
 def _pairs_from_json(items: list[Json]) -> list[tuple[Path, str]]:
     return [(Path(item["path"]), str(item["reason"])) for item in items]
+
+
+def json_path(path: Path, key: str = "path") -> Json:
+    """A path as the command line's JSON gives it to other programs: text (valid UTF-8, so
+    that any JSON reader takes it), and where the name is not valid UTF-8 (bytes from another
+    system), its exact bytes too, base64-encoded, as key_b64 — the text then shows U+FFFD for
+    the bytes it cannot say."""
+    raw = os.fsencode(path)
+    try:
+        return {key: raw.decode("utf-8")}
+    except UnicodeDecodeError:
+        return {key: raw.decode("utf-8", "replace"), f"{key}_b64": base64.b64encode(raw).decode()}

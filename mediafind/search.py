@@ -38,6 +38,7 @@ from mediafind.embed import Encoder, Vectors
 from mediafind.errors import MediafindError, ModelMismatch, UnreadableFile, describe
 from mediafind.query import ALL, DATE, Query
 from mediafind.query import NAME as BY_NAME  # NAME here is the evidence
+from mediafind.report import json_path
 from mediafind.store import (
     CAPTION_SOURCE,
     NOTE,
@@ -131,7 +132,7 @@ class Hit:
 
     def to_json(self) -> dict[str, object]:
         data: dict[str, object] = {
-            "path": str(self.path.absolute()),
+            **json_path(self.path.absolute()),
             "kind": self.kind,
             "score": round(self.score, 6),
             "similarity": round(self.similarity, 6),

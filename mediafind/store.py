@@ -26,9 +26,8 @@ import apsw
 
 from mediafind import privacy
 from mediafind.errors import (
-    EMPTY_FILE,
-    NO_TEXT,
-    SCANNED_PDF,
+    NOTHING_BEGUN,
+    NOTHING_SAID,
     LibraryBusy,
     LibraryError,
     LibraryTooNew,
@@ -118,8 +117,14 @@ _FILE_NAME = (
 
 # FileRow's fields, in its order.
 # Files in error whose reason says they hold nothing to index (errors.nothing_to_read, in SQL).
-_EMPTY = "(error IN (?, ?) OR substr(error, 1, ?) = ?)"
-_EMPTY_ARGS = (EMPTY_FILE, NO_TEXT, len(SCANNED_PDF), SCANNED_PDF)
+_EMPTY = (
+    "("
+    + " OR ".join(
+        ["error = ?"] * len(NOTHING_SAID) + ["substr(error, 1, ?) = ?"] * len(NOTHING_BEGUN)
+    )
+    + ")"
+)
+_EMPTY_ARGS = (*NOTHING_SAID, *(x for b in NOTHING_BEGUN for x in (len(b), b)))
 _FILE_COLUMNS = "id, path, root_id, kind, size, mtime_ns, caption_sig, hash, status, error"
 
 

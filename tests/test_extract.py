@@ -15,7 +15,7 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
 
 from mediafind import extract as extract_module
-from mediafind.errors import UnreadableFile
+from mediafind.errors import UnreadableFile, nothing_to_read
 from mediafind.extract import DOCUMENT_EXTENSIONS, Document, extract, read_note
 from mediafind.media import NOTE_EXTENSIONS
 
@@ -244,10 +244,12 @@ def test_a_pdf_of_pictures_only_is_a_scanned_pdf_without_text(tmp_path: Path) ->
     assert reason == "scanned PDF without text (no text layer on any of its 2 pages)"
 
 
-def test_a_blank_one_page_pdf_is_a_scanned_pdf_without_text(tmp_path: Path) -> None:
+def test_a_blank_pdf_is_a_pdf_without_a_text_layer_not_a_scan(tmp_path: Path) -> None:
     blank = tmp_path / "blank.pdf"
     blank.write_bytes(pdf_bytes([""]))
-    assert unreadable(blank) == "scanned PDF without text (no text layer on its only page)"
+    reason = unreadable(blank)
+    assert reason == "PDF without a text layer (no text and no pictures on its only page)"
+    assert nothing_to_read(reason)  # information, not an error
 
 
 def test_an_encrypted_pdf_needs_a_password(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ reason or result that says what is true of it."""
 from __future__ import annotations
 
 import base64
+import json
 import os
 import random
 import signal
@@ -169,8 +170,17 @@ def test_names_with_invalid_utf8_and_newlines_are_indexed_and_found(
     outcome = _index(store, FakeEncoder())
 
     assert outcome.indexed == 2 and not outcome.errors
-    found = {os.fsencode(h.path.name) for h in Searcher(store, FakeEncoder()).search(parse("red"))}
+    hits = Searcher(store, FakeEncoder()).search(parse("red"))
+    found = {os.fsencode(h.path.name) for h in hits}
     assert found == {b"caf\xe9 red.txt", b"two\nlines red.txt"}
+    # --json: a path any JSON reader takes (valid UTF-8), and the exact bytes beside it.
+    latin = next(h for h in hits if b"caf" in os.fsencode(h.path.name)).to_json()
+    text = json.dumps(latin, ensure_ascii=False)
+    text.encode("utf-8")  # no lone surrogates
+    assert str(latin["path"]).endswith("caf\ufffd red.txt")
+    assert base64.b64decode(str(latin["path_b64"])).endswith(b"/caf\xe9 red.txt")
+    plain = next(h for h in hits if b"lines" in os.fsencode(h.path.name)).to_json()
+    assert "path_b64" not in plain
 
 
 SENTENCES = {

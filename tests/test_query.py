@@ -111,3 +111,13 @@ def test_options_beside_the_words_narrow_the_query_unless_the_words_said_otherwi
     photo = save_shape(tmp_path / "a.jpg", "red", "circle")
     assert parse("red").with_image(photo, first=True).parts[0] == Part(image=photo)
     assert parse("red") == parse("red") and parse("red") != parse("red", lenient=True)
+
+
+def test_a_picture_named_in_a_query_that_is_not_there_is_said(tmp_path: Path) -> None:
+    with pytest.raises(QueryError, match=r"^no picture at .*nothere\.jpg$"):
+        parse("red + nothere.jpg")
+    with pytest.raises(QueryError, match="no picture at"):
+        parse(f"{tmp_path / 'trip' / 'beach.jpg'}")
+    # A lone file name is a name to look for; while typing, nothing is an error.
+    assert parse("IMG_1234.jpg").words == ("IMG_1234.jpg",)
+    assert parse("red + nothere.jpg", lenient=True).words == ("red", "nothere.jpg")

@@ -352,6 +352,7 @@ def test_files_in_error_are_counted_apart_from_files_with_nothing_to_index(
         "broken.jpg": "not a readable image (corrupt or unsupported format)",
         "blank.jpg": "empty file",
         "scan.pdf": "scanned PDF without text (no text layer on its only page)",
+        "drawing.pdf": "PDF without a text layer (no text and no pictures on its only page)",
         "locked.pdf": "encrypted PDF (needs a password)",
         "nothing.md": "no text in the file",
     }
@@ -360,11 +361,11 @@ def test_files_in_error_are_counted_apart_from_files_with_nothing_to_index(
         ids[name] = add_file(store, photos, name, NOTE if name.endswith((".pdf", ".md")) else PHOTO)
         store.save_error(ids[name], reason, 0, 5)
     counts = store.counts()
-    assert (counts["error"], counts["empty"]) == (2, 3)
+    assert (counts["error"], counts["empty"]) == (2, 4)
     assert {e.path.name for e in store.errors()} == {"broken.jpg", "locked.pdf"}
     empty = {e.path.name for e in store.errors(empty=True)}
-    assert empty == {"blank.jpg", "scan.pdf", "nothing.md"}
-    assert store.root_counts()[photos.id] == (5, 2)
+    assert empty == {"blank.jpg", "scan.pdf", "drawing.pdf", "nothing.md"}
+    assert store.root_counts()[photos.id] == (6, 2)
     assert all(nothing_to_read(e.reason) for e in store.errors(empty=True))
     assert not any(nothing_to_read(e.reason) for e in store.errors())
 
