@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import hashlib
 import logging
 from dataclasses import dataclass
@@ -25,6 +27,43 @@ NOTE_EXTENSIONS = frozenset(
 )
 
 _heif_registered: bool | None = None
+
+
+@functools.cache
+def quiet_libtiff() -> bool:
+    """libtiff prints its complaints about a damaged TIFF on the terminal itself (hundreds of
+    lines for a folder of odd scans), burying mediafind's own one line per file; Pillow does
+    not take them over. Silenced here: the file's reason is still recorded, from Pillow's
+    error. True when done (Linux and macOS, where Pillow ships libtiff as a library of its
+    own; elsewhere it is built into Pillow and this does nothing)."""
+    import PIL._imaging  # noqa: F401 - maps the libtiff Pillow uses into this process
+
+    for library in _loaded_libraries("libtiff"):
+        try:
+            tiff = ctypes.CDLL(library)
+            tiff.TIFFSetErrorHandler.restype = ctypes.c_void_p
+            tiff.TIFFSetWarningHandler.restype = ctypes.c_void_p
+            tiff.TIFFSetErrorHandler(None)
+            tiff.TIFFSetWarningHandler(None)
+        except (OSError, AttributeError):
+            log.info("cannot quiet %s", library, exc_info=True)
+            continue
+        return True
+    return False
+
+
+def _loaded_libraries(name: str) -> list[str]:
+    """The shared libraries with name in their file name that this process has loaded."""
+    try:  # Linux
+        maps = Path("/proc/self/maps").read_text(encoding="utf-8", errors="replace")
+        return sorted({line.split()[-1] for line in maps.splitlines() if name in line
+                       and line.split()[-1].startswith("/")})  # fmt: skip
+    except OSError:
+        pass
+    import PIL  # macOS wheels keep them beside the package
+
+    found = Path(PIL.__file__).parent / ".dylibs"
+    return sorted(str(p) for p in found.glob(f"{name}*.dylib")) if found.is_dir() else []
 
 
 def register_heif() -> bool:
@@ -120,6 +159,7 @@ def open_image(data: bytes, min_side: int) -> Picture:
     if not data:
         raise NothingToRead(EMPTY_FILE)
     register_heif()
+    quiet_libtiff()
     try:
         with Image.open(BytesIO(data)) as img:
             width, height = img.size  # the photo's own size; draft may decode it smaller

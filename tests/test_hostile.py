@@ -279,3 +279,25 @@ def _pending(library: Path) -> int:
             return reader.counts()["pending"]
     except Exception:  # created a moment ago, not yet a library
         return 0
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="Pillow's libtiff is a library of its own")
+def test_libtiff_complaints_do_not_reach_the_terminal() -> None:
+    """libtiff prints about damaged TIFFs on stderr by itself; mediafind silences it (the file's
+    reason is recorded from Pillow's error). Its own complaint function is called here."""
+    script = (
+        "import ctypes, sys\n"
+        "from mediafind import media\n"
+        "quiet = sys.argv[1] == 'quiet'\n"
+        "if quiet: assert media.quiet_libtiff()\n"
+        "else: import PIL._imaging\n"
+        "tiff = ctypes.CDLL(media._loaded_libraries('libtiff')[0])\n"
+        "tiff.TIFFError(b'TIFFReadDirectory', b'%s', b'Sorry, can not handle this')\n"
+        "tiff.TIFFWarning(b'TIFFReadDirectory', b'%s', b'Unknown field with tag 65000')\n"
+    )
+    for mode, expected in (("loud", 2), ("quiet", 0)):
+        done = subprocess.run(
+            [sys.executable, "-c", script, mode], capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
+        assert len(done.stderr.splitlines()) == expected, done.stderr
