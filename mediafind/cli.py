@@ -705,11 +705,13 @@ EXIT_CODES = """\
 exit codes, the same for every command:
   0    done (files that could not be read are listed, and do not fail the run)
   1    nothing could be done: no file could be read, the library is busy (another
-       mediafind writes it), the running mediafind went away, the window cannot open
+       mediafind writes it), damaged (`mediafind doctor`), on a full or read-only
+       disk, the running mediafind went away, the window cannot open
   2    a usage or user error: a mistyped command or option, an unknown model, no
-       library at --library, a folder that does not exist or is not in the library,
-       the model is missing (the message says how to get it)
-  130  interrupted (Ctrl-C)"""
+       library at --library or not a library there, a folder that does not exist or
+       is not in the library, a picture in the query that is not there, the model is
+       missing (the message says how to get it)
+  130  interrupted (Ctrl-C); 143 stopped (TERM)"""
 
 
 def build_parser() -> argparse.ArgumentParser:
