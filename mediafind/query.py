@@ -354,7 +354,7 @@ class Operator:
 
     syntax: str  # how it is written
     meaning: str  # what it does, in one line
-    example: str  # a query that uses it; parse() reads it without complaint
+    example: str  # a query that uses it (parse() reads it once its picture exists)
     key: str = ""  # the filter it is (one of FILTER_KEYS); "" for words, phrases, pictures
 
 
