@@ -14,6 +14,7 @@
     11-notes-pages    notes with their type, page and heading; a Markdown note rendered
     12-menu           a photo's menu with the keys of its actions
     13-scale-2        the window at 200 % (run with --scale 2)
+    14-check-library  Help → Check Library on a library whose keyword index was damaged
 
     make screenshot                       # under Xvfb, light and dark themes, and at 200 %
     .venv/bin/python packaging/screenshots.py --out build/screenshots [--theme dark] [--scale 2]
@@ -270,6 +271,19 @@ class Session:
         settings.show()
         self.shoot(settings, "07-settings")
         settings.close()
+
+        # Damage the keyword index behind the window's back, as a failing disk would.
+        import apsw
+
+        damage = apsw.Connection(str(window.session.library_file))
+        damage.execute("DELETE FROM chunks_fts_data WHERE id > 10")
+        damage.close()
+        check = window.check_library()
+        self.wait(lambda: check.report is not None)
+        self.shoot(check, "14-check-library")
+        check.repair()
+        self.wait(lambda: check.repaired is not None and check.report is not None)
+        check.close()
         window.close()
         session.stop()  # type: ignore[attr-defined]
 
