@@ -244,7 +244,7 @@ def _nearest_agrees(
             if store._nearest._copy is None:
                 found.append("the search did not use the copy of the vectors")
             for who, hits in answers.items():
-                got = np.array([h.distance for h in hits])
+                got = np.array([h.distance for h in hits], dtype=float)  # None: nan
                 true = np.array([distance_of.get(h.chunk_id, np.inf) for h in hits])
                 if len(hits) != len(best) or not np.allclose(got, best, atol=DISTANCE_TOLERANCE):
                     found.append(f"{who} found distances {got[:3]}… for {best[:3]}… ({modality})")

@@ -188,7 +188,7 @@ def _kill_when(
     """Kill child at the point asked for; what it had done by then, in words."""
     started = time.monotonic()
     deadline = started + PROCESS_SECONDS
-    target = rng.randint(1, 80)
+    target = reader.counts()[2] + rng.randint(1, 60)  # more than a run before this one did
     growths = rng.randint(1, 4)
     delay = rng.uniform(0.0, span)
     last_wal, ready = reader.wal_size(), False
@@ -463,6 +463,8 @@ def storm_round(
             watcher.wait()
         for reading in readers:
             reading.join(5)
+        watcher.stdout.close()
+        watcher.stderr.close()
     return outcome
 
 

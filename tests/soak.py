@@ -6,7 +6,7 @@ exits 1 when any round broke an invariant.
 
 It lives in tests/, not bench/: it measures no speed, and it is made of the tests' own helpers
 (the realistic folder, the fake model's command line, the invariant checker).
-example: python tests/soak.py --rounds 50 --storms 4 --seed 7
+example: python tests/soak.py --rounds 60 --storms 6 --seed 7
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ import rounds
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=50, help="kill -9 rounds (50)")
-    parser.add_argument("--storms", type=int, default=4, help="storm rounds under watch (4)")
+    parser.add_argument("--rounds", type=int, default=60, help="kill -9 rounds (60)")
+    parser.add_argument("--storms", type=int, default=6, help="storm rounds under watch (6)")
     parser.add_argument("--seed", type=int, default=None, help="the same seed, the same rounds")
     parser.add_argument("--tiny-every", type=int, default=10, help="a tiny-model round every N")
     args = parser.parse_args()
