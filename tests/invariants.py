@@ -79,9 +79,7 @@ def check(
         conn = store.conn
 
         def report(invariant: str, found: list[str]) -> None:
-            violations.extend(f"{invariant}: {what}" for what in found[:SHOWN])
-            if len(found) > SHOWN:
-                violations.append(f"{invariant}: and {len(found) - SHOWN} more")
+            _report(violations, invariant, found)
 
         def rows(sql: str, args: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
             return [tuple(r) for r in conn.execute(sql, args)]
@@ -157,9 +155,12 @@ def check(
         )
 
         bad = []
+        model = store.model()
         for chunk_id, (embedding, _) in vectors.items():
             v = np.frombuffer(embedding, dtype=np.float32)
-            if not np.all(np.isfinite(v)) or abs(float(np.linalg.norm(v)) - 1.0) > 1e-3:
+            if model is None or len(v) != model.dimension:
+                bad.append(f"vector of chunk {chunk_id} has {len(v)} dimensions, not the model's")
+            elif not np.all(np.isfinite(v)) or abs(float(np.linalg.norm(v)) - 1.0) > 1e-3:
                 bad.append(f"vector of chunk {chunk_id} has norm {np.linalg.norm(v)}")
         report("vectors finite and of unit length", bad)
 
@@ -179,8 +180,15 @@ def check(
             ]
             report("nothing pending", pending)
     if clean is not None:
-        violations.extend(f"equals a clean index: {d}" for d in differences(library, clean))
+        _report(violations, "equals a clean index", differences(library, clean))
     return violations
+
+
+def _report(violations: list[str], invariant: str, found: list[str]) -> None:
+    """Add what was found against an invariant to violations, the first SHOWN of it."""
+    violations.extend(f"{invariant}: {what}" for what in found[:SHOWN])
+    if len(found) > SHOWN:
+        violations.append(f"{invariant}: and {len(found) - SHOWN} more")
 
 
 def _agrees(
