@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck pytest clean tiny-model screenshot bench
+.PHONY: run test lint typecheck pytest clean tiny-model screenshot bench soak
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,12 @@ test: lint typecheck pytest
 # the full sizes take the better part of an hour; BENCH_ARGS=--quick takes minutes).
 bench: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/all.py $(BENCH_ARGS)
+
+# Kill -9 rounds at chosen moments of `index` and `watch`, and storms of changes under `watch`,
+# each ending in every invariant of tests/invariants.py (tests/soak.py; not part of `make test`,
+# which runs a few rounds: about ten minutes on 2 cores). SOAK_ARGS="--seed N" repeats a run.
+soak: $(STAMP)
+	$(BIN)/python tests/soak.py $(SOAK_ARGS)
 
 # Regenerates mediafind/assets/tiny-clip (a few minutes on 2 CPU cores).
 tiny-model: $(STAMP)
