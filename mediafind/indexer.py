@@ -134,6 +134,9 @@ class _Prepared:
     error: str | None = None
     note: str | None = None  # indexed, but the user should know (e.g. only part of it)
     vanished: bool = False
+    # The signature of the sidecars whose captions were read (not the scan's, which may be
+    # older): a sidecar that changes later is then seen as a change.
+    caption_sig: str | None = None
 
 
 ProgressCallback = Callable[[Progress], None]
@@ -356,6 +359,7 @@ class Indexer:
                     height=picture.height if picture else None,
                     taken_at=picture.taken_at if picture else None,
                     note=p.note,
+                    caption_sig=p.caption_sig,
                 )
                 known.setdefault((p.row.kind, p.digest), p.row.id)
 
@@ -404,7 +408,9 @@ def _prepare(row: FileRow, encoder: Encoder, known: dict[tuple[str, str], int]) 
         return prepared
     try:
         if row.kind == "photo":
-            for caption in captions.of_photo(path, data).texts:
+            read = captions.of_photo(path, data)
+            prepared.caption_sig = read.signature
+            for caption in read.texts:
                 prepared.captions += _chunks(caption, encoder)
             del prepared.captions[MAX_CAPTION_CHUNKS:]
         if row.hash == prepared.digest:

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Concatenate, NoReturn, ParamSpec, TypeVar
+from typing import Any, Concatenate, Literal, NoReturn, ParamSpec, TypeVar
 
 import apsw
 
@@ -647,10 +647,12 @@ class Store:
         height: int | None = None,
         taken_at: float | None = None,
         note: str | None = None,
+        caption_sig: str | Literal[False] | None = False,
     ) -> None:
         """Replace a file's chunks and vectors (all but keep_sources) and mark it indexed;
-        picture facts left None keep their stored value. vec0 has no upsert: old rows are
-        deleted and new ones inserted in one transaction."""
+        picture facts left None keep their stored value; caption_sig: the signature of the
+        sidecars whose captions were read (see captions.signature; False: keep the scan's).
+        vec0 has no upsert: old rows are deleted and new ones inserted in one transaction."""
         with self.atomic():
             # The words saved while the model was missing (save_words) make way for these.
             self.conn.execute("DELETE FROM chunks WHERE file_id = ? AND seq < 0", (file_id,))
@@ -683,7 +685,8 @@ class Store:
                 "UPDATE files SET status = 'indexed', error = NULL, priority = 0, hash = ?, "
                 "size = ?, mtime_ns = ?, width = coalesce(?, width), height = coalesce(?, height), "
                 "taken_at = coalesce(?, taken_at), note = CASE WHEN ? THEN note ELSE ? END, "
-                "indexed_at = ? WHERE id = ?",
+                "caption_sig = CASE WHEN ? THEN ? ELSE caption_sig END, indexed_at = ? "
+                "WHERE id = ?",
                 (
                     content_hash,
                     size,
@@ -693,6 +696,8 @@ class Store:
                     taken_at,
                     bool(keep_sources),  # content kept: so is what was noted about it
                     note,
+                    caption_sig is not False,
+                    caption_sig or None,
                     time.time(),
                     file_id,
                 ),

@@ -216,13 +216,10 @@ def test_watch_under_a_storm_of_changes_ends_equal_to_a_clean_index(
     assert outcome.checks == len(invariants.checked(complete=True, against_clean=True))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="found by make soak: the indexer reads a photo's captions when it embeds it, but "
-    "the row keeps the caption signature of the scan before; a caption written in between, "
-    "then deleted while no watcher saw it (a killed watch), stays searchable",
-)
 def test_a_caption_written_while_its_photo_waits_goes_when_it_is_deleted(tmp_path: Path) -> None:
+    """Found by make soak: the indexer reads a photo's captions when it embeds it; the row must
+    keep the signature of the captions it read, not the scan's before, or a caption written in
+    between, then deleted while no watcher saw it (a killed watch), stays searchable."""
     root, library_file = tmp_path / "photos", tmp_path / "lib" / "library.sqlite3"
     save_shape(root / "a.png", "red", "circle", 1)
     sidecar = root / "a.png.txt"
