@@ -33,6 +33,8 @@ BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
     ("index_speed.py", [], ["--photos", "60", "--rounds", "2"]),
     ("search_scale.py", ["--photos", "100000", "1000000"], ["--photos", "100000", "--rounds", "7"]),
     ("gui_stall.py", ["--photos", "300", "--model", "balanced"], ["--photos", "60"]),
+    ("doctor_speed.py", ["--photos", "20000", "100000"], ["--photos", "20000"]),
+    ("hostile_inputs.py", [], []),
 ]
 
 
