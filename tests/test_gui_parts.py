@@ -31,7 +31,7 @@ from gui_support import (
 from PIL import Image
 from PySide6.QtCore import QMimeData, Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QFont, QGuiApplication, QImage, QTextCursor
-from PySide6.QtWidgets import QFileDialog, QFormLayout, QLabel, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QFormLayout, QLabel, QMainWindow, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from mediafind import cli, config, units
@@ -810,3 +810,21 @@ def test_adding_a_folder_says_what_happened(
     )
     window.add_folder(tmp_path / "nowhere")
     assert notice.text() == f"{tmp_path / 'nowhere'} is not a folder."
+
+
+def test_the_status_bar_never_cuts_its_count_short(qtbot: QtBot) -> None:
+    """Seen in a screenshot: "Indexing: 128 of 25" — the 6 of 256 cut off in a narrow window.
+    The count keeps its width; the details beside it give way, elided."""
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    bar = IndexingStatus(window)
+    window.statusBar().addPermanentWidget(bar, 1)  # as the window holds it
+    bar.show_library({"photo": 12_408, "note": 1_337, "error": 3}, True)
+    bar.show_status(Status(INDEXING, done=128, total=25_600, current=Path("IMG_1174 long name.jpg"),
+                           rate=27.6, eta=30.0))  # fmt: skip
+    window.resize(640, 200)
+    window.show()
+    qtbot.waitExposed(window)
+    for label in (bar.message, bar.counts):
+        assert label.width() >= label.fontMetrics().horizontalAdvance(label.text()), label.text()
+    assert bar.detail.text().endswith("…")  # the details gave way

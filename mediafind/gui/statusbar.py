@@ -91,7 +91,7 @@ class IndexingStatus(QWidget):
         what = "Re-reading with the new model" if status.reembedding else "Indexing"
         detail = ""
         if state == INDEXING and status.total:
-            self.message.setText(f"{what}: {status.done:,} of {status.total:,}")
+            self._say(self.message, f"{what}: {status.done:,} of {status.total:,}")
             self.progress.setRange(0, status.total)
             self.progress.setValue(status.done)
             parts = []
@@ -103,28 +103,36 @@ class IndexingStatus(QWidget):
                 parts.append(status.current.name)  # last: the part cut short when space is short
             detail = " · ".join(parts)
         elif state == INDEXING:
-            self.message.setText("Loading the model…" if loading else f"{what}…")
+            self._say(self.message, "Loading the model…" if loading else f"{what}…")
             self.progress.setRange(0, 0)  # busy
         elif state == SCANNING:
-            self.message.setText("Looking for new and changed files…")
+            self._say(self.message, "Looking for new and changed files…")
             self.progress.setRange(0, 0)
         elif state == PAUSED:
             done = f": {status.done:,} of {status.total:,} done" if status.total else ""
-            self.message.setText(f"Indexing paused{done}")
+            self._say(self.message, f"Indexing paused{done}")
             self.progress.setRange(0, max(status.total, 1))
             self.progress.setValue(status.done)
         elif state == STOPPED:
-            self.message.setText("Indexing is off")  # a banner says why
+            self._say(self.message, "Indexing is off")  # a banner says why
             self.message.setToolTip(status.message)
         elif not self._has_folders:
-            self.message.setText("No folders yet")
+            self._say(self.message, "No folders yet")
         elif self._pending and model_missing:
-            self.message.setText(f"{self._pending:,} files wait for the model")
+            waits = "file waits" if self._pending == 1 else "files wait"
+            self._say(self.message, f"{self._pending:,} {waits} for the model")
         else:
-            self.message.setText("Up to date")
+            self._say(self.message, "Up to date")
         self._detail_text = detail
         self._elide_detail()
         self.detail.setToolTip(str(status.current) if status.current else "")
+
+    @staticmethod
+    def _say(label: QLabel, text: str) -> None:
+        """Set a label that must be read whole ("Indexing: 128 of 256"): it keeps the width of
+        its text, and the detail beside it (which elides) gives way when room is short."""
+        label.setText(text)
+        label.setMinimumWidth(label.fontMetrics().horizontalAdvance(text) + 2)
 
     def show_message(self, text: str) -> None:
         """A passing message, gone after a few seconds."""
@@ -138,7 +146,7 @@ class IndexingStatus(QWidget):
         self._pending = counts.get("pending", 0)
         photos, notes = counts.get("photo", 0), counts.get("note", 0)
         text = f"Library: {count(photos, 'photo')}, {count(notes, 'note')}"
-        self.counts.setText(text if has_folders else "")
+        self._say(self.counts, text if has_folders else "")
         self.set_errors(counts.get("error", 0))
 
     def set_errors(self, errors: int) -> None:
