@@ -125,7 +125,7 @@ def check(
             elif (
                 status == "indexed"
                 and kind == "note"
-                and ("text" not in sources or "image" in sources)
+                and (not {"text", "ocr"} & set(sources) or "image" in sources)
             ):
                 missing.append(f"note {name} has the chunks {sorted(set(sources))}")
         report("files have their chunks", missing)
