@@ -20,13 +20,13 @@ FakeWindow = Callable[..., MainWindow]
 
 
 def _hit(path: Path, location: dict[str, object]) -> Hit:
-    return Hit(1, path, "photo", 1.0, 0.5, "text", "WIFI PASSWORD", location, why=("ocr",))
+    return Hit(1, path, "photo", 1.0, 0.5, "ocr", "WIFI PASSWORD", location, why=("ocr",))
 
 
 def test_the_boxes_of_a_hit_are_read_from_its_location(tmp_path: Path) -> None:
     photo = tmp_path / "screenshot.png"
     assert text_boxes(_hit(photo, {"box": [0.1, 0.2, 0.5, 0.3]})) == [(0.1, 0.2, 0.5, 0.3)]
-    lines = {"box": [0.1, 0.2, 0.5, 0.6], "boxes": [[0.1, 0.2, 0.5, 0.3], [0.1, 0.5, 0.4, 0.6]]}
+    lines = {"box": [0.1, 0.2, 0.5, 0.6], "lines": [[0.1, 0.2, 0.5, 0.3], [0.1, 0.5, 0.4, 0.6]]}
     assert text_boxes(_hit(photo, lines)) == [(0.1, 0.2, 0.5, 0.3), (0.1, 0.5, 0.4, 0.6)]
     # Nothing to draw, or nonsense: nothing drawn.
     assert text_boxes(_hit(photo, {"page": 3})) == []

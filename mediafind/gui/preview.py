@@ -314,9 +314,10 @@ def _draw_boxes(painter: QPainter, target: QRectF, boxes: Sequence[Box], palette
 
 def text_boxes(hit: Hit) -> list[Box]:
     """Where in a photo the text that brought it stands (OCR's boxes), from its location:
-    "boxes" (each line's) or "box" (the passage's), as fractions [left, top, right, bottom]."""
+    "lines" (each line's box) or "box" (the passage's), as fractions [left, top, right,
+    bottom] of the picture as shown."""
     location = hit.location
-    raw = location.get("boxes") or ([location["box"]] if location.get("box") else [])
+    raw = location.get("lines") or ([location["box"]] if location.get("box") else [])
     boxes: list[Box] = []
     for box in raw if isinstance(raw, list) else []:
         if isinstance(box, list | tuple) and len(box) == 4:
