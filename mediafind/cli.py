@@ -139,11 +139,19 @@ def _index(library: Library, args: argparse.Namespace) -> int:
     for path, reason in outcome.errors:
         print(unreadable_line(path, reason), file=sys.stderr)
     # Files found unreadable before, and unchanged since, are not read again: still unreadable.
-    print(summary(outcome, library.overview(listed=0).counts.get("error", 0)))
+    counts = library.overview(listed=0).counts
+    line = summary(outcome, counts.get("error", 0))
+    if outcome.waiting_for_model:
+        words = outcome.words_only
+        line += f"; {_waiting(counts.get('pending', 0))}"
+        if words:
+            line += f" ({_count(words, 'file')} searchable by {'its' if words == 1 else 'their'}"
+            line += " words meanwhile)"
+    print(line)
     if outcome.waiting_for_model:
         print(
-            f"mediafind: {outcome.words_only} files are searchable by their words; pictures and "
-            f"meaning wait for the model: {outcome.waiting_for_model}",
+            f"mediafind: pictures and meaning wait for the model (their words are searchable "
+            f"meanwhile): {outcome.waiting_for_model}",
             file=sys.stderr,
         )
         return 2
@@ -197,6 +205,10 @@ def unreadable_line(path: Path, reason: str) -> str:
     holds nothing to index (empty, a scan without text), "nothing to index in PATH: why"."""
     said = "nothing to index in" if nothing_to_read(reason) else "could not read"
     return f"{said} {path}: {reason}"
+
+
+def _waiting(n: int) -> str:
+    return f"{n:,} {'file waits' if n == 1 else 'files wait'} for the model"
 
 
 def _count(n: int, what: str) -> str:
@@ -300,7 +312,7 @@ class _WatchReporter:
         if self._session.model_state == MODEL_MISSING:
             pending = self._session.overview(listed=0).counts.get("pending", 0)
             problem = self._session.model_problem or message
-            return (f"{_count(pending, 'file')} wait for the model ({so_far}; their words are "
+            return (f"{_waiting(pending)} ({so_far}; their words are "
                     f"searchable meanwhile): {problem}")  # fmt: skip
         tail = f": {message}" if message else ""
         return f"up to date ({so_far}){tail}"

@@ -395,7 +395,7 @@ def test_watch_says_files_wait_for_a_missing_model_not_up_to_date(
     out = capsys.readouterr().out
     assert "up to date" not in out
     assert out == (
-        "1 file wait for the model (0 indexed, 0 removed, 0 could not be read so far; their "
+        "1 file waits for the model (0 indexed, 0 removed, 0 could not be read so far; their "
         "words are searchable meanwhile): the model's weights are not downloaded; connect once\n"
     )
 

@@ -202,7 +202,7 @@ def test_without_the_model_index_makes_words_searchable_and_the_pictures_wait(
     code, _, err = cli(*missing, "index", str(root), capsys=capsys)
     assert code == 2
     [line] = err.splitlines()  # one line: what works and what to do
-    assert "searchable by their words" in line and "--model local-dir:" in line
+    assert "their words are searchable meanwhile" in line and "--model local-dir:" in line
     with Store.open(lib / "library.sqlite3") as store:
         assert store.counts() == {"photo": 1, "note": 0, "error": 0, "pending": 2, "empty": 0}
         assert store.vector_count() == 1  # a.jpg keeps its vector
