@@ -1,0 +1,262 @@
+"""Reading the text in pictures: RapidOCR's PP-OCR models (detection, angle classification,
+recognition) run through ONNX Runtime, on the CPU or, where onnxruntime-gpu offers it, CUDA.
+
+The models ship inside the rapidocr_onnxruntime wheel, so this works offline and in the packaged
+app. Nothing heavy is imported here: ONNX Runtime, OpenCV and the sessions load on first use, so
+that importing the module (the indexer does, for every run) costs nothing.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import logging
+import threading
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mediafind.errors import ModelUnavailable, UnreadableFile
+from mediafind.pictext import Box, TextLine
+
+if TYPE_CHECKING:
+    import numpy as np
+    from PIL import Image
+
+log = logging.getLogger(__name__)
+
+PACKAGE = "rapidocr_onnxruntime"
+
+# The cheap pass looks at the picture with its long side at most this: detection costs in
+# proportion to pixels (a 640×480 photo takes about four times a 320×240 one), and the detector
+# stops finding words whose letters come out under about 10 pixels tall. At 480 a sign, a
+# poster or a receipt photographed whole still shows letters that tall; small print does not,
+# and is left to pictures that look like screens or scans (below).
+CHEAP_SIDE = 480
+# The cheap pass looks at a screen or a scan in tiles this size, and stops at the first with
+# text: most screenshots hold text in their first tile, so they cost little more than a photo.
+TILE = 640
+# Screens and scans (flat areas of exactly equal pixels: no camera ever gives those) are looked
+# at larger in the cheap pass, since their text is small for the picture (13-pixel UI text on
+# a 1920×1080 screen would be 3 pixels tall at 480) and they are few in a photo library.
+FLAT_SIDE = 1600
+# The share of pixels equal to their right neighbour above which a picture counts as flat: a
+# screenshot gives 0.97, camera photos well under 0.5 (sensor noise and JPEG grain).
+FLAT_SHARE = 0.6
+# read() looks at photos with the long side at most PHOTO_SIDE and at flat pictures (screens,
+# scans, rendered pages: an A4 page at 150 dpi is 1240×1754) at most FLAT_READ_SIDE; and never
+# at more than MAX_PIXELS, whatever the shape, which bounds the detector's memory (its feature
+# maps are a few hundred bytes a pixel: about 1.5 GB at 4 megapixels).
+PHOTO_SIDE = 2048
+FLAT_READ_SIDE = 2560
+MAX_PIXELS = 4_000_000
+# Pictures smaller than this are enlarged first: the detector was trained on pages and scenes
+# where letters are a dozen pixels or more.
+MIN_SIDE = 640
+# Detected areas smaller than this share of a CHEAP_SIDE square are not taken as text in the
+# cheap pass (specks of texture the detector scores above its threshold).
+MIN_BOX_AREA = 0.0004
+# Lines the recogniser is less sure of are dropped: under 0.5 the rendered tests read mostly
+# garbage from textures and partial letters; real words score 0.8 and more.
+MIN_SCORE = 0.5
+
+
+class OcrEngine:
+    """The TextReader of the app (mediafind.pictext): RapidOCR through ONNX Runtime. The
+    sessions are made on first use and shared by all threads under one lock (RapidOCR keeps
+    per-call state on its objects, and ONNX Runtime already spreads one call over the cores)."""
+
+    def __init__(self, device: str = "auto", threads: int = 0) -> None:
+        # device: the app's setting ("auto", "cpu", "cuda", "mps"); CUDA is used when asked for
+        # or on "auto" where onnxruntime-gpu offers it, the CPU otherwise (MPS has no provider).
+        # threads: ONNX Runtime's threads per call (0: its default, one per core).
+        self._device = device
+        self._threads = threads
+        self._lock = threading.Lock()
+        self._ocr: Any = None
+        self._identity: str | None = None
+
+    @property
+    def identity(self) -> str:
+        """The package's version, its model files (names and sizes) and the settings that change
+        what is read."""
+        if self._identity is None:
+            models = _models_folder()
+            files = ",".join(f"{p.name}:{p.stat().st_size}" for p in sorted(models.glob("*.onnx")))
+            self._identity = (
+                f"{PACKAGE} {metadata.version(PACKAGE)} [{files}] cheap={CHEAP_SIDE}/{FLAT_SIDE}"
+                f" tile={TILE} read={PHOTO_SIDE}/{FLAT_READ_SIDE}/{MAX_PIXELS}"
+                f" min-score={MIN_SCORE}"
+            )
+        return self._identity
+
+    @property
+    def provider(self) -> str:
+        """The ONNX Runtime execution provider the sessions run on (loads them)."""
+        with self._lock:
+            return str(self._load().text_det.infer.session.get_providers()[0])
+
+    def has_text(self, picture: Image.Image) -> bool:
+        """Whether the picture may hold text: the detection model alone, on a small copy (in
+        tiles for a screen or a scan, stopping at the first tile with text)."""
+        flat = _is_flat(picture)
+        image = _fit(picture, FLAT_SIDE if flat else CHEAP_SIDE, MAX_PIXELS)
+        least = MIN_BOX_AREA * CHEAP_SIDE * CHEAP_SIDE
+        for rectangle in _tiles(image.size, TILE):
+            tile = image.crop(rectangle)
+            with self._lock:
+                detector = self._load().text_det
+                detector.limit_side_len = max(tile.size)
+                try:
+                    boxes, _ = detector(_bgr(tile))
+                except Exception as error:
+                    raise UnreadableFile(f"text detection failed: {error}") from error
+            if boxes is not None and any(_area(quad) >= least for quad in boxes):
+                return True
+        return False
+
+    def read(self, picture: Image.Image) -> list[TextLine]:
+        """The lines of text in the picture, top to bottom and left to right."""
+        side = FLAT_READ_SIDE if _is_flat(picture) else PHOTO_SIDE
+        image = _fit(picture, side, MAX_PIXELS)
+        with self._lock:
+            ocr = self._load()
+            ocr.text_det.limit_side_len = max(image.size)
+            try:
+                result, _ = ocr(_bgr(image), text_score=MIN_SCORE)
+            except Exception as error:
+                raise UnreadableFile(f"text recognition failed: {error}") from error
+        lines = []
+        for quad, text, score in result or ():
+            text = str(text).strip()
+            if text and float(score) >= MIN_SCORE:
+                lines.append(TextLine(text, _box(quad, image.size), round(float(score), 4)))
+        return lines
+
+    def _load(self) -> Any:
+        """The RapidOCR pipeline, made on first call (the caller holds the lock)."""
+        if self._ocr is None:
+            self._ocr = _make(self._device, self._threads)
+        return self._ocr
+
+
+def _models_folder() -> Path:
+    """Where the wheel keeps its ONNX models, found without importing the package."""
+    spec = importlib.util.find_spec(PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelUnavailable(
+            f"Reading text in pictures needs the {PACKAGE} package, which is not installed; "
+            f"install it with: pip install --no-deps {PACKAGE}"
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / "models"
+
+
+def _make(device: str, threads: int) -> Any:
+    models = _models_folder()  # the clear message when the package is missing
+    import onnxruntime
+    from rapidocr_onnxruntime import RapidOCR
+
+    cuda = device in ("auto", "cuda") and (
+        "CUDAExecutionProvider" in onnxruntime.get_available_providers()
+    )
+    if device == "cuda" and not cuda:
+        log.warning("no CUDA execution provider in ONNX Runtime; reading text on the CPU")
+    settings: dict[str, Any] = {
+        # Detection sides are set per call (limit_type "max": shrink to fit, never enlarge:
+        # RapidOCR's default enlarges the short side to 736, which turns a long strip into a
+        # picture tens of thousands of pixels wide).
+        "det_limit_type": "max",
+        "det_limit_side_len": FLAT_READ_SIDE,
+        "max_side_len": max(FLAT_READ_SIDE, FLAT_SIDE),
+        "text_score": MIN_SCORE,
+        "det_use_cuda": cuda,
+        "cls_use_cuda": cuda,
+        "rec_use_cuda": cuda,
+    }
+    if threads > 0:
+        settings["intra_op_num_threads"] = threads
+    ocr = RapidOCR(**settings)
+    log.info(
+        "text reader loaded from %s on %s",
+        models,
+        ocr.text_det.infer.session.get_providers()[0],
+    )
+    return ocr
+
+
+def _is_flat(picture: Image.Image) -> bool:
+    """Whether the picture has the exactly flat areas of a screen, a scan or a rendering."""
+    import numpy as np
+    from PIL import Image
+
+    # Nearest-neighbour sampling keeps pixels as they are (any filter would blend them).
+    # Sampled first, so that a huge picture is never converted whole.
+    sample = np.asarray(picture.resize((256, 256), Image.Resampling.NEAREST).convert("L"))
+    return float((sample[:, 1:] == sample[:, :-1]).mean()) > FLAT_SHARE
+
+
+def _fit(picture: Image.Image, side: int, pixels: int) -> Image.Image:
+    """The picture in RGB with its long side at most `side` and at most `pixels` pixels;
+    enlarged when it is smaller than MIN_SIDE."""
+    from PIL import Image
+
+    w, h = picture.size
+    scale = min(1.0, side / max(w, h), (pixels / (w * h)) ** 0.5)
+    if max(w, h) < MIN_SIDE:
+        scale = MIN_SIDE / max(w, h)
+    # Palette and odd modes (16-bit, CMYK) become RGB first; the usual ones are shrunk before
+    # conversion, so that a huge picture is never copied whole.
+    image = picture
+    if image.mode not in ("RGB", "RGBA", "L"):
+        alpha = "A" in image.mode or "transparency" in image.info
+        image = image.convert("RGBA" if alpha else "RGB")
+    if scale != 1.0:
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        # reduce() first: an integer box-filter shrink is cheap and bounds the work of the exact
+        # resize that follows, which on a 100-megapixel picture would otherwise take seconds.
+        factor = int(1 / scale)
+        if factor >= 2:
+            image = image.reduce(factor)
+        image = image.resize(size, Image.Resampling.BILINEAR)
+    if image.mode == "RGBA":
+        # Transparent parts read as white paper: as black (their usual colour) they would hide
+        # dark text drawn on them.
+        paper = Image.new("RGBA", image.size, (255, 255, 255, 255))
+        return Image.alpha_composite(paper, image).convert("RGB")
+    return image if image.mode == "RGB" else image.convert("RGB")
+
+
+def _tiles(size: tuple[int, int], tile: int) -> list[tuple[int, int, int, int]]:
+    """Tiles (left, top, right, bottom) that cover a picture, row by row; a last strip
+    narrower than a third of a tile joins the tile before it (the detector needs room)."""
+
+    def cuts(length: int) -> list[int]:
+        starts = [s for s in range(0, length, tile) if s == 0 or length - s >= tile // 3]
+        return [*starts, length]
+
+    xs, ys = cuts(size[0]), cuts(size[1])
+    return [
+        (x0, y0, x1, y1) for y0, y1 in itertools.pairwise(ys) for x0, x1 in itertools.pairwise(xs)
+    ]
+
+
+def _bgr(image: Image.Image) -> np.ndarray[Any, Any]:
+    """An RGB picture as the contiguous BGR array OpenCV-based RapidOCR expects."""
+    import numpy as np
+
+    return np.ascontiguousarray(np.asarray(image)[:, :, ::-1])
+
+
+def _area(quad: Any) -> float:
+    """The area of a detected quadrilateral (shoelace formula)."""
+    xs = [float(p[0]) for p in quad]
+    ys = [float(p[1]) for p in quad]
+    return 0.5 * abs(sum(xs[i] * ys[i - 1] - xs[i - 1] * ys[i] for i in range(len(xs))))
+
+
+def _box(quad: Any, size: tuple[int, int]) -> Box:
+    """The bounding rectangle of a detected quadrilateral, as fractions of the picture."""
+    w, h = size
+    xs = [min(max(float(p[0]) / w, 0.0), 1.0) for p in quad]
+    ys = [min(max(float(p[1]) / h, 0.0), 1.0) for p in quad]
+    return (min(xs), min(ys), max(xs), max(ys))
