@@ -56,6 +56,11 @@ MIN_SIDE = 640
 # Detected areas smaller than this share of a CHEAP_SIDE square are not taken as text in the
 # cheap pass (specks of texture the detector scores above its threshold).
 MIN_BOX_AREA = 0.0004
+# A detected area counts as text in the cheap pass when it is this many times longer than
+# tall (or taller than long): a word of three letters or more makes 2.5 and up (the detector
+# pads its boxes); the plain shapes of text-less photos that it boxes whole come out between
+# 0.8 and 1.6. A lone two-letter word ("OK", 1.4) is given up.
+LINE_SHAPE = 2.0
 # Lines the recogniser is less sure of are dropped: under 0.5 the rendered tests read mostly
 # garbage from textures and partial letters; real words score 0.8 and more.
 MIN_SCORE = 0.5
@@ -86,7 +91,7 @@ class OcrEngine:
             self._identity = (
                 f"{PACKAGE} {metadata.version(PACKAGE)} [{files}] cheap={CHEAP_SIDE}/{FLAT_SIDE}"
                 f" tile={TILE} read={PHOTO_SIDE}/{FLAT_READ_SIDE}/{MAX_PIXELS}"
-                f" min-score={MIN_SCORE}"
+                f" line={LINE_SHAPE} min-score={MIN_SCORE}"
             )
         return self._identity
 
@@ -111,7 +116,7 @@ class OcrEngine:
                     boxes, _ = detector(_bgr(tile))
                 except Exception as error:
                     raise UnreadableFile(f"text detection failed: {error}") from error
-            if boxes is not None and any(_area(quad) >= least for quad in boxes):
+            if boxes is not None and any(_looks_like_text(quad, least) for quad in boxes):
                 return True
         return False
 
@@ -245,6 +250,15 @@ def _bgr(image: Image.Image) -> np.ndarray[Any, Any]:
     import numpy as np
 
     return np.ascontiguousarray(np.asarray(image)[:, :, ::-1])
+
+
+def _looks_like_text(quad: Any, least: float) -> bool:
+    """Whether a detected area is large enough and shaped like a line of text: the detector
+    also boxes a large plain shape (a square, a disc: as wide as tall), never a word."""
+    (x0, y0), (x1, y1), _, (x3, y3) = ((float(p[0]), float(p[1])) for p in quad)
+    width = ((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5
+    height = ((x3 - x0) ** 2 + (y3 - y0) ** 2) ** 0.5
+    return _area(quad) >= least and max(width, height) >= LINE_SHAPE * min(width, height)
 
 
 def _area(quad: Any) -> float:
