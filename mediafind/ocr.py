@@ -12,7 +12,7 @@ import importlib.util
 import itertools
 import logging
 import threading
-from importlib import metadata
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,13 +26,15 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PACKAGE = "rapidocr_onnxruntime"
+DETECTOR = "ch_PP-OCRv4_det_infer.onnx"  # the one RapidOCR's config.yaml names
 
-# The cheap pass looks at the picture with its long side at most this: detection costs in
-# proportion to pixels (a 640×480 photo takes about four times a 320×240 one), and the detector
-# stops finding words whose letters come out under about 10 pixels tall. At 480 a sign, a
-# poster or a receipt photographed whole still shows letters that tall; small print does not,
-# and is left to pictures that look like screens or scans (below).
-CHEAP_SIDE = 480
+# The cheap pass looks at a photo with its long side at most this. The detector finds letters
+# from about 10 pixels tall, so at 256 it sees text whose letters stand at least 4 % of the
+# photo's long side (a sign or a poster close up, a T-shirt, a book cover), not a street sign
+# across the road or a receipt photographed whole. Its cost grows with the pixels: against the
+# ViT-B-32 image embedding of the same photos (bench/ocr_cost.py, 2 shared cores), 256 cost
+# 10-21 % (the budget is 15 %), 320 about twice that (letters from 3 %), 480 four times (2 %).
+CHEAP_SIDE = 256
 # The cheap pass looks at a screen or a scan in tiles this size, and stops at the first with
 # text: most screenshots hold text in their first tile, so they cost little more than a photo.
 TILE = 640
@@ -78,7 +80,7 @@ class OcrEngine:
         self._device = device
         self._threads = threads
         self._lock = threading.Lock()
-        self._ocr: Any = None
+        self._models: _Models | None = None
         self._identity: str | None = None
 
     @property
@@ -86,6 +88,8 @@ class OcrEngine:
         """The package's version, its model files (names and sizes) and the settings that change
         what is read."""
         if self._identity is None:
+            from importlib import metadata  # 20 ms to import: not for every run of the app
+
             models = _models_folder()
             files = ",".join(f"{p.name}:{p.stat().st_size}" for p in sorted(models.glob("*.onnx")))
             self._identity = (
@@ -99,7 +103,7 @@ class OcrEngine:
     def provider(self) -> str:
         """The ONNX Runtime execution provider the sessions run on (loads them)."""
         with self._lock:
-            return str(self._load().text_det.infer.session.get_providers()[0])
+            return str(self._load().cheap.get_providers()[0])
 
     def has_text(self, picture: Image.Image) -> bool:
         """Whether the picture may hold text: the detection model alone, on a small copy (in
@@ -108,15 +112,17 @@ class OcrEngine:
         image = _fit(picture, FLAT_SIDE if flat else CHEAP_SIDE, MAX_PIXELS)
         least = MIN_BOX_AREA * CHEAP_SIDE * CHEAP_SIDE
         for rectangle in _tiles(image.size, TILE):
-            tile = image.crop(rectangle)
+            batch, size = _detector_input(image.crop(rectangle))
             with self._lock:
-                detector = self._load().text_det
-                detector.limit_side_len = max(tile.size)
-                try:
-                    boxes, _ = detector(_bgr(tile))
-                except Exception as error:
-                    raise UnreadableFile(f"text detection failed: {error}") from error
-            if boxes is not None and any(_looks_like_text(quad, least) for quad in boxes):
+                models = self._load()
+            # Outside the lock: an ONNX Runtime session runs calls from several threads at
+            # once, and the box finder keeps no state between calls.
+            try:
+                scores = models.cheap.run(None, {models.cheap_input: batch})[0]
+                boxes, _ = models.ocr.text_det.postprocess_op(scores, size)
+            except Exception as error:
+                raise UnreadableFile(f"text detection failed: {error}") from error
+            if any(_looks_like_text(quad, least) for quad in boxes):
                 return True
         return False
 
@@ -125,7 +131,7 @@ class OcrEngine:
         side = FLAT_READ_SIDE if _is_flat(picture) else PHOTO_SIDE
         image = _fit(picture, side, MAX_PIXELS)
         with self._lock:
-            ocr = self._load()
+            ocr = self._load().ocr
             ocr.text_det.limit_side_len = max(image.size)
             try:
                 result, _ = ocr(_bgr(image), text_score=MIN_SCORE)
@@ -138,11 +144,22 @@ class OcrEngine:
                 lines.append(TextLine(text, _box(quad, image.size), round(float(score), 4)))
         return lines
 
-    def _load(self) -> Any:
-        """The RapidOCR pipeline, made on first call (the caller holds the lock)."""
-        if self._ocr is None:
-            self._ocr = _make(self._device, self._threads)
-        return self._ocr
+    def _load(self) -> _Models:
+        """The sessions, made on first call (the caller holds the lock)."""
+        if self._models is None:
+            self._models = _make(self._device, self._threads)
+        return self._models
+
+
+@dataclass(frozen=True)
+class _Models:
+    ocr: Any  # RapidOCR's pipeline: detection, angle classification, recognition
+    # The detection model once more, for the cheap pass: RapidOCR's sessions have ONNX
+    # Runtime's memory arena turned off (pictures of every size come through them), which on a
+    # small picture makes a call three times slower (34 ms against 11 for 320×240); the cheap
+    # pass always sees the same few small sizes, so its session keeps the arena.
+    cheap: Any
+    cheap_input: str
 
 
 def _models_folder() -> Path:
@@ -156,7 +173,7 @@ def _models_folder() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "models"
 
 
-def _make(device: str, threads: int) -> Any:
+def _make(device: str, threads: int) -> _Models:
     models = _models_folder()  # the clear message when the package is missing
     import onnxruntime
     from rapidocr_onnxruntime import RapidOCR
@@ -181,12 +198,19 @@ def _make(device: str, threads: int) -> Any:
     if threads > 0:
         settings["intra_op_num_threads"] = threads
     ocr = RapidOCR(**settings)
-    log.info(
-        "text reader loaded from %s on %s",
-        models,
-        ocr.text_det.infer.session.get_providers()[0],
+    options = onnxruntime.SessionOptions()
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3  # errors only: its warnings are about graph rewrites
+    if threads > 0:
+        options.intra_op_num_threads = threads
+    providers = ["CUDAExecutionProvider", "CPUExecutionProvider"] if cuda else None
+    cheap = onnxruntime.InferenceSession(
+        str(models / DETECTOR),
+        options,
+        providers=providers or ["CPUExecutionProvider"],
     )
-    return ocr
+    log.info("text reader loaded from %s on %s", models, cheap.get_providers()[0])
+    return _Models(ocr, cheap, cheap.get_inputs()[0].name)
 
 
 def _is_flat(picture: Image.Image) -> bool:
@@ -243,6 +267,19 @@ def _tiles(size: tuple[int, int], tile: int) -> list[tuple[int, int, int, int]]:
     return [
         (x0, y0, x1, y1) for y0, y1 in itertools.pairwise(ys) for x0, x1 in itertools.pairwise(xs)
     ]
+
+
+def _detector_input(tile: Image.Image) -> tuple[np.ndarray[Any, Any], tuple[int, int]]:
+    """A picture as the detector's input: BGR, scaled to -1..1, channels first, its sides
+    padded to multiples of 32 (the network's stride) by repeating its edges; and its height
+    and width, which the detector's boxes are given in."""
+    import numpy as np
+
+    pixels = np.asarray(tile, dtype=np.float32)[:, :, ::-1] / 127.5 - 1.0
+    h, w = pixels.shape[:2]
+    pad = ((0, -h % 32), (0, -w % 32), (0, 0))
+    batch = np.pad(pixels, pad, mode="edge").transpose(2, 0, 1)[np.newaxis]
+    return np.ascontiguousarray(batch), (h + pad[0][1], w + pad[1][1])
 
 
 def _bgr(image: Image.Image) -> np.ndarray[Any, Any]:
