@@ -40,20 +40,21 @@ CHEAP_SIDE = 256
 TILE = 640
 # Screens and scans (flat areas of exactly equal pixels: no camera ever gives those) are looked
 # at larger in the cheap pass, since their text is small for the picture (13-pixel UI text on
-# a 1920×1080 screen would be 3 pixels tall at 480) and they are few in a photo library.
+# a 1920×1080 screen would be 2 pixels tall at 256) and they are few in a photo library.
 FLAT_SIDE = 1600
 # The share of pixels equal to their right neighbour above which a picture counts as flat: a
 # screenshot gives 0.97, camera photos well under 0.5 (sensor noise and JPEG grain).
 FLAT_SHARE = 0.6
 # read() looks at photos with the long side at most PHOTO_SIDE and at flat pictures (screens,
 # scans, rendered pages: an A4 page at 150 dpi is 1240×1754) at most FLAT_READ_SIDE; and never
-# at more than MAX_PIXELS, whatever the shape, which bounds the detector's memory (its feature
-# maps are a few hundred bytes a pixel: about 1.5 GB at 4 megapixels).
+# at more than MAX_PIXELS, whatever the shape, which bounds the memory a read takes (it grows
+# with the pixels: measured at 4 megapixels, 350-500 MB above the loaded models).
 PHOTO_SIDE = 2048
 FLAT_READ_SIDE = 2560
 MAX_PIXELS = 4_000_000
-# Pictures smaller than this are enlarged first: the detector was trained on pages and scenes
-# where letters are a dozen pixels or more.
+# Pictures smaller than this are enlarged before they are read or looked at in tiles: the
+# detector was trained on pages and scenes where letters are a dozen pixels or more. (The cheap
+# pass does not enlarge a small photo: that would cost as much as a large one.)
 MIN_SIDE = 640
 # Detected areas smaller than this share of a CHEAP_SIDE square are not taken as text in the
 # cheap pass (specks of texture the detector scores above its threshold).
@@ -63,8 +64,8 @@ MIN_BOX_AREA = 0.0004
 # pads its boxes); the plain shapes of text-less photos that it boxes whole come out between
 # 0.8 and 1.6. A lone two-letter word ("OK", 1.4) is given up.
 LINE_SHAPE = 2.0
-# Lines the recogniser is less sure of are dropped: under 0.5 the rendered tests read mostly
-# garbage from textures and partial letters; real words score 0.8 and more.
+# Lines the recogniser is less sure of are dropped: on rendered screenshots, bits of icons come
+# out as garbage ("sdo o o so") at about 0.3, drawn words at 0.9 and more.
 MIN_SCORE = 0.5
 
 
@@ -109,7 +110,7 @@ class OcrEngine:
         """Whether the picture may hold text: the detection model alone, on a small copy (in
         tiles for a screen or a scan, stopping at the first tile with text)."""
         flat = _is_flat(picture)
-        image = _fit(picture, FLAT_SIDE if flat else CHEAP_SIDE, MAX_PIXELS)
+        image = _fit(picture, FLAT_SIDE if flat else CHEAP_SIDE, MAX_PIXELS, enlarge=flat)
         least = MIN_BOX_AREA * CHEAP_SIDE * CHEAP_SIDE
         for rectangle in _tiles(image.size, TILE):
             batch, size = _detector_input(image.crop(rectangle))
@@ -224,14 +225,14 @@ def _is_flat(picture: Image.Image) -> bool:
     return float((sample[:, 1:] == sample[:, :-1]).mean()) > FLAT_SHARE
 
 
-def _fit(picture: Image.Image, side: int, pixels: int) -> Image.Image:
+def _fit(picture: Image.Image, side: int, pixels: int, enlarge: bool = True) -> Image.Image:
     """The picture in RGB with its long side at most `side` and at most `pixels` pixels;
-    enlarged when it is smaller than MIN_SIDE."""
+    enlarged when it is smaller than MIN_SIDE, if `enlarge`."""
     from PIL import Image
 
     w, h = picture.size
     scale = min(1.0, side / max(w, h), (pixels / (w * h)) ** 0.5)
-    if max(w, h) < MIN_SIDE:
+    if enlarge and max(w, h) < MIN_SIDE:
         scale = MIN_SIDE / max(w, h)
     # Palette and odd modes (16-bit, CMYK) become RGB first; the usual ones are shrunk before
     # conversion, so that a huge picture is never copied whole.
