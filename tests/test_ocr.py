@@ -61,6 +61,14 @@ def noisy(size: tuple[int, int], seed: int) -> Image.Image:
     return Image.blend(Image.new("RGB", size, (205, 200, 190)), grain.convert("RGB"), 0.25)
 
 
+def grainy(photo: Image.Image, seed: int) -> Image.Image:
+    """The photo with a camera's fine grain, at a camera's size."""
+    big = photo.resize((1600, 1200), Image.Resampling.BICUBIC)
+    rng = random.Random(seed)
+    grain = Image.frombytes("L", big.size, rng.randbytes(big.width * big.height))
+    return Image.blend(big, grain.convert("RGB"), 0.08)
+
+
 def text_of(lines: list[TextLine]) -> str:
     return " ".join(line.text for line in lines).lower()
 
@@ -127,11 +135,14 @@ def test_photos_without_text_are_passed_over_by_the_cheap_pass(engine: OcrEngine
         shapes.render(rng.choice(list(shapes.COLOURS)), rng.choice(shapes.SHAPES), rng)
         for _ in range(20)
     ]
+    # With a camera's grain they are no longer flat, and are looked at small and whole.
+    photos += [grainy(photo, seed) for seed, photo in enumerate(photos[:10])]
     photos += [noisy((640, 480), seed) for seed in range(3)]
 
     flagged = [i for i, photo in enumerate(photos) if engine.has_text(photo)]
 
     # At most one in twenty: a false "yes" costs one recognition that finds nothing.
+    assert len(photos) == 33
     assert len(flagged) <= 1, f"text seen in photos {flagged}"
 
 
@@ -161,16 +172,21 @@ def test_transparent_pictures_read_as_if_on_paper(engine: OcrEngine) -> None:
     sticker = Image.new("RGBA", (640, 240), (0, 0, 0, 0))
     draw_words(sticker, "Harbour", (60, 70), 64)
     assert "harbour" in text_of(engine.read(sticker))
+    # A palette picture with a transparent colour, as a GIF or an 8-bit PNG comes.
+    palette = sticker.convert("P", palette=Image.Palette.ADAPTIVE)
+    palette.info["transparency"] = palette.getpixel((0, 0))
+    assert "harbour" in text_of(engine.read(palette))
 
 
 def test_threads_reading_at_once_get_the_same_lines(engine: OcrEngine) -> None:
     picture = noisy((640, 360), seed=7)
     draw_words(picture, "Platform 9", (80, 140), 48)
+    blank = noisy((640, 360), seed=8)
     alone = engine.read(picture)
-    results: list[list[TextLine]] = []
+    results: list[tuple[bool, bool, list[TextLine]]] = []
 
     def work() -> None:
-        results.append(engine.read(picture))
+        results.append((engine.has_text(picture), engine.has_text(blank), engine.read(picture)))
 
     threads = [threading.Thread(target=work) for _ in range(3)]
     for thread in threads:
@@ -179,7 +195,7 @@ def test_threads_reading_at_once_get_the_same_lines(engine: OcrEngine) -> None:
         thread.join()
 
     assert "platform" in text_of(alone)
-    assert results == [alone] * 3
+    assert results == [(True, False, alone)] * 3
 
 
 def test_identity_names_the_package_and_its_models_without_loading_them() -> None:
