@@ -4,12 +4,15 @@ text (mediafind.shapes), with the real PP-OCR models through ONNX Runtime."""
 
 from __future__ import annotations
 
+import ast
+import importlib.util
 import random
 import resource
 import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from PIL import Image, ImageDraw, ImageFont
@@ -215,3 +218,31 @@ def test_importing_the_engine_loads_neither_onnx_runtime_nor_opencv() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == ""
+
+
+def test_the_packaged_app_takes_the_models_and_onnx_runtime_along() -> None:
+    """What packaging/mediafind.spec collects for OCR exists, and it no longer leaves ONNX
+    Runtime out (it once did, as a corner of torch that mediafind did not use)."""
+    spec = Path(__file__).resolve().parent.parent / "packaging" / "mediafind.spec"
+    text = spec.read_text(encoding="utf-8")
+    excludes = next(
+        ast.literal_eval(node.value)
+        for node in ast.parse(text).body
+        if isinstance(node, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id == "excludes" for t in node.targets)
+    )
+    assert "onnxruntime" not in excludes and "cv2" not in excludes
+    assert 'collect_data_files("rapidocr_onnxruntime"' in text
+    assert 'collect_dynamic_libs("onnxruntime")' in text
+    package = importlib.util.find_spec("rapidocr_onnxruntime")
+    assert package is not None and package.submodule_search_locations
+    folder = Path(next(iter(package.submodule_search_locations)))
+    assert (folder / "config.yaml").is_file()
+    assert len(list((folder / "models").glob("*.onnx"))) == 3
+    runtime = importlib.util.find_spec("onnxruntime")
+    assert runtime is not None and runtime.origin is not None
+    capi = Path(runtime.origin).parent / "capi"
+    libraries = [
+        p.name for p in capi.iterdir() if p.name.endswith((".dll", ".dylib")) or ".so" in p.name
+    ]
+    assert any(name.startswith(("libonnxruntime.", "onnxruntime.")) for name in libraries)
