@@ -103,6 +103,19 @@ def test_words_drawn_on_a_photo_are_read_where_they_were_drawn(
     assert all(0.5 <= line.score <= 1.0 for line in lines)
 
 
+def test_a_sign_in_a_camera_photo_is_seen_by_the_cheap_pass(engine: OcrEngine) -> None:
+    # A 12-megapixel photo decoded at half size, with a camera's grain (so looked at whole and
+    # small); the sign's letters stand about 5 % of the long side.
+    photo = grainy(shapes.render("green", "square", random.Random(3), size=(504, 378)), 3)
+    photo = photo.resize((2016, 1512))
+    drawn = draw_words(photo, "BAKERY", (700, 500), 130, angle=-5.0)
+
+    assert engine.has_text(photo)
+    lines = engine.read(photo)
+    assert "bakery" in text_of(lines)
+    assert near(next(line.box for line in lines if "bakery" in line.text.lower()), drawn)
+
+
 def test_a_receipt_is_read_line_by_line_in_reading_order(engine: OcrEngine) -> None:
     receipt = Image.new("RGB", (480, 640), (250, 248, 240))
     rows = ["IKEA Malmo", "Meatballs 4.95", "Lamp 12.50", "Total 17.45", "Thank you"]
