@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import glob
-import importlib
 import logging
 import os
 import threading
@@ -26,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from mediafind import config, doctor
+from mediafind import config, doctor, ocr
 from mediafind.embed import (
     IMAGE,
     TEXT,
@@ -186,16 +185,15 @@ Listener = Callable[[], None]
 
 
 def default_reader() -> TextReader | None:
-    """The reader of text in pictures that ships with mediafind (mediafind.ocr), made now; None
-    where it is not installed (the pictures are then indexed without their text)."""
+    """The reader of text in pictures that ships with mediafind (mediafind.ocr: RapidOCR through
+    ONNX Runtime, loaded on first use); None where its package is not installed (the pictures
+    are then indexed without their text, and the log says why)."""
     try:
-        # By name: mediafind.ocr needs ONNX Runtime, which an install may lack.
-        engine = importlib.import_module("mediafind.ocr").OcrEngine
-    except ImportError as e:
-        log.info("text in pictures is not read: its reader is not installed (%s)", e)
+        ocr.models_folder()
+    except ModelUnavailable as e:
+        log.info("text in pictures is not read: %s", e)
         return None
-    reader: TextReader = engine()
-    return reader
+    return ocr.OcrEngine()
 
 
 class Session:
