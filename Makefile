@@ -6,10 +6,15 @@ STAMP := $(VENV)/.installed-stamp
 
 .PHONY: run test lint typecheck pytest clean tiny-model screenshot bench soak
 
+# RapidOCR is installed without its opencv-python requirement (pyproject.toml says why; the rest
+# of its requirements are the app's), and past its Requires-Python, which stops at 3.12 for no
+# reason in its code: pure Python over ONNX Runtime.
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --no-deps --ignore-requires-python -c constraints.txt \
+		rapidocr_onnxruntime
 	touch $@
 
 run: $(STAMP)

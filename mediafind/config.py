@@ -62,6 +62,10 @@ class Settings:
     excludes: tuple[str, ...] = field(default_factory=tuple)
     # Seconds an unused model stays in memory (it takes about 1 GB for the default model).
     model_idle_seconds: int = DEFAULT_MODEL_IDLE_SECONDS
+    # Read the text in pictures (screenshots, receipts, scanned PDFs): on by default; limited
+    # to these folders when any are given.
+    ocr: bool = True
+    ocr_folders: tuple[str, ...] = field(default_factory=tuple)
 
     def with_changes(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -77,7 +81,7 @@ def load_settings(path: Path | None = None) -> Settings:
         return Settings()
     except (OSError, tomllib.TOMLDecodeError) as e:
         raise ConfigError(f"cannot read settings file {path}: {e}") from e
-    known = {"model", "device", "library", "excludes", "model_idle_seconds"}
+    known = {"model", "device", "library", "excludes", "model_idle_seconds", "ocr", "ocr_folders"}
     unknown = sorted(set(raw) - known)
     if unknown:
         raise ConfigError(f"unknown setting(s) {', '.join(unknown)} in {path}")
@@ -90,6 +94,12 @@ def load_settings(path: Path | None = None) -> Settings:
     idle = raw.get("model_idle_seconds", DEFAULT_MODEL_IDLE_SECONDS)
     if not isinstance(idle, int) or isinstance(idle, bool) or idle < 0:
         raise ConfigError(f"'model_idle_seconds' in {path} must be a whole number of seconds")
+    ocr = raw.get("ocr", True)
+    if not isinstance(ocr, bool):
+        raise ConfigError(f"'ocr' in {path} must be true or false")
+    ocr_folders = raw.get("ocr_folders", [])
+    if not isinstance(ocr_folders, list) or not all(isinstance(x, str) for x in ocr_folders):
+        raise ConfigError(f"'ocr_folders' in {path} must be a list of folders")
     device = raw.get("device", "auto")
     if device not in DEVICES:
         raise ConfigError(f"'device' in {path} must be one of {', '.join(DEVICES)}, not {device!r}")
@@ -99,6 +109,8 @@ def load_settings(path: Path | None = None) -> Settings:
         library=raw.get("library") or None,
         excludes=tuple(excludes),
         model_idle_seconds=idle,
+        ocr=ocr,
+        ocr_folders=tuple(ocr_folders),
     )
 
 
@@ -110,8 +122,11 @@ def save_settings(settings: Settings, path: Path | None = None) -> None:
         del data["device"]
     if data.get("model_idle_seconds") == DEFAULT_MODEL_IDLE_SECONDS:
         del data["model_idle_seconds"]
-    if "excludes" in data:
-        data["excludes"] = list(data["excludes"])
+    if data.get("ocr") is True:
+        del data["ocr"]
+    for key in ("excludes", "ocr_folders"):
+        if key in data:
+            data[key] = list(data[key])
     privacy.private_folder(path.parent)
     tmp = path.with_suffix(".tmp")
     with privacy.open_private(tmp, "wb") as f:

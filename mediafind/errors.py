@@ -76,8 +76,9 @@ EMPTY_FILE = "empty file"
 NO_TEXT = "no text in the file"
 SCANNED_PDF = "scanned PDF without text"  # its pages are pictures
 NO_TEXT_LAYER = "PDF without a text layer"  # and without pictures: drawn shapes, blank pages
+SCANNED_UNREAD = "scanned PDF in whose pages no text was read"  # read, and nothing found
 NOTHING_SAID = (EMPTY_FILE, NO_TEXT)
-NOTHING_BEGUN = (SCANNED_PDF, NO_TEXT_LAYER)
+NOTHING_BEGUN = (SCANNED_PDF, NO_TEXT_LAYER, SCANNED_UNREAD)
 
 
 class NothingToRead(UnreadableFile):

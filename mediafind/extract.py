@@ -24,9 +24,13 @@ from mediafind.errors import (
     NO_TEXT,
     NO_TEXT_LAYER,
     SCANNED_PDF,
+    SCANNED_UNREAD,
     NothingToRead,
     UnreadableFile,
+    describe,
 )
+from mediafind.pictext import TextLine, TextReader
+from mediafind.picturetext import joined, kept_lines
 from mediafind.text import MAX_TEXT_CHARS, Span, chunk_text, decode_head, decode_text
 
 if TYPE_CHECKING:
@@ -58,6 +62,17 @@ MAX_MARKUP_BYTES = 8 * 1024 * 1024
 # are scans, which hold no text anyway.
 MAX_DOCUMENT_BYTES = 512 * 1024 * 1024
 
+# Scanned pages (a picture and no text layer) are rendered at this resolution for reading the
+# text in them: print-size text (10 pt) is then about 24 pixels high, what recognisers read
+# best; more costs time with no better reading, less loses small print.
+SCAN_DPI = 170
+# ... within this many pixels (a poster-size page is rendered smaller): a page's picture is
+# held while it is read, three bytes a pixel.
+MAX_SCAN_PIXELS = 6_000_000
+# Scanned pages read per PDF: reading one costs about a second, so a 1,000-page scan would
+# hold the indexer for a quarter of an hour; the rest are said to be left out.
+MAX_SCAN_PAGES = 200
+
 # PDFium is not thread-safe, and the indexer decodes in a thread pool: one PDF at a time.
 _PDFIUM_LOCK = threading.Lock()
 
@@ -74,6 +89,8 @@ class Section:
     page: int | None = None  # 1-based, for PDFs
     heading: str | None = None  # the nearest heading above it (a heading's own text for itself)
     start: int = 0  # offset of text within Document.text
+    # Text read in the page's picture (a scanned page): its lines, whose joined text is text.
+    lines: tuple[TextLine, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +115,14 @@ class _Builder:
         self.length = 0
         self.full = False
 
-    def add(self, text: str, *, page: int | None = None, is_heading: bool = False) -> bool:
+    def add(
+        self,
+        text: str,
+        *,
+        page: int | None = None,
+        is_heading: bool = False,
+        lines: tuple[TextLine, ...] = (),
+    ) -> bool:
         """Add a section (blank text is skipped); False once the cap is reached."""
         text = text.strip()
         if self.full or not text:
@@ -111,7 +135,7 @@ class _Builder:
             text = text[: max(self.limit - start, 0)].rstrip()
             if not text:
                 return False
-        self.sections.append(Section(text, page, self.heading, start))
+        self.sections.append(Section(text, page, self.heading, start, lines))
         self.length = start + len(text)
         return not self.full
 
@@ -184,15 +208,16 @@ def bytes_needed(path: Path, size: int) -> int:
     return size
 
 
-def extract(path: Path, data: bytes) -> Document:
-    """The text of a document, in sections with locations; raises UnreadableFile."""
+def extract(path: Path, data: bytes, pictures: TextReader | None = None) -> Document:
+    """The text of a document, in sections with locations; raises UnreadableFile. pictures:
+    what reads the text of a PDF's scanned pages (None: they are not read)."""
     suffix = path.suffix.lower()
     reader = _READERS.get(suffix)
     if reader is None:
         raise UnreadableFile(f"not a document type mediafind reads ({suffix or 'no extension'})")
     if not data or (len(data) < 4096 and not data.strip()):  # strip() would copy a big file
         raise NothingToRead(EMPTY_FILE)
-    document = reader(data)
+    document = _pdf(data, pictures) if reader is _pdf else reader(data)
     if document.truncated:
         log.info("%s: %s", path, document.note)
     return document
@@ -275,8 +300,9 @@ def _has_picture(page: Any) -> bool:
     return next(iter(page.get_objects(filter=kinds, max_depth=2)), None) is not None
 
 
-def _pdf(data: bytes) -> Document:
-    """One section per page that has text."""
+def _pdf(data: bytes, pictures: TextReader | None = None) -> Document:
+    """One section per page that has text: its text layer's, or, for a scanned page (a
+    picture, no text layer), the text pictures reads in it."""
     import pypdfium2 as pdfium
 
     builder = _Builder()
@@ -293,20 +319,30 @@ def _pdf(data: bytes) -> Document:
         try:
             count = len(pdf)
             read = min(count, MAX_PDF_PAGES)
-            broken = pictured = 0
+            broken = pictured = scanned = 0
+            failures: list[str] = []
             for index in range(read):
+                lines: tuple[TextLine, ...] = ()
                 try:
                     page = pdf[index]
                     try:
                         text = page.get_textpage().get_text_bounded()
-                        if not text.strip() and not builder.sections and _has_picture(page):
+                        if not text.strip() and _has_picture(page):
                             pictured += 1  # a scanned page, most likely
+                            if pictures is not None and scanned < MAX_SCAN_PAGES:
+                                scanned += 1
+                                lines = _read_page(page, pictures, failures)
+                                text = joined(lines)
                     finally:
                         page.close()  # closes its text page too
                 except pdfium.PdfiumError:
                     broken += 1  # one damaged page should not lose the others
                     continue
-                if not builder.add(_clean_pdf_text(text), page=index + 1):
+                if lines:
+                    going = builder.add(text, page=index + 1, lines=lines)
+                else:
+                    going = builder.add(_clean_pdf_text(text), page=index + 1)
+                if not going:
                     break
         finally:
             pdf.close()
@@ -315,6 +351,10 @@ def _pdf(data: bytes) -> Document:
             raise UnreadableFile("damaged PDF: no page could be read")
         pages = f"first {read} pages" if read < count else f"{count} pages"
         where = "its only page" if count == 1 else f"any of its {pages}"
+        if pictured and failures:
+            raise NothingToRead(f"{SCANNED_UNREAD} (reading failed: {failures[0]})")
+        if pictured and scanned:
+            raise NothingToRead(f"{SCANNED_UNREAD} (no text found on {where})")
         if pictured:  # pages that are pictures: a scan, which OCR could read
             raise NothingToRead(f"{SCANNED_PDF} (no text layer on {where})")
         raise NothingToRead(f"{NO_TEXT_LAYER} (no text and no pictures on {where})")
@@ -322,8 +362,29 @@ def _pdf(data: bytes) -> Document:
     if read < count:
         left_out = f"page {count}" if read + 1 == count else f"pages {read + 1}-{count}"
         cut = f"{left_out} not indexed (page cap)"
-    damaged = [f"{broken} damaged page{'s' if broken > 1 else ''} skipped"] if broken else []
-    return builder.document(cut, damaged)
+    notes = [f"{broken} damaged page{'s' if broken > 1 else ''} skipped"] if broken else []
+    if failures:
+        pages = "a scanned page" if len(failures) == 1 else f"{len(failures)} scanned pages"
+        notes.append(f"the text of {pages} could not be read ({failures[0]})")
+    if pictures is not None and pictured > scanned:
+        notes.append(f"{pictured - scanned} scanned pages not read (only {scanned} are)")
+    return builder.document(cut, notes)
+
+
+def _read_page(page: Any, pictures: TextReader, failures: list[str]) -> tuple[TextLine, ...]:
+    """The lines of text read in a scanned page, rendered at SCAN_DPI within MAX_SCAN_PIXELS;
+    none when it holds none, or when reading it failed (said in failures)."""
+    width, height = page.get_size()  # in points, 72 to the inch
+    scale = min(SCAN_DPI / 72, (MAX_SCAN_PIXELS / max(width * height, 1.0)) ** 0.5)
+    try:
+        picture = page.render(scale=scale).to_pil().convert("RGB")
+        if not pictures.has_text(picture):
+            return ()
+        return tuple(kept_lines(pictures.read(picture)))
+    except Exception as e:  # the reader's failure costs this page's text, not the document
+        log.warning("cannot read the text of a scanned PDF page", exc_info=True)
+        failures.append(describe(e))
+        return ()
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")

@@ -10,16 +10,28 @@ import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mediafind import captions, extract, media, scan
 from mediafind.embed import IMAGE, TEXT, Encoder, cores
 from mediafind.errors import EMPTY_FILE, UnreadableFile, describe
+from mediafind.pictext import TextLine, TextReader
+from mediafind.picturetext import (
+    Reading,
+    boxes_between,
+    boxes_json,
+    joined,
+    kept_lines,
+    lines_from_json,
+    lines_json,
+)
 from mediafind.report import Indexed, Progress
 from mediafind.store import (
     CAPTION_SOURCE,
     IMAGE_SOURCE,
+    OCR_SOURCE,
     TEXT_SOURCE,
     FileRow,
     ModelInfo,
@@ -27,6 +39,9 @@ from mediafind.store import (
     Store,
 )
 from mediafind.text import Span, chunk_text
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +78,13 @@ CHUNK_OVERLAP_TOKENS = 16
 # the model's chunks. Embedding cuts it again with the model's own tokenizer.
 WORDS_PER_CHUNK = 50
 WORDS_OVERLAP = 10
+# A photo whose text is read is decoded this large on its short side (a 12-megapixel JPEG at
+# half size, a phone screenshot whole): small print stays readable, and the picture the
+# model sees is reduced from it rather than decoded twice.
+READ_SIDE = 1024
+# A photo's chunks of text read in it beyond this many are dropped, as for captions: a page of
+# small print fits in far fewer, and each is a vector the photo's searches weigh.
+MAX_READ_CHUNKS = 32
 
 
 @dataclass
@@ -137,6 +159,33 @@ class _Prepared:
     # The signature of the sidecars whose captions were read (not the scan's, which may be
     # older): a sidecar that changes later is then seen as a change.
     caption_sig: str | None = None
+    # Text in pictures: the reader that reads this photo's (None: not read here), the lines it
+    # read now (None: read before, kept in the library, or failed), and the text chunks made
+    # of them with their boxes. A note's spans read in scanned pages have their boxes here.
+    read_by: str | None = None
+    lines: list[TextLine] | None = None
+    read_spans: list[tuple[Span, str | None]] = field(default_factory=list)
+    span_boxes: dict[int, str | None] = field(default_factory=dict)  # index in spans -> boxes
+
+
+class _Pictures:
+    """The reader as the decode pool shares it: one picture at a time (the engine uses every
+    core for one), with the contents it has read already (not to be read again)."""
+
+    def __init__(self, reader: TextReader, reading: Reading, done: set[str]) -> None:
+        self.identity = reader.identity
+        self.reading = reading
+        self.done = done
+        self._reader = reader
+        self._lock = threading.Lock()
+
+    def has_text(self, picture: Image.Image) -> bool:
+        with self._lock:
+            return self._reader.has_text(picture)
+
+    def read(self, picture: Image.Image) -> list[TextLine]:
+        with self._lock:
+            return self._reader.read(picture)
 
 
 ProgressCallback = Callable[[Progress], None]
@@ -154,8 +203,13 @@ class Indexer:
         *,
         on_progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
+        reading: Reading | None = None,
     ) -> None:
+        """reading: where and with what the text in pictures is read (None: nowhere)."""
         self.store = store
+        self._reading = reading
+        self._reader: TextReader | None = None
+        self._reader_tried = False
         self._factory = encoder_factory
         self._identity = model_identity
         self._encoder: Encoder | None = None
@@ -183,6 +237,28 @@ class Indexer:
             self._encoder = self._factory()
         return self._encoder
 
+    def _text_reader(self) -> TextReader | None:
+        """The reader of text in pictures, made on first need; None when reading is off or no
+        reader can be had (said once in the log; pictures are then indexed without it)."""
+        if self._reading is not None and not self._reader_tried:
+            self._reader_tried = True
+            try:
+                self._reader = self._reading.reader()
+            except Exception:
+                log.warning("the text in pictures cannot be read here", exc_info=True)
+            if self._reader is None:
+                log.info("no reader of text in pictures: pictures are indexed without their text")
+        return self._reader
+
+    def queue_text_reading(self) -> int:
+        """Make pending the files whose text in pictures the setting now reads or no longer
+        reads (photos indexed before it was turned on, scanned PDFs); how many. Nothing when
+        reading is on but no reader can be had: what was read stays."""
+        if self._reading is not None and self._text_reader() is None:
+            return 0
+        folders = None if self._reading is None else self._reading.folders
+        return self.store.queue_text_reading(folders)
+
     def _stopping(self) -> bool:
         return self._cancel.is_set() or (self._should_stop is not None and self._should_stop())
 
@@ -208,6 +284,10 @@ class Indexer:
             return
         self._should_stop = should_stop
         known = self.store.indexed_hashes()
+        reader = self._text_reader()
+        pictures = None
+        if reader is not None and self._reading is not None:
+            pictures = _Pictures(reader, self._reading, self.store.contents_read(reader.identity))
         started = time.monotonic()
         done = 0
         queue: deque[tuple[FileRow, Future[_Prepared]]] = deque()
@@ -223,7 +303,7 @@ class Indexer:
                     row = next(rows, None)
                     if row is None:
                         return
-                    queue.append((row, pool.submit(_prepare, row, encoder, known)))
+                    queue.append((row, pool.submit(_prepare, row, encoder, known, pictures)))
 
             top_up()
             try:
@@ -238,7 +318,7 @@ class Indexer:
                             raise _Stopped
                     batch.append(future.result())
                     images = sum(1 for p in batch if p.picture is not None)
-                    texts = sum(len(p.spans) + len(p.captions) for p in batch)
+                    texts = sum(len(p.spans) + len(p.captions) + len(p.lines or ()) for p in batch)
                     if images >= PHOTO_BATCH or texts >= TEXT_BATCH or not queue:
                         self._flush(batch, encoder, outcome, known)
                         done += len(batch)
@@ -292,8 +372,13 @@ class Indexer:
     ) -> None:
         """Embed one batch, then write it in one transaction."""
         fresh = [p for p in batch if p.error is None and not p.vanished]
+        for p in fresh:
+            if p.read_by is not None:
+                self._read_spans(p, encoder)
         pictures = [p for p in fresh if p.picture is not None]
-        texts = [s.text for p in fresh for s in (*p.spans, *p.captions)]
+        texts = [
+            s.text for p in fresh for s in (*p.spans, *p.captions, *(s for s, _ in p.read_spans))
+        ]
         # Weights that cannot be read stop the run here (the batch stays pending), rather than
         # failing each picture; a library of notes never reads the image tower.
         encoder.load((IMAGE,) * bool(pictures) + (TEXT,) * bool(texts))
@@ -321,27 +406,44 @@ class Indexer:
                 chunks: list[NewChunk] = []
                 if vector is not None:
                     chunks.append(NewChunk(IMAGE_SOURCE, None, None, None, vector))
-                for source, spans in ((TEXT_SOURCE, p.spans), (CAPTION_SOURCE, p.captions)):
-                    for span in spans:
-                        assert text_vectors is not None
-                        embedding = text_vectors[next_text].tobytes()
-                        next_text += 1
-                        chunks.append(
-                            NewChunk(
-                                source,
-                                span.text,
-                                span.start,
-                                span.end,
-                                embedding,
-                                span.page,
-                                span.heading,
-                            )
+                # In the order of texts above: a note's spans (those read in its scanned pages
+                # with their boxes), the captions, a photo's text read in it.
+                sourced = (
+                    *(
+                        (s, TEXT_SOURCE, None) if i not in p.span_boxes
+                        else (s, OCR_SOURCE, p.span_boxes[i])
+                        for i, s in enumerate(p.spans)
+                    ),
+                    *((s, CAPTION_SOURCE, None) for s in p.captions),
+                    *((s, OCR_SOURCE, boxes) for s, boxes in p.read_spans),
+                )  # fmt: skip
+                for span, source, boxes in sourced:
+                    assert text_vectors is not None
+                    embedding = text_vectors[next_text].tobytes()
+                    next_text += 1
+                    chunks.append(
+                        NewChunk(
+                            source,
+                            span.text,
+                            span.start,
+                            span.end,
+                            embedding,
+                            span.page,
+                            span.heading,
+                            boxes,
                         )
+                    )
+                if p.lines is not None and p.read_by is not None:
+                    self.store.save_lines(p.digest, p.read_by, lines_json(p.lines))
                 keep: tuple[str, ...] = ()
                 if p.reuse_from is not None:
-                    # The content is known: keep (or copy) its image or text vectors, and
-                    # embed only the caption, which lives in another file.
+                    # The content is known: keep (or copy) its image or text vectors (a note's
+                    # text read in its scanned pages with them), and embed only the caption,
+                    # which lives in another file, and a photo's text read in it (rebuilt
+                    # from what was read: reading may have been off for the other file).
                     keep = (IMAGE_SOURCE, TEXT_SOURCE)
+                    if p.row.kind != "photo":
+                        keep += (OCR_SOURCE,)
                     if p.reuse_from != p.row.id:
                         self.store.copy_chunks(p.reuse_from, p.row.id, keep)
                     outcome.reused += 1
@@ -360,8 +462,22 @@ class Indexer:
                     taken_at=picture.taken_at if picture else None,
                     note=p.note,
                     caption_sig=p.caption_sig,
+                    text_read=p.read_by,
                 )
                 known.setdefault((p.row.kind, p.digest), p.row.id)
+
+    def _read_spans(self, p: _Prepared, encoder: Encoder) -> None:
+        """A photo's text read in it, cut into chunks like captions, each with its lines'
+        boxes: from the lines read now, or those the library keeps for its content."""
+        lines = p.lines
+        if lines is None and p.read_by is not None:
+            stored = self.store.lines_read(p.digest, p.read_by)
+            lines = lines_from_json(stored) if stored is not None else None
+        if not lines:
+            return
+        text = joined(lines)
+        spans = _chunks(text, encoder)[:MAX_READ_CHUNKS]
+        p.read_spans = [(s, boxes_json(boxes_between(lines, s.start, s.end))) for s in spans]
 
 
 def _encode_each(
@@ -386,8 +502,14 @@ def _encode_each(
     return out
 
 
-def _prepare(row: FileRow, encoder: Encoder, known: dict[tuple[str, str], int]) -> _Prepared:
-    """Read, hash and decode one file (runs in the decode pool)."""
+def _prepare(
+    row: FileRow,
+    encoder: Encoder,
+    known: dict[tuple[str, str], int],
+    pictures: _Pictures | None = None,
+) -> _Prepared:
+    """Read, hash and decode one file, and read the text in its pictures where that is on
+    (runs in the decode pool)."""
     path = row.path
     prepared = _Prepared(row)
     try:
@@ -417,22 +539,64 @@ def _prepare(row: FileRow, encoder: Encoder, known: dict[tuple[str, str], int]) 
             prepared.reuse_from = row.id
         else:
             prepared.reuse_from = known.get((row.kind, prepared.digest))
+        reads = pictures is not None and pictures.reading.covers(path)
+        if reads and row.kind == "photo":
+            assert pictures is not None
+            prepared.read_by = pictures.identity
+            if prepared.digest not in pictures.done:
+                picture = media.open_image(data, max(READ_SIDE, encoder.image_size))
+                _read_text(prepared, picture.image, pictures)
+                if prepared.reuse_from is None:
+                    prepared.picture = _reduced(picture, encoder.image_size)
         if prepared.reuse_from is not None:
             return prepared
         if row.kind == "photo":
-            prepared.picture = media.open_image(data, encoder.image_size)
+            if prepared.picture is None:
+                prepared.picture = media.open_image(data, encoder.image_size)
         else:
-            document = extract.extract(path, data)
+            document = extract.extract(path, data, pictures if reads else None)
             prepared.note = document.note
             prepared.spans = extract.chunk_document(
                 document, encoder.count_tokens, encoder.max_text_tokens, CHUNK_OVERLAP_TOKENS
             )
+            prepared.span_boxes = _span_boxes(document, prepared.spans)
     except UnreadableFile as e:
         prepared.error = str(e)
     except Exception as e:  # a decoder bug must not stop the run
         log.warning("unexpected error reading %s", path, exc_info=True)
         prepared.error = f"cannot read: {describe(e)}"
     return prepared
+
+
+def _read_text(prepared: _Prepared, picture: Image.Image, pictures: _Pictures) -> None:
+    """Read the text in a photo: the cheap pass first, which most photos stop at. A reader
+    that fails costs the photo its text, said in its note, never the photo itself."""
+    try:
+        found = pictures.has_text(picture)
+        prepared.lines = kept_lines(pictures.read(picture)) if found else []
+    except Exception as e:
+        log.warning("cannot read the text in %s", prepared.row.path, exc_info=True)
+        prepared.note = f"the text in this picture could not be read ({describe(e)})"
+
+
+def _reduced(picture: media.Picture, side: int) -> media.Picture:
+    """The picture as the model sees it, reduced from the larger one decoded for reading."""
+    factor = min(picture.image.size) // max(side, 1)
+    if factor < 2:
+        return picture
+    return replace(picture, image=picture.image.reduce(factor))
+
+
+def _span_boxes(document: extract.Document, spans: list[Span]) -> dict[int, str | None]:
+    """For a document's spans read in its scanned pages: their lines' boxes, by span index."""
+    read = {s.page: s for s in document.sections if s.lines}
+    out: dict[int, str | None] = {}
+    for i, span in enumerate(spans):
+        section = read.get(span.page)
+        if section is not None:
+            start, end = span.start - section.start, span.end - section.start
+            out[i] = boxes_json(boxes_between(section.lines, start, end)) or "[]"
+    return out
 
 
 def _read_words(row: FileRow) -> tuple[list[NewChunk], str | None]:

@@ -24,6 +24,7 @@ from mediafind import doctor, scan
 from mediafind.config import DEFAULT_MODEL_IDLE_SECONDS
 from mediafind.errors import MediafindError, ModelUnavailable, describe
 from mediafind.indexer import EncoderFactory, Indexer, Outcome
+from mediafind.picturetext import Reading
 from mediafind.report import Progress
 from mediafind.store import Root, Store
 from mediafind.watch import ChangeSet, Watcher
@@ -89,6 +90,7 @@ def sync(
     if roots is None and not indexer.store.roots():
         raise MediafindError("no watched folders: mediafind index PATH, or folders add PATH")
     outcome = Outcome()
+    indexer.queue_text_reading()
     found = scan.reconcile(indexer.store, roots, excludes)
     outcome.add_scan(found)
     if found.wrote or indexer.needs_model():
@@ -115,8 +117,11 @@ class Keeper:
         idle_release: float = DEFAULT_MODEL_IDLE_SECONDS,
         rescan_every: float = RESCAN_SECONDS,
         quiet: float | None = None,
+        reading: Reading | None = None,
     ) -> None:
+        """reading: where and with what the text in pictures is read (None: nowhere)."""
         self.library = library
+        self._reading = reading
         self._factory = encoder_factory
         self._identity = model_identity
         self._excludes = tuple(excludes)
@@ -302,6 +307,7 @@ class Keeper:
             self._identity,
             on_progress=self._progress,
             cancel=self._cancel,
+            reading=self._reading,
         )
         try:
             if self._watcher is not None:
@@ -412,6 +418,8 @@ class Keeper:
     def _rescan_all(self) -> None:
         assert self._store is not None
         self._set(Status(SCANNING, message="comparing folders with the library"))
+        assert self._indexer is not None
+        self._indexer.queue_text_reading()  # reading turned on or off: those files again
         self._merge_scan(scan.reconcile(self._store, excludes=self._excludes))
 
     def _merge_scan(self, found: scan.Reconciled) -> None:

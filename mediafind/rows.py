@@ -17,10 +17,12 @@ from typing import Any, NamedTuple
 from mediafind.kinds import NOTE as NOTE
 from mediafind.kinds import PHOTO as PHOTO
 
-# Chunk sources: the picture itself, text of a note, caption text of a photo.
+# Chunk sources: the picture itself, text of a note, caption text of a photo, text read in a
+# picture (a photo's, or a scanned PDF page's).
 IMAGE_SOURCE = "image"
 TEXT_SOURCE = "text"
 CAPTION_SOURCE = "caption"
+OCR_SOURCE = "ocr"
 
 PENDING = "pending"
 INDEXED = "indexed"
@@ -117,6 +119,7 @@ class NewChunk:
     vector: bytes
     page: int | None = None
     heading: str | None = None
+    boxes: str | None = None  # text read in a picture: its lines' boxes (picturetext)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +136,7 @@ class ChunkHit:
     end: int | None
     page: int | None
     heading: str | None
+    boxes: str | None  # text read in a picture: its lines' boxes, as JSON (picturetext)
     distance: float
     vector: bytes | None = None  # the chunk's stored vector, when the search asked for it
 
@@ -143,7 +147,9 @@ class ChunkHit:
 
 # ChunkHit's fields but the distance (and the vector), which each search adds its own way: SQL on
 # chunks aliased c and files aliased f.
-HIT_COLUMNS = "c.id, c.file_id, f.path, f.kind, c.source, c.text, c.start, c.end, c.page, c.heading"
+HIT_COLUMNS = (
+    "c.id, c.file_id, f.path, f.kind, c.source, c.text, c.start, c.end, c.page, c.heading, c.boxes"
+)
 
 
 def chunk_hit(row: Sequence[Any]) -> ChunkHit:

@@ -154,6 +154,56 @@ MIGRATIONS: list[str] = [
     CREATE INDEX files_noted ON files(indexed_at) WHERE note IS NOT NULL;
     CREATE INDEX files_failed ON files(indexed_at) WHERE status = 'error';
     """,
+    # 6 -> 7: text read in pictures (OCR). Its chunks have a source of their own, 'ocr', and
+    # keep where their lines stand in the picture (boxes: a JSON list of [left, top, right,
+    # bottom] fractions, one per line); a file keeps which reader read it (text_read: NULL, not
+    # read), so that turning reading on or off finds the files to read again; and what each
+    # reader read in each content is kept (picture_text: lines as JSON, [] for no text), so that
+    # a copy or an unchanged picture is never read twice. The chunks' CHECK names their
+    # sources, so the table is made anew with the same ids (the keyword index and the vectors
+    # are keyed by them and stay valid), and the view and triggers on it with it.
+    """
+    DROP VIEW text_chunks;
+    CREATE TABLE chunks_new(
+        id INTEGER PRIMARY KEY,
+        file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        source TEXT NOT NULL CHECK (source IN ('image', 'text', 'caption', 'ocr')),
+        text TEXT,
+        start INTEGER,
+        end INTEGER,
+        page INTEGER,
+        heading TEXT,
+        boxes TEXT
+    );
+    INSERT INTO chunks_new(id, file_id, seq, source, text, start, end, page, heading)
+        SELECT id, file_id, seq, source, text, start, end, page, heading FROM chunks;
+    DROP TABLE chunks;
+    ALTER TABLE chunks_new RENAME TO chunks;
+    CREATE INDEX chunks_file ON chunks(file_id);
+    CREATE VIEW text_chunks AS SELECT id, text FROM chunks WHERE text IS NOT NULL;
+    CREATE TRIGGER chunks_fts_insert AFTER INSERT ON chunks WHEN new.text IS NOT NULL BEGIN
+        INSERT INTO chunks_fts(rowid, text) VALUES (new.id, new.text);
+    END;
+    CREATE TRIGGER chunks_fts_delete AFTER DELETE ON chunks WHEN old.text IS NOT NULL BEGIN
+        INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.id, old.text);
+    END;
+    CREATE TRIGGER vector_log_insert AFTER INSERT ON chunks BEGIN
+        INSERT INTO vector_log(chunk_id, stamp) VALUES (new.id, random());
+        DELETE FROM vector_log WHERE seq <= last_insert_rowid() - 100000;
+    END;
+    CREATE TRIGGER vector_log_delete AFTER DELETE ON chunks BEGIN
+        INSERT INTO vector_log(chunk_id, stamp) VALUES (old.id, random());
+        DELETE FROM vector_log WHERE seq <= last_insert_rowid() - 100000;
+    END;
+    ALTER TABLE files ADD COLUMN text_read TEXT;
+    CREATE TABLE picture_text(
+        hash TEXT NOT NULL,
+        reader TEXT NOT NULL,
+        lines TEXT NOT NULL,
+        PRIMARY KEY (hash, reader)
+    ) WITHOUT ROWID;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -13,7 +13,9 @@ results are asked for:
   passage, or a photo's caption, holds: all of them 0.75, 0.9 when they stand together as in
   the query, 0.95 when only a few files hold them so (a name, a number, a quoted phrase); some
   of them at most 0.1, a tie-breaker;
-- name: the same for the file's name and folders below the watched folder.
+- name: the same for the file's name and folders below the watched folder;
+- text in picture: the same for the text read in a photo or a scanned page (OCR), by its words
+  and by its meaning (at half weight for a photo, like a caption's, for the picture counts).
 
 A file's score joins its evidence as independent signals, 1 - (1-a)(1-b)…, so a caption or a
 name that shares one common word with the query never beats a picture that shows it, and a
@@ -36,12 +38,14 @@ import numpy as np
 from mediafind import media, words
 from mediafind.embed import Encoder, Vectors
 from mediafind.errors import MediafindError, ModelMismatch, UnreadableFile, describe
+from mediafind.picturetext import boxes_from_json, union
 from mediafind.query import ALL, DATE, Query
 from mediafind.query import NAME as BY_NAME  # NAME here is the evidence
 from mediafind.report import json_path
 from mediafind.store import (
     CAPTION_SOURCE,
     NOTE,
+    OCR_SOURCE,
     PHOTO,
     ChunkHit,
     FileFilter,
@@ -112,6 +116,7 @@ CAPTION = "caption"
 PASSAGE = "passage"
 WORDS = "words"
 NAME = "name"
+TEXT_IN_PICTURE = "text in picture"
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,9 +126,13 @@ class Hit:
     kind: str  # "photo" or "note"
     score: float  # 0..1, higher is better; comparable within one query
     similarity: float  # cosine similarity of the best match (0 for word-only matches)
-    match: str  # the strongest evidence: "image", "text" (a note's text), "caption" or "name"
+    # The strongest evidence: "image", "text" (a note's text), "caption", "name" or "ocr" (text
+    # read in a picture).
+    match: str
     snippet: str | None = None
-    location: dict[str, object] = field(default_factory=dict)  # page, heading, start, end
+    # page, heading, start, end; for text read in a picture, box: where its lines stand
+    # ([left, top, right, bottom] fractions of the picture as shown) and lines: each line's box.
+    location: dict[str, object] = field(default_factory=dict)
     highlights: tuple[tuple[int, int], ...] = ()  # spans of the query's words in the snippet
     why: tuple[str, ...] = ()  # the evidence that brought it, strongest first (see above)
     # When the photo was taken, else when the file last changed (a timestamp): given when the
@@ -425,13 +434,11 @@ class Searcher:
         where: FileFilter,
         found: dict[int, _Evidence],
     ) -> None:
-        """Notes by the meaning of their passages; for a picture query, photos by the meaning
-        of their captions too. A text query finds captions by their words alone (below): a
-        caption near the words in meaning ("the red sofa" for "a red circle") is weaker
-        evidence than the picture it belongs to."""
+        """Notes by the meaning of their passages, photos by the meaning of the text read in
+        them; for a picture query, photos by the meaning of their captions too. A text query
+        finds captions by their words alone (below): a caption near the words in meaning ("the
+        red sofa" for "a red circle") is weaker evidence than the picture it belongs to."""
         by_picture = floor is None and bool(query.images)
-        if query.kind == PHOTO and not by_picture:
-            return
         k = pool * CHUNKS_PER_DOCUMENT
         hits = self.store.knn(vector.tobytes(), "text", k, where=where, with_vectors=True)
         if not by_picture:
@@ -440,17 +447,16 @@ class Searcher:
         for hit, strength, similarity in self._by_meaning(vector, floor, hits, "text"):
             if terms.phrases and terms.coverage(hit.text or "") == 0:
                 continue  # quotes mean the phrase must be there
-            caption = hit.source == CAPTION_SOURCE
-            kind = PHOTO if caption else NOTE
+            kind = hit.kind
             if query.kind not in (kind, ALL):
                 continue
             evidence = _evidence(found, hit.file_id, hit, kind)
             # The best of a document's passages is the nearest of many: a long document would
             # win by numbers alone. Each tenfold of passages costs about a tenth.
             strength /= 1.0 + LONG_DOCUMENT * math.log(passages.get(hit.file_id, 1))
-            if caption:
+            if kind == PHOTO:
                 strength *= CAPTION_BY_MEANING
-            evidence.add(CAPTION if caption else PASSAGE, strength)
+            evidence.add(_why(hit, PASSAGE), strength)
             evidence.similarity = max(evidence.similarity, similarity)
             evidence.offer(hit, strength)
 
@@ -507,12 +513,12 @@ class Searcher:
         complete = {h.file_id for h, c in covered if c >= 1.0}
         rare = 0 < len(complete) <= RARE_FILES
         for hit, coverage in covered:
-            kind = PHOTO if hit.source == CAPTION_SOURCE else NOTE
+            kind = hit.kind
             if query.kind not in (kind, ALL):
                 continue
             strength = _words_strength(coverage, terms.together(hit.text or ""), rare)
             evidence = _evidence(found, hit.file_id, hit, kind)
-            evidence.add(CAPTION if kind == PHOTO else WORDS, strength)
+            evidence.add(_why(hit, WORDS), strength)
             evidence.offer(hit, strength + evidence.strength.get(PASSAGE, 0.0))
 
     def _names(
@@ -546,6 +552,10 @@ class Searcher:
                 location["page"] = passage.page
             if passage.heading:
                 location["heading"] = passage.heading
+            boxes = boxes_from_json(passage.boxes)
+            if boxes:
+                location["box"] = [round(v, 4) for v in union(boxes)]
+                location["lines"] = [[round(v, 4) for v in box] for box in boxes]
         return Hit(
             evidence.file_id,
             evidence.named.path,
@@ -561,7 +571,16 @@ class Searcher:
 
 
 # The strongest evidence, as the JSON's "match" has always named it.
-_MATCH = {PICTURE: "image", CAPTION: "caption", PASSAGE: "text", WORDS: "text", NAME: "name"}
+_MATCH = {PICTURE: "image", CAPTION: "caption", PASSAGE: "text", WORDS: "text", NAME: "name",
+          TEXT_IN_PICTURE: "ocr"}  # fmt: skip
+
+
+def _why(hit: ChunkHit, otherwise: str) -> str:
+    """What a text chunk's match is evidence of: a caption, text read in a picture, or
+    otherwise (a note's passage by meaning, its words)."""
+    if hit.source == CAPTION_SOURCE:
+        return CAPTION
+    return TEXT_IN_PICTURE if hit.source == OCR_SOURCE else otherwise
 
 
 def _evidence(

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from mediafind import config, doctor
+from mediafind import config, doctor, ocr
 from mediafind.embed import (
     IMAGE,
     TEXT,
@@ -51,6 +51,8 @@ from mediafind.errors import (
 from mediafind.indexer import Indexer, Outcome, ProgressCallback
 from mediafind.keeper import IDLE, INDEXING, STOPPED, Keeper, Status, notify, sync
 from mediafind.memo import RememberingEncoder, TextMemo
+from mediafind.pictext import TextReader
+from mediafind.picturetext import ReaderFactory, Reading
 from mediafind.query import Query
 from mediafind.report import FolderState, Found, Overview, Progress
 from mediafind.rows import NOTE, PHOTO
@@ -182,6 +184,18 @@ StatusListener = Callable[[Status], None]
 Listener = Callable[[], None]
 
 
+def default_reader() -> TextReader | None:
+    """The reader of text in pictures that ships with mediafind (mediafind.ocr: RapidOCR through
+    ONNX Runtime, loaded on first use); None where its package is not installed (the pictures
+    are then indexed without their text, and the log says why)."""
+    try:
+        ocr.models_folder()
+    except ModelUnavailable as e:
+        log.info("text in pictures is not read: %s", e)
+        return None
+    return ocr.OcrEngine()
+
+
 class Session:
     """One library, its model and its indexing, for one face."""
 
@@ -191,10 +205,13 @@ class Session:
         models: ModelSource | None = None,
         *,
         tolerant: bool = False,
+        reader_factory: ReaderFactory = default_reader,
     ) -> None:
         """tolerant: a settings file that cannot be read means the defaults, with the problem
-        in settings_problem (the window); otherwise ConfigError is raised (the command line)."""
+        in settings_problem (the window); otherwise ConfigError is raised (the command line).
+        reader_factory: makes what reads the text in pictures, on first need."""
         self.options = options or Options()
+        self.reader_factory = reader_factory
         self.models: ModelSource = models or OpenClipSource()
         self.tolerant = tolerant
         self._lock = threading.Lock()
@@ -309,6 +326,13 @@ class Session:
                 raise
             self.index_problem = str(e)
             return None
+
+    def reading(self) -> Reading | None:
+        """Where the text in pictures is read, as the settings say (None: nowhere)."""
+        if not self.settings.ocr:
+            return None
+        folders = tuple(Path(f).expanduser().absolute() for f in self.settings.ocr_folders)
+        return Reading(self.reader_factory, folders)
 
     @property
     def model_locked_by(self) -> str | None:
@@ -434,6 +458,7 @@ class Session:
             excludes=self.settings.excludes,
             watch=self.options.watch,
             idle_release=self.idle_release,
+            reading=self.reading(),
         )
         service.add_listener(lambda status: self._on_status(generation, status))
         problem = None
@@ -571,7 +596,13 @@ class Session:
             doctor.preflight(store)  # damage found now, before it is written over
             for folder in folders:
                 store.add_root(folder)
-            indexer = Indexer(store, self.load_encoder, identity, on_progress=on_progress)
+            indexer = Indexer(
+                store,
+                self.load_encoder,
+                identity,
+                on_progress=on_progress,
+                reading=self.reading(),
+            )
             return sync(indexer, self.settings.excludes)
 
     # -- the library's health -------------------------------------------------------------

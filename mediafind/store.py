@@ -28,6 +28,7 @@ from mediafind import privacy
 from mediafind.errors import (
     NOTHING_BEGUN,
     NOTHING_SAID,
+    SCANNED_PDF,
     LibraryBusy,
     LibraryError,
     LibraryTooNew,
@@ -42,6 +43,7 @@ from mediafind.rows import (
     IMAGE_SOURCE,
     INDEXED,
     NOTE,
+    OCR_SOURCE,
     PENDING,
     PHOTO,
     TEXT_SOURCE,
@@ -87,6 +89,7 @@ __all__ = [
     "INDEXED",
     "MIGRATIONS",
     "NOTE",
+    "OCR_SOURCE",
     "PENDING",
     "PHOTO",
     "SCHEMA_VERSION",
@@ -618,15 +621,16 @@ class Store:
         )
         marks = ",".join("?" * len(sources))
         rows = self.conn.execute(
-            "SELECT c.seq, c.source, c.text, c.start, c.end, c.page, c.heading, v.embedding, "
+            "SELECT c.seq, c.source, c.text, c.start, c.end, c.page, c.heading, c.boxes, "
+            "v.embedding, "
             "v.modality FROM chunks c JOIN vectors v ON v.chunk_id = c.id "
             f"WHERE c.file_id = ? AND c.source IN ({marks}) ORDER BY c.seq",
             (from_file, *sources),
         ).fetchall()
         for *chunk, embedding, modality in rows:
             self.conn.execute(
-                "INSERT INTO chunks(file_id, seq, source, text, start, end, page, heading) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO chunks(file_id, seq, source, text, start, end, page, heading, boxes) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (to_file, *chunk),
             )
             self.conn.execute(
@@ -648,23 +652,26 @@ class Store:
         taken_at: float | None = None,
         note: str | None = None,
         caption_sig: str | Literal[False] | None = False,
+        text_read: str | None = None,
     ) -> None:
         """Replace a file's chunks and vectors (all but keep_sources) and mark it indexed;
         picture facts left None keep their stored value; caption_sig: the signature of the
-        sidecars whose captions were read (see captions.signature; False: keep the scan's).
+        sidecars whose captions were read (see captions.signature; False: keep the scan's);
+        text_read: the reader that read the text in its pictures (None: not read).
         vec0 has no upsert: old rows are deleted and new ones inserted in one transaction."""
         with self.atomic():
             # The words saved while the model was missing (save_words) make way for these.
             self.conn.execute("DELETE FROM chunks WHERE file_id = ? AND seq < 0", (file_id,))
-            for source in {IMAGE_SOURCE, TEXT_SOURCE, CAPTION_SOURCE} - set(keep_sources):
+            every = {IMAGE_SOURCE, TEXT_SOURCE, CAPTION_SOURCE, OCR_SOURCE}
+            for source in every - set(keep_sources):
                 self._delete_chunks(file_id, True, source)
             first_seq = self._scalar(
                 "SELECT coalesce(max(seq) + 1, 0) FROM chunks WHERE file_id = ?", (file_id,)
             )
             for seq, chunk in enumerate(chunks, start=first_seq):
                 self.conn.execute(
-                    "INSERT INTO chunks(file_id, seq, source, text, start, end, page, heading) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO chunks(file_id, seq, source, text, start, end, page, heading, "
+                    "boxes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         file_id,
                         seq,
@@ -674,6 +681,7 @@ class Store:
                         chunk.end,
                         chunk.page,
                         chunk.heading,
+                        chunk.boxes,
                     ),
                 )
                 modality = "image" if chunk.source == IMAGE_SOURCE else "text"
@@ -685,8 +693,8 @@ class Store:
                 "UPDATE files SET status = 'indexed', error = NULL, priority = 0, hash = ?, "
                 "size = ?, mtime_ns = ?, width = coalesce(?, width), height = coalesce(?, height), "
                 "taken_at = coalesce(?, taken_at), note = CASE WHEN ? THEN note ELSE ? END, "
-                "caption_sig = CASE WHEN ? THEN ? ELSE caption_sig END, indexed_at = ? "
-                "WHERE id = ?",
+                "caption_sig = CASE WHEN ? THEN ? ELSE caption_sig END, indexed_at = ?, "
+                "text_read = ? WHERE id = ?",
                 (
                     content_hash,
                     size,
@@ -699,6 +707,7 @@ class Store:
                     caption_sig is not False,
                     caption_sig or None,
                     time.time(),
+                    text_read,
                     file_id,
                 ),
             )
@@ -719,11 +728,61 @@ class Store:
             self.conn.execute("DELETE FROM chunks WHERE file_id = ? AND seq < 0", (file_id,))
             for seq, chunk in enumerate(chunks, start=1):
                 self.conn.execute(
-                    "INSERT INTO chunks(file_id, seq, source, text, start, end, page, heading) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO chunks(file_id, seq, source, text, start, end, page, heading, "
+                    "boxes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (file_id, -seq, chunk.source, chunk.text, chunk.start, chunk.end,
-                     chunk.page, chunk.heading),
+                     chunk.page, chunk.heading, chunk.boxes),
                 )  # fmt: skip
+
+    # -- text read in pictures --------------------------------------------------------------
+
+    def contents_read(self, reader: str) -> set[str]:
+        """The contents (hashes) whose text this reader has read: not to be read again."""
+        rows = self.conn.execute("SELECT hash FROM picture_text WHERE reader = ?", (reader,))
+        return {digest for (digest,) in rows}
+
+    def lines_read(self, content_hash: str, reader: str) -> str | None:
+        """What the reader read in this content (JSON lines, see picturetext), or None."""
+        row = self.conn.execute(
+            "SELECT lines FROM picture_text WHERE hash = ? AND reader = ?", (content_hash, reader)
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def save_lines(self, content_hash: str, reader: str, lines: str) -> None:
+        """Keep what the reader read in this content, for copies and later runs."""
+        self.conn.execute(
+            "INSERT OR REPLACE INTO picture_text(hash, reader, lines) VALUES (?, ?, ?)",
+            (content_hash, reader, lines),
+        )
+
+    def queue_text_reading(self, folders: Sequence[Path] | None) -> int:
+        """Make pending the files whose text in pictures is read where it should not be or
+        not read where it should (folders: where it is read, empty: everywhere; None: nowhere),
+        and the scanned PDFs that could not be read without it; how many. They come back by
+        the indexer's reuse path: their pictures are not embedded again. Contents no file
+        holds any more lose what was read in them."""
+        args: tuple[bytes, ...] = ()
+        if folders is None:
+            covered = "0"
+        elif not folders:
+            covered = "1"
+        else:
+            ranges = [bound for folder in folders for bound in prefix_range(folder)]
+            covered = "(" + " OR ".join(["(path >= ? AND path < ?)"] * len(folders)) + ")"
+            args = tuple(ranges)
+        with self.atomic():
+            self.conn.execute(
+                "UPDATE files SET status = 'pending' WHERE ("
+                f"status = 'indexed' AND kind = '{PHOTO}' AND (text_read IS NULL) = {covered}"
+                f") OR (status = 'error' AND kind = '{NOTE}' AND error LIKE ? AND {covered})",
+                (*args, f"{SCANNED_PDF}%", *args),
+            )
+            changed = self.conn.changes()
+            self.conn.execute(
+                "DELETE FROM picture_text WHERE hash NOT IN "
+                "(SELECT hash FROM files WHERE hash IS NOT NULL)"
+            )
+        return changed
 
     def save_error(self, file_id: int, reason: str, size: int, mtime_ns: int) -> None:
         """Record why a file cannot be indexed; stale vectors of it go, the row stays."""

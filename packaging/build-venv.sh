@@ -72,6 +72,9 @@ fi
 # The app as installed for development (editable, so the spec freezes this checkout), with
 # HEIC support (iPhone photos), which a desktop app cannot leave to an optional extra.
 $PIP install --quiet -c build/constraints-cpu.txt -e '.[packaging,heic]'
+# RapidOCR without its opencv-python requirement, as in the Makefile (pyproject.toml says why).
+$PIP install --quiet --no-deps --ignore-requires-python -c build/constraints-cpu.txt \
+    rapidocr_onnxruntime
 
 # Refuse a CUDA torch: the spec would have to bundle gigabytes of CUDA libraries.
 "$PY" - <<'PY'

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +22,7 @@ from PySide6.QtGui import (
     QPainterPath,
     QPaintEvent,
     QPalette,
+    QPen,
     QPixmap,
     QResizeEvent,
     QTextCharFormat,
@@ -45,6 +46,7 @@ from mediafind.errors import MediafindError
 from mediafind.gui.jobs import in_background
 from mediafind.gui.results import folder_label, heading_of, page_of, type_label
 from mediafind.gui.thumbnails import ThumbnailCache
+from mediafind.pictext import Box
 from mediafind.search import Hit
 from mediafind.store import INDEXED, Store
 from mediafind.text import MAX_TEXT_CHARS, decode_text
@@ -226,6 +228,7 @@ class FitImage(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._pixmap: QPixmap | None = None
+        self._boxes: list[Box] = []  # where the words that matched stand, drawn over it
         policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         policy.setHeightForWidth(True)
         self.setSizePolicy(policy)
@@ -236,6 +239,16 @@ class FitImage(QWidget):
         self._pixmap = pixmap
         self.updateGeometry()
         self.update()
+
+    def set_boxes(self, boxes: Sequence[Box]) -> None:
+        """Highlight these parts of the picture (fractions of its width and height): where the
+        text that matched stands."""
+        self._boxes = list(boxes)
+        self.update()
+
+    @property
+    def boxes(self) -> list[Box]:
+        return list(self._boxes)
 
     def _aspect(self) -> float:
         if self._pixmap is None or self._pixmap.width() == 0:
@@ -275,6 +288,43 @@ class FitImage(QWidget):
         clip.addRoundedRect(target, 6, 6)
         painter.setClipPath(clip)
         painter.drawPixmap(target.toRect(), self._pixmap)
+        if self._boxes:
+            _draw_boxes(painter, target, self._boxes, self.palette())
+
+
+def _draw_boxes(painter: QPainter, target: QRectF, boxes: Sequence[Box], palette: QPalette) -> None:
+    """The text's boxes over the picture drawn in target: a tint and an outline in the theme's
+    highlight colour, a little larger than the letters so that they stay readable."""
+    edge = QColor(palette.color(QPalette.ColorRole.Highlight))
+    fill = QColor(edge)
+    fill.setAlphaF(0.22)
+    painter.setPen(QPen(edge, 2))
+    for left, top, right, bottom in boxes:
+        rect = QRectF(
+            target.left() + left * target.width(),
+            target.top() + top * target.height(),
+            (right - left) * target.width(),
+            (bottom - top) * target.height(),
+        ).adjusted(-3, -2, 3, 2)
+        path = QPainterPath()
+        path.addRoundedRect(rect, 3, 3)
+        painter.fillPath(path, fill)
+        painter.drawPath(path)
+
+
+def text_boxes(hit: Hit) -> list[Box]:
+    """Where in a photo the text that brought it stands (OCR's boxes), from its location:
+    "lines" (each line's box) or "box" (the passage's), as fractions [left, top, right,
+    bottom] of the picture as shown."""
+    location = hit.location
+    raw = location.get("lines") or ([location["box"]] if location.get("box") else [])
+    boxes: list[Box] = []
+    for box in raw if isinstance(raw, list) else []:
+        if isinstance(box, list | tuple) and len(box) == 4:
+            left, top, right, bottom = (float(v) for v in box)
+            if 0 <= left < right <= 1 and 0 <= top < bottom <= 1:
+                boxes.append((left, top, right, bottom))
+    return boxes
 
 
 class PreviewPane(QWidget):
@@ -368,6 +418,7 @@ class PreviewPane(QWidget):
         self.column.setStretch(self.column.count() - 1, 1 if photo else 0)
         if photo:
             self.image.set_pixmap(self._pictures.get(hit.path))
+            self.image.set_boxes(text_boxes(hit))
             reader = self._reader
             in_background(lambda: photo_facts(hit.path, reader), self._photo_facts, self._failed)
         else:

@@ -83,7 +83,8 @@ IndexLike = QModelIndex | QPersistentModelIndex
 
 # What each piece of evidence is called in the window (search.py names them).
 WHY_LABELS = {"picture": "picture", "caption": "caption", "passage": "meaning",
-              "words": "words", "name": "name"}  # fmt: skip
+              "words": "words", "name": "name",
+              "text in picture": "text in picture"}  # fmt: skip
 
 
 def why_label(hit: Hit) -> str:

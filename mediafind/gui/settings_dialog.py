@@ -122,6 +122,16 @@ class SettingsDialog(QDialog):
         hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         form.addRow("", hint)
 
+        # Text in pictures
+        self.read_text = QCheckBox("Read text in pictures (screenshots, receipts, scans)", self)
+        self.read_text.setChecked(settings.ocr)
+        if settings.ocr_folders:
+            self.read_text.setToolTip(
+                "Only in these folders (ocr_folders in the settings file): "
+                + ", ".join(settings.ocr_folders)
+            )
+        form.addRow("", self.read_text)
+
         # Library
         self.library = QLineEdit(str(session.library_dir), self)
         browse_library = QPushButton("Choose Folder…", self)
@@ -231,6 +241,7 @@ class SettingsDialog(QDialog):
             device=str(self.device.currentData()),
             excludes=excludes,
             library=None if library in ("", default_library) else library,
+            ocr=self.read_text.isChecked(),
         )
 
     def accept(self) -> None:

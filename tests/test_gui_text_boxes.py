@@ -1,0 +1,67 @@
+"""The preview shows where in a photo the words that matched stand (text read in the picture):
+its boxes drawn over the picture, in the theme's highlight colour."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from gui_support import SLOW, open_fake_window
+from PIL import Image
+from pytestqt.qtbot import QtBot
+
+from mediafind.gui.preview import text_boxes
+from mediafind.gui.window import MainWindow
+from mediafind.search import Hit
+
+__all__ = ["open_fake_window"]  # fixture
+
+FakeWindow = Callable[..., MainWindow]
+
+
+def _hit(path: Path, location: dict[str, object]) -> Hit:
+    return Hit(1, path, "photo", 1.0, 0.5, "ocr", "WIFI PASSWORD", location, why=("ocr",))
+
+
+def test_the_boxes_of_a_hit_are_read_from_its_location(tmp_path: Path) -> None:
+    photo = tmp_path / "screenshot.png"
+    assert text_boxes(_hit(photo, {"box": [0.1, 0.2, 0.5, 0.3]})) == [(0.1, 0.2, 0.5, 0.3)]
+    lines = {"box": [0.1, 0.2, 0.5, 0.6], "lines": [[0.1, 0.2, 0.5, 0.3], [0.1, 0.5, 0.4, 0.6]]}
+    assert text_boxes(_hit(photo, lines)) == [(0.1, 0.2, 0.5, 0.3), (0.1, 0.5, 0.4, 0.6)]
+    # Nothing to draw, or nonsense: nothing drawn.
+    assert text_boxes(_hit(photo, {"page": 3})) == []
+    assert text_boxes(_hit(photo, {"box": [0.5, 0.2, 0.1, 0.3]})) == []
+    assert text_boxes(_hit(photo, {"box": "0.1 0.2"})) == []
+
+
+def test_the_preview_draws_the_text_boxes_over_the_picture(
+    qtbot: QtBot, open_fake_window: FakeWindow, tmp_path: Path
+) -> None:
+    photo = tmp_path / "screenshot.png"
+    Image.new("RGB", (800, 600), "white").save(photo)
+    window = open_fake_window(tmp_path / "library")
+    window.resize(1100, 720)
+    preview = window.pane.preview
+    window.pages.setCurrentWidget(window.pane)
+    preview.show_hit(_hit(photo, {"box": [0.25, 0.25, 0.75, 0.5]}))
+    image = preview.image
+    qtbot.waitUntil(lambda: image._pixmap is not None, timeout=SLOW)
+    assert image.boxes == [(0.25, 0.25, 0.75, 0.5)]
+    picture = image.grab().toImage()
+    ratio = picture.devicePixelRatio()
+    highlight = image.palette().color(image.palette().ColorRole.Highlight)
+
+    def tinted(x: float, y: float) -> bool:
+        colour = picture.pixelColor(round(x * ratio), round(y * ratio))
+        return colour != colour.fromRgb(255, 255, 255) and abs(colour.hue() - highlight.hue()) < 15
+
+    # The picture fills the widget's width, top-aligned: the box's middle is tinted, the
+    # picture's corner is not.
+    width = image.width()
+    height = width * 600 / 800
+    assert tinted(width * 0.5, height * 0.375)
+    assert not tinted(width * 0.1, height * 0.9)
+
+    # Another result without text boxes: none drawn.
+    preview.show_hit(Hit(2, photo, "photo", 1.0, 0.5, "image"))
+    assert image.boxes == []
