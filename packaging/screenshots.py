@@ -15,6 +15,7 @@
     12-menu           a photo's menu with the keys of its actions
     13-scale-2        the window at 200 % (run with --scale 2)
     14-check-library  Help → Check Library on a library whose keyword index was damaged
+    15-text-in-picture  a word read in a screenshot found, its line marked in the preview
 
     make screenshot                       # under Xvfb, light and dark themes, and at 200 %
     .venv/bin/python packaging/screenshots.py --out build/screenshots [--theme dark] [--scale 2]
@@ -68,6 +69,7 @@ def make_sample(home: Path, seed: int = 2024) -> Path:
             month = ALBUM_MONTHS[album.name]
             taken = datetime(*month, 1 + (number % 27), 9 + number % 10, tzinfo=UTC).timestamp()
             os.utime(album / f"IMG_{number:04}.jpg", (taken, taken))
+    write_screenshot(pictures / "Screenshots" / "Screenshot 2026-11-20 at 09.14.png")
     (pictures / "Phone" / "IMG_9999.jpg").write_bytes(b"\xff\xd8\xff\xe0" + bytes(200))
     (pictures / "Phone" / "IMG_9998.jpg").write_bytes(b"")  # a copy that failed
     notes = home / "Documents" / "Notes"
@@ -101,6 +103,22 @@ SURVEY_PAGES = [
     ["Page two: the climbing frame.", "Its paint is peeling; the blue square panels need work."],
     ["Page three: the mural.", "The children want a yellow triangle and a red circle on it."],
 ]
+
+
+def write_screenshot(path: Path) -> None:
+    """A settings screen with the words a person later looks for (read by OCR)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    picture = Image.new("RGB", (1280, 800), (246, 246, 248))
+    draw = ImageDraw.Draw(picture)
+    draw.rectangle((0, 0, 1280, 56), fill=(52, 120, 246))
+    draw.text((32, 14), "Network", fill="white", font=ImageFont.load_default(size=26))
+    font = ImageFont.load_default(size=28)
+    for k, line in enumerate(["Home network: Lighthouse-5G", "Wifi password: seashell42",
+                              "Router admin page: 192.168.1.1"]):  # fmt: skip
+        draw.text((64, 120 + 80 * k), line, fill=(30, 30, 30), font=font)
+    picture.save(path)
 
 
 def write_pdf(path: Path, pages: list[list[str]]) -> None:
@@ -351,6 +369,14 @@ class Session:
         self.shoot_screen(window, "12-menu")
         menu.close()
         window.search_field.setFocus(Qt.FocusReason.OtherFocusReason)
+
+        window.search_field.set_text("wifi password")
+        self.wait(lambda: _final(window) and window.pane.photos_model.rowCount() > 0)
+        grid.setFocus()
+        grid.setCurrentIndex(window.pane.photos_model.index(0))
+        self.wait(lambda: bool(window.pane.preview.image.boxes))
+        self.settle(1.0)
+        self.shoot(window, "15-text-in-picture")
 
     def shoot_screen(self, window: object, name: str) -> None:
         """The screen where the window is, popups included (a window's own picture leaves out
