@@ -69,6 +69,27 @@ shown=$(QT_QPA_PLATFORM=offscreen MEDIAFIND_QUIT_AFTER=0 timeout 60 sh -c \
     awk '{printf "%.1f", $2 - $1}')
 echo "window: opened and closed after 3 s in $total s; start to closed with no wait: $shown s"
 
+step "a word in a picture, read offline"
+# A screenshot drawn by the project's own venv; the bundle reads it (its OCR models are inside
+# it) with the network cut where a namespace can be made, and finds it by a word printed in it.
+mkdir -p "$scratch/pictures"
+"$ROOT/.venv/bin/python" -c '
+import sys
+from PIL import Image, ImageDraw, ImageFont
+picture = Image.new("RGB", (1280, 800), (246, 246, 248))
+draw = ImageDraw.Draw(picture)
+draw.text((64, 160), "Wifi password: seashell42", fill=(30, 30, 30), font=ImageFont.load_default(size=28))
+picture.save(sys.argv[1])
+' "$scratch/pictures/Screenshot.png"
+offline=""
+if unshare -n true 2>/dev/null; then offline="unshare -n"; fi
+$offline "$APP" --model "local-dir:$TINY" index "$scratch/pictures" >/dev/null
+found=$($offline "$APP" --model "local-dir:$TINY" search seashell42 --json)
+echo "$found" | grep -q '"path": ".*Screenshot.png"' || {
+    echo "package-check: the word in the picture was not found: $found" >&2; exit 1; }
+echo "$found" | grep -q '"text in picture"'
+echo "a word in a picture: found${offline:+ (network cut)}"
+
 step "archive: install, run, uninstall"
 tarball="$DIST/mediafind-$VERSION-linux-$(uname -m).tar.gz"
 tar -C "$scratch" -xzf "$tarball"
