@@ -28,6 +28,11 @@ def test_the_boxes_of_a_hit_are_read_from_its_location(tmp_path: Path) -> None:
     assert text_boxes(_hit(photo, {"box": [0.1, 0.2, 0.5, 0.3]})) == [(0.1, 0.2, 0.5, 0.3)]
     lines = {"box": [0.1, 0.2, 0.5, 0.6], "lines": [[0.1, 0.2, 0.5, 0.3], [0.1, 0.5, 0.4, 0.6]]}
     assert text_boxes(_hit(photo, lines)) == [(0.1, 0.2, 0.5, 0.3), (0.1, 0.5, 0.4, 0.6)]
+    # Where the query's words are known, only their lines are marked.
+    passage = "Home network: Lighthouse-5G\nWifi password: seashell42\nRouter: 192.168.1.1"
+    three = {"lines": [[0.1, 0.1, 0.5, 0.2], [0.1, 0.3, 0.5, 0.4], [0.1, 0.5, 0.5, 0.6]]}
+    found = Hit(1, photo, "photo", 1.0, 0.5, "ocr", passage, three, ((28, 32), (33, 41)))
+    assert text_boxes(found) == [(0.1, 0.3, 0.5, 0.4)]
     # Nothing to draw, or nonsense: nothing drawn.
     assert text_boxes(_hit(photo, {"page": 3})) == []
     assert text_boxes(_hit(photo, {"box": [0.5, 0.2, 0.1, 0.3]})) == []

@@ -324,7 +324,26 @@ def text_boxes(hit: Hit) -> list[Box]:
             left, top, right, bottom = (float(v) for v in box)
             if 0 <= left < right <= 1 and 0 <= top < bottom <= 1:
                 boxes.append((left, top, right, bottom))
-    return boxes
+    return _matched_lines(hit, boxes) or boxes
+
+
+def _matched_lines(hit: Hit, boxes: list[Box]) -> list[Box]:
+    """The boxes of the lines that hold the query's words: the passage is its lines, one per
+    line of the snippet, in order; the highlights say where the words are in it. Empty when
+    that cannot be told (no highlights, or lines cut otherwise)."""
+    if not hit.snippet or not hit.highlights:
+        return []
+    lines = hit.snippet.split("\n")
+    if len(lines) != len(boxes):
+        return []
+    marked = []
+    start = 0
+    for line, box in zip(lines, boxes, strict=True):
+        end = start + len(line)
+        if any(s < end and e > start for s, e in hit.highlights):
+            marked.append(box)
+        start = end + 1
+    return marked
 
 
 class PreviewPane(QWidget):
