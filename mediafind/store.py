@@ -748,6 +748,15 @@ class Store:
         ).fetchone()
         return None if row is None else str(row[0])
 
+    def lines_of(self, file_id: int) -> str | None:
+        """What was read in the picture of this file as it is now (JSON lines), or None."""
+        row = self.conn.execute(
+            "SELECT p.lines FROM files f JOIN picture_text p ON p.hash = f.hash "
+            "AND p.reader = f.text_read WHERE f.id = ?",
+            (file_id,),
+        ).fetchone()
+        return None if row is None else str(row[0])
+
     def save_lines(self, content_hash: str, reader: str, lines: str) -> None:
         """Keep what the reader read in this content, for copies and later runs."""
         self.conn.execute(

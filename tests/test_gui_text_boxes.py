@@ -10,9 +10,12 @@ from gui_support import SLOW, open_fake_window
 from PIL import Image
 from pytestqt.qtbot import QtBot
 
-from mediafind.gui.preview import text_boxes
+from mediafind.gui.preview import matched_lines, text_boxes
 from mediafind.gui.window import MainWindow
+from mediafind.pictext import TextLine
+from mediafind.picturetext import lines_json
 from mediafind.search import Hit
+from mediafind.store import Store
 
 __all__ = ["open_fake_window"]  # fixture
 
@@ -28,11 +31,6 @@ def test_the_boxes_of_a_hit_are_read_from_its_location(tmp_path: Path) -> None:
     assert text_boxes(_hit(photo, {"box": [0.1, 0.2, 0.5, 0.3]})) == [(0.1, 0.2, 0.5, 0.3)]
     lines = {"box": [0.1, 0.2, 0.5, 0.6], "lines": [[0.1, 0.2, 0.5, 0.3], [0.1, 0.5, 0.4, 0.6]]}
     assert text_boxes(_hit(photo, lines)) == [(0.1, 0.2, 0.5, 0.3), (0.1, 0.5, 0.4, 0.6)]
-    # Where the query's words are known, only their lines are marked.
-    passage = "Home network: Lighthouse-5G\nWifi password: seashell42\nRouter: 192.168.1.1"
-    three = {"lines": [[0.1, 0.1, 0.5, 0.2], [0.1, 0.3, 0.5, 0.4], [0.1, 0.5, 0.5, 0.6]]}
-    found = Hit(1, photo, "photo", 1.0, 0.5, "ocr", passage, three, ((28, 32), (33, 41)))
-    assert text_boxes(found) == [(0.1, 0.3, 0.5, 0.4)]
     # Nothing to draw, or nonsense: nothing drawn.
     assert text_boxes(_hit(photo, {"page": 3})) == []
     assert text_boxes(_hit(photo, {"box": [0.5, 0.2, 0.1, 0.3]})) == []
@@ -70,3 +68,34 @@ def test_the_preview_draws_the_text_boxes_over_the_picture(
     # Another result without text boxes: none drawn.
     preview.show_hit(Hit(2, photo, "photo", 1.0, 0.5, "image"))
     assert image.boxes == []
+
+
+def test_only_the_lines_that_hold_the_words_are_marked(tmp_path: Path) -> None:
+    """The passage of a screenshot joins its lines; the library keeps each line read with its
+    box, and the preview marks those with the query's words."""
+    photo = tmp_path / "Pictures" / "screenshot.png"
+    photo.parent.mkdir()
+    Image.new("RGB", (800, 600), "white").save(photo)
+    lines = [
+        TextLine("Home network: Lighthouse-5G", (0.1, 0.1, 0.5, 0.2), 0.98),
+        TextLine("Wifi password: seashell42", (0.1, 0.3, 0.5, 0.4), 0.97),
+        TextLine("Router: 192.168.1.1", (0.1, 0.5, 0.5, 0.6), 0.99),
+    ]
+    library = tmp_path / "lib" / "library.sqlite3"
+    with Store.open(library, writer=True) as store:
+        root = store.add_root(photo.parent)
+        store.mark_pending(root.id, photo, "photo", 1, 1, None)
+        row = store.file_by_path(photo)
+        assert row is not None
+        with store.atomic():
+            store.save_lines("h1", "reader-1", lines_json(lines))
+            store.save_indexed(row.id, content_hash="h1", size=1, mtime_ns=1, chunks=[],
+                               text_read="reader-1")  # fmt: skip
+    passage = "Home network: Lighthouse-5G Wifi password: seashell42 Router: 192.168.1.1"
+    location = {"lines": [list(line.box) for line in lines]}
+    hit = Hit(row.id, photo, "photo", 1.0, 0.5, "ocr", passage, location, ((28, 32), (33, 41)))
+    assert matched_lines(hit, lambda: Store.open(library)) == [(0.1, 0.3, 0.5, 0.4)]
+    # No highlighted words, or no library: nothing to narrow (the passage's boxes stay).
+    assert (
+        matched_lines(Hit(row.id, photo, "photo", 1.0, 0.5, "ocr", passage, location), None) == []
+    )

@@ -47,6 +47,7 @@ from mediafind.gui.jobs import in_background
 from mediafind.gui.results import folder_label, heading_of, page_of, type_label
 from mediafind.gui.thumbnails import ThumbnailCache
 from mediafind.pictext import Box
+from mediafind.picturetext import lines_from_json
 from mediafind.search import Hit
 from mediafind.store import INDEXED, Store
 from mediafind.text import MAX_TEXT_CHARS, decode_text
@@ -324,26 +325,27 @@ def text_boxes(hit: Hit) -> list[Box]:
             left, top, right, bottom = (float(v) for v in box)
             if 0 <= left < right <= 1 and 0 <= top < bottom <= 1:
                 boxes.append((left, top, right, bottom))
-    return _matched_lines(hit, boxes) or boxes
+    return boxes
 
 
-def _matched_lines(hit: Hit, boxes: list[Box]) -> list[Box]:
-    """The boxes of the lines that hold the query's words: the passage is its lines, one per
-    line of the snippet, in order; the highlights say where the words are in it. Empty when
-    that cannot be told (no highlights, or lines cut otherwise)."""
-    if not hit.snippet or not hit.highlights:
+def matched_lines(hit: Hit, reader: Reader | None) -> list[Box]:
+    """The boxes of the lines read in the photo that hold the query's words (the highlighted
+    words of its passage); empty when the library cannot tell (then the passage's boxes are
+    the best said). Reads the library: not for the GUI thread."""
+    words = {hit.snippet[s:e].casefold() for s, e in hit.highlights} if hit.snippet else set()
+    if not words or reader is None:
         return []
-    lines = hit.snippet.split("\n")
-    if len(lines) != len(boxes):
+    try:
+        store = reader()
+        if store is None:
+            return []
+        with store:
+            raw = store.lines_of(hit.file_id)
+    except MediafindError as e:
+        log.info("the library cannot tell the lines read in %s: %s", hit.path, e)
         return []
-    marked = []
-    start = 0
-    for line, box in zip(lines, boxes, strict=True):
-        end = start + len(line)
-        if any(s < end and e > start for s, e in hit.highlights):
-            marked.append(box)
-        start = end + 1
-    return marked
+    lines = lines_from_json(raw) if raw else None
+    return [ln.box for ln in lines or () if any(w in ln.text.casefold() for w in words)]
 
 
 class PreviewPane(QWidget):
@@ -438,11 +440,19 @@ class PreviewPane(QWidget):
         if photo:
             self.image.set_pixmap(self._pictures.get(hit.path))
             self.image.set_boxes(text_boxes(hit))
+            if self.image.boxes:  # the lines with the query's words, where the library knows
+                reader = self._reader
+                in_background(lambda: (hit, matched_lines(hit, reader)), self._matched)
             reader = self._reader
             in_background(lambda: photo_facts(hit.path, reader), self._photo_facts, self._failed)
         else:
             self._show_document(QTextDocument())
             in_background(lambda: note_content(hit.path), self._note_content, self._failed)
+
+    def _matched(self, found: tuple[Hit, list[Box]]) -> None:
+        hit, boxes = found
+        if hit == self._hit and boxes:
+            self.image.set_boxes(boxes)
 
     def _show_document(self, document: QTextDocument) -> None:
         """Show a note in a document of its own. Reusing one leaked the tint: the browser's
