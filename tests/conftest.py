@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import os
 import random
+import shutil
 import tempfile
 from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -83,6 +85,22 @@ class SharedFakeSource:
 
     def close(self) -> None:
         pass
+
+
+@contextmanager
+def fake_model_cli(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The command line, run in this process, with SharedFakeSource as every session's model
+    (named "fast"), no running instance asked, and a runtime folder of its own (sockets need
+    a short path)."""
+    runtime = Path(tempfile.mkdtemp(prefix="mf-"))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    monkeypatch.setattr("mediafind.session.OpenClipSource", SharedFakeSource)
+    monkeypatch.setenv("MEDIAFIND_NO_INSTANCE", "1")
+    monkeypatch.setenv("MEDIAFIND_MODEL", "fast")  # the fake model stands in for it
+    try:
+        yield
+    finally:
+        shutil.rmtree(runtime, ignore_errors=True)
 
 
 def _normalise(v: Vectors) -> Vectors:

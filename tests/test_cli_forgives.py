@@ -10,15 +10,13 @@ from __future__ import annotations
 import io
 import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import FakeEncoder, SharedFakeSource, save_shape, small_folder
+from conftest import FakeEncoder, SharedFakeSource, fake_model_cli, save_shape, small_folder
 
 from mediafind.cli import TerminalProgress, _WatchReporter, build_parser, main, match_bar, summary
 from mediafind.embed import PRESETS, ModelSpec
@@ -40,13 +38,8 @@ class MissingSource(FakeSource):
 
 @pytest.fixture(autouse=True)
 def _fake_model(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    runtime = Path(tempfile.mkdtemp(prefix="mf-"))  # sockets need a short path
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
-    monkeypatch.setattr("mediafind.session.OpenClipSource", FakeSource)
-    monkeypatch.setenv("MEDIAFIND_NO_INSTANCE", "1")
-    monkeypatch.setenv("MEDIAFIND_MODEL", "fast")  # the fake model stands in for it
-    yield
-    shutil.rmtree(runtime, ignore_errors=True)
+    with fake_model_cli(monkeypatch):
+        yield
 
 
 def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

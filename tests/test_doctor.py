@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import FakeEncoder, SharedFakeSource, save_shape, small_folder
+from conftest import FakeEncoder, SharedFakeSource, fake_model_cli, save_shape, small_folder
 from gui_support import open_fake_window
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
@@ -265,13 +263,8 @@ def test_another_model_is_a_warning_not_damage(library: Path) -> None:
 
 @pytest.fixture
 def _fake_model(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    runtime = Path(tempfile.mkdtemp(prefix="mf-"))
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
-    monkeypatch.setattr("mediafind.session.OpenClipSource", SharedFakeSource)
-    monkeypatch.setenv("MEDIAFIND_NO_INSTANCE", "1")
-    monkeypatch.setenv("MEDIAFIND_MODEL", "fast")  # the fake model stands in for it
-    yield
-    shutil.rmtree(runtime, ignore_errors=True)
+    with fake_model_cli(monkeypatch):
+        yield
 
 
 def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[str], str]:

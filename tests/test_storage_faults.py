@@ -16,7 +16,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,7 +23,7 @@ from pathlib import Path
 import apsw
 import numpy as np
 import pytest
-from conftest import SharedFakeSource, save_shape, small_folder
+from conftest import SharedFakeSource, fake_model_cli, save_shape, small_folder
 from gui_support import WindowMaker, open_fake_window
 from pytestqt.qtbot import QtBot
 
@@ -44,13 +43,8 @@ LIBRARY_FILE = "library.sqlite3"
 
 @pytest.fixture(autouse=True)
 def _fake_model(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    runtime = Path(tempfile.mkdtemp(prefix="mf-"))  # sockets need a short path
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
-    monkeypatch.setattr("mediafind.session.OpenClipSource", SharedFakeSource)
-    monkeypatch.setenv("MEDIAFIND_NO_INSTANCE", "1")
-    monkeypatch.setenv("MEDIAFIND_MODEL", "fast")  # the fake model stands in for it
-    yield
-    shutil.rmtree(runtime, ignore_errors=True)
+    with fake_model_cli(monkeypatch):
+        yield
 
 
 def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
