@@ -31,7 +31,7 @@ from mediafind import units
 from mediafind.errors import MediafindError
 from mediafind.gui import desktop
 from mediafind.gui.jobs import in_background
-from mediafind.gui.preview import Reader, photo_facts, show_facts
+from mediafind.gui.preview import Reader, ask_library, photo_facts, show_facts
 from mediafind.gui.results import folder_label
 from mediafind.gui.statusbar import count
 from mediafind.kinds import PHOTO
@@ -177,11 +177,7 @@ def _library(path: Path, reader: Reader | None) -> list[tuple[str, str]]:
     if reader is None:
         return []
     try:
-        store = reader()
-        if store is None:
-            return []
-        with store:
-            record = store.record(path)
+        record = ask_library(reader, lambda store: store.record(path))
     except MediafindError as e:
         return [("Library", f"The library cannot be read now: {e}")]
     if record is None:

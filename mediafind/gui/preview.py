@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 from PIL import Image, UnidentifiedImageError
 from PySide6.QtCore import QRectF, QSize, Qt, QTimer, QUrl, Signal
@@ -57,6 +58,7 @@ log = logging.getLogger(__name__)
 # Opens a read connection to the library of the caller's own, or None while there is no library
 # (Session.open_reader). Called off the GUI thread.
 Reader = Callable[[], Store | None]
+T = TypeVar("T")
 
 # EXIF tags: DateTimeOriginal (in the Exif IFD), DateTime, Orientation.
 _EXIF_IFD, _TAKEN, _DATETIME, _ORIENTATION = 0x8769, 36867, 306, 274
@@ -95,16 +97,20 @@ def photo_facts(path: Path, reader: Reader | None = None) -> PhotoFacts:
     return PhotoFacts(path, width, height, taken, datetime.fromtimestamp(st.st_mtime), st.st_size)
 
 
+def ask_library(reader: Reader | None, question: Callable[[Store], T]) -> T | None:
+    """The answer to question on a reader of the library; None when there is no library to
+    read. MediafindError (a busy, damaged or newer library) is the caller's to word."""
+    store = reader() if reader is not None else None
+    if store is None:
+        return None
+    with store:
+        return question(store)
+
+
 def _known_facts(path: Path, st: os.stat_result, reader: Reader | None) -> PhotoFacts | None:
     """The photo's facts as the library holds them, if they describe the file as it is now."""
-    if reader is None:
-        return None
     try:
-        store = reader()
-        if store is None:
-            return None
-        with store:
-            known = store.facts(path)
+        known = ask_library(reader, lambda store: store.facts(path))
     except MediafindError as e:  # a busy or newer library: the file itself says as much
         log.info("the library cannot tell the facts of %s: %s", path, e)
         return None
@@ -333,14 +339,10 @@ def matched_lines(hit: Hit, reader: Reader | None) -> list[Box]:
     words of its passage); empty when the library cannot tell (then the passage's boxes are
     the best said). Reads the library: not for the GUI thread."""
     words = {hit.snippet[s:e].casefold() for s, e in hit.highlights} if hit.snippet else set()
-    if not words or reader is None:
+    if not words:
         return []
     try:
-        store = reader()
-        if store is None:
-            return []
-        with store:
-            raw = store.lines_of(hit.file_id)
+        raw = ask_library(reader, lambda store: store.lines_of(hit.file_id))
     except MediafindError as e:
         log.info("the library cannot tell the lines read in %s: %s", hit.path, e)
         return []
