@@ -35,6 +35,7 @@ BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
     ("gui_stall.py", ["--photos", "300", "--model", "balanced"], ["--photos", "60"]),
     ("doctor_speed.py", ["--photos", "20000", "100000"], ["--photos", "20000"]),
     ("hostile_inputs.py", [], []),
+    ("ocr_slowdown.py", [], ["--photos", "30", "--screens", "1"]),
     ("ocr_cost.py", [], ["--photos", "12", "--rounds", "2"]),
 ]
 
