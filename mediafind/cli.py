@@ -892,6 +892,8 @@ def _terminate(signum: int, frame: object) -> None:
 def _run(args: argparse.Namespace) -> int:
     from mediafind.instance import InstanceError
 
+    # Nothing could be done now, and nothing was wrong with what was asked: exit 1.
+    not_now: tuple[type[Exception], ...] = (*UNAVAILABLE, InstanceError)
     on_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _terminate) if on_main_thread else None
     try:
@@ -919,12 +921,8 @@ def _run(args: argparse.Namespace) -> int:
         print(f"mediafind: {e}; add a folder with `mediafind {library}folders add FOLDER` to "
               "create one", file=sys.stderr)  # fmt: skip
         return 2
-    except UNAVAILABLE as e:
-        # Busy, damaged, full, read-only: nothing could be done now; nothing was wrong with
-        # what was asked.
-        print(f"mediafind: {e}", file=sys.stderr)
-        return 1
-    except InstanceError as e:
+    except not_now as e:
+        # Busy, damaged, full, read-only, or the running mediafind went away.
         print(f"mediafind: {e}", file=sys.stderr)
         return 1
     except MediafindError as e:

@@ -103,6 +103,15 @@ def fake_model_cli(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         shutil.rmtree(runtime, ignore_errors=True)
 
 
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """The command line run in this process: its exit code, stdout and stderr."""
+    from mediafind.cli import main
+
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
 def _normalise(v: Vectors) -> Vectors:
     return (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32)
 

@@ -16,7 +16,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import FakeEncoder, SharedFakeSource, fake_model_cli, save_shape, small_folder
+from conftest import (
+    FakeEncoder,
+    SharedFakeSource,
+    fake_model_cli,
+    run_cli,
+    save_shape,
+    small_folder,
+)
 
 from mediafind.cli import TerminalProgress, _WatchReporter, build_parser, main, match_bar, summary
 from mediafind.embed import PRESETS, ModelSpec
@@ -42,10 +49,7 @@ def _fake_model(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         yield
 
 
-def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
+cli = run_cli
 
 
 def usage_error(capsys: pytest.CaptureFixture[str], *args: str) -> str:

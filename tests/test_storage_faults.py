@@ -23,7 +23,7 @@ from pathlib import Path
 import apsw
 import numpy as np
 import pytest
-from conftest import SharedFakeSource, fake_model_cli, save_shape, small_folder
+from conftest import SharedFakeSource, fake_model_cli, run_cli, save_shape, small_folder
 from gui_support import WindowMaker, open_fake_window
 from pytestqt.qtbot import QtBot
 
@@ -47,10 +47,7 @@ def _fake_model(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         yield
 
 
-def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
+cli = run_cli
 
 
 def build(where: Path) -> tuple[Path, Path]:
