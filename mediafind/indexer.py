@@ -10,7 +10,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -79,8 +79,8 @@ CHUNK_OVERLAP_TOKENS = 16
 WORDS_PER_CHUNK = 50
 WORDS_OVERLAP = 10
 # A photo whose text is read is decoded this large on its short side (a 12-megapixel JPEG at
-# half size, a phone screenshot whole): small print stays readable, and the picture the
-# model sees is reduced from it rather than decoded twice.
+# half size, a phone screenshot whole): small print stays readable. Only photos where the cheap
+# pass found text are decoded this large; the pass itself sees the copy decoded for the model.
 READ_SIDE = 1024
 # A photo's chunks of text read in it beyond this many are dropped, as for captions: a page of
 # small print fits in far fewer, and each is a vector the photo's searches weigh.
@@ -178,6 +178,9 @@ class _Pictures:
         self.done = done
         self._reader = reader
         self._lock = threading.Lock()
+
+    def cheap_side(self, picture: Image.Image) -> int:
+        return self._reader.cheap_side(picture)
 
     def has_text(self, picture: Image.Image) -> bool:
         with self._lock:
@@ -544,10 +547,10 @@ def _prepare(
             assert pictures is not None
             prepared.read_by = pictures.identity
             if prepared.digest not in pictures.done:
-                picture = media.open_image(data, max(READ_SIDE, encoder.image_size))
-                _read_text(prepared, picture.image, pictures)
+                picture = media.open_image(data, encoder.image_size)
+                _read_text(prepared, data, picture, pictures)
                 if prepared.reuse_from is None:
-                    prepared.picture = _reduced(picture, encoder.image_size)
+                    prepared.picture = picture
         if prepared.reuse_from is not None:
             return prepared
         if row.kind == "photo":
@@ -568,23 +571,36 @@ def _prepare(
     return prepared
 
 
-def _read_text(prepared: _Prepared, picture: Image.Image, pictures: _Pictures) -> None:
-    """Read the text in a photo: the cheap pass first, which most photos stop at. A reader
-    that fails costs the photo its text, said in its note, never the photo itself."""
+def _read_text(
+    prepared: _Prepared, data: bytes, picture: media.Picture, pictures: _Pictures
+) -> None:
+    """Read the text in a photo: the cheap pass first, which most photos stop at, on the copy
+    decoded for the model when it is large enough (a photo: no second decode); a screen or a
+    scan, or a photo where the pass found text, is decoded again larger. A reader that fails
+    costs the photo its text, said in its note, never the photo itself."""
     try:
-        found = pictures.has_text(picture)
-        prepared.lines = kept_lines(pictures.read(picture)) if found else []
+        looked_at = _at_least(data, picture, pictures.cheap_side(picture.image), long_side=True)
+        if not pictures.has_text(looked_at.image):
+            prepared.lines = []
+            return
+        read = _at_least(data, looked_at, READ_SIDE, long_side=False)
+        prepared.lines = kept_lines(pictures.read(read.image))
     except Exception as e:
         log.warning("cannot read the text in %s", prepared.row.path, exc_info=True)
         prepared.note = f"the text in this picture could not be read ({describe(e)})"
 
 
-def _reduced(picture: media.Picture, side: int) -> media.Picture:
-    """The picture as the model sees it, reduced from the larger one decoded for reading."""
-    factor = min(picture.image.size) // max(side, 1)
-    if factor < 2:
+def _at_least(data: bytes, picture: media.Picture, side: int, long_side: bool) -> media.Picture:
+    """The picture at least `side` pixels on its long (or short) side, or whole: the one given
+    when it is that large already, else decoded again from data."""
+    width, height = picture.image.size
+    whole = max(width, height) >= max(picture.width, picture.height)
+    if whole or (max(width, height) if long_side else min(width, height)) >= side:
         return picture
-    return replace(picture, image=picture.image.reduce(factor))
+    own_long, own_short = max(picture.width, picture.height), min(picture.width, picture.height)
+    # open_image sizes by the short side: the short side that gives this long side.
+    short = -(-side * own_short // own_long) if long_side else side
+    return media.open_image(data, short)
 
 
 def _span_boxes(document: extract.Document, spans: list[Span]) -> dict[int, str | None]:

@@ -106,6 +106,11 @@ class OcrEngine:
         with self._lock:
             return str(self._load().cheap.get_providers()[0])
 
+    def cheap_side(self, picture: Image.Image) -> int:
+        """A photo is looked at CHEAP_SIDE large, a screen or a scan FLAT_SIDE (whose flat
+        areas show in any copy of it: reducing a flat area leaves it flat)."""
+        return FLAT_SIDE if _is_flat(picture) else CHEAP_SIDE
+
     def has_text(self, picture: Image.Image) -> bool:
         """Whether the picture may hold text: the detection model alone, on a small copy (in
         tiles for a screen or a scan, stopping at the first tile with text)."""

@@ -33,6 +33,12 @@ class TextReader(Protocol):
         are used again only under the same identity."""
         ...
 
+    def cheap_side(self, picture: Image.Image) -> int:
+        """How large the cheap pass wants to see this picture (its long side, in pixels): the
+        indexer hands it the copy decoded for the model when that is as large, and decodes a
+        larger one only for pictures that ask more (screens and scans, whose text is small)."""
+        ...
+
     def has_text(self, picture: Image.Image) -> bool:
         """The cheap pass: whether the picture may hold text (a few milliseconds for a photo)."""
         ...

@@ -15,11 +15,18 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import FakeEncoder
 from PIL import Image, ImageDraw, ImageFont
 
-from mediafind import shapes
+from mediafind import media, shapes
+from mediafind.indexer import Indexer
+from mediafind.keeper import sync
 from mediafind.ocr import OcrEngine
 from mediafind.pictext import TextLine
+from mediafind.picturetext import Reading
+from mediafind.query import parse
+from mediafind.search import TEXT_IN_PICTURE, Searcher
+from mediafind.store import Store
 
 # How far a box may stand from where the words were drawn, as a share of the picture's side:
 # the detector's boxes are padded around the letters (its unclip ratio).
@@ -134,15 +141,61 @@ def test_a_receipt_is_read_line_by_line_in_reading_order(engine: OcrEngine) -> N
 def test_small_text_in_a_screenshot_is_found_and_read(engine: OcrEngine) -> None:
     # A 1920×1080 screen with 13-pixel UI text: 3 pixels tall if the screen were shrunk like a
     # photo, which is why screens and scans are looked at in tiles.
+    screen = screenshot()
+
+    assert engine.has_text(screen)
+    assert "hunter2" in text_of(engine.read(screen))
+
+
+def screenshot() -> Image.Image:
+    """A 1920×1080 screen with 13-pixel UI text in a dialog."""
     screen = Image.new("RGB", (1920, 1080), (246, 246, 248))
     paint = ImageDraw.Draw(screen)
     paint.rectangle((0, 0, 1920, 36), fill=(225, 225, 230))
     paint.rectangle((1300, 600, 1800, 900), fill=(255, 255, 255), outline=(180, 180, 190))
     draw_words(screen, "Wi-Fi password: hunter2", (1330, 640), 13)
     draw_words(screen, "Network settings", (1330, 610), 13)
+    return screen
 
-    assert engine.has_text(screen)
-    assert "hunter2" in text_of(engine.read(screen))
+
+class ModelSizedEncoder(FakeEncoder):
+    image_size = 224  # ViT-B-32's: photos are decoded this small for the model
+
+
+def test_indexing_reads_screens_and_signs_and_decodes_photos_without_text_once(
+    engine: OcrEngine, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "Pictures"
+    folder.mkdir()
+    screenshot().save(folder / "Screenshot 2026-03-02.png")
+    sign = grainy(shapes.render("green", "square", random.Random(3), size=(504, 378)), 3)
+    sign = sign.resize((2016, 1512))
+    draw_words(sign, "BAKERY", (700, 500), 130, angle=-5.0)
+    sign.save(folder / "IMG_2041.jpg", quality=90)
+    for seed in range(3):
+        photo = grainy(shapes.render("blue", "circle", random.Random(seed), size=(504, 378)), seed)
+        photo.resize((2016, 1512)).save(folder / f"IMG_{3000 + seed}.jpg", quality=90)
+    decodes: dict[int, list[int]] = {}  # by file size: the sizes each file was decoded at
+    real_open = media.open_image
+
+    def counted(data: bytes, min_side: int) -> media.Picture:
+        decodes.setdefault(len(data), []).append(min_side)
+        return real_open(data, min_side)
+
+    monkeypatch.setattr(media, "open_image", counted)
+    fake = ModelSizedEncoder()
+    store.add_root(folder)
+
+    outcome = sync(Indexer(store, lambda: fake, fake.identity, reading=Reading(lambda: engine)))  # type: ignore[arg-type,return-value]
+
+    assert (outcome.indexed, outcome.errors) == (5, [])
+    for words, name in (("hunter2", "Screenshot 2026-03-02.png"), ("bakery", "IMG_2041.jpg")):
+        hits = Searcher(store, fake).search(parse(words), limit=3)  # type: ignore[arg-type]
+        assert hits[0].path == folder / name
+        assert TEXT_IN_PICTURE in hits[0].to_json()["why"]  # type: ignore[operator]
+    # A photo without text is decoded once, at the model's size: the cheap pass looks at that.
+    for seed in range(3):
+        assert decodes[(folder / f"IMG_{3000 + seed}.jpg").stat().st_size] == [fake.image_size]
 
 
 def test_photos_without_text_are_passed_over_by_the_cheap_pass(engine: OcrEngine) -> None:
