@@ -38,7 +38,11 @@ class Figure:
     high: float
 
     def to_json(self) -> dict[str, float]:
-        return {"value": round(self.value, 4), "low": round(self.low, 4), "high": round(self.high, 4)}
+        return {
+            "value": round(self.value, 4),
+            "low": round(self.low, 4),
+            "high": round(self.high, 4),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,9 +119,7 @@ def _direction(similarity: Matrix, relevant: npt.NDArray[np.bool_]) -> Direction
     firsts, precisions = _per_query(similarity, relevant)
     rng = np.random.default_rng(SEED)
     recall = {k: _figure((firsts <= k).astype(np.float64), rng) for k in KS}
-    return Direction(
-        len(firsts), recall, _figure(1.0 / firsts, rng), _figure(precisions, rng)
-    )
+    return Direction(len(firsts), recall, _figure(1.0 / firsts, rng), _figure(precisions, rng))
 
 
 def check_matrix(similarity: Matrix, owner: Sequence[int]) -> npt.NDArray[np.int64]:

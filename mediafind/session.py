@@ -640,6 +640,16 @@ class Session:
             if self._release_thread is not None:  # this session runs a service (the window)
                 self.restart()
 
+    def write_library(self, work: Callable[[Store], T]) -> T:
+        """Make a small write (work, given a write connection): on this session's indexing
+        service when it runs (it holds the writer lock), else here; raises LibraryBusy when
+        another process writes the library."""
+        service = self._service()
+        if service is not None:
+            return self._wait_for(service, service.write(work))
+        with Store.open(self.library_file, writer=True) as store:
+            return work(store)
+
     # -- folders --------------------------------------------------------------------------
 
     def add_folder(
