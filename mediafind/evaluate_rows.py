@@ -27,11 +27,12 @@ class SavedCutoff:
 
 
 def captioned_photos(store: Store) -> list[tuple[Path, list[str]]]:
-    """Each indexed photo with a caption (sidecar, EXIF, XMP or IPTC), with its caption
-    passages in order (a long caption is kept as the passages the search compares)."""
+    """Each photo of the library with a caption (sidecar, EXIF, XMP or IPTC), with its caption
+    passages in order (a long caption is kept as the passages the search compares). A photo
+    waiting to be embedded counts too: its captions are read before its picture is."""
     rows = store.conn.execute(
         "SELECT f.path, c.text FROM chunks c JOIN files f ON f.id = c.file_id "
-        "WHERE c.source = ? AND f.status = 'indexed' AND c.text IS NOT NULL AND c.text != '' "
+        "WHERE c.source = ? AND c.text IS NOT NULL AND c.text != '' "
         "ORDER BY f.path, c.seq",
         (CAPTION_SOURCE,),
     ).fetchall()
