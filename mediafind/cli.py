@@ -550,8 +550,7 @@ def _eval(session: Session, args: argparse.Namespace) -> int:
     a captions.json, or a Karpathy JSON (dataset_flickr30k.json) with its photos under
     --images. Also measures the similarity above which a caption finds its own photo with
     --precision; --apply keeps it in the library for search (the only write eval makes).
-    example: mediafind eval ~/flickr30k/dataset_flickr30k.json --images ~/flickr30k/images \
-      --model fast --model balanced"""
+    example: mediafind eval dataset_flickr30k.json --images flickr30k-images --model fast"""
     from mediafind import evaluate_run, evaluate_sets
 
     source = Path(args.set).expanduser() if args.set else None
