@@ -18,7 +18,7 @@ from mediafind.errors import MediafindError, UnreadableFile, describe
 from mediafind.evaluate import Cutoff, Direction
 from mediafind.evaluate_rows import save_cutoff
 from mediafind.evaluate_sets import DEFAULT_SPLIT, EvalSet, load
-from mediafind.presets import PRESETS, parse_spec
+from mediafind.presets import LOCAL_DIR, PRESETS, parse_spec
 from mediafind.session import Session
 from mediafind.text import cap_words
 from mediafind.towers import IMAGE, TEXT
@@ -67,8 +67,9 @@ class Measured:
         preset = next((p.name for p in PRESETS if p.spec == self.spec), None)
         if preset is not None:
             return preset
-        local = parse_spec(self.spec).local_dir
-        return local.name if local is not None else self.spec
+        if self.spec.startswith(LOCAL_DIR):
+            return Path(self.spec[len(LOCAL_DIR) :]).name
+        return self.spec
 
     def to_json(self) -> dict[str, object]:
         return {
