@@ -542,6 +542,68 @@ def _models(session: Session, args: argparse.Namespace) -> int:
     return 0
 
 
+def _eval(session: Session, args: argparse.Namespace) -> int:
+    """Measure how well search works: text -> photo and photo -> text Recall@1/5/10, MRR and
+    mAP (with 95 % intervals) on captioned photos, for each --model side by side with its speed.
+
+    SET: the library's captioned photos (default), a folder of photos with sidecar captions or
+    a captions.json, or a Karpathy JSON (dataset_flickr30k.json) with its photos under
+    --images. Also measures the similarity above which a caption finds its own photo with
+    --precision; --apply keeps it in the library for search (the only write eval makes).
+    example: mediafind eval dataset_flickr30k.json --images flickr30k-images --model fast"""
+    from mediafind import evaluate_run, evaluate_sets
+
+    source = Path(args.set).expanduser() if args.set else None
+    images = Path(args.images).expanduser() if args.images else None
+    found = evaluate_run.the_set(session, source, images, args.split)
+    for line in evaluate_sets.missing_lines(found):
+        print(f"mediafind: {line}", file=sys.stderr)
+    shown = sys.stderr.isatty()
+
+    def said(step: evaluate_run.Step) -> None:
+        line = f"{step.what} ({100 * step.done // max(1, step.total)} % of the run)"
+        sys.stderr.write("\r" + line[:LINE_WIDTH].ljust(LINE_WIDTH))
+
+    try:
+        report = evaluate_run.run(
+            session, found, args.eval_models or (), args.precision, said if shown else None
+        )
+    finally:
+        if shown:
+            sys.stderr.write("\n")
+    for measured in report.models:
+        for path, reason in measured.unreadable:
+            print(unreadable_line(path, reason), file=sys.stderr)
+    applied = []
+    if args.apply:
+        for measured in report.models:
+            if measured.cutoff is not None:
+                evaluate_run.apply(session, measured)
+                applied.append(measured)
+    if args.json:
+        out = report.to_json()
+        out["applied"] = [m.spec for m in applied]
+        print(json.dumps(out, indent=2))
+        return 0
+    print(f"{report.set_name}: {report.photos:,} photos, {report.pairs:,} captions")
+    print(report.table())
+    print(f"Suggested model: {report.suggested.spec}")
+    for measured in applied:
+        assert measured.cutoff is not None
+        print(f"Applied the cutoff {measured.cutoff.similarity:.3f} for {measured.spec}: its "
+              "searches now show photos above it.")  # fmt: skip
+    if args.apply and not applied:
+        print(f"No similarity reaches precision {args.precision:g}: no cutoff was applied.")
+    return 0
+
+
+def _precision(text: str) -> float:
+    value = float(text)
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError("must be above 0 and at most 1, e.g. 0.9")
+    return value
+
+
 def _gui(args: argparse.Namespace) -> int:
     """Open the window: search as you type, drop a picture, folders that index themselves.
     This is what `mediafind` does without a command.
@@ -669,9 +731,12 @@ class _Parser(argparse.ArgumentParser):
         super()._check_value(action, value)
 
 
-def _global_options(parser: argparse.ArgumentParser, after_command: bool) -> None:
+def _global_options(
+    parser: argparse.ArgumentParser, after_command: bool, model: bool = True
+) -> None:
     """The options of every command, allowed before it and after it. After it (after_command),
-    one not given must not replace the value given before: its default is to be absent."""
+    one not given must not replace the value given before: its default is to be absent.
+    model: False for a command with a --model of its own (eval's, repeatable)."""
     absent: dict[str, Any] = {"default": argparse.SUPPRESS} if after_command else {}
     group = parser.add_argument_group("options of every command (before or after it)")
     group.add_argument(
@@ -680,13 +745,14 @@ def _global_options(parser: argparse.ArgumentParser, after_command: bool) -> Non
         help=f"library folder (default: ${config.ENV_LIBRARY} or the user data folder)",
         **absent,
     )
-    group.add_argument(
-        "--model",
-        metavar="SPEC",
-        help="a preset (fast, balanced, best, multilingual), NAME:PRETRAINED, hf-hub:ORG/REPO "
-        "or local-dir:PATH",
-        **absent,
-    )
+    if model:
+        group.add_argument(
+            "--model",
+            metavar="SPEC",
+            help="a preset (fast, balanced, best, multilingual), NAME:PRETRAINED, "
+            "hf-hub:ORG/REPO or local-dir:PATH",
+            **absent,
+        )
     group.add_argument("--device", choices=config.DEVICES, help="where the model runs", **absent)
     group.add_argument("-v", "--verbose", action="store_true", help="log what happens", **absent)
     group.add_argument(
@@ -699,7 +765,7 @@ def _global_options(parser: argparse.ArgumentParser, after_command: bool) -> Non
 
 
 def _add_command(
-    subparsers: argparse._SubParsersAction[_Parser], name: str, func: Command
+    subparsers: argparse._SubParsersAction[_Parser], name: str, func: Command, model: bool = True
 ) -> argparse.ArgumentParser:
     doc = (func.__doc__ or "").strip()
     parser = subparsers.add_parser(
@@ -708,7 +774,7 @@ def _add_command(
         description=doc,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    _global_options(parser, after_command=True)
+    _global_options(parser, after_command=True, model=model)
     parser.set_defaults(func=func)
     return parser
 
@@ -782,6 +848,19 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("--repair", action="store_true", help="repair what is found")
     doctor.add_argument("--full", action="store_true", help="read every page and every vector")
     doctor.add_argument("--json", action="store_true", help="print a JSON object")
+    # Several models side by side: eval's own --model, repeatable, in place of the global one.
+    evaluation = _add_command(commands, "eval", _eval, model=False)
+    evaluation.add_argument("set", nargs="?", metavar="SET", help="default: the library's")
+    evaluation.add_argument(
+        "--model", action="append", dest="eval_models", metavar="SPEC",
+        help="a model to measure (again for each; default: the library's own)",
+    )  # fmt: skip
+    evaluation.add_argument("--json", action="store_true", help="print a JSON object")
+    evaluation.add_argument("--apply", action="store_true", help="keep the cutoff for search")
+    evaluation.add_argument("--precision", type=_precision, default=0.9, metavar="P",
+                            help="the cutoff's precision (0.9)")  # fmt: skip
+    evaluation.add_argument("--split", default="test", help="of a Karpathy JSON (test)")
+    evaluation.add_argument("--images", metavar="DIR", help="where a Karpathy JSON's photos are")
     doc = (_gui.__doc__ or "").strip()
     gui = commands.add_parser(
         "gui",
@@ -909,7 +988,9 @@ def _run(args: argparse.Namespace) -> int:
         # The doctor examines a library that may not open: a session that notes it and goes on.
         tolerant = args.func is _doctor
         session = Session(options, OpenClipSource(hosted=args.func is _watch), tolerant=tolerant)
-        if args.func is not _models:
+        # eval of a set of its own reads no library (unless it is to keep a cutoff there).
+        apart = args.func is _eval and args.set and not args.apply
+        if args.func is not _models and not apart:
             # `index` without folders has nothing to put in a new library: it makes none.
             creates = args.func is _folders_add or (args.func is _index and args.paths)
             existed = session.check_library(create=creates)

@@ -240,6 +240,16 @@ class Keeper:
             )
         )
 
+    def write(self, work: Callable[[Store], T]) -> Future[T]:
+        """Do a small write (work, given the write connection) on this thread, between two
+        batches: the thread holds the writer lock, so nothing else may write meanwhile."""
+
+        def with_store() -> T:
+            assert self._store is not None
+            return work(self._store)
+
+        return self._ask(with_store)
+
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Wait until nothing is left to do (for tests and one-shot runs)."""
         self._wake.set()

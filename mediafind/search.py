@@ -38,6 +38,7 @@ import numpy as np
 from mediafind import media, words
 from mediafind.embed import Encoder, Vectors
 from mediafind.errors import MediafindError, ModelMismatch, UnreadableFile, describe
+from mediafind.evaluate_rows import relevance_cutoff
 from mediafind.picturetext import boxes_from_json, union
 from mediafind.query import ALL, DATE, Query
 from mediafind.query import NAME as BY_NAME  # NAME here is the evidence
@@ -109,6 +110,10 @@ SAYS_NOTHING = 0.99
 # A text query that describes an item this much better than the floor asks is surely about it;
 # nearer the floor, the item's strength is scaled down in proportion.
 SURE_MARGIN = 0.12
+# With a calibrated cutoff (`mediafind eval --apply`), a photo at the cutoff is found with the
+# precision asked for there (0.9 by default): it counts this much of a sure match, and fully
+# SURE_MARGIN / 2 above it.
+AT_CUTOFF = 0.5
 
 # Why a file matched, as both faces show it.
 PICTURE = "picture"
@@ -197,6 +202,8 @@ class Answer:
 
     hits: list[Hit]
     totals: dict[str, int]
+    # Photos the generic floor would have shown that the library's calibrated cutoff hid.
+    hidden: int = 0
 
 
 class Terms:
@@ -290,9 +297,12 @@ class Searcher:
         store: Store,
         encoder: Encoder | None,
         nulls: dict[str, Vectors] | None = None,
+        cutoff: bool = True,
     ) -> None:
         """nulls: where to keep the generic descriptions' vectors, shared by the searches of
-        one model (encoding them costs as much as the query itself)."""
+        one model (encoding them costs as much as the query itself). cutoff: photos found by
+        words are kept by the library's calibrated cutoff for this model when it has one
+        (`mediafind eval --apply`), else by the generic floor; False: by the generic floor."""
         info = store.model()
         if encoder is not None and info is not None and info.identity != encoder.identity:
             raise ModelMismatch(
@@ -302,6 +312,10 @@ class Searcher:
         self.store = store
         self.encoder = encoder
         self._nulls: dict[str, Vectors] = {} if nulls is None else nulls
+        self.cutoff = (
+            relevance_cutoff(store, encoder.identity) if cutoff and encoder is not None else None
+        )
+        self._hidden = 0
 
     def search(self, query: Query, limit: int = 20) -> list[Hit]:
         """Run a parsed query (see mediafind.query). Without words or pictures (filters alone,
@@ -312,6 +326,7 @@ class Searcher:
         """The hits of search, with the number of files of each kind found."""
         if query.empty:
             return self._browse(query, limit)
+        self._hidden = 0
         pool = max(limit, POOL)
         terms = Terms(query)
         found: dict[int, _Evidence] = {}
@@ -347,7 +362,7 @@ class Searcher:
             hits.sort(key=lambda h: h.date or 0.0, reverse=True)
         elif query.order == BY_NAME:
             hits.sort(key=lambda h: (h.path.name.casefold(), h.path))
-        return Answer(hits, totals)
+        return Answer(hits, totals, self._hidden)
 
     def _browse(self, query: Query, limit: int) -> Answer:
         kind = None if query.kind == ALL else query.kind
@@ -490,6 +505,9 @@ class Searcher:
                 for h, d, m, s in zip(items, described.tolist(), margins, similarity, strict=True)
                 if m > FLOOR_MARGIN and d >= FLOOR_SHARE * nearest
             ]
+            if modality == "image" and self.cutoff is not None:
+                generic = {id(h) for h, _, _ in kept}
+                kept = self._calibrated(items, described.tolist(), similarity, generic)
         if not kept:
             return []
         # Strength: where the similarity lies between the nearest item's and FLOOR_SHARE of it,
@@ -501,6 +519,27 @@ class Searcher:
             return []
         low = FLOOR_SHARE * top
         return [(h, MEANING * max(0.0, (s - low) / (top - low)) * sure, s) for h, s, sure in kept]
+
+    def _calibrated(
+        self,
+        items: list[ChunkHit],
+        described: list[float],
+        similarity: list[float],
+        generic: set[int],
+    ) -> list[tuple[ChunkHit, float, float]]:
+        """The photos at or above the library's calibrated cutoff, in place of the generic
+        floor's (generic: the id() of each hit that kept); counts those it hid."""
+        cut = self.cutoff
+        assert cut is not None
+        kept = [
+            (h, s, min(1.0, AT_CUTOFF + (d - cut) / SURE_MARGIN))
+            for h, d, s in zip(items, described, similarity, strict=True)
+            if d >= cut
+        ]
+        self._hidden += sum(
+            id(h) in generic and d < cut for h, d in zip(items, described, strict=True)
+        )
+        return kept
 
     def _words(
         self, query: Query, terms: Terms, pool: int, where: FileFilter, found: dict[int, _Evidence]

@@ -159,6 +159,8 @@ class Results:
     # Files of each kind found, the page's and those past it (see search.Answer); a kind not
     # in it: as many as the hits hold.
     totals: Mapping[str, int] = field(default_factory=dict)
+    # Photos the library's calibrated relevance cutoff hid (search again with cutoff=False).
+    hidden: int = 0
     photos: tuple[Hit, ...] = field(init=False)
     notes: tuple[Hit, ...] = field(init=False)
 
@@ -640,6 +642,16 @@ class Session:
             if self._release_thread is not None:  # this session runs a service (the window)
                 self.restart()
 
+    def write_library(self, work: Callable[[Store], T]) -> T:
+        """Make a small write (work, given a write connection): on this session's indexing
+        service when it runs (it holds the writer lock), else here; raises LibraryBusy when
+        another process writes the library."""
+        service = self._service()
+        if service is not None:
+            return self._wait_for(service, service.write(work))
+        with Store.open(self.library_file, writer=True) as store:
+            return work(store)
+
     # -- folders --------------------------------------------------------------------------
 
     def add_folder(
@@ -800,11 +812,13 @@ class Session:
         *,
         interim: Callable[[Results], None] | None = None,
         current: Callable[[], bool] = lambda: True,
+        cutoff: bool = True,
     ) -> Results | None:
         """Answer a parsed query with up to limit hits. Without the model (missing, or another
         model's vectors being replaced), the answer is word matches, and says why. interim:
         given word matches at once while the model loads, if wanted. current: asked before the
-        slow part; once it says no, the search is dropped and this returns None."""
+        slow part; once it says no, the search is dropped and this returns None. cutoff: False
+        shows the photos the library's calibrated cutoff would hide (see search.Searcher)."""
         started = time.perf_counter()
         with self._search_lock:
             store = self._reader()
@@ -828,7 +842,7 @@ class Session:
                 if not current():
                     return None
                 nulls = self._nulls.setdefault(encoder.identity, {})
-                answer = Searcher(store, encoder, nulls).answer(query, limit)
+                answer = Searcher(store, encoder, nulls, cutoff).answer(query, limit)
             except ModelMismatch as e:
                 # With the keeper running, it is re-reading the library with this model;
                 # otherwise the message says how to search with the library's own model.
@@ -837,7 +851,10 @@ class Session:
             except ModelUnavailable as e:
                 return _by_words(store, query, limit, str(e), started)
             seconds = time.perf_counter() - started
-            return Results(query, limit, tuple(answer.hits), seconds=seconds, totals=answer.totals)
+            hits = tuple(answer.hits)
+            return Results(
+                query, limit, hits, seconds=seconds, totals=answer.totals, hidden=answer.hidden
+            )
 
     def _search_encoder(self, store: Store, query: Query) -> Encoder:
         """The encoder for a query: when the library's vectors are this model's, one that

@@ -32,6 +32,8 @@ class SearchRunner(QObject):
         self._generation = 0
         self._job: Job | None = None
         self._closed = False  # shut down: the window is closing, nothing more is searched
+        # The query whose photos the library's relevance cutoff does not hide ("Show all").
+        self.uncut: Query | None = None
 
     @property
     def generation(self) -> int:
@@ -46,7 +48,9 @@ class SearchRunner(QObject):
         def search(report: Report, stop: threading.Event) -> Results | None:
             # Word matches while the model loads are reported; the final answer is returned.
             current = lambda: not stop.is_set()  # noqa: E731
-            return self.session.search(query, limit, interim=report, current=current)
+            return self.session.search(
+                query, limit, interim=report, current=current, cutoff=query != self.uncut
+            )
 
         job = Job.reporting(search, "search")
         job.yielded.connect(lambda results: self.finished.emit(generation, results))

@@ -36,6 +36,7 @@ from mediafind.errors import MediafindError
 from mediafind.gui.bridge import SessionBridge
 from mediafind.gui.doctor_dialog import DoctorDialog
 from mediafind.gui.dropping import DropOverlay, DropReader
+from mediafind.gui.eval_dialog import EvalDialog
 from mediafind.gui.folders import FoldersDialog, choose_folder
 from mediafind.gui.help import SHORTCUTS_KEY, TIPS_KEY, QueryNotice, ShortcutsDialog
 from mediafind.gui.icons import app_icon
@@ -87,6 +88,8 @@ FIT_SLACK = 16
 MAX_LIMIT = 4000
 # Browsing asks no neighbours: its pages grow until the whole library is listed.
 BROWSE_LIMIT = 10_000_000
+# The link of the results' note that lifts the library's relevance cutoff for this search.
+SHOW_ALL = "show-all"
 
 
 class MainWindow(QMainWindow):
@@ -244,6 +247,9 @@ class MainWindow(QMainWindow):
         check = help_menu.addAction("&Check Library…")
         check.setToolTip("Look for damage in the library and repair it")
         check.triggered.connect(self.check_library)
+        how_well = help_menu.addAction("&How Well Does Search Work on My Photos?")
+        how_well.setToolTip("Measure search on your captioned photos, and set a relevance cutoff")
+        how_well.triggered.connect(self.evaluate_search)
         about = help_menu.addAction("&About mediafind")
         about.setMenuRole(QAction.MenuRole.AboutRole)
         about.triggered.connect(self._about)
@@ -272,6 +278,9 @@ class MainWindow(QMainWindow):
         self.pane.similar_wanted.connect(self.search_by_image)
         self.pane.passage_wanted.connect(self._search_text)
         self.pane.leave_top.connect(self.focus_search)
+        note = self.pane.results_note
+        note.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse)
+        note.linkActivated.connect(lambda link: self.show_all() if link == SHOW_ALL else None)
         self.pane.more_wanted.connect(self._fetch_more)
         self.toolbar.sort_chosen.connect(self.set_sort)
         self.toolbar.size_chosen.connect(self.pane.photos.set_thumb_size)
@@ -404,6 +413,9 @@ class MainWindow(QMainWindow):
             return "Word matches only: search by meaning needs the model (see above)."
         if results.words_only:
             return f"Word matches only. {for_the_window(results.note)}"
+        if results.hidden:
+            return ("Showing results above your library's relevance cutoff · "
+                    f"<a href='{SHOW_ALL}'>Show all</a>")  # fmt: skip
         return ""
 
     def _asks_nothing(self, query: Query) -> bool:
@@ -696,6 +708,19 @@ class MainWindow(QMainWindow):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
         return dialog
+
+    def evaluate_search(self) -> EvalDialog:
+        """Help → How Well Does Search Work on My Photos?: the evaluation's report."""
+        dialog = EvalDialog(self.session, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def show_all(self) -> None:
+        """Search again without the library's relevance cutoff (this query only)."""
+        if self.results is not None:
+            self.runner.uncut = self.results.query
+            self.runner.submit(self.results.query, self._limit)
 
     def _about(self) -> None:
         session = self.session
