@@ -440,6 +440,11 @@ def _status(library: Library, args: argparse.Namespace) -> int:
         f"{counts['pending']} pending, {counts['error']} could not be read"
         + (f", {counts['empty']} hold nothing to index" if counts["empty"] else "")
     )
+    if counts.get("with_people") or counts.get("with_place"):
+        print(
+            f"people    {counts.get('with_people', 0)} photos name people, "
+            f"{counts.get('with_place', 0)} have a place"
+        )
     print(f"watching  {f'process {pid}' if pid else 'no (run `mediafind watch`)'}")
     for f in view.folders:
         print(f"folder    {f.path}  ({f.describe()})")

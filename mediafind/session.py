@@ -764,7 +764,7 @@ class Session:
                 size_bytes=store.file_size_on_disk(),
                 model=info.spec if info else None,
                 writer_pid=writer,
-                counts=store.counts(),
+                counts={**store.counts(), **store.people.counts()},
                 folders=self.folder_states(store, writer),
                 errors=[(e.path, e.reason) for e in store.errors(limit=listed)],
                 notes=[(n.path, n.reason) for n in store.notes(limit=listed)],
