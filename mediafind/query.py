@@ -402,7 +402,7 @@ OPERATORS = (
     Operator(
         "person:name",
         "photos of a person, as face tags and keywords name them",
-        "person:Anna beach",
+        "person:Anna",
         "person",
     ),
     Operator(
@@ -410,6 +410,11 @@ OPERATORS = (
         'photos taken in a city, region or country (GPS); quote two words: place:"New York"',
         "place:Lisbon",
         "place",
+    ),
+    Operator(
+        "name words",
+        "a person or place your photos name narrows; the other words rank",
+        "Anna beach",
     ),
     Operator("words + picture", "a picture file and words together", "beach + ~/holiday.jpg"),
     Operator(

@@ -204,10 +204,13 @@ def encoder() -> OpenClipEncoder:
 
 @pytest.fixture(scope="module")
 def album(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_album(tmp_path_factory.mktemp("album"))
+
+
+def make_album(root: Path) -> Path:
     """Photos of people in places: Anna in Lisbon (a red circle, a blue square), Lena in
     Zürich (a red circle), Anna-Lena in New York, Zoë in Sydney, an untagged photo with no
     GPS, and one at 0, 0."""
-    root = tmp_path_factory.mktemp("album")
     anna_circle = with_gps(shape_photo(root / "a1.jpg", "red", "circle", 1), *LISBON)
     face_regions(anna_circle, "Anna")
     anna_square = with_gps(shape_photo(root / "a2.jpg", "blue", "square", 2), *LISBON)
@@ -359,3 +362,16 @@ def test_json_results_and_status_count_people_and_places(
     assert (counts["with_people"], counts["with_place"]) == (5, 5)
     code, out, err = run_cli(capsys, "status")
     assert "5 photos name people, 5 have a place" in out
+
+
+# -- the query language ----------------------------------------------------------------------
+
+
+def test_person_and_place_filters_are_read_from_the_query() -> None:
+    query = parse('person:Anna place:"New York" sunset person:Lena')
+    assert query.people == ("Anna", "Lena")
+    assert query.places == ("New York",)
+    assert query.words == ("sunset",)
+    assert type(query).from_dict(query.to_dict()) == query
+    # Half typed, person: is a filter on its way, not a word to look for.
+    assert parse("beach person:", lenient=True).words == ("beach",)
