@@ -357,13 +357,18 @@ class Indexer:
                 self.store.save_words(row.id, words)
                 outcome.words_only += 1
             self._report(done, len(rows), row.path, outcome, started)
+        # Their people and places are words too (indexing reads them again: it may be later).
+        self.read_people(should_stop, pending=True)
 
-    def read_people(self, should_stop: Callable[[], bool] | None = None) -> int:
+    def read_people(
+        self, should_stop: Callable[[], bool] | None = None, pending: bool = False
+    ) -> int:
         """Read the people, tags and place of indexed photos whose metadata the library has not
         read as they are now (those indexed before it read them, or whose read failed); how
-        many. Photos being indexed have theirs read with them."""
+        many. Photos being indexed have theirs read with them; pending: theirs too, now (the
+        model is missing, and words are all that can be searched)."""
         done = 0
-        waiting = self.store.people.waiting()
+        waiting = self.store.people.waiting(pending)
         for start in range(0, len(waiting), PEOPLE_BATCH):
             if self._cancel.is_set() or (should_stop is not None and should_stop()):
                 break

@@ -106,14 +106,15 @@ class PeopleRows:
     def __init__(self, conn: apsw.Connection) -> None:
         self.conn = conn
 
-    def waiting(self, limit: int = -1) -> list[Waiting]:
-        """Indexed photos whose facts are not read for what they are now, oldest first."""
+    def waiting(self, pending: bool = False) -> list[Waiting]:
+        """Indexed photos (pending: and those waiting to be) whose facts are not read for
+        what they are now, oldest first."""
+        statuses = "('indexed', 'pending')" if pending else "('indexed')"
         rows = self.conn.execute(
             f"SELECT f.id, f.path, {_FILE_KEY} FROM files f "
             "LEFT JOIN photo_facts p ON p.file_id = f.id "
-            "WHERE f.kind = 'photo' AND f.status = 'indexed' "
-            f"AND (p.key IS NULL OR p.key != {_FILE_KEY}) ORDER BY f.id LIMIT ?",
-            (limit,),
+            f"WHERE f.kind = 'photo' AND f.status IN {statuses} "
+            f"AND (p.key IS NULL OR p.key != {_FILE_KEY}) ORDER BY f.id"
         )
         return [Waiting(i, os.fsdecode(p), k) for i, p, k in rows]
 

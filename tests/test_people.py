@@ -17,11 +17,12 @@ from PIL import Image
 
 from mediafind import people, places, shapes
 from mediafind.embed import OpenClipEncoder, parse_spec
+from mediafind.errors import ModelUnavailable
 from mediafind.indexer import Indexer
 from mediafind.keeper import sync
 from mediafind.people_rows import Facts, facts_key
 from mediafind.query import parse
-from mediafind.search import Searcher
+from mediafind.search import Searcher, keyword_search
 from mediafind.store import Store
 
 GPS_IFD = 0x8825
@@ -375,3 +376,38 @@ def test_person_and_place_filters_are_read_from_the_query() -> None:
     assert type(query).from_dict(query.to_dict()) == query
     # Half typed, person: is a filter on its way, not a word to look for.
     assert parse("beach person:", lenient=True).words == ("beach",)
+
+
+def test_people_and_places_are_searchable_while_the_model_is_missing(
+    tmp_path: Path, album: Path
+) -> None:
+    def missing() -> OpenClipEncoder:
+        raise ModelUnavailable("no model here")
+
+    with Store.open(tmp_path / "library.sqlite3", writer=True) as store:
+        store.add_root(album)
+        outcome = sync(Indexer(store, missing, "absent"))
+        assert outcome.waiting_for_model
+        assert sorted(h.path.name for h in keyword_search(store, parse("person:Anna"))) == [
+            "a1.jpg", "a2.jpg"
+        ]  # fmt: skip
+        assert [h.path.name for h in keyword_search(store, parse("Sydney"))] == ["z1.jpg"]
+
+
+def test_a_deleted_photo_takes_its_people_and_place_with_it(
+    tmp_path: Path, encoder: OpenClipEncoder
+) -> None:
+    root = tmp_path / "photos"
+    photo = with_gps(shape_photo(root / "p.jpg", "red", "circle", 1), *MALMO)
+    keywords(photo, xmp={"Xmp.digiKam.TagsList": ["People/Anna"]})
+    with Store.open(tmp_path / "library.sqlite3", writer=True) as store:
+        store.add_root(root)
+        indexer = Indexer(store, lambda: encoder, encoder.identity)
+        sync(indexer)
+        searcher = Searcher(store, encoder)
+        assert found(searcher, "Malmo") == ["p.jpg"]  # the accent folded
+        assert found(searcher, "place:Skåne") == ["p.jpg"]  # the region
+        photo.unlink()
+        sync(indexer)
+        assert found(searcher, "Malmö") == [] and found(searcher, "Anna") == []
+        assert store.conn.execute("SELECT count(*) FROM photo_names").fetchall() == [(0,)]
