@@ -764,11 +764,12 @@ class Session:
                 size_bytes=store.file_size_on_disk(),
                 model=info.spec if info else None,
                 writer_pid=writer,
-                counts={**store.counts(), **store.people.counts()},
+                counts=store.counts(),
                 folders=self.folder_states(store, writer),
                 errors=[(e.path, e.reason) for e in store.errors(limit=listed)],
                 notes=[(n.path, n.reason) for n in store.notes(limit=listed)],
                 empty=[(e.path, e.reason) for e in store.errors(limit=listed, empty=True)],
+                named=store.people.counts(),
             )
 
     def folder_states(self, store: Store, writer_pid: int | None) -> list[FolderState]:

@@ -359,8 +359,8 @@ def test_json_results_and_status_count_people_and_places(
     assert all("Anna" in h["why"] and "Lisbon" in h["why"] for h in hits)
     code, out, err = run_cli(capsys, "status", "--json")
     assert code == 0, err
-    counts = json.loads(out)["counts"]
-    assert (counts["with_people"], counts["with_place"]) == (5, 5)
+    status = json.loads(out)
+    assert (status["photos_with_people"], status["photos_with_place"]) == (5, 5)
     code, out, err = run_cli(capsys, "status")
     assert "5 photos name people, 5 have a place" in out
 
