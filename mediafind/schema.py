@@ -221,6 +221,7 @@ MIGRATIONS: list[str] = [
         place_key TEXT          -- ' city | region | country ', folded, for place:
     );
     CREATE INDEX photo_facts_placed ON photo_facts(file_id) WHERE lat IS NOT NULL;
+    CREATE INDEX photo_facts_place ON photo_facts(place_key) WHERE place_key IS NOT NULL;
     CREATE TABLE photo_names(
         file_id INTEGER NOT NULL REFERENCES photo_facts(file_id) ON DELETE CASCADE,
         name TEXT NOT NULL,
