@@ -229,17 +229,54 @@ def _xmp_sidecar_captions(photo: Path) -> list[str]:
     """Titles, then descriptions, from a photo's XMP sidecars."""
     titles: list[str] = []
     descriptions: list[str] = []
+    for packet in xmp_sidecar_packets(photo):
+        _from_xmp(packet, titles, descriptions)
+    return _clean_all(titles + descriptions)
+
+
+def xmp_sidecar_packets(photo: Path) -> list[bytes]:
+    """The contents of a photo's XMP sidecars that exist and are not too large to read."""
+    packets: list[bytes] = []
     for sidecar in dict.fromkeys(_xmp_sidecars(photo)):  # the same path when photo has no suffix
         try:
             size = sidecar.stat().st_size
             if size > MAX_SIDECAR_BYTES:
                 log.info("%s: sidecar too large to read (%d bytes)", sidecar, size)
                 continue
-            packet = sidecar.read_bytes()
+            packets.append(sidecar.read_bytes())
         except OSError:
             continue
-        _from_xmp(packet, titles, descriptions)
-    return _clean_all(titles + descriptions)
+    return packets
+
+
+def photo_xmp(img: Image.Image) -> object:
+    """The XMP packet inside an opened photo (bytes or text as its format keeps it), if any."""
+    return img.info.get("xmp") or img.info.get("XML:com.adobe.xmp")
+
+
+def parse_xmp(packet: object) -> ElementTree.Element | None:
+    """An XMP packet (bytes or text) as an element tree; None when it is none or unreadable."""
+    if isinstance(packet, str):
+        packet = packet.encode("utf-8")
+    if not isinstance(packet, bytes):
+        return None
+    return _parse_xmp(packet)
+
+
+def iptc_texts(img: Image.Image, key: tuple[int, int]) -> list[str]:
+    """The values of one IPTC dataset (record, number) of an opened photo, decoded."""
+    if not isinstance(img, ImageFile.ImageFile):
+        return []
+    try:
+        info = IptcImagePlugin.getiptcinfo(img)
+    except _BROKEN as e:
+        log.debug("unreadable IPTC block: %s", e)
+        return []
+    if not info:
+        return []
+    utf8 = info.get(_IPTC_CHARSET) == b"\x1b%G"  # ISO 2022 escape for UTF-8
+    values = info.get(key) or []
+    return [_decode_legacy(v, utf8) for v in (values if isinstance(values, list) else [values])]
 
 
 def photo_captions(data: bytes) -> list[str]:
@@ -249,9 +286,7 @@ def photo_captions(data: bytes) -> list[str]:
     media.register_heif()  # so that HEIC photos' metadata can be read too
     try:
         with Image.open(BytesIO(data)) as img:
-            _from_xmp(
-                img.info.get("xmp") or img.info.get("XML:com.adobe.xmp"), titles, descriptions
-            )
+            _from_xmp(photo_xmp(img), titles, descriptions)
             _from_iptc(img, titles, descriptions)
             _from_exif(img, titles, descriptions)
             # PNG text chunks use these standard keywords.
@@ -265,11 +300,7 @@ def photo_captions(data: bytes) -> list[str]:
 
 def _from_xmp(packet: object, titles: list[str], descriptions: list[str]) -> None:
     """dc:title and dc:description, every language of each."""
-    if isinstance(packet, str):
-        packet = packet.encode("utf-8")
-    if not isinstance(packet, bytes):
-        return
-    root = _parse_xmp(packet)
+    root = parse_xmp(packet)
     if root is None:
         return
     for tag, into in ((_DC + "title", titles), (_DC + "description", descriptions)):
@@ -302,20 +333,8 @@ def _parse_xmp(packet: bytes) -> ElementTree.Element | None:
 
 
 def _from_iptc(img: Image.Image, titles: list[str], descriptions: list[str]) -> None:
-    if not isinstance(img, ImageFile.ImageFile):
-        return
-    try:
-        info = IptcImagePlugin.getiptcinfo(img)
-    except _BROKEN as e:
-        log.debug("unreadable IPTC block: %s", e)
-        return
-    if not info:
-        return
-    utf8 = info.get(_IPTC_CHARSET) == b"\x1b%G"  # ISO 2022 escape for UTF-8
     for key, into in ((_IPTC_HEADLINE, titles), (_IPTC_CAPTION, descriptions)):
-        values = info.get(key) or []
-        for value in values if isinstance(values, list) else [values]:
-            into.append(_decode_legacy(value, utf8))
+        into.extend(iptc_texts(img, key))
 
 
 def _decode_legacy(raw: bytes, utf8: bool = False) -> str:

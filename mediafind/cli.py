@@ -429,6 +429,8 @@ def _status(library: Library, args: argparse.Namespace) -> int:
             "errors": [{**json_path(p), "reason": r} for p, r in view.errors],
             "empty": [{**json_path(p), "reason": r} for p, r in view.empty],
             "notes": [{**json_path(p), "note": n} for p, n in view.notes],
+            "photos_with_people": view.named.get("with_people", 0),
+            "photos_with_place": view.named.get("with_place", 0),
         }
         print(json.dumps(report, indent=2))
         return 0
@@ -440,6 +442,9 @@ def _status(library: Library, args: argparse.Namespace) -> int:
         f"{counts['pending']} pending, {counts['error']} could not be read"
         + (f", {counts['empty']} hold nothing to index" if counts["empty"] else "")
     )
+    people, placed = view.named.get("with_people", 0), view.named.get("with_place", 0)
+    if people or placed:
+        print(f"people    {people} photos name people, {placed} have a place")
     print(f"watching  {f'process {pid}' if pid else 'no (run `mediafind watch`)'}")
     for f in view.folders:
         print(f"folder    {f.path}  ({f.describe()})")

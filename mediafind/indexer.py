@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mediafind import captions, extract, media, scan
+from mediafind import captions, extract, media, people, scan
 from mediafind.embed import IMAGE, TEXT, Encoder, cores
 from mediafind.errors import EMPTY_FILE, UnreadableFile, describe
+from mediafind.people_rows import Facts, facts_key
 from mediafind.pictext import TextLine, TextReader
 from mediafind.picturetext import (
     Reading,
@@ -82,6 +83,9 @@ WORDS_OVERLAP = 10
 # half size, a phone screenshot whole): small print stays readable. Only photos where the cheap
 # pass found text are decoded this large; the pass itself sees the copy decoded for the model.
 READ_SIDE = 1024
+# Photos whose people and place are read per transaction when catching up (read_people): a
+# transaction per photo made a 100k library's catch-up wait on the disk, not on reading.
+PEOPLE_BATCH = 200
 # A photo's chunks of text read in it beyond this many are dropped, as for captions: a page of
 # small print fits in far fewer, and each is a vector the photo's searches weigh.
 MAX_READ_CHUNKS = 32
@@ -166,6 +170,7 @@ class _Prepared:
     lines: list[TextLine] | None = None
     read_spans: list[tuple[Span, str | None]] = field(default_factory=list)
     span_boxes: dict[int, str | None] = field(default_factory=dict)  # index in spans -> boxes
+    facts: Facts | None = None  # a photo's people, tags and place, as its metadata says
 
 
 class _Pictures:
@@ -355,6 +360,28 @@ class Indexer:
                 self.store.save_words(row.id, words)
                 outcome.words_only += 1
             self._report(done, len(rows), row.path, outcome, started)
+        # Their people and places are words too (indexing reads them again: it may be later).
+        self.read_people(should_stop, pending=True)
+
+    def read_people(
+        self, should_stop: Callable[[], bool] | None = None, pending: bool = False
+    ) -> int:
+        """Read the people, tags and place of indexed photos whose metadata the library has not
+        read as they are now (those indexed before it read them, or whose read failed); how
+        many. Photos being indexed have theirs read with them; pending: theirs too, now (the
+        model is missing, and words are all that can be searched)."""
+        done = 0
+        waiting = self.store.people.waiting(pending)
+        for start in range(0, len(waiting), PEOPLE_BATCH):
+            if self._cancel.is_set() or (should_stop is not None and should_stop()):
+                break
+            batch = waiting[start : start + PEOPLE_BATCH]
+            read = [(w, _read_facts(Path(w.path))) for w in batch]
+            with self.store.atomic():
+                for w, facts in read:
+                    self.store.people.save(w.file_id, w.key, facts, people.folded(facts))
+            done += len(batch)
+        return done
 
     def _report(
         self, done: int, total: int, current: Path, outcome: Outcome, started: float
@@ -467,6 +494,9 @@ class Indexer:
                     caption_sig=p.caption_sig,
                     text_read=p.read_by,
                 )
+                if p.facts is not None:
+                    key = facts_key(p.size, p.mtime_ns, p.caption_sig)
+                    self.store.people.save(p.row.id, key, p.facts, people.folded(p.facts))
                 known.setdefault((p.row.kind, p.digest), p.row.id)
 
     def _read_spans(self, p: _Prepared, encoder: Encoder) -> None:
@@ -481,6 +511,19 @@ class Indexer:
         text = joined(lines)
         spans = _chunks(text, encoder)[:MAX_READ_CHUNKS]
         p.read_spans = [(s, boxes_json(boxes_between(lines, s.start, s.end))) for s in spans]
+
+
+def _read_facts(path: Path) -> Facts:
+    """The people, tags and place of the photo at path; none when it cannot be read (read
+    again when it changes)."""
+    try:
+        media.check_picture_size(path.stat().st_size)
+        return people.of_photo(path, path.read_bytes())
+    except (OSError, UnreadableFile) as e:
+        log.info("cannot read the people and place of %s: %s", path, e)
+    except Exception:  # a metadata reader's bug must not stop the others
+        log.warning("unexpected error reading the metadata of %s", path, exc_info=True)
+    return Facts()
 
 
 def _encode_each(
@@ -538,6 +581,7 @@ def _prepare(
             for caption in read.texts:
                 prepared.captions += _chunks(caption, encoder)
             del prepared.captions[MAX_CAPTION_CHUNKS:]
+            prepared.facts = people.of_photo(path, data)
         if row.hash == prepared.digest:
             prepared.reuse_from = row.id
         else:

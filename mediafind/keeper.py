@@ -99,6 +99,7 @@ def sync(
         except ModelUnavailable as e:
             indexer.save_words(outcome, should_stop)
             outcome.waiting_for_model = str(e)
+    indexer.read_people(should_stop)
     outcome.seconds = time.monotonic() - started
     return outcome
 
@@ -431,6 +432,7 @@ class Keeper:
         assert self._indexer is not None
         self._indexer.queue_text_reading()  # reading turned on or off: those files again
         self._merge_scan(scan.reconcile(self._store, excludes=self._excludes))
+        self._indexer.read_people(self._should_yield)  # photos indexed before people were read
 
     def _merge_scan(self, found: scan.Reconciled) -> None:
         outcome = Outcome()

@@ -10,6 +10,8 @@ in:~/Pictures/2024             only inside a folder
 after:2024-01-01 before:2024-03-01
                                by date: the photo's EXIF date, else the file's time
 type:pdf  type:jpg             by file type
+person:Anna                    photos of a person, as face tags and keywords name them
+place:Lisbon  place:"New York" photos taken there (GPS): a city, region or country
 sort:date                      newest first instead of best match first
 sort:name                      by file name, A to Z
 """
@@ -34,7 +36,7 @@ KINDS = (PHOTO, NOTE, ALL)
 # relevance order and one without (browsing) newest first: see Query.order.
 RELEVANCE, DATE, NAME = "relevance", "date", "name"
 SORTS = (RELEVANCE, DATE, NAME)
-FILTER_KEYS = ("kind", "in", "after", "before", "type", "sort")
+FILTER_KEYS = ("kind", "in", "after", "before", "type", "sort", "person", "place")
 
 _WEIGHT = re.compile(r"^(\d+(?:\.\d+)?)\*(.+)$", re.S)
 
@@ -67,6 +69,8 @@ class Query:
     before: float | None = None  # exclusive
     types: frozenset[str] = frozenset()  # extensions without the dot, lower case
     sort: str | None = None  # as the words (or an option beside them) said; see order
+    people: tuple[str, ...] = ()  # person: names, as typed: photos with each of them
+    places: tuple[str, ...] = ()  # place: names, as typed: photos taken at each
     # Typed in the search field: the last word may be unfinished (a prefix, for word search).
     typing: bool = False
 
@@ -137,6 +141,8 @@ class Query:
             "types": sorted(self.types),
             "sort": self.sort,
             "typing": self.typing,
+            "people": list(self.people),
+            "places": list(self.places),
         }
 
     @classmethod
@@ -163,6 +169,8 @@ class Query:
                 types=frozenset(_strings(data["types"])),
                 sort=None if data["sort"] is None else str(data["sort"]),
                 typing=bool(data["typing"]),
+                people=_strings(data.get("people", [])),
+                places=_strings(data.get("places", [])),
             )
         except (KeyError, TypeError, ValueError) as e:
             raise QueryError(f"not a query: {describe(e)}") from e
@@ -188,6 +196,8 @@ class _Reading:
     negatives: list[str] = field(default_factory=list)
     filters: dict[str, object] = field(default_factory=dict)
     types: set[str] = field(default_factory=set)
+    people: list[str] = field(default_factory=list)
+    places: list[str] = field(default_factory=list)
 
 
 def parse(text: str, *, images_allowed: bool = True, lenient: bool = False) -> Query:
@@ -222,6 +232,8 @@ def parse(text: str, *, images_allowed: bool = True, lenient: bool = False) -> Q
         words=tuple(reading.words),
         negatives=tuple(reading.negatives),
         types=frozenset(reading.types),
+        people=tuple(reading.people),
+        places=tuple(reading.places),
         typing=lenient,
         **reading.filters,  # type: ignore[arg-type]
     )
@@ -336,6 +348,10 @@ def _apply_filter(reading: _Reading, key: str, value: str) -> None:
         if value.lower() not in SORTS:
             raise QueryError(f"sort:{value} — use sort:relevance, sort:date or sort:name")
         filters["sort"] = value.lower()
+    elif key == "person":
+        reading.people.append(" ".join(value.split()))
+    elif key == "place":
+        reading.places.append(" ".join(value.split()))
 
 
 def parse_date(value: str, key: str = "date") -> float:
@@ -383,6 +399,23 @@ OPERATORS = (
         "before",
     ),
     *(Operator(f"sort:{s}", SORT_MEANINGS.get(s, s), f"sort:{s}", "sort") for s in SORTS),
+    Operator(
+        "person:name",
+        "photos of a person, as face tags and keywords name them",
+        "person:Anna",
+        "person",
+    ),
+    Operator(
+        "place:name",
+        'photos taken in a city, region or country (GPS); quote two words: place:"New York"',
+        "place:Lisbon",
+        "place",
+    ),
+    Operator(
+        "name words",
+        "a person or place your photos name narrows; the other words rank",
+        "Anna beach",
+    ),
     Operator("words + picture", "a picture file and words together", "beach + ~/holiday.jpg"),
     Operator(
         "2*words + 0.5*picture", "weigh the parts against each other", "2*beach + 0.5*~/holiday.jpg"

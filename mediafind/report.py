@@ -100,6 +100,8 @@ class Overview:
     errors: list[tuple[Path, str]] = field(default_factory=list)
     notes: list[tuple[Path, str]] = field(default_factory=list)
     empty: list[tuple[Path, str]] = field(default_factory=list)
+    # Indexed photos whose metadata names people (with_people), and with GPS (with_place).
+    named: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> Json:
         return {
@@ -113,6 +115,7 @@ class Overview:
             "errors": _pairs_to_json(self.errors),
             "notes": _pairs_to_json(self.notes),
             "empty": _pairs_to_json(self.empty),
+            "named": dict(self.named),
         }
 
     @classmethod
@@ -128,6 +131,7 @@ class Overview:
             errors=_pairs_from_json(data["errors"]),
             notes=_pairs_from_json(data["notes"]),
             empty=_pairs_from_json(data.get("empty", [])),
+            named={str(k): int(v) for k, v in data.get("named", {}).items()},
         )
 
 

@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 # Re-exported: the store and the faces name the kinds through rows.
 from mediafind.kinds import NOTE as NOTE
 from mediafind.kinds import PHOTO as PHOTO
+from mediafind.people_rows import filter_sql
 
 # Chunk sources: the picture itself, text of a note, caption text of a photo, text read in a
 # picture (a photo's, or a scanned PDF page's).
@@ -195,11 +196,16 @@ class FileFilter:
     before: float | None = None  # exclusive timestamp
     extensions: tuple[str, ...] = ()  # lower case, without the dot
     exclude: tuple[int, ...] = ()  # file ids
+    people: tuple[str, ...] = ()  # folded names (people.key): photos with each of them
+    places: tuple[str, ...] = ()  # folded place names: photos taken there
 
     @property
     def narrows(self) -> bool:
         """Whether it leaves out more than a few named files."""
-        return bool(self.folder or self.after or self.before or self.extensions)
+        return bool(
+            self.folder or self.after or self.before or self.extensions
+            or self.people or self.places
+        )  # fmt: skip
 
     def sql(self) -> tuple[str, tuple[object, ...]]:
         """A condition on files aliased f, with its arguments."""
@@ -221,6 +227,10 @@ class FileFilter:
         if self.exclude:
             clauses.append(f"f.id NOT IN ({','.join('?' * len(self.exclude))})")
             args += self.exclude
+        if self.people or self.places:
+            named, named_args = filter_sql(self.people, self.places)
+            clauses += named
+            args += named_args
         return " AND ".join(clauses) or "1", tuple(args)
 
 

@@ -204,6 +204,39 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (hash, reader)
     ) WITHOUT ROWID;
     """,
+    # People, tags and places, read from what a photo's metadata and its sidecars say
+    # (mediafind.people). photo_facts has a row per photo read, with the size:mtime_ns:sidecar
+    # signature it was read at (key), so that only photos changed since are read again, and
+    # its place (NULL without GPS); photo_names its people (person 1) and tags (person 0), each
+    # with its folded form for filters. facts_fts holds all of it as words, for search.
+    """
+    CREATE TABLE photo_facts(
+        file_id INTEGER PRIMARY KEY REFERENCES files(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        lat REAL,
+        lon REAL,
+        city TEXT,
+        region TEXT,
+        country TEXT,
+        place_key TEXT          -- ' city | region | country ', folded, for place:
+    );
+    CREATE INDEX photo_facts_placed ON photo_facts(file_id) WHERE lat IS NOT NULL;
+    CREATE INDEX photo_facts_place ON photo_facts(place_key) WHERE place_key IS NOT NULL;
+    CREATE TABLE photo_names(
+        file_id INTEGER NOT NULL REFERENCES photo_facts(file_id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        folded TEXT NOT NULL,
+        person INTEGER NOT NULL,
+        PRIMARY KEY (file_id, folded, person)
+    ) WITHOUT ROWID;
+    CREATE INDEX photo_names_folded ON photo_names(person, folded);
+    CREATE VIRTUAL TABLE facts_fts USING fts5(
+        words, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER facts_fts_delete AFTER DELETE ON photo_facts BEGIN
+        DELETE FROM facts_fts WHERE rowid = old.file_id;
+    END;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -35,10 +35,12 @@ from pathlib import Path
 
 import numpy as np
 
-from mediafind import media, words
+from mediafind import media, people_search, words
 from mediafind.embed import Encoder, Vectors
 from mediafind.errors import MediafindError, ModelMismatch, UnreadableFile, describe
 from mediafind.evaluate_rows import relevance_cutoff
+from mediafind.people import key as name_key
+from mediafind.people_rows import Facts, Place
 from mediafind.picturetext import boxes_from_json, union
 from mediafind.query import ALL, DATE, Query
 from mediafind.query import NAME as BY_NAME  # NAME here is the evidence
@@ -143,6 +145,8 @@ class Hit:
     # When the photo was taken, else when the file last changed (a timestamp): given when the
     # results are in date order, for the window to group them by month.
     date: float | None = None
+    people: tuple[str, ...] = ()  # the people in a photo, as its metadata names them
+    place: Place | None = None  # where a photo was taken (GPS), named when a town is near
 
     def to_json(self) -> dict[str, object]:
         data: dict[str, object] = {
@@ -152,6 +156,8 @@ class Hit:
             "similarity": round(self.similarity, 6),
             "match": self.match,
             "why": list(self.why),
+            "people": list(self.people),
+            "place": self.place.to_json() if self.place is not None else None,
         }
         if self.snippet is not None:
             data["snippet"] = self.snippet
@@ -324,6 +330,7 @@ class Searcher:
 
     def answer(self, query: Query, limit: int = 20) -> Answer:
         """The hits of search, with the number of files of each kind found."""
+        query = people_search.narrowed(query, self.store.people)
         if query.empty:
             return self._browse(query, limit)
         self._hidden = 0
@@ -343,6 +350,7 @@ class Searcher:
             self._words(query, terms, pool, where, found)
             if query.kind in (PHOTO, ALL):
                 self._names(terms, pool, where, found)
+                self._facts(terms, pool, where, found)
         excluded = self._files_with_words(query.negatives, where)
         lists = []
         totals: dict[str, int] = {}
@@ -354,7 +362,7 @@ class Searcher:
                 ranked.sort(key=lambda e: (-e.score, -e.meaning, e.file_id))
                 lists.append(ranked)
                 totals[kind] = len(ranked)
-        hits = [self._hit(e, terms) for e in _interleave(lists)[:limit]]
+        hits = self._with_facts([self._hit(e, terms) for e in _interleave(lists)[:limit]], query)
         # Another order sorts the best matches (the page), not the whole library.
         if query.order == DATE:
             dates = self.store.file_dates([h.file_id for h in hits])
@@ -374,6 +382,7 @@ class Searcher:
             for r in rows
         ]
         kinds = (PHOTO, NOTE) if kind is None else (kind,)
+        hits = self._with_facts(hits, query)
         return Answer(hits, {k: self.store.count(k, where) for k in kinds})
 
     # -- the query vector -----------------------------------------------------------------
@@ -573,6 +582,46 @@ class Searcher:
                 rare = 0 < complete <= RARE_FILES
                 evidence.add(NAME, _words_strength(coverage, terms.together(n.name), rare))
 
+    def _facts(
+        self, terms: Terms, pool: int, where: FileFilter, found: dict[int, _Evidence]
+    ) -> None:
+        """Photos whose people, tags or place hold the query's words."""
+        condition, args = where.sql()
+        paths = dict(self.store.people.matching(terms.fts(), pool, condition, args))
+        facts = self.store.people.of(list(paths))
+        named = {i: NamedFile(i, Path(p), PHOTO, "") for i, p in paths.items()}
+        complete = []
+        covered = []
+        for file_id, fact in facts.items():
+            text = "\n".join(_all_names(fact))
+            coverage = terms.coverage(text)
+            if coverage > 0 and file_id in named:
+                covered.append((file_id, fact, coverage, terms.together(text)))
+                if coverage >= 1.0:
+                    complete.append(file_id)
+        rare = 0 < len(complete) <= RARE_FILES
+        for file_id, fact, coverage, together in covered:
+            evidence = _evidence(found, file_id, named[file_id], PHOTO)
+            why = people_search.kind_of(fact, terms.content)
+            evidence.add(why, _words_strength(coverage, together, rare))
+
+    def _with_facts(self, hits: list[Hit], query: Query) -> list[Hit]:
+        """The hits with their people and place, and the names that brought them (a person,
+        a place, a tag, or what person: and place: asked for) as why they matched."""
+        facts = self.store.people.of([h.file_id for h in hits])
+        content = words.content_words(query.words)
+        out = []
+        for hit in hits:
+            fact = facts.get(hit.file_id)
+            if fact is None:
+                out.append(hit)
+                continue
+            names = people_search.matched_names(fact, content, query)
+            why = [w for w in hit.why if w not in _FACT_KINDS]
+            why += [n for n in names if n not in why]
+            out.append(replace(hit, people=fact.people, place=fact.place, why=tuple(why)))
+        return out
+
     def _files_with_words(self, negatives: Sequence[str], where: FileFilter) -> set[int]:
         match = " OR ".join(_quote(n) for n in negatives)
         if not match:
@@ -611,7 +660,13 @@ class Searcher:
 
 # The strongest evidence, as the JSON's "match" has always named it.
 _MATCH = {PICTURE: "image", CAPTION: "caption", PASSAGE: "text", WORDS: "text", NAME: "name",
-          TEXT_IN_PICTURE: "ocr"}  # fmt: skip
+          TEXT_IN_PICTURE: "ocr", people_search.PERSON: "person", people_search.PLACE: "place",
+          people_search.TAG: "tag"}  # fmt: skip
+_FACT_KINDS = (people_search.PERSON, people_search.PLACE, people_search.TAG)
+
+
+def _all_names(facts: Facts) -> list[str]:
+    return [*facts.people, *facts.tags, *(facts.place.names if facts.place is not None else ())]
 
 
 def _why(hit: ChunkHit, otherwise: str) -> str:
@@ -647,6 +702,8 @@ def file_filter(query: Query, exclude: Sequence[int] = ()) -> FileFilter:
         before=query.before,
         extensions=tuple(sorted(query.types)),
         exclude=tuple(exclude),
+        people=tuple(name_key(p) for p in query.people),
+        places=tuple(name_key(p) for p in query.places),
     )
 
 

@@ -781,6 +781,7 @@ class Session:
                 errors=[(e.path, e.reason) for e in store.errors(limit=listed)],
                 notes=[(n.path, n.reason) for n in store.notes(limit=listed)],
                 empty=[(e.path, e.reason) for e in store.errors(limit=listed, empty=True)],
+                named=store.people.counts(),
             )
 
     def folder_states(self, store: Store, writer_pid: int | None) -> list[FolderState]:

@@ -34,6 +34,7 @@ from mediafind.errors import (
     LibraryTooNew,
 )
 from mediafind.nearest import Nearest
+from mediafind.people_rows import PeopleRows
 from mediafind.rows import (
     CAPTION_SOURCE,
     EMPTY,
@@ -190,6 +191,7 @@ class Store:
         self._lock = lock
         self._depth = 0
         self._nearest = Nearest(conn, path, writable=not read_only)
+        self.people = PeopleRows(conn)  # people, tags and places
 
     # -- opening and schema ---------------------------------------------------------------
 

@@ -97,6 +97,40 @@ def photo_facts(path: Path, reader: Reader | None = None) -> PhotoFacts:
     return PhotoFacts(path, width, height, taken, datetime.fromtimestamp(st.st_mtime), st.st_size)
 
 
+# The most names suggested after person: or place: (those in the most photos first).
+KNOWN_NAMES = 500
+
+
+def known_names(reader: Reader | None, key: str) -> list[str]:
+    """The people (key "person") or places ("place") the library knows, in the most photos
+    first; none when it cannot be read now. Off the GUI thread."""
+    try:
+        names = ask_library(
+            reader,
+            lambda store: (
+                store.people.names(True, limit=KNOWN_NAMES)
+                if key == "person"
+                else store.people.place_names(limit=KNOWN_NAMES)
+            ),
+        )
+    except MediafindError as e:
+        log.info("the library cannot tell the names it knows: %s", e)
+        return []
+    return names or []
+
+
+def people_rows(hit: Hit) -> list[tuple[str, str]]:
+    """The preview's lines for who is in a photo and where it was taken, as its metadata says."""
+    rows = []
+    if hit.people:
+        rows.append(("People", ", ".join(hit.people)))
+    if hit.place is not None:
+        if hit.place.names:
+            rows.append(("Place", ", ".join(hit.place.names)))
+        rows.append(("Coordinates", hit.place.coordinates()))
+    return rows
+
+
 def ask_library(reader: Reader | None, question: Callable[[Store], T]) -> T | None:
     """The answer to question on a reader of the library; None when there is no library to
     read. MediafindError (a busy, damaged or newer library) is the caller's to word."""
@@ -482,6 +516,7 @@ class PreviewPane(QWidget):
         if facts.width and facts.height:
             rows.append(("Dimensions", f"{facts.width} × {facts.height} pixels"))
         rows.append(("Size", units.size(facts.size)))
+        rows += people_rows(hit)
         if hit.match == "caption" and hit.snippet:
             rows.append(("Caption", " ".join(hit.snippet.split())))
         self._set_facts(rows)

@@ -4,6 +4,7 @@ suggestions for the filter being typed (kind:, in:, …), and the search tips be
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from pathlib import Path
@@ -41,7 +42,9 @@ from PySide6.QtWidgets import (
 from mediafind.gui.dropping import holds_picture
 from mediafind.gui.help import TIPS_KEY, SearchTips
 from mediafind.gui.icons import glyph, glyph_icon
+from mediafind.gui.jobs import in_background
 from mediafind.media import NOTE_EXTENSIONS, PHOTO_EXTENSIONS
+from mediafind.people import key as name_key
 from mediafind.query import ALL, FILTER_KEYS, SORT_MEANINGS, SORTS, home_relative
 from mediafind.rows import NOTE, PHOTO
 
@@ -67,7 +70,12 @@ PLACEHOLDER_WITH_IMAGE = "Add words to narrow it down (Backspace removes the pic
 _TERM = re.compile(r'(?:[^\s"]+|"[^"]*"?)+')
 # Filters that hold one value (the last one typed counts): an example from the tips replaces
 # the one already typed. type: adds up (type:jpg type:png), so it is not among them.
-_SINGLE_VALUED = frozenset(FILTER_KEYS) - {"type"}
+_SINGLE_VALUED = frozenset(FILTER_KEYS) - {"type", "person", "place"}
+# Filters whose values are the names the library knows (people, places): matched as typed
+# without case or accents ("person:zoe" offers Zoë), and read off the GUI thread.
+_NAMED = ("person", "place")
+# Known names are read again when a named filter is typed this long after the last reading.
+NAMES_FRESH_SECONDS = 30.0
 # The roles of a suggestion: the text typing is matched against, and the term it puts in.
 _MATCH_ROLE = Qt.ItemDataRole.UserRole
 _TERM_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -89,8 +97,14 @@ def without_key(text: str, key: str) -> str:
     return " ".join(text[a:b] for a, b in terms(text) if term_key(text[a:b]) != key)
 
 
-def suggestions(key: str, folders: Sequence[Path], today: date) -> list[tuple[str, str]]:
-    """What may follow key: — each as (the term to put in, what it means)."""
+def suggestions(
+    key: str, folders: Sequence[Path], today: date, names: Sequence[str] = ()
+) -> list[tuple[str, str]]:
+    """What may follow key: — each as (the term to put in, what it means); names: the people
+    (person:) or places (place:) the library knows, most photos first."""
+    if key in _NAMED:
+        says = "a person in your photos" if key == "person" else "where photos were taken"
+        return [(f'{key}:"{n}"' if " " in n else f"{key}:{n}", says) for n in names]
     if key == "kind":
         return [("kind:photo", "only photos"), ("kind:note", "only notes")]
     if key == "type":
@@ -272,6 +286,10 @@ class SearchField(QFrame):
         self.tips: SearchTips | None = None
         # The watched folders, for suggestions after in: (the window tells where to read them).
         self.watched_folders: Callable[[], Sequence[Path]] = tuple
+        # The people (person) or places (place) the library knows, most photos first: called
+        # off the GUI thread (the window tells where to read them).
+        self.known_names: Callable[[str], Sequence[str]] | None = None
+        self._names: dict[str, tuple[float, Sequence[str]]] = {}
         self.suggestions = QCompleter(self)
         self.suggestions.setWidget(self.line)
         self.suggestions.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
@@ -393,15 +411,21 @@ class SearchField(QFrame):
         if not key:
             popup.hide()
             return
+        names: Sequence[str] = ()
+        if key in _NAMED:
+            names = self._known(key)
         model = self.suggestions.model()
         assert isinstance(model, QStandardItemModel)
         model.clear()
-        for term, meaning in suggestions(key, self.watched_folders(), date.today()):
+        for term, meaning in suggestions(key, self.watched_folders(), date.today(), names):
             item = QStandardItem(f"{term}    {meaning}")
-            item.setData(term.replace('"', ""), _MATCH_ROLE)
+            match = term.replace('"', "")
+            item.setData(name_key(match) if key in _NAMED else match, _MATCH_ROLE)
             item.setData(term, _TERM_ROLE)
             model.appendRow(item)
         prefix = typed.replace('"', "")
+        if key in _NAMED:
+            prefix = name_key(prefix)
         self.suggestions.setCompletionPrefix(prefix)
         count = self.suggestions.completionCount()
         if count == 0 or (count == 1 and self.suggestions.currentCompletion() == prefix):
@@ -411,6 +435,24 @@ class SearchField(QFrame):
         place.setWidth(popup.sizeHintForColumn(0) + popup.verticalScrollBar().sizeHint().width())
         self.suggestions.complete(place)
         popup.setCurrentIndex(self.suggestions.completionModel().index(0, 0))
+
+    def _known(self, key: str) -> Sequence[str]:
+        """The names known for key as last read; read again in the background when they are
+        older than NAMES_FRESH_SECONDS (the suggestions show when they arrive)."""
+        read_at, names = self._names.get(key, (-NAMES_FRESH_SECONDS, ()))
+        source = self.known_names
+        if source is not None and time.monotonic() - read_at >= NAMES_FRESH_SECONDS:
+            self._names[key] = (time.monotonic(), names)  # one reading at a time
+            in_background(lambda: (key, tuple(source(key))), self._names_read)
+        return names
+
+    def _names_read(self, read: tuple[str, Sequence[str]]) -> None:
+        key, names = read
+        self._names[key] = (time.monotonic(), names)
+        span = self._term_at_cursor()
+        typed = self.line.text()[span[0] : self.line.cursorPosition()] if span else ""
+        if self.line.hasFocus() and term_key(typed) == key:
+            self._suggest()
 
     def _take_suggestion(self, index: QModelIndex | None = None) -> None:
         """Put the chosen suggestion (else the highlighted one) in place of the term being

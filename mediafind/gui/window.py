@@ -53,6 +53,7 @@ from mediafind.gui.notices import (
 )
 from mediafind.gui.notices import suggested_folders as find_suggested_folders
 from mediafind.gui.pane import ResultsPane
+from mediafind.gui.preview import known_names
 from mediafind.gui.results import THUMB, folder_label
 from mediafind.gui.runner import SearchRunner
 from mediafind.gui.searchfield import KIND_LABELS, KindFilter, SearchField
@@ -243,6 +244,8 @@ class MainWindow(QMainWindow):
         keys = help_menu.addAction("&Keyboard Shortcuts", QKeySequence(SHORTCUTS_KEY))
         keys.triggered.connect(self.show_shortcuts)
         self.search_field.watched_folders = lambda: self.watched  # suggested after in:
+        reader = self.session.open_reader  # the names suggested after person: and place:
+        self.search_field.known_names = lambda key: known_names(reader, key)
         help_menu.addSeparator()
         check = help_menu.addAction("&Check Library…")
         check.setToolTip("Look for damage in the library and repair it")

@@ -1,0 +1,103 @@
+"""The window with people and places: the preview lists who is in a photo and where it was
+taken, and the search field suggests the names the library knows after person: and place:."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gui_support import SLOW, WindowMaker, final_results, index_folder, open_window
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFormLayout, QLabel
+from pytestqt.qtbot import QtBot
+from test_people import make_album
+
+__all__ = ["open_window"]  # the fixture, used by name
+
+from mediafind.gui.preview import PreviewPane
+from mediafind.gui.window import MainWindow
+
+
+def preview_facts(pane: PreviewPane) -> dict[str, str]:
+    rows = {}
+    for row in range(pane.facts.rowCount()):
+        name = pane.facts.itemAt(row, QFormLayout.ItemRole.LabelRole).widget()
+        value = pane.facts.itemAt(row, QFormLayout.ItemRole.FieldRole).widget()
+        assert isinstance(name, QLabel) and isinstance(value, QLabel)
+        rows[name.text()] = value.text()
+    return rows
+
+
+def shown_suggestions(window: MainWindow) -> list[str]:
+    completer = window.search_field.suggestions
+    popup = completer.popup()
+    if popup is None or not popup.isVisible():
+        return []
+    model = completer.completionModel()
+    return [
+        str(model.index(r, 0).data(Qt.ItemDataRole.UserRole + 1)) for r in range(model.rowCount())
+    ]
+
+
+def album_window(open_window: WindowMaker, tmp_path: Path) -> MainWindow:
+    library = index_folder(make_album(tmp_path / "Pictures"), tmp_path / "library")
+    window = open_window(library)
+    window.resize(1100, 750)
+    return window
+
+
+def test_the_preview_lists_the_people_and_the_place_of_a_photo(
+    qtbot: QtBot, open_window: WindowMaker, tmp_path: Path
+) -> None:
+    window = album_window(open_window, tmp_path)
+    field = window.search_field
+    qtbot.keyClicks(field.line, "person:zoe")  # without the accent
+    qtbot.keyClick(field.line, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: final_results(window), timeout=SLOW)
+    assert window.results is not None
+    assert [h.path.name for h in window.results.hits] == ["z1.jpg"]
+    qtbot.keyClick(field.line, Qt.Key.Key_Down)  # into the results: the preview shows the photo
+    preview = window.pane.preview
+    qtbot.waitUntil(lambda: "Size" in preview_facts(preview), timeout=SLOW)
+    facts = preview_facts(preview)
+    assert facts["People"] == "Zoë"
+    assert facts["Place"] == "Sydney, New South Wales, Australia"
+    assert facts["Coordinates"] == "33.8688° S, 151.2093° E"
+
+    # A photo without GPS or people says nothing of them.
+    field.line.clear()
+    qtbot.keyClicks(field.line, "plain")
+    qtbot.keyClick(field.line, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: final_results(window), timeout=SLOW)
+    qtbot.keyClick(field.line, Qt.Key.Key_Down)
+    assert preview.hit is not None and preview.hit.path.name == "plain.jpg"
+    qtbot.waitUntil(lambda: "Size" in preview_facts(preview), timeout=SLOW)
+    assert not {"People", "Place", "Coordinates"} & set(preview_facts(preview))
+
+
+def test_the_field_suggests_known_people_and_places(
+    qtbot: QtBot, open_window: WindowMaker, tmp_path: Path
+) -> None:
+    window = album_window(open_window, tmp_path)
+    field = window.search_field
+    qtbot.keyClicks(field.line, "person:")
+    qtbot.waitUntil(lambda: bool(shown_suggestions(window)), timeout=SLOW)
+    assert sorted(shown_suggestions(window)) == [
+        "person:Anna", "person:Anna-Lena", "person:Lena", "person:Zoë"
+    ]  # fmt: skip
+    qtbot.keyClicks(field.line, "zo")  # without the accent
+    assert shown_suggestions(window) == ["person:Zoë"]
+    popup = field.suggestions.popup()
+    assert popup is not None
+    qtbot.keyClick(popup, Qt.Key.Key_Tab)
+    assert field.text() == "person:Zoë "
+
+    qtbot.keyClicks(field.line, "place:new")
+    qtbot.waitUntil(lambda: bool(shown_suggestions(window)), timeout=SLOW)
+    assert shown_suggestions(window) == [
+        'place:"New South Wales"', 'place:"New York"', 'place:"New York City"'
+    ]  # fmt: skip
+    qtbot.keyClick(popup, Qt.Key.Key_Escape)
+    field.line.clear()
+    qtbot.keyClicks(field.line, "place:")
+    assert "place:Lisbon" in shown_suggestions(window)
+    assert shown_suggestions(window)[0] == "place:Lisbon"  # in the most photos
