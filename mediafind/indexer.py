@@ -251,7 +251,11 @@ class Indexer:
         if self._reading is not None and not self._reader_tried:
             self._reader_tried = True
             try:
-                self._reader = self._reading.reader()
+                reader = self._reading.reader()
+                # Asked now: a reader that cannot say what it is (its identity keys what it
+                # reads) fails here, in the one place that copes, not in the middle of a run.
+                if reader is not None and reader.identity:
+                    self._reader = reader
             except Exception:
                 log.warning("the text in pictures cannot be read here", exc_info=True)
             if self._reader is None:

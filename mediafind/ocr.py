@@ -93,8 +93,12 @@ class OcrEngine:
 
             models = models_folder()
             files = ",".join(f"{p.name}:{p.stat().st_size}" for p in sorted(models.glob("*.onnx")))
+            try:
+                version = metadata.version(PACKAGE)
+            except metadata.PackageNotFoundError:  # a bundle without its metadata: the models
+                version = "?"  # (named and sized above) are what the results depend on
             self._identity = (
-                f"{PACKAGE} {metadata.version(PACKAGE)} [{files}] cheap={CHEAP_SIDE}/{FLAT_SIDE}"
+                f"{PACKAGE} {version} [{files}] cheap={CHEAP_SIDE}/{FLAT_SIDE}"
                 f" tile={TILE} read={PHOTO_SIDE}/{FLAT_READ_SIDE}/{MAX_PIXELS}"
                 f" line={LINE_SHAPE} min-score={MIN_SCORE}"
             )

@@ -318,3 +318,25 @@ def test_the_settings_window_turns_reading_off_and_indexing_restarts(
     qtbot.waitUntil(lambda: not session.starting, timeout=SLOW)
     assert session.settings.ocr is False and session.reading() is None
     assert config.load_settings().ocr is False
+
+
+class NamelessReader(DrawnTextReader):
+    """A reader whose package lost its metadata: it cannot say what it is."""
+
+    @property  # type: ignore[override]
+    def identity(self) -> str:
+        raise LookupError("No package metadata was found for rapidocr_onnxruntime")
+
+
+def test_a_reader_that_cannot_say_what_it_is_leaves_pictures_indexed_without_text(
+    store: Store, fake: FakeEncoder, photos: Path
+) -> None:
+    reader = NamelessReader()
+    reader.draw(photos / "note.png", (250, 240, 240), ["Dentist Tuesday"])
+    store.add_root(photos)
+
+    outcome = sync(indexer(store, fake, reader))
+
+    assert (outcome.indexed, outcome.errors) == (5, [])
+    assert reader.reads == 0
+    assert search(store, fake, "dentist") == []

@@ -90,6 +90,23 @@ echo "$found" | grep -q '"path": ".*Screenshot.png"' || {
 echo "$found" | grep -q '"text in picture"'
 echo "a word in a picture: found${offline:+ (network cut)}"
 
+step "a place named offline"
+# A photo with Lisbon's GPS position; the bundle names the place from the gazetteer inside it.
+mkdir -p "$scratch/trip"
+"$ROOT/.venv/bin/python" -c '
+import sys
+from PIL import Image
+exif = Image.Exif()
+exif.get_ifd(0x8825).update({1: "N", 2: (38.0, 42.0, 50.0), 3: "W", 4: (9.0, 8.0, 20.0)})
+Image.new("RGB", (640, 480), (90, 140, 230)).save(sys.argv[1], exif=exif)
+' "$scratch/trip/IMG_0001.jpg"
+$offline "$APP" --model "local-dir:$TINY" index "$scratch/trip" >/dev/null
+found=$($offline "$APP" --model "local-dir:$TINY" search place:Lisbon --json)
+echo "$found" | grep -q '"path": ".*IMG_0001.jpg"' || {
+    echo "package-check: the photo taken in Lisbon was not found by place:Lisbon: $found" >&2
+    exit 1; }
+echo "a place named offline: Lisbon${offline:+ (network cut)}"
+
 step "archive: install, run, uninstall"
 tarball="$DIST/mediafind-$VERSION-linux-$(uname -m).tar.gz"
 tar -C "$scratch" -xzf "$tarball"
