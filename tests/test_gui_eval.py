@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from conftest import TINY_MODEL
 from gui_support import SLOW, final_results, index_folder, open_fake_window, open_window
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor
@@ -46,7 +47,13 @@ def test_the_report_shows_figures_a_chart_and_the_suggested_model(
     assert dialog.report is not None, dialog.summary.text()
     assert dialog.summary.text().startswith("Measured on 24 of your captioned photos")
     assert "text → photo R@1" in dialog.figures.text()
-    assert dialog.suggestion.text().startswith("Suggested model: local-dir:")
+    assert dialog.suggestion.text().startswith(f"Suggested model: {TINY_MODEL.name}.")
+    # No preset's weights are on this computer here: nothing else to compare, said once.
+    assert (
+        dialog.others_note.text() == "Other models are compared once downloaded: Settings › Model."
+    )
+    assert dialog.own_box.isChecked() and not dialog.own_box.isEnabled()
+    assert dialog.model_boxes == {} and dialog.use_button.isHidden()
     # Two photos of each kind: no similarity picks a caption's own photo 90 % of the time.
     assert "No similarity reaches precision 90%" in dialog.suggestion.text()
     assert not dialog.apply_button.isEnabled()
@@ -127,6 +134,6 @@ def test_cancel_stops_the_measurement_and_changes_nothing(
     qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.job is None, timeout=SLOW)
     assert dialog.summary.text() == "The measurement was cancelled; nothing was changed."
-    assert dialog.report is None and dialog.again_button.isEnabled()
+    assert dialog.report is None and dialog.measure_button.isEnabled()
     with Store.open(session.library_file) as store:
         assert cutoffs(store) == {}
