@@ -316,3 +316,39 @@ def test_the_running_instance_says_what_the_cutoff_hid_and_lifts_it_when_asked(
     assert [out for _, out, _ in served] == alone
     assert served[0][1].splitlines()[-1].startswith(f"{hidden} more photo below")
     assert "relevance cutoff" not in served[1][1]
+
+
+def test_a_preset_is_on_this_computer_once_all_its_files_are_in_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+
+    from huggingface_hub import constants
+
+    from mediafind import weights
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf"))
+
+    def cache(repo: str, name: str) -> None:
+        folder = tmp_path / "hf" / f"models--{repo.replace('/', '--')}"
+        revision = "0" * 40
+        (folder / "snapshots" / revision).mkdir(parents=True, exist_ok=True)
+        (folder / "refs").mkdir(exist_ok=True)
+        (folder / "refs" / "main").write_text(revision)
+        (folder / "snapshots" / revision / name).write_bytes(b"x")
+
+    balanced, multilingual = parse_spec("balanced"), parse_spec("multilingual")
+    assert not weights.on_this_computer(balanced)
+    for spec in (balanced, multilingual):
+        where = weights.hub_weights(spec)
+        assert where is not None
+        cache(where.repo_id, where.filenames[-1])
+    assert weights.on_this_computer(balanced)
+    # Its text tower comes from Hugging Face transformers: its files are needed too.
+    assert not weights.on_this_computer(multilingual)
+    cache("xlm-roberta-base", "config.json")
+    has_transformers = importlib.util.find_spec("transformers") is not None
+    assert weights.on_this_computer(multilingual) == has_transformers
+    assert weights.on_this_computer(parse_spec(TINY_SPEC))
+    assert not weights.on_this_computer(parse_spec(f"local-dir:{tmp_path / 'nothing'}"))
+    assert not weights.on_this_computer(parse_spec("hf-hub:mediafind-tests/absent"))
