@@ -333,14 +333,18 @@ def _search(library: Library, args: argparse.Namespace) -> int:
               mediafind search '"blue door" -snow after:2023'
               mediafind search beach + holiday.jpg
               mediafind search --image holiday.jpg --kind note --json
-              mediafind search kind:photo after:2024-06 before:2024-09"""
+              mediafind search kind:photo after:2024-06 before:2024-09
+              mediafind search --all a red bicycle  # below the relevance cutoff too"""
     query = _query(args)
-    found = library.search(query, args.n)
+    found = library.search(query, args.n, cutoff=not args.all)
     if found.words_only:
         print(f"mediafind: word matches only: {found.note}", file=sys.stderr)
     hits = found.hits
     if args.json:
         print(json.dumps(list(hits), indent=2))
+        if found.hidden:
+            # Beside the array, as the words-only note: a script's `jq '.[]'` stays as it was.
+            print(f"mediafind: {hidden_line(found.hidden)}", file=sys.stderr)
         return 0
     text = " ".join(args.text).strip()
     if not hits:
@@ -352,7 +356,14 @@ def _search(library: Library, args: argparse.Namespace) -> int:
         print(f"{match_bar(float(hit['score']))}  {hit['kind']:5}  {hit['path']}{where}{why}")
         if hit.get("snippet"):
             print(f"{'':14}{_marked(hit['snippet'], hit['highlights'], bold)}")
+    if found.hidden:
+        print(hidden_line(found.hidden))
     return 0
+
+
+def hidden_line(hidden: int) -> str:
+    """What a search says of the photos the library's calibrated relevance cutoff hid."""
+    return f"{_count(hidden, 'more photo')} below your library's relevance cutoff; --all shows them"
 
 
 # Dots in a search result's match bar: enough to tell a sure match from a loose one, without
@@ -844,6 +855,8 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--sort", choices=SORTS, help="default: relevance")
     search.add_argument("--folder", metavar="DIR", help="only results inside this folder")
     search.add_argument("--json", action="store_true", help="print a JSON array, best first")
+    search.add_argument("--all", action="store_true",
+                        help="also the photos below the library's relevance cutoff")  # fmt: skip
 
     status = _add_command(commands, "status", _status)
     status.add_argument("--json", action="store_true", help="print a JSON object")

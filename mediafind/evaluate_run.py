@@ -12,13 +12,13 @@ from pathlib import Path
 
 import numpy as np
 
-from mediafind import evaluate, media
+from mediafind import evaluate, media, presets, weights
 from mediafind.embed import Encoder
 from mediafind.errors import MediafindError, UnreadableFile, describe
 from mediafind.evaluate import Cutoff, Direction
 from mediafind.evaluate_rows import save_cutoff
 from mediafind.evaluate_sets import DEFAULT_SPLIT, EvalSet, load
-from mediafind.presets import LOCAL_DIR, PRESETS, parse_spec
+from mediafind.presets import LOCAL_DIR, Preset, parse_spec
 from mediafind.session import Session
 from mediafind.text import cap_words
 from mediafind.towers import IMAGE, TEXT
@@ -34,6 +34,16 @@ DEFAULT_PRECISION = 0.9
 
 class Cancelled(MediafindError):
     """The evaluation was stopped before it was done."""
+
+
+def model_name(spec: str) -> str:
+    """A short name for a model (spec: canonical): the preset's, or the model folder's."""
+    preset = next((p.name for p in presets.PRESETS if p.spec == spec), None)
+    if preset is not None:
+        return preset
+    if spec.startswith(LOCAL_DIR):
+        return Path(spec[len(LOCAL_DIR) :]).name
+    return spec
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,13 +73,7 @@ class Measured:
 
     @property
     def name(self) -> str:
-        """A short name for a column: the preset's, or the model folder's."""
-        preset = next((p.name for p in PRESETS if p.spec == self.spec), None)
-        if preset is not None:
-            return preset
-        if self.spec.startswith(LOCAL_DIR):
-            return Path(self.spec[len(LOCAL_DIR) :]).name
-        return self.spec
+        return model_name(self.spec)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -229,6 +233,15 @@ def measure(
         len(kept) / image_seconds if image_seconds else 0.0,
         len(texts) / text_seconds if text_seconds else 0.0,
         tuple(unreadable),
+    )
+
+
+def comparable(session: Session) -> tuple[Preset, ...]:
+    """The presets, other than the session's model, that can be measured now: their weights are
+    on this computer (nothing is downloaded for a comparison)."""
+    own = session.spec.text if session.spec is not None else None
+    return tuple(
+        p for p in presets.PRESETS if p.spec != own and weights.on_this_computer(parse_spec(p.spec))
     )
 
 

@@ -72,7 +72,9 @@ class Library(Protocol):
 
     def remove_folder(self, folder: Path) -> bool: ...
 
-    def search(self, query: Query, limit: int) -> Found: ...
+    def search(self, query: Query, limit: int, cutoff: bool = True) -> Found:
+        """cutoff: False shows the photos the library's relevance cutoff would hide."""
+        ...
 
     def index(self, folders: Sequence[Path], on_progress: ProgressCallback | None) -> Indexed: ...
 
@@ -97,10 +99,10 @@ class Local:
     def remove_folder(self, folder: Path) -> bool:
         return self.session.remove_folder(folder, wait=True)
 
-    def search(self, query: Query, limit: int) -> Found:
+    def search(self, query: Query, limit: int, cutoff: bool = True) -> Found:
         if not self.session.library_file.exists():
             raise MediafindError("nothing is indexed yet: mediafind index PATH")
-        results = self.session.search(query, limit)
+        results = self.session.search(query, limit, cutoff=cutoff)
         assert results is not None  # only a search that asks whether it is current is dropped
         return results.found()
 
@@ -191,8 +193,8 @@ class Remote:
         answer = self._ask({"command": "remove_folder", "folder": str(folder)})
         return bool(answer.get("removed"))
 
-    def search(self, query: Query, limit: int) -> Found:
-        request = {"command": "search", "query": query.to_dict(), "limit": limit}
+    def search(self, query: Query, limit: int, cutoff: bool = True) -> Found:
+        request = {"command": "search", "query": query.to_dict(), "limit": limit, "cutoff": cutoff}
         return _read(Found.from_dict, self._ask(request))
 
     def index(self, folders: Sequence[Path], on_progress: ProgressCallback | None) -> Indexed:
@@ -392,7 +394,10 @@ class Server:
             query = request.get("query")
             if not isinstance(limit, int) or limit <= 0 or not isinstance(query, dict):
                 raise Malformed("search needs a query and a positive limit")
-            return local.search(Query.from_dict(query), limit).to_dict()
+            cutoff = request.get("cutoff", True)
+            if not isinstance(cutoff, bool):
+                raise Malformed("cutoff must be true or false")
+            return local.search(Query.from_dict(query), limit, cutoff).to_dict()
         if command == "index":
             folders = request.get("folders")
             if not isinstance(folders, list) or not all(isinstance(f, str) for f in folders):

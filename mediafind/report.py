@@ -139,21 +139,30 @@ class Overview:
 class Found:
     """A search's answer as the faces print it: each hit as `search --json` writes it (see the
     README: path, kind, score, similarity, match, why, and for passages snippet, highlights and
-    location), best first; and whether they are word matches only, and why."""
+    location), best first; whether they are word matches only, and why; and how many photos
+    the library's calibrated relevance cutoff hid."""
 
     hits: tuple[Json, ...] = ()
     words_only: bool = False
     note: str = ""
+    hidden: int = 0
 
     def to_dict(self) -> Json:
-        return {"hits": list(self.hits), "words_only": self.words_only, "note": self.note}
+        return {
+            "hits": list(self.hits),
+            "words_only": self.words_only,
+            "note": self.note,
+            "hidden": self.hidden,
+        }
 
     @classmethod
     def from_dict(cls, data: Json) -> Found:
         hits = data["hits"]
         if not isinstance(hits, list) or not all(isinstance(h, dict) for h in hits):
             raise TypeError("hits must be a list of objects")
-        return cls(tuple(hits), bool(data["words_only"]), str(data["note"]))
+        # An instance of an older mediafind does not say "hidden": it had no cutoff.
+        hidden = int(data.get("hidden", 0))
+        return cls(tuple(hits), bool(data["words_only"]), str(data["note"]), hidden)
 
 
 @dataclass(frozen=True, slots=True)

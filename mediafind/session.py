@@ -179,7 +179,8 @@ class Results:
 
     def found(self) -> Found:
         """The answer as the command line prints it (and a running instance sends it)."""
-        return Found(tuple(h.to_json() for h in self.hits), self.words_only, self.note)
+        hits = tuple(h.to_json() for h in self.hits)
+        return Found(hits, self.words_only, self.note, self.hidden)
 
 
 StatusListener = Callable[[Status], None]

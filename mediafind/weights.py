@@ -10,6 +10,7 @@ for, so open_clip then loads them from there without downloading again.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import socket
 import threading
@@ -20,7 +21,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from mediafind.embed import HF_HUB, HUB_CHECK_SECONDS, ModelSpec, import_torch
+from mediafind.embed import (
+    CONFIG_FILE,
+    HF_HUB,
+    HUB_CHECK_SECONDS,
+    WEIGHT_FILES,
+    ModelSpec,
+    check_local_dir,
+    import_torch,
+)
 from mediafind.errors import MediafindError, ModelUnavailable, describe
 
 log = logging.getLogger(__name__)
@@ -88,6 +97,37 @@ def cached(weights: HubWeights, cache_dir: Path | None = None) -> Path | None:
         if isinstance(found, str):
             return Path(found)
     return None
+
+
+def on_this_computer(spec: ModelSpec) -> bool:
+    """Whether spec loads without the network: a model folder that holds a model, or Hub
+    weights in the cache (with, for a text tower from Hugging Face transformers, the package and
+    the tower's files). A model whose weights open_clip fetches from elsewhere counts as absent:
+    where they would land cannot be told without asking for them."""
+    from huggingface_hub import try_to_load_from_cache
+
+    def in_cache(repo_id: str, *names: str) -> bool:
+        return any(isinstance(try_to_load_from_cache(repo_id, n), str) for n in names)
+
+    if spec.local_dir is not None:
+        try:
+            check_local_dir(spec)
+        except ModelUnavailable:
+            return False
+        return True
+    if spec.text.startswith(HF_HUB):
+        repo_id = spec.text[len(HF_HUB) :]
+        return in_cache(repo_id, CONFIG_FILE) and in_cache(repo_id, *WEIGHT_FILES)
+    where = hub_weights(spec)
+    if where is None or cached(where) is None:
+        return False
+    from open_clip import get_model_config
+
+    text = (get_model_config(spec.name) or {}).get("text_cfg", {})
+    tower = text.get("hf_tokenizer_name") or text.get("hf_model_name")
+    if not tower:
+        return True
+    return importlib.util.find_spec("transformers") is not None and in_cache(tower, "config.json")
 
 
 def hub_reachable(endpoint: str | None = None, timeout: float = HUB_CHECK_SECONDS) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import random
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -233,3 +234,121 @@ def test_search_keeps_photos_above_the_calibrated_cutoff_and_show_all_lifts_it(
         )  # fmt: skip
     with Store.open(lib / "library.sqlite3") as store:
         assert Searcher(store, encoder).answer(query, 20).hits == generic.hits
+
+
+def cut_below_the_best(lib: Path, text: str) -> int:
+    """A calibrated cutoff just below the best photo a query finds by what it shows: the
+    photos it hides (the others found so)."""
+    encoder = OpenClipEncoder(parse_spec(TINY_SPEC), device="cpu")
+    query = parse(text).narrowed(kind="photo")
+    with Store.open(lib / "library.sqlite3") as store:
+        found = Searcher(store, encoder).answer(query, 20)
+    pictures = sorted(h.similarity for h in found.hits if PICTURE in h.why)
+    assert len(pictures) > 1
+    cut = (pictures[-1] + pictures[-2]) / 2
+    with Store.open(lib / "library.sqlite3", writer=True) as store:
+        save_cutoff(store, encoder.identity, encoder.spec, Cutoff(cut, 0.9, 0.9, 0.5), 24)
+    return len(pictures) - 1
+
+
+def test_search_says_how_many_photos_the_cutoff_hid_and_all_shows_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lib = str(tmp_path / "lib")
+    photos = captioned_folder(tmp_path / "photos")
+    assert run_cli(capsys, "--library", lib, "--model", TINY_SPEC, "index", str(photos))[0] == 0
+    search = ("--library", lib, "--model", TINY_SPEC, "search", "a red circle", "--kind", "photo")
+    code, before, _ = run_cli(capsys, *search)
+    assert code == 0 and "relevance cutoff" not in before
+    hidden = cut_below_the_best(tmp_path / "lib", "a red circle")
+    assert hidden == 1  # the other red circle
+    said = "1 more photo below your library's relevance cutoff; --all shows them"
+
+    code, out, _ = run_cli(capsys, *search)
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[-1] == said
+    # The photo hidden by what it shows is still found by its name.
+    by_picture = [sum(PICTURE in line for line in o.splitlines()) for o in (before, out)]
+    assert by_picture[1] == by_picture[0] - hidden
+
+    code, everything, _ = run_cli(capsys, *search, "--all")
+    assert code == 0 and everything == before
+
+    code, out, err = run_cli(capsys, *search, "--json")
+    assert code == 0 and isinstance(json.loads(out), list)  # the array, as documented
+    assert err == f"mediafind: {said}\n"
+    code, out, err = run_cli(capsys, *search, "--json", "--all")
+    assert code == 0 and err == ""
+    assert len(json.loads(out)) == len(before.splitlines())
+
+
+def test_the_running_instance_says_what_the_cutoff_hid_and_lifts_it_when_asked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mediafind.instance import Server
+    from mediafind.session import Options, Session
+
+    lib = tmp_path / "lib"
+    photos = captioned_folder(tmp_path / "photos")
+    assert (
+        run_cli(capsys, "--library", str(lib), "--model", TINY_SPEC, "index", str(photos))[0] == 0
+    )
+    hidden = cut_below_the_best(lib, "a red circle")
+    search = ("--library", str(lib), "--model", TINY_SPEC, "search", "a red circle", "--kind",
+              "photo")  # fmt: skip
+    alone = [run_cli(capsys, "--alone", *search, *more)[1] for more in ((), ("--all",))]
+    runtime = Path(tempfile.mkdtemp(prefix="mf-"))  # a socket needs a short path
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    monkeypatch.delenv("MEDIAFIND_NO_INSTANCE", raising=False)
+    session = Session(Options(library=str(lib), model=TINY_SPEC, watch=False))
+    session.start()
+    server = Server(session)
+    try:
+        assert session.wait_started(30) and server.start()
+        before = server.answered
+        served = [run_cli(capsys, *search, *more) for more in ((), ("--all",))]
+        assert server.answered == before + 4  # hello and the search, twice
+    finally:
+        server.stop()
+        session.stop()
+        shutil.rmtree(runtime, ignore_errors=True)
+    assert [out for _, out, _ in served] == alone
+    assert served[0][1].splitlines()[-1].startswith(f"{hidden} more photo below")
+    assert "relevance cutoff" not in served[1][1]
+
+
+def test_a_preset_is_on_this_computer_once_all_its_files_are_in_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+
+    from huggingface_hub import constants
+
+    from mediafind import weights
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf"))
+
+    def cache(repo: str, name: str) -> None:
+        folder = tmp_path / "hf" / f"models--{repo.replace('/', '--')}"
+        revision = "0" * 40
+        (folder / "snapshots" / revision).mkdir(parents=True, exist_ok=True)
+        (folder / "refs").mkdir(exist_ok=True)
+        (folder / "refs" / "main").write_text(revision)
+        (folder / "snapshots" / revision / name).write_bytes(b"x")
+
+    balanced, multilingual = parse_spec("balanced"), parse_spec("multilingual")
+    assert not weights.on_this_computer(balanced)
+    for spec in (balanced, multilingual):
+        where = weights.hub_weights(spec)
+        assert where is not None
+        cache(where.repo_id, where.filenames[-1])
+    assert weights.on_this_computer(balanced)
+    # Its text tower comes from Hugging Face transformers: its files are needed too.
+    assert not weights.on_this_computer(multilingual)
+    cache("xlm-roberta-base", "config.json")
+    has_transformers = importlib.util.find_spec("transformers") is not None
+    assert weights.on_this_computer(multilingual) == has_transformers
+    assert weights.on_this_computer(parse_spec(TINY_SPEC))
+    assert not weights.on_this_computer(parse_spec(f"local-dir:{tmp_path / 'nothing'}"))
+    assert not weights.on_this_computer(parse_spec("hf-hub:mediafind-tests/absent"))

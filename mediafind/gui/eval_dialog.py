@@ -1,17 +1,23 @@
 """Help → How Well Does Search Work on My Photos?: the evaluation (mediafind.evaluate_run) of the
 library's captioned photos, run in the background with its progress and a Cancel button, then
 shown as a small report: the figures, a recall-at-K chart drawn with QPainter (Qt Charts is not
-in PySide6-Essentials), the suggested model, and a button to apply the calibrated cutoff."""
+in PySide6-Essentials), the suggested model, and a button to apply the calibrated cutoff.
+
+Before it runs, it offers the models already on this computer (the presets whose weights were
+downloaded) to be measured beside the library's own, each with its speed here, so that the model
+is chosen on evidence; "Use This Model" then changes it as Settings does."""
 
 from __future__ import annotations
 
 import html
+import logging
 import threading
 from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen, QShowEvent
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QLabel,
@@ -24,13 +30,18 @@ from PySide6.QtWidgets import (
 
 from mediafind import evaluate_run
 from mediafind.evaluate import KS, Figure
-from mediafind.evaluate_run import Measured, Report, Step
+from mediafind.evaluate_run import Measured, Report, Step, model_name
 from mediafind.gui.jobs import Job, in_background
 from mediafind.gui.jobs import Report as Reporter
+from mediafind.presets import Preset
 from mediafind.session import Session
+
+log = logging.getLogger(__name__)
 
 # One colour per model, in the order they were measured (distinct for the colour-blind too).
 MODEL_COLOURS = ("#2563eb", "#ea580c", "#16a34a", "#9333ea")
+# Said when no model but the library's can be measured now.
+NO_OTHER_MODELS = "Other models are compared once downloaded: Settings › Model."
 # The chart's bar groups: each direction at each K.
 GROUPS = [("text → photo", k) for k in KS] + [("photo → text", k) for k in KS]
 
@@ -70,8 +81,17 @@ class RecallChart(QWidget):
         faint.setAlpha(50)
         metrics = painter.fontMetrics()
         line = metrics.height()
-        left, top = metrics.horizontalAdvance("100 %") + 8, line
+        left, top = metrics.horizontalAdvance("100 %") + 8, 2.5 * line  # the legend above
         plot = QRectF(left, top, self.width() - left - 8, self.height() - top - 2.5 * line)
+        # The legend: each model's colour and name, in a row above the plot.
+        x = plot.left()
+        for i, m in enumerate(self.models):
+            colour = QColor(MODEL_COLOURS[i % len(MODEL_COLOURS)])
+            painter.fillRect(QRectF(x, line * 0.2, line * 0.8, line * 0.8), colour)
+            x += line
+            painter.setPen(text)
+            painter.drawText(QPointF(x, line * 0.95), m.name)
+            x += metrics.horizontalAdvance(m.name) + line
         # The scale: 0 to 100 % with a line every 25 %.
         for share in (0.0, 0.25, 0.5, 0.75, 1.0):
             y = plot.bottom() - share * plot.height()
@@ -117,15 +137,19 @@ class EvalDialog(QDialog):
         self,
         session: Session,
         parent: QWidget | None = None,
-        models: Sequence[str] = (),
         precision: float = evaluate_run.DEFAULT_PRECISION,
+        use_model: Callable[[str], bool] | None = None,
     ) -> None:
-        """models: the models to compare (default: the library's own); precision: the
-        cutoff's."""
+        """precision: the cutoff's; use_model(spec): make spec the library's model, after
+        asking (the window's way, MainWindow.use_model), and say whether it was made; without
+        it the dialog offers no model change."""
         super().__init__(parent)
         self.session = session
-        self.models = tuple(models)
         self.precision = precision
+        self.use_model = use_model
+        # The presets on this computer, once looked for; a box for each (spec: box).
+        self.offered: tuple[Preset, ...] | None = None
+        self.model_boxes: dict[str, QCheckBox] = {}
         self.setWindowTitle("How Well Does Search Work on My Photos?")
         self.resize(680, 560)
         self.report: Report | None = None
@@ -135,6 +159,17 @@ class EvalDialog(QDialog):
         self.summary = QLabel(self)
         self.summary.setWordWrap(True)
         layout.addWidget(self.summary)
+        self.models_layout = QVBoxLayout()
+        self.own_box = QCheckBox(self)
+        self.own_box.setChecked(True)
+        self.own_box.setEnabled(False)  # always measured: it is what the others are held to
+        self.own_box.hide()
+        self.models_layout.addWidget(self.own_box)
+        layout.addLayout(self.models_layout)
+        self.others_note = QLabel(self)
+        self.others_note.setWordWrap(True)
+        self.others_note.hide()
+        layout.addWidget(self.others_note)
         self.progress = QProgressBar(self)
         layout.addWidget(self.progress)
         self.figures = QLabel(self)
@@ -149,30 +184,82 @@ class EvalDialog(QDialog):
         layout.addWidget(self.suggestion)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         self.cancel_button = QPushButton("Cancel", self)
-        self.again_button = QPushButton("Run Again", self)
+        self.measure_button = QPushButton("Measure", self)
         self.apply_button = QPushButton("Apply Cutoff", self)
         self.apply_button.setToolTip(
             "Keep the similarity found here as the library's relevance cutoff: searches show "
             "photos above it"
         )
-        for button in (self.cancel_button, self.again_button, self.apply_button):
+        self.use_button = QPushButton("Use This Model", self)
+        self.use_button.hide()
+        for button in (self.cancel_button, self.measure_button, self.use_button):
             buttons.addButton(button, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.addButton(self.apply_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         self.cancel_button.clicked.connect(self.cancel)
-        self.again_button.clicked.connect(self.start)
+        self.measure_button.clicked.connect(self.start)
         self.apply_button.clicked.connect(self.apply)
+        self.use_button.clicked.connect(self.use_suggested)
         self.apply_button.setEnabled(False)
-        self.again_button.setEnabled(False)
+        self.measure_button.setEnabled(False)
+        self.cancel_button.setEnabled(False)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        if self.report is None and self.job is None:
+        if self.offered is None and self.job is None:
+            self.find_models()
+
+    def _own_spec(self) -> str | None:
+        spec = self.session.spec
+        return spec.text if spec is not None else None
+
+    def find_models(self) -> None:
+        """Look for the presets on this computer (in the background: it imports open_clip)."""
+        session = self.session
+        self.summary.setText("Looking for the models on this computer…")
+        self.progress.setRange(0, 0)
+        job = Job(lambda: evaluate_run.comparable(session), "models-here")
+        job.returned.connect(self._offer)
+        job.failed.connect(self._none_found)
+        self.job = job.start_detached()
+
+    def _none_found(self, message: str) -> None:
+        log.warning("cannot tell which models are on this computer: %s", message)
+        self._offer(())
+
+    def _offer(self, found: Sequence[Preset]) -> None:
+        """A box for the library's model and for each preset found; measure at once when
+        there is nothing to choose."""
+        self.job = None
+        self.offered = tuple(found)
+        own = self._own_spec()
+        self.own_box.setText(f"{model_name(own) if own else 'The model'} — your library's model")
+        self.own_box.show()
+        for p in self.offered:
+            box = QCheckBox(f"{p.name} ({p.spec})", self)
+            box.setToolTip(p.summary)
+            self.models_layout.addWidget(box)
+            self.model_boxes[p.spec] = box
+        if not self.offered:
+            self.others_note.setText(NO_OTHER_MODELS)
+            self.others_note.show()
             self.start()
+            return
+        self.progress.hide()
+        self.summary.setText(
+            "Tick the models on this computer to measure beside your library's, then press "
+            "Measure: each is measured on the same captioned photos, with its speed here."
+        )
+        self.measure_button.setEnabled(True)
 
     def start(self) -> None:
-        """Run the evaluation in the background."""
-        session, models, precision = self.session, self.models, self.precision
+        """Run the evaluation in the background: the library's model and the ones ticked."""
+        ticked = [spec for spec, box in self.model_boxes.items() if box.isChecked()]
+        own = self._own_spec()
+        # Nothing ticked: the library's model alone (run's default, also without a spec).
+        models = (*((own,) if own else ()), *ticked) if ticked else ()
+        session, precision = self.session, self.precision
 
         def work(report: Reporter, stop: threading.Event) -> Report:
             found = evaluate_run.the_set(session, None)
@@ -186,8 +273,11 @@ class EvalDialog(QDialog):
         self.chart.hide()
         self.suggestion.clear()
         self.cancel_button.setEnabled(True)
-        self.again_button.setEnabled(False)
+        self.measure_button.setEnabled(False)
         self.apply_button.setEnabled(False)
+        self.use_button.hide()
+        for box in self.model_boxes.values():
+            box.setEnabled(False)
         job = Job.reporting(work, "evaluation")
         job.yielded.connect(self._step)
         job.returned.connect(self._show)
@@ -209,7 +299,10 @@ class EvalDialog(QDialog):
         self.job = None
         self.progress.hide()
         self.cancel_button.setEnabled(False)
-        self.again_button.setEnabled(True)
+        self.measure_button.setEnabled(True)
+        self.measure_button.setText("Measure Again")
+        for box in self.model_boxes.values():
+            box.setEnabled(True)
 
     def _cancelled(self) -> None:
         self._done()
@@ -232,8 +325,15 @@ class EvalDialog(QDialog):
         self.chart.set_models(report.models)
         self.chart.show()
         best = report.suggested
-        text = f"Suggested model: {best.spec}."
         own = self._own()
+        text = f"Suggested model: {best.name}"
+        if len(report.models) > 1:
+            text += (
+                ": of the models measured, it finds a caption's own photo first most often "
+                "(text → photo R@1), or about as often as the best and faster."
+            )
+        else:
+            text += "."
         if own is not None and own.cutoff is not None:
             text += (
                 f" Relevance cutoff: similarity {own.cutoff.similarity:.3f} — above it, "
@@ -244,6 +344,23 @@ class EvalDialog(QDialog):
             text += f" No similarity reaches precision {report.precision:.0%}: no cutoff to apply."
         self.suggestion.setText(text)
         self.apply_button.setEnabled(own is not None and own.cutoff is not None)
+        other = own is None or best.identity != own.identity
+        self.use_button.setVisible(self.use_model is not None and other)
+        self.use_button.setEnabled(True)
+        self.use_button.setToolTip(f"Make {best.name} your library's model (after asking)")
+
+    def use_suggested(self) -> None:
+        """Make the suggested model the library's, the window's way (it asks first when the
+        library must be read again)."""
+        if self.report is None or self.use_model is None:
+            return
+        best = self.report.suggested
+        if self.use_model(best.spec):
+            self.use_button.setEnabled(False)
+            self.suggestion.setText(
+                self.suggestion.text()
+                + f" Your library now uses {best.name}; the status bar shows its progress."
+            )
 
     def _own(self) -> Measured | None:
         """The figures of the model the library's searches use."""

@@ -561,11 +561,20 @@ class MainWindow(QMainWindow):
             self.show_message(f"The model is chosen with {session.model_locked_by} this time.")
             return
         folder = choose_model_folder(self)
-        if folder is None:
-            return
-        spec = f"{LOCAL_DIR}{folder}"
-        if confirm_model_change(self, session, spec, self._files_read()):
-            session.apply_settings(session.settings.with_changes(model=spec))
+        if folder is not None:
+            self.use_model(f"{LOCAL_DIR}{folder}")
+
+    def use_model(self, spec: str) -> bool:
+        """Make spec the library's model, after asking if the library must be read again;
+        whether it was made."""
+        session = self.session
+        if session.model_locked_by:
+            self.show_message(f"The model is chosen with {session.model_locked_by} this time.")
+            return False
+        if not confirm_model_change(self, session, spec, self._files_read()):
+            return False
+        session.apply_settings(session.settings.with_changes(model=spec))
+        return True
 
     def _files_read(self) -> int:
         """Photos and notes the library holds read (what a new model reads again)."""
@@ -714,7 +723,7 @@ class MainWindow(QMainWindow):
 
     def evaluate_search(self) -> EvalDialog:
         """Help → How Well Does Search Work on My Photos?: the evaluation's report."""
-        dialog = EvalDialog(self.session, self)
+        dialog = EvalDialog(self.session, self, use_model=self.use_model)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
         return dialog
