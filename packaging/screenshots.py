@@ -16,6 +16,8 @@
     13-scale-2        the window at 200 % (run with --scale 2)
     14-check-library  Help → Check Library on a library whose keyword index was damaged
     15-text-in-picture  a word read in a screenshot found, its line marked in the preview
+    16-people-places  person:Anna: the photo's people, place and coordinates in the preview
+    17-search-report  Help → How Well Does Search Work on My Photos? on the captioned photos
 
     make screenshot                       # under Xvfb, light and dark themes, and at 200 %
     .venv/bin/python packaging/screenshots.py --out build/screenshots [--theme dark] [--scale 2]
@@ -69,6 +71,7 @@ def make_sample(home: Path, seed: int = 2024) -> Path:
             month = ALBUM_MONTHS[album.name]
             taken = datetime(*month, 1 + (number % 27), 9 + number % 10, tzinfo=UTC).timestamp()
             os.utime(album / f"IMG_{number:04}.jpg", (taken, taken))
+    write_trip(pictures / "Camera" / "2025-05 Lisbon", rng)
     write_screenshot(pictures / "Screenshots" / "Screenshot 2026-11-20 at 09.14.png")
     (pictures / "Phone" / "IMG_9999.jpg").write_bytes(b"\xff\xd8\xff\xe0" + bytes(200))
     (pictures / "Phone" / "IMG_9998.jpg").write_bytes(b"")  # a copy that failed
@@ -79,12 +82,84 @@ def make_sample(home: Path, seed: int = 2024) -> Path:
         body = shapes.note(colour, shape, rng)
         (notes / f"{title}.md").write_text(f"# {title}\n\n{body}\n", encoding="utf-8")
     (notes / "Art club plan.md").write_text(ART_CLUB, encoding="utf-8")
+    # Captions, as a photo app writes them beside the photos: what the search report measures.
+    for photo in sorted((pictures / "Drawings").glob("*.jpg"))[:24]:
+        colour, shape = pairs[int(photo.stem[4:]) % len(pairs)]
+        photo.with_name(photo.name + ".txt").write_text(shapes.caption(colour, shape, rng))
     write_pdf(home / "Documents" / "Reports" / "Playground survey.pdf", SURVEY_PAGES)
     return home
 
 
 ALBUM_MONTHS = {"2024-06 Holiday": (2024, 6), "2024-09 School": (2024, 9),
                 "Drawings": (2025, 3), "Phone": (2025, 11)}  # fmt: skip
+# A trip: where each photo was taken (degrees, south and west negative) and who is in it, as
+# digiKam writes faces into an XMP sidecar.
+TRIP = [
+    ("IMG_5001.jpg", (38.7139, -9.1394), ("Anna",), ("red", "circle")),
+    ("IMG_5002.jpg", (38.7139, -9.1394), ("Anna", "Tomás"), ("blue", "square")),
+    ("IMG_5003.jpg", (38.6916, -9.2160), ("Tomás",), ("yellow", "triangle")),
+    ("IMG_5004.jpg", (41.1496, -8.6110), ("Anna",), ("green", "circle")),
+    ("IMG_5005.jpg", (41.1496, -8.6110), (), ("blue", "triangle")),
+]
+SIDECAR = """<?xml version="1.0" encoding="UTF-8"?>
+<x:xmpmeta xmlns:x="adobe:ns:meta/" x:xmptk="XMP Core 4.4.0-Exiv2">
+ <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+  <rdf:Description rdf:about=""
+    xmlns:mwg-rs="http://www.metadataworkinggroup.com/schemas/regions/"
+    xmlns:stArea="http://ns.adobe.com/xmp/sType/Area#"
+    xmlns:digiKam="http://www.digikam.org/ns/1.0/">
+   <mwg-rs:Regions rdf:parseType="Resource">
+    <mwg-rs:RegionList>
+     <rdf:Bag>{regions}
+     </rdf:Bag>
+    </mwg-rs:RegionList>
+   </mwg-rs:Regions>
+   <digiKam:TagsList>
+    <rdf:Seq>{tags}
+    </rdf:Seq>
+   </digiKam:TagsList>
+  </rdf:Description>
+ </rdf:RDF>
+</x:xmpmeta>
+"""
+REGION = """
+      <rdf:li rdf:parseType="Resource">
+       <mwg-rs:Name>{name}</mwg-rs:Name>
+       <mwg-rs:Type>Face</mwg-rs:Type>
+       <mwg-rs:Area stArea:x="{x:.3f}" stArea:y="0.4" stArea:w="0.2" stArea:h="0.3"
+        stArea:unit="normalized"/>
+      </rdf:li>"""
+
+
+def write_trip(album: Path, rng: random.Random) -> None:
+    """Photos with GPS positions in Lisbon and Porto, faces named in digiKam's sidecars."""
+    from PIL import Image
+
+    from mediafind import shapes
+
+    album.mkdir(parents=True, exist_ok=True)
+    taken = datetime(2025, 5, 17, 11, tzinfo=UTC).timestamp()
+    for name, (lat, lon), people, (colour, shape) in TRIP:
+        exif = Image.Exif()
+        exif.get_ifd(0x8825).update(
+            {1: "N" if lat >= 0 else "S", 2: _dms(lat), 3: "E" if lon >= 0 else "W", 4: _dms(lon)}
+        )
+        shapes.render(colour, shape, rng).save(album / name, quality=88, exif=exif)
+        os.utime(album / name, (taken, taken))
+        if people:
+            regions = "".join(REGION.format(name=p, x=0.2 + 0.4 * i) for i, p in enumerate(people))
+            tags = "".join(f"\n     <rdf:li>People/{p}</rdf:li>" for p in people)
+            sidecar = SIDECAR.format(regions=regions, tags=tags)
+            (album / f"{name}.xmp").write_text(sidecar, encoding="utf-8")
+
+
+def _dms(degrees: float) -> tuple[float, float, float]:
+    """EXIF's degrees, minutes and seconds of an angle (its sign goes in the reference)."""
+    degrees = abs(degrees)
+    minutes = (degrees % 1) * 60
+    return float(int(degrees)), float(int(minutes)), round((minutes % 1) * 60, 2)
+
+
 ART_CLUB = """# Art club plan
 
 What the children make this term, and what it costs.
@@ -377,6 +452,19 @@ class Session:
         self.wait(lambda: bool(window.pane.preview.image.boxes))
         self.settle(1.0)
         self.shoot(window, "15-text-in-picture")
+
+        window.search_field.set_text("person:Anna")
+        self.wait(lambda: _final(window) and window.pane.photos_model.rowCount() > 2)
+        grid.setFocus()
+        grid.setCurrentIndex(window.pane.photos_model.index(1))
+        self.settle(1.5)
+        self.shoot(window, "16-people-places")
+
+        report = window.evaluate_search()
+        report.resize(760, 640)
+        self.wait(lambda: report.job is None and report.report is not None, timeout=300)
+        self.shoot(report, "17-search-report")
+        report.close()
 
     def shoot_screen(self, window: object, name: str) -> None:
         """The screen where the window is, popups included (a window's own picture leaves out
