@@ -204,6 +204,16 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (hash, reader)
     ) WITHOUT ROWID;
     """,
+    # 7 -> 8: near-duplicates (mediafind.dupes). Each picture content's perceptual hashes, of
+    # the whole picture and of its middle (dupes_hash), kept by content hash like the text read
+    # in pictures: a copy, a move or an unchanged file is never hashed again. Signed 64-bit.
+    """
+    CREATE TABLE picture_hashes(
+        hash TEXT PRIMARY KEY,
+        whole INTEGER NOT NULL,
+        middle INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
