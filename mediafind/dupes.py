@@ -136,6 +136,12 @@ def keeper_first(photos: Iterable[PhotoRow]) -> tuple[tuple[PhotoRow, ...], str]
     return ordered, "as large and as old as any; the first by name"
 
 
+def group_of(photos: Iterable[PhotoRow]) -> Group:
+    """Photos of one picture as a group, the one to keep first."""
+    ordered, why = keeper_first(photos)
+    return Group(ordered, EXACT if len({p.content for p in ordered}) == 1 else NEAR, why)
+
+
 class Finder:
     """Groups of duplicates among photos added one at a time (and removed): each addition is
     compared only with the photos that share a hash band with it (see BANDS), or its content,
@@ -210,11 +216,7 @@ class Finder:
         for i in self._links:
             if self._links[i]:
                 members[root(i)].append(self._photos[i])
-        out = []
-        for group in members.values():
-            ordered, why = keeper_first(group)
-            kind = EXACT if len({p.content for p in group}) == 1 else NEAR
-            out.append(Group(ordered, kind, why))
+        out = [group_of(photos) for photos in members.values()]
         out.sort(key=lambda g: (-g.spare_bytes, str(g.keeper.path)))
         return out
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from io import BytesIO
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter
@@ -138,3 +139,19 @@ def _png(image: Image.Image) -> bytes:
     out = BytesIO()
     image.save(out, "PNG")
     return out.getvalue()
+
+
+def duplicate_photos(root: Path, size: tuple[int, int] = (640, 480)) -> Path:
+    """A folder of photos with duplicates: beach.jpg with an exact copy in backup/, hills.jpg
+    with a resized and recompressed copy in sent/, and another photo of the same kind of scene
+    as hills.jpg (hills again.jpg), which is no copy."""
+    (root / "backup").mkdir(parents=True)
+    (root / "sent").mkdir()
+    (root / "beach.jpg").write_bytes(jpeg(scene(1, 0, size)))
+    (root / "backup" / "beach.jpg").write_bytes((root / "beach.jpg").read_bytes())
+    hills = scene(4, 0, size)
+    (root / "hills.jpg").write_bytes(jpeg(hills))
+    small = hills.resize((size[0] // 2, size[1] // 2), Image.Resampling.LANCZOS)
+    (root / "sent" / "hills small.jpg").write_bytes(jpeg(small, 50))
+    (root / "hills again.jpg").write_bytes(jpeg(scene(4, 1, size)))
+    return root

@@ -16,8 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import FakeEncoder, fake_model_cli, run_cli
-from PIL import Image
-from scenes import VARIANTS, jpeg, scene
+from scenes import VARIANTS, duplicate_photos, jpeg, scene
 
 from mediafind import dupes, dupes_rows
 from mediafind.dupes import EXACT, NEAR, Finder, keeper_first
@@ -45,18 +44,7 @@ def names(group: dupes.Group) -> list[str]:
 
 @pytest.fixture
 def photos(tmp_path: Path) -> Path:
-    """A photo with an exact copy, another with a resized and recompressed copy, and a third
-    photo of the same kind of scene as the second."""
-    root = tmp_path / "photos"
-    beach = scene(1, 0, SIZE)
-    write(root / "beach.jpg", jpeg(beach))
-    write(root / "backup" / "beach.jpg", (root / "beach.jpg").read_bytes())
-    hills = scene(4, 0, SIZE)
-    write(root / "hills.jpg", jpeg(hills))
-    small = hills.resize((SIZE[0] // 2, SIZE[1] // 2), Image.Resampling.LANCZOS)
-    write(root / "sent" / "hills small.jpg", jpeg(small, 50))
-    write(root / "hills again.jpg", jpeg(scene(4, 1, SIZE)))
-    return root
+    return duplicate_photos(tmp_path / "photos", SIZE)
 
 
 def test_exact_and_resized_recompressed_copies_are_grouped_and_other_photos_are_not(
@@ -188,7 +176,7 @@ def test_the_command_lists_groups_as_text_and_json(
         assert out.startswith("2 groups of duplicates: 2 photos besides the ones to keep, ")
         assert "keep   " + str(photos / "hills.jpg") in out
         code, out, _ = run_cli(capsys, "duplicates", "--json", str(photos / "sent"))
-        assert (code, out.split()) == (0, ['{', '"groups":', '[]', '}'])
+        assert (code, out.split()) == (0, ["{", '"groups":', "[]", "}"])
         code, out, _ = run_cli(capsys, "duplicates", "--json", str(photos))
         [exact, near] = sorted(json.loads(out)["groups"], key=lambda g: str(g["kind"]))
         assert exact["kind"] == EXACT and near["why"].startswith("the largest picture")

@@ -36,6 +36,7 @@ from mediafind.errors import MediafindError
 from mediafind.gui.bridge import SessionBridge
 from mediafind.gui.doctor_dialog import DoctorDialog
 from mediafind.gui.dropping import DropOverlay, DropReader
+from mediafind.gui.duplicates import DuplicatesDialog
 from mediafind.gui.folders import FoldersDialog, choose_folder
 from mediafind.gui.help import SHORTCUTS_KEY, TIPS_KEY, QueryNotice, ShortcutsDialog
 from mediafind.gui.icons import app_icon
@@ -199,6 +200,10 @@ class MainWindow(QMainWindow):
         paste.triggered.connect(self.paste)
         edit.addAction(self.pane.copy_action)
         edit.addAction(self.pane.copy_path_action)
+        edit.addSeparator()
+        duplicates = edit.addAction("Find &Duplicates…")
+        duplicates.setToolTip(DuplicatesDialog.TIP)
+        duplicates.triggered.connect(self.find_duplicates)
 
         view = bar.addMenu("&View")
         self.kind_actions = QActionGroup(self)
@@ -694,6 +699,14 @@ class MainWindow(QMainWindow):
         """Help → Check Library: the doctor's findings, and a repair."""
         dialog = DoctorDialog(self.session, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def find_duplicates(self) -> DuplicatesDialog:
+        """Edit → Find Duplicates: the groups of duplicate photos, to trash the extra copies."""
+        dialog = DuplicatesDialog(self.session, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.trashed.connect(self._trashed)
         dialog.show()
         return dialog
 
