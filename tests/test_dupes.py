@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import random
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -94,6 +95,16 @@ def test_a_new_copy_joins_the_group_and_a_removed_one_leaves_it_without_rehashin
     # The copy's content was known: neither embedded nor hashed again.
     assert fake.images_encoded == hashed
     assert len(dupes_rows.unhashed(store)) == 0
+
+    # A content no file holds any more loses its hashes.
+    def kept() -> int:
+        return int(store.conn.execute("SELECT count(*) FROM picture_hashes").fetchone()[0])
+
+    assert kept() == 4
+    (photos / "hills again.jpg").unlink()
+    index(store, fake)
+    dupes.find(store)
+    assert kept() == 3
 
 
 def test_photos_indexed_before_hashes_were_kept_are_hashed_once(
@@ -193,3 +204,33 @@ def test_the_command_without_a_library_says_how_to_make_one(
     with fake_model_cli(monkeypatch):
         code, _, err = run_cli(capsys, "duplicates")
     assert code == 2 and "folders add" in err
+
+
+def test_a_link_only_the_vectors_confirm_adds_a_photo_to_a_group_but_never_joins_two() -> None:
+    base = 0x0123_4567_89AB_CDEF
+    b = base ^ (2**10 - 1)  # 10 bits from base: in between
+    hashes = {
+        1: base,
+        2: base ^ 1,  # 1 bit from 1: sure
+        3: b,
+        4: b ^ (1 << 20),  # 1 bit from 3: sure; 11 from 1
+        5: base ^ (0x3FF << 32),  # 10 bits from 1 (and 11 from 2), 20 from 3
+    }
+    agreeing = np.ones(3, np.float32).tobytes()
+    finder = Finder(lambda ids: dict.fromkeys(ids, agreeing))
+    for i, h in hashes.items():
+        finder.add(row(i, (h, h)))
+    assert frozenset((1, 3)) in finder.pairs()  # judged alike, in between
+    assert sorted(sorted(p.id for p in g.photos) for g in finder.groups()) == [[1, 2, 5], [3, 4]]
+
+
+def test_one_shot_in_two_formats_is_grouped_by_its_name_where_the_vectors_disagree() -> None:
+    base = 0x0123_4567_89AB_CDEF
+    apart = base ^ (2**11 - 1)
+    vectors = {1: [1.0, 0.0], 2: [0.0, 1.0], 3: [0.0, 1.0]}
+    finder = Finder(lambda ids: {i: np.array(vectors[i], np.float32).tobytes() for i in ids})
+    folder = Path("/photos/2024")
+    finder.add(replace(row(1, (base, base)), path=folder / "IMG_0001.HEIC"))
+    finder.add(replace(row(2, (apart, apart)), path=folder / "IMG_0001.JPG"))
+    finder.add(replace(row(3, (apart, apart)), path=folder / "IMG_0002.JPG"))
+    assert finder.pairs() == {frozenset((1, 2)), frozenset((2, 3))}
