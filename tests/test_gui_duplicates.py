@@ -84,6 +84,8 @@ def test_the_extra_copies_of_the_chosen_groups_go_to_the_trash_and_the_library_f
     assert [c.keep.isChecked() for c in near.cards] == [True, False]
     assert all(not c.thumbnail.pixmap().isNull() for c in near.cards)
     assert near.cards[0].facts.text().startswith("640×480 · ")
+    assert near.cards[1].facts.text().startswith("320×240 · ")
+    assert near.cards[1].facts.text().endswith("\nin sent")
     assert "the largest picture (640×480)" in near.title()
     assert dialog.status.text().startswith("2 groups of duplicates: 2 photos besides the ones")
 

@@ -104,7 +104,9 @@ class PhotoCard(QWidget):
         layout.addWidget(name)
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(dupes.date_of(photo)))
         size = f"{photo.width}×{photo.height}" if photo.width and photo.height else "size unknown"
-        self.facts = QLabel(f"{size} · {units.size(photo.size)}\n{when}", self)
+        folder = photo.path.parent.name or str(photo.path.parent)
+        self.facts = QLabel(f"{size} · {units.size(photo.size)}\n{when}\nin {folder}", self)
+        self.facts.setToolTip(str(photo.path))
         layout.addWidget(self.facts)
         self.keep = QCheckBox("Keep", self)
         self.keep.setChecked(keeper)
