@@ -192,16 +192,19 @@ def main() -> None:
     parser.add_argument("--model", default=f"local-dir:{TINY}")
     parser.add_argument("--photos", type=int, default=100_000)
     parser.add_argument("--skip-timing", action="store_true")
+    parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument("--work", type=Path, help="keep the photos and libraries in this folder")
     args = parser.parse_args()
     if args.work is not None:
         args.work.mkdir(parents=True)
-        quality(args, args.work)
+        if not args.skip_quality:
+            quality(args, args.work)
         if not args.skip_timing:
             timing(args, args.work)
         return
     with tempfile.TemporaryDirectory(prefix="mediafind-dupes-") as work:
-        quality(args, Path(work))
+        if not args.skip_quality:
+            quality(args, Path(work))
         if not args.skip_timing:
             timing(args, Path(work))
 
