@@ -15,6 +15,7 @@ that are indexed (IMG_1.HEIC beside IMG_1.JPG) is grouped by its name."""
 from __future__ import annotations
 
 import logging
+import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -72,6 +73,10 @@ HASH_SIDE = 128
 
 # A link between two files of the same content, sorted before any other.
 EXACT_LINK = -1
+
+# Dates closer than this are the same: a copy made a moment after its original is as old, and
+# FAT (memory cards, USB sticks) keeps file times to 2 seconds.
+SAME_TIME = 2.0
 
 EXACT = "exact copies"
 NEAR = "near copies"
@@ -132,17 +137,21 @@ def pixels(photo: PhotoRow) -> int:
 def keeper_first(photos: Iterable[PhotoRow]) -> tuple[tuple[PhotoRow, ...], str]:
     """The photos with the one to keep first (the largest picture, then the oldest, then one
     with its camera's date), and why it is that one, in words."""
+
+    def age(p: PhotoRow) -> int:
+        return math.floor(date_of(p) / SAME_TIME)
+
     ordered = tuple(
-        sorted(photos, key=lambda p: (-pixels(p), date_of(p), p.taken_at is None, str(p.path)))
+        sorted(photos, key=lambda p: (-pixels(p), age(p), p.taken_at is None, str(p.path)))
     )
     keeper, rest = ordered[0], ordered[1:]
     if all(pixels(keeper) > pixels(p) for p in rest):
         return ordered, f"the largest picture ({keeper.width}×{keeper.height})"
     same = [p for p in rest if pixels(p) == pixels(keeper)]
-    if all(date_of(keeper) < date_of(p) for p in same):
+    if all(age(keeper) < age(p) for p in same):
         day = datetime.fromtimestamp(date_of(keeper)).strftime("%Y-%m-%d %H:%M")
         return ordered, f"as large as any, and the oldest ({day})"
-    alike = [p for p in same if date_of(p) == date_of(keeper)]
+    alike = [p for p in same if age(p) == age(keeper)]
     if keeper.taken_at is not None and all(p.taken_at is None for p in alike):
         return ordered, "as large and as old as any, and the only one with its camera's date"
     return ordered, "as large and as old as any; the first by name"
