@@ -37,6 +37,7 @@ BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
     ("hostile_inputs.py", [], []),
     ("ocr_slowdown.py", [], ["--photos", "30", "--screens", "1"]),
     ("ocr_cost.py", [], ["--photos", "12", "--rounds", "2"]),
+    ("duplicates.py", [], ["--looks", "6", "--photos", "20000"]),
 ]
 
 

@@ -468,6 +468,40 @@ def _status(library: Library, args: argparse.Namespace) -> int:
     return 0
 
 
+def _duplicates(session: Session, args: argparse.Namespace) -> int:
+    """List groups of duplicate photos: exact copies and near-copies (resized, recompressed,
+    lightly cropped or edited, burst shots, one shot in two formats), each with the photo to
+    keep and why (the largest picture, then the oldest, then one with its camera's date).
+    Nothing is moved or deleted; the window's Find Duplicates moves the others to the Trash.
+
+    example: mediafind duplicates ~/Pictures/2024 --json"""
+    from mediafind import dupes
+
+    folders = [_existing_folder(raw) for raw in args.folders]
+    store = session.open_reader()
+    if store is None:
+        raise NoLibrary(f"no library at {session.library_file}")
+    with store:
+        groups = dupes.find(store, folders)
+    if args.json:
+        print(json.dumps({"groups": [g.to_json() for g in groups]}, indent=2))
+        return 0
+    if not groups:
+        print("No duplicate photos found.")
+        return 0
+    extra = sum(len(g.others) for g in groups)
+    spare = units.size(sum(g.spare_bytes for g in groups))
+    print(f"{_count(len(groups), 'group')} of duplicates: {_count(extra, 'photo')} besides "
+          f"the ones to keep, {spare} to free")  # fmt: skip
+    for g in groups:
+        print(f"\n{g.kind}, {units.size(g.spare_bytes)} to free; keep the first: {g.why}")
+        for p in g.photos:
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(dupes.date_of(p)))
+            print(f"  {'keep ' if p is g.keeper else 'extra'}  {p.path}  {p.width}×{p.height}  "
+                  f"{units.size(p.size)}  {when}")  # fmt: skip
+    return 0
+
+
 def _doctor(session: Session, args: argparse.Namespace) -> int:
     """Check the library for damage; with --repair, repair it, keeping what is sound.
 
@@ -860,6 +894,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     status = _add_command(commands, "status", _status)
     status.add_argument("--json", action="store_true", help="print a JSON object")
+
+    duplicates = _add_command(commands, "duplicates", _duplicates)
+    duplicates.add_argument("folders", nargs="*", metavar="FOLDER", help="only photos in these")
+    duplicates.add_argument("--json", action="store_true", help="print a JSON object")
 
     _add_command(commands, "models", _models)
     doctor = _add_command(commands, "doctor", _doctor)

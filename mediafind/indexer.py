@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mediafind import captions, extract, media, people, scan
+from mediafind import captions, dupes_rows, extract, media, people, scan
+from mediafind.dupes_hash import hashes
 from mediafind.embed import IMAGE, TEXT, Encoder, cores
 from mediafind.errors import EMPTY_FILE, UnreadableFile, describe
 from mediafind.people_rows import Facts, facts_key
@@ -171,6 +172,9 @@ class _Prepared:
     read_spans: list[tuple[Span, str | None]] = field(default_factory=list)
     span_boxes: dict[int, str | None] = field(default_factory=dict)  # index in spans -> boxes
     facts: Facts | None = None  # a photo's people, tags and place, as its metadata says
+    # A new picture's perceptual hashes (dupes_hash), taken from the picture decoded for the
+    # model, for finding its near-copies.
+    hashes: tuple[int, int] | None = None
 
 
 class _Pictures:
@@ -469,6 +473,8 @@ class Indexer:
                     )
                 if p.lines is not None and p.read_by is not None:
                     self.store.save_lines(p.digest, p.read_by, lines_json(p.lines))
+                if p.hashes is not None:
+                    dupes_rows.save_hashes(self.store, [(p.digest, p.hashes)])
                 keep: tuple[str, ...] = ()
                 if p.reuse_from is not None:
                     # The content is known: keep (or copy) its image or text vectors (a note's
@@ -604,6 +610,7 @@ def _prepare(
         if row.kind == "photo":
             if prepared.picture is None:
                 prepared.picture = media.open_image(data, encoder.image_size)
+            prepared.hashes = hashes(prepared.picture.image)
         else:
             document = extract.extract(path, data, pictures if reads else None)
             prepared.note = document.note

@@ -204,7 +204,7 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (hash, reader)
     ) WITHOUT ROWID;
     """,
-    # People, tags and places, read from what a photo's metadata and its sidecars say
+    # 7 -> 8: people, tags and places, read from what a photo's metadata and its sidecars say
     # (mediafind.people). photo_facts has a row per photo read, with the size:mtime_ns:sidecar
     # signature it was read at (key), so that only photos changed since are read again, and
     # its place (NULL without GPS); photo_names its people (person 1) and tags (person 0), each
@@ -236,6 +236,16 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER facts_fts_delete AFTER DELETE ON photo_facts BEGIN
         DELETE FROM facts_fts WHERE rowid = old.file_id;
     END;
+    """,
+    # 8 -> 9: near-duplicates (mediafind.dupes). Each picture content's perceptual hashes, of
+    # the whole picture and of its middle (dupes_hash), kept by content hash like the text read
+    # in pictures: a copy, a move or an unchanged file is never hashed again. Signed 64-bit.
+    """
+    CREATE TABLE picture_hashes(
+        hash TEXT PRIMARY KEY,
+        whole INTEGER NOT NULL,
+        middle INTEGER NOT NULL
+    ) WITHOUT ROWID;
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

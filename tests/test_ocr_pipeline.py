@@ -287,7 +287,7 @@ def test_a_library_of_schema_6_keeps_its_files_and_words_when_upgraded(
             v6_chunks = v6.conn.execute("SELECT * FROM chunks ORDER BY id").fetchall()
             assert v6.conn.pragma("user_version") == 6
     with Store.open(path, writer=True) as upgraded:
-        assert upgraded.conn.pragma("user_version") == 7
+        assert upgraded.conn.pragma("user_version") == store_module.SCHEMA_VERSION
         chunks = upgraded.conn.execute("SELECT * FROM chunks ORDER BY id").fetchall()
         assert [c[:-1] for c in chunks] == v6_chunks and {c[-1] for c in chunks} == {None}
         assert [h.file_id for h in upgraded.keyword_chunks("heron", 5)] == [file_id]

@@ -36,6 +36,7 @@ from mediafind.errors import MediafindError
 from mediafind.gui.bridge import SessionBridge
 from mediafind.gui.doctor_dialog import DoctorDialog
 from mediafind.gui.dropping import DropOverlay, DropReader
+from mediafind.gui.duplicates import DuplicatesDialog
 from mediafind.gui.eval_dialog import EvalDialog
 from mediafind.gui.folders import FoldersDialog, choose_folder
 from mediafind.gui.help import SHORTCUTS_KEY, TIPS_KEY, QueryNotice, ShortcutsDialog
@@ -203,6 +204,10 @@ class MainWindow(QMainWindow):
         paste.triggered.connect(self.paste)
         edit.addAction(self.pane.copy_action)
         edit.addAction(self.pane.copy_path_action)
+        edit.addSeparator()
+        duplicates = edit.addAction("Find &Duplicates…")
+        duplicates.setToolTip(DuplicatesDialog.TIP)
+        duplicates.triggered.connect(self.find_duplicates)
 
         view = bar.addMenu("&View")
         self.kind_actions = QActionGroup(self)
@@ -733,6 +738,14 @@ class MainWindow(QMainWindow):
         if self.results is not None:
             self.runner.uncut = self.results.query
             self.runner.submit(self.results.query, self._limit)
+
+    def find_duplicates(self) -> DuplicatesDialog:
+        """Edit → Find Duplicates: the groups of duplicate photos, to trash the extra copies."""
+        dialog = DuplicatesDialog(self.session, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.trashed.connect(self._trashed)
+        dialog.show()
+        return dialog
 
     def _about(self) -> None:
         session = self.session

@@ -1,0 +1,96 @@
+"""The library's side of finding duplicates: the photos with their perceptual hashes, the
+hashes kept per picture content, and the photos' picture vectors. The SQL lives here, beside
+the store's (mediafind.store), which would otherwise grow by a concept."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from mediafind.rows import IMAGE_SOURCE, PHOTO, decode_path, prefix_range
+from mediafind.store import Store
+
+
+@dataclass(frozen=True, slots=True)
+class PhotoRow:
+    """An indexed photo as duplicates are judged: what it is, how big, when, and its hashes
+    (None until its picture has been hashed)."""
+
+    id: int
+    path: Path
+    size: int
+    width: int | None
+    height: int | None
+    taken_at: float | None  # from its EXIF; None: the file says nothing of when
+    mtime: float
+    content: str  # the content hash: equal for exact copies
+    hashes: tuple[int, int] | None  # dupes_hash.hashes: whole, middle
+
+
+def photos(store: Store, folders: Sequence[Path] = ()) -> list[PhotoRow]:
+    """The indexed photos (inside folders, when given), by path."""
+    where, args = "1", tuple[bytes, ...]()
+    if folders:
+        where = "(" + " OR ".join(["(f.path >= ? AND f.path < ?)"] * len(folders)) + ")"
+        args = tuple(bound for folder in folders for bound in prefix_range(folder))
+    rows = store.conn.execute(
+        "SELECT f.id, f.path, f.size, f.width, f.height, f.taken_at, f.mtime_ns, f.hash, "
+        "p.whole, p.middle FROM files f LEFT JOIN picture_hashes p ON p.hash = f.hash "
+        f"WHERE f.kind = '{PHOTO}' AND f.status = 'indexed' AND f.hash IS NOT NULL AND {where} "
+        "ORDER BY f.path",
+        args,
+    )
+    return [
+        PhotoRow(i, decode_path(p), s, w, h, t, m / 1e9, c, None if a is None else (a, b))
+        for i, p, s, w, h, t, m, c, a, b in rows
+    ]
+
+
+def unhashed(store: Store) -> list[tuple[str, Path]]:
+    """Indexed photo contents without hashes (indexed before hashing came), each with a file
+    that holds it."""
+    rows = store.conn.execute(
+        "SELECT f.hash, min(f.path) FROM files f WHERE f.kind = ? AND f.status = 'indexed' "
+        "AND f.hash IS NOT NULL AND NOT EXISTS "
+        "(SELECT 1 FROM picture_hashes p WHERE p.hash = f.hash) GROUP BY f.hash",
+        (PHOTO,),
+    )
+    return [(digest, decode_path(path)) for digest, path in rows]
+
+
+def save_hashes(store: Store, found: Iterable[tuple[str, tuple[int, int]]]) -> None:
+    """Keep each content's hashes."""
+    with store.atomic():
+        for digest, (whole, middle) in found:
+            store.conn.execute(
+                "INSERT OR REPLACE INTO picture_hashes(hash, whole, middle) VALUES (?, ?, ?)",
+                (digest, whole, middle),
+            )
+
+
+def forget_gone(store: Store) -> None:
+    """Forget the hashes of contents no file holds any more."""
+    with store.atomic():
+        store.conn.execute(
+            "DELETE FROM picture_hashes WHERE hash NOT IN "
+            "(SELECT hash FROM files WHERE hash IS NOT NULL)"
+        )
+
+
+def picture_vectors(store: Store, file_ids: Iterable[int]) -> dict[int, bytes]:
+    """The picture vector of each photo that has one, by file id (one keyed read each: the
+    vectors table answers a set of keys by reading every vector)."""
+    found: dict[int, bytes] = {}
+    tables = store.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'vectors'").fetchone()
+    if tables is None:  # no model has written a vector yet
+        return found
+    for file_id in file_ids:
+        row = store.conn.execute(
+            "SELECT v.embedding FROM chunks c JOIN vectors v ON v.chunk_id = c.id "
+            "WHERE c.file_id = ? AND c.source = ? LIMIT 1",
+            (file_id, IMAGE_SOURCE),
+        ).fetchone()
+        if row is not None:
+            found[file_id] = bytes(row[0])
+    return found
