@@ -18,6 +18,7 @@
     15-text-in-picture  a word read in a screenshot found, its line marked in the preview
     16-people-places  person:Anna: the photo's people, place and coordinates in the preview
     17-search-report  Help → How Well Does Search Work on My Photos? on the captioned photos
+    18-duplicates     Edit → Find Duplicates…: copies of holiday photos, the keepers ticked
 
     make screenshot                       # under Xvfb, light and dark themes, and at 200 %
     .venv/bin/python packaging/screenshots.py --out build/screenshots [--theme dark] [--scale 2]
@@ -72,6 +73,7 @@ def make_sample(home: Path, seed: int = 2024) -> Path:
             taken = datetime(*month, 1 + (number % 27), 9 + number % 10, tzinfo=UTC).timestamp()
             os.utime(album / f"IMG_{number:04}.jpg", (taken, taken))
     write_trip(pictures / "Camera" / "2025-05 Lisbon", rng)
+    write_copies(pictures, rng)
     write_screenshot(pictures / "Screenshots" / "Screenshot 2026-11-20 at 09.14.png")
     (pictures / "Phone" / "IMG_9999.jpg").write_bytes(b"\xff\xd8\xff\xe0" + bytes(200))
     (pictures / "Phone" / "IMG_9998.jpg").write_bytes(b"")  # a copy that failed
@@ -151,6 +153,24 @@ def write_trip(album: Path, rng: random.Random) -> None:
             tags = "".join(f"\n     <rdf:li>People/{p}</rdf:li>" for p in people)
             sidecar = SIDECAR.format(regions=regions, tags=tags)
             (album / f"{name}.xmp").write_text(sidecar, encoding="utf-8")
+
+
+def write_copies(pictures: Path, rng: random.Random) -> None:
+    """Copies as they pile up: a holiday photo sent back by a messenger (smaller, recompressed),
+    one saved twice, one edited a little brighter."""
+    from PIL import Image, ImageEnhance
+
+    holiday = sorted((pictures / "Camera" / "2024-06 Holiday").glob("IMG_*.jpg"))
+    phone = pictures / "Phone"
+    with Image.open(holiday[3]) as photo:
+        photo.reduce(2).save(phone / "IMG-20240614-WA0007.jpg", quality=70)
+    (phone / f"{holiday[7].stem} (1).jpg").write_bytes(holiday[7].read_bytes())
+    with Image.open(holiday[11]) as photo:
+        brighter = ImageEnhance.Brightness(photo.convert("RGB")).enhance(1.15)
+        brighter.save(phone / f"{holiday[11].stem}-edited.jpg", quality=90)
+    for copy in phone.glob("IMG*-*.jpg"):
+        taken = holiday[0].stat().st_mtime + rng.randint(86_400, 5 * 86_400)
+        os.utime(copy, (taken, taken))
 
 
 def _dms(degrees: float) -> tuple[float, float, float]:
@@ -465,6 +485,13 @@ class Session:
         self.wait(lambda: report.job is None and report.report is not None, timeout=300)
         self.shoot(report, "17-search-report")
         report.close()
+
+        duplicates = window.find_duplicates()
+        duplicates.resize(900, 620)
+        self.wait(lambda: duplicates.loaded, timeout=300)
+        self.settle(1.0)
+        self.shoot(duplicates, "18-duplicates")
+        duplicates.close()
 
     def shoot_screen(self, window: object, name: str) -> None:
         """The screen where the window is, popups included (a window's own picture leaves out
