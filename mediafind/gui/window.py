@@ -39,6 +39,7 @@ from mediafind.gui.dropping import DropOverlay, DropReader
 from mediafind.gui.duplicates import DuplicatesDialog
 from mediafind.gui.eval_dialog import EvalDialog
 from mediafind.gui.folders import FoldersDialog, choose_folder
+from mediafind.gui.grid import THUMB
 from mediafind.gui.help import SHORTCUTS_KEY, TIPS_KEY, QueryNotice, ShortcutsDialog
 from mediafind.gui.icons import app_icon
 from mediafind.gui.jobs import in_background
@@ -55,7 +56,7 @@ from mediafind.gui.notices import (
 from mediafind.gui.notices import suggested_folders as find_suggested_folders
 from mediafind.gui.pane import ResultsPane
 from mediafind.gui.preview import known_names
-from mediafind.gui.results import THUMB, folder_label
+from mediafind.gui.results import folder_label
 from mediafind.gui.runner import SearchRunner
 from mediafind.gui.searchfield import KIND_LABELS, KindFilter, SearchField
 from mediafind.gui.settings_dialog import (
