@@ -416,7 +416,7 @@ class Session:
         """08 to 12: browsing, the viewer, the search tips, notes with pages, a photo's menu."""
         from PySide6.QtCore import Qt
 
-        from mediafind.gui.results import heading_of
+        from mediafind.gui.noteslist import heading_of
 
         window.search_field.clear_all()
         window.search()

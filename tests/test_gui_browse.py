@@ -17,7 +17,8 @@ from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from mediafind.gui.results import THUMB, THUMB_STEP, HitsModel, PhotoGrid
+from mediafind.gui.grid import THUMB, THUMB_STEP, PhotoGrid
+from mediafind.gui.results import HitsModel
 from mediafind.gui.thumbnails import ThumbnailCache
 from mediafind.gui.window import MainWindow
 from mediafind.search import Hit

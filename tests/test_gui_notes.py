@@ -24,8 +24,9 @@ from reportlab.pdfgen.canvas import Canvas
 
 from mediafind import extract, media, units
 from mediafind.gui import desktop
+from mediafind.gui.noteslist import DOCUMENT_TYPES, NoteDelegate, place_label
 from mediafind.gui.preview import find_passage
-from mediafind.gui.results import DOCUMENT_TYPES, HIT_ROLE, NoteDelegate, place_label
+from mediafind.gui.results import HIT_ROLE
 from mediafind.gui.window import MainWindow
 from mediafind.indexer import Indexer
 from mediafind.keeper import sync

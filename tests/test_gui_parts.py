@@ -39,8 +39,9 @@ from mediafind.gui import desktop
 from mediafind.gui.app import ErrorReporter, SingleInstance, instance_name, setup_logging
 from mediafind.gui.bridge import SessionBridge
 from mediafind.gui.folders import FoldersDialog
+from mediafind.gui.grid import PhotoGrid
 from mediafind.gui.preview import PreviewPane, find_passage
-from mediafind.gui.results import HitsModel, PhotoGrid
+from mediafind.gui.results import HitsModel
 from mediafind.gui.runner import SearchRunner
 from mediafind.gui.settings_dialog import SettingsDialog
 from mediafind.gui.statusbar import IndexingStatus

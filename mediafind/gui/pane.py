@@ -22,16 +22,11 @@ from mediafind.gui.actions import (
     result_action,
     trash_failure,
 )
+from mediafind.gui.grid import THUMB, PhotoGrid
 from mediafind.gui.jobs import in_background
+from mediafind.gui.noteslist import NotesList, page_of
 from mediafind.gui.preview import PreviewPane, Reader
-from mediafind.gui.results import (
-    THUMB,
-    HitsModel,
-    NotesList,
-    PhotoGrid,
-    ResultsView,
-    page_of,
-)
+from mediafind.gui.results import HitsModel, ResultsView
 from mediafind.gui.statusbar import count
 from mediafind.gui.thumbnails import ThumbnailCache
 from mediafind.kinds import PHOTO

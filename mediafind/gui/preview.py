@@ -45,7 +45,8 @@ from PySide6.QtWidgets import (
 from mediafind import extract, units
 from mediafind.errors import MediafindError
 from mediafind.gui.jobs import in_background
-from mediafind.gui.results import folder_label, heading_of, page_of, type_label
+from mediafind.gui.noteslist import heading_of, page_of, type_label
+from mediafind.gui.results import folder_label
 from mediafind.gui.thumbnails import ThumbnailCache
 from mediafind.pictext import Box
 from mediafind.picturetext import lines_from_json

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSlider, QWidget
 
-from mediafind.gui.results import MAX_THUMB, MIN_THUMB, THUMB, THUMB_STEP
+from mediafind.gui.grid import MAX_THUMB, MIN_THUMB, THUMB, THUMB_STEP
 from mediafind.query import DATE, NAME, RELEVANCE
 
 ORDER_LABELS = ((RELEVANCE, "Relevance"), (DATE, "Date Taken"), (NAME, "Name"))

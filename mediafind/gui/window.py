@@ -7,18 +7,14 @@ import logging
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QMimeData, QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtCore import QMimeData, QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import (
-    QAction,
-    QActionGroup,
     QCloseEvent,
     QDragEnterEvent,
     QDragLeaveEvent,
     QDragMoveEvent,
     QDropEvent,
     QGuiApplication,
-    QKeySequence,
-    QShortcut,
     QShowEvent,
 )
 from PySide6.QtWidgets import (
@@ -39,9 +35,11 @@ from mediafind.gui.dropping import DropOverlay, DropReader
 from mediafind.gui.duplicates import DuplicatesDialog
 from mediafind.gui.eval_dialog import EvalDialog
 from mediafind.gui.folders import FoldersDialog, choose_folder
-from mediafind.gui.help import SHORTCUTS_KEY, TIPS_KEY, QueryNotice, ShortcutsDialog
+from mediafind.gui.grid import THUMB
+from mediafind.gui.help import QueryNotice, ShortcutsDialog
 from mediafind.gui.icons import app_icon
 from mediafind.gui.jobs import in_background
+from mediafind.gui.menus import build_menus
 from mediafind.gui.notices import (
     ERROR,
     INFO,
@@ -55,7 +53,7 @@ from mediafind.gui.notices import (
 from mediafind.gui.notices import suggested_folders as find_suggested_folders
 from mediafind.gui.pane import ResultsPane
 from mediafind.gui.preview import known_names
-from mediafind.gui.results import THUMB, folder_label
+from mediafind.gui.results import folder_label
 from mediafind.gui.runner import SearchRunner
 from mediafind.gui.searchfield import KIND_LABELS, KindFilter, SearchField
 from mediafind.gui.settings_dialog import (
@@ -67,8 +65,9 @@ from mediafind.gui.statusbar import IndexingStatus
 from mediafind.gui.thumbnails import ThumbnailCache
 from mediafind.gui.toolbar import ResultsToolbar
 from mediafind.gui.viewer import Viewer
+from mediafind.gui.windowstate import Choices, restore_window, save_window
 from mediafind.keeper import IDLE, INDEXING, PAUSED, SCANNING, Status
-from mediafind.query import ALL, KINDS, RELEVANCE, SORTS, Query, parse
+from mediafind.query import ALL, RELEVANCE, Query, parse
 from mediafind.report import Overview
 from mediafind.session import MODEL_LOADING, Results
 
@@ -84,8 +83,6 @@ PREVIEW_PIXELS = 720
 # Results asked for at first. Enough to fill a big screen of thumbnails twice; more are fetched
 # when the user scrolls near the end (each fetch re-runs the query, which costs milliseconds).
 FIRST_LIMIT = 200
-# Pixels a restored window may stand out of its screen before it is brought back inside.
-FIT_SLACK = 16
 # sqlite-vec answers at most 4096 neighbours per query.
 MAX_LIMIT = 4000
 # Browsing asks no neighbours: its pages grow until the whole library is listed.
@@ -122,7 +119,10 @@ class MainWindow(QMainWindow):
         self._working = False  # the last status was indexing or scanning
         self._last_refresh = 0.0  # time.monotonic() of the last library read
         self._build()
-        self._build_menus()
+        menus = build_menus(self)
+        self.add_folder_action, self.folders_action = menus.add_folder, menus.folders
+        self.kind_actions, self.pin_action = menus.kinds, menus.pin
+        self.preview_action, self.pause_action = menus.preview, menus.pause
         self._connect()
         self._restore()
         self._on_model_changed()
@@ -176,92 +176,6 @@ class MainWindow(QMainWindow):
         # Over everything in the window but its menus and status bar, while a photo is viewed.
         self.viewer = Viewer(self.pane.photos_model, central)
 
-    def _build_menus(self) -> None:
-        bar = self.menuBar()
-        file = bar.addMenu("&File")
-        self.add_folder_action = file.addAction("&Add Folder…", QKeySequence.StandardKey.Open)
-        self.add_folder_action.triggered.connect(self.ask_for_folder)
-        self.folders_action = file.addAction("Watched &Folders…")
-        self.folders_action.setShortcut(QKeySequence("Ctrl+Shift+O"))
-        self.folders_action.triggered.connect(self.open_folders)
-        file.addSeparator()
-        settings = file.addAction("&Settings…", QKeySequence.StandardKey.Preferences)
-        settings.setMenuRole(QAction.MenuRole.PreferencesRole)
-        if settings.shortcut().isEmpty():
-            settings.setShortcut(QKeySequence("Ctrl+,"))
-        settings.triggered.connect(self.open_settings)
-        file.addSeparator()
-        quit_action = file.addAction("&Quit", QKeySequence.StandardKey.Quit)
-        quit_action.setMenuRole(QAction.MenuRole.QuitRole)
-        quit_action.triggered.connect(self.close)
-
-        edit = bar.addMenu("&Edit")
-        find = edit.addAction("&Find", QKeySequence.StandardKey.Find)
-        find.triggered.connect(self.focus_search)
-        QShortcut(QKeySequence("Ctrl+L"), self, self.focus_search).setWhatsThis("Go to the search")
-        paste = edit.addAction("&Paste Picture", QKeySequence.StandardKey.Paste)
-        paste.setToolTip("Search by the picture on the clipboard")
-        paste.triggered.connect(self.paste)
-        edit.addAction(self.pane.copy_action)
-        edit.addAction(self.pane.copy_path_action)
-        edit.addSeparator()
-        duplicates = edit.addAction("Find &Duplicates…")
-        duplicates.setToolTip(DuplicatesDialog.TIP)
-        duplicates.triggered.connect(self.find_duplicates)
-
-        view = bar.addMenu("&View")
-        self.kind_actions = QActionGroup(self)
-        for i, (kind, label) in enumerate(KIND_LABELS):
-            action = view.addAction(label)
-            action.setCheckable(True)
-            action.setShortcut(QKeySequence(f"Ctrl+{i + 1}"))
-            action.setData(kind)
-            self.kind_actions.addAction(action)
-        self.kind_actions.triggered.connect(lambda a: self.set_kind(str(a.data())))
-        self.pin_action = view.addAction("Open on This &Filter")
-        self.pin_action.setCheckable(True)
-        self.pin_action.setToolTip("Start mediafind on this filter (All, Photos or Notes)")
-        self.pin_action.toggled.connect(self._pin)
-        view.addSeparator()
-        self.preview_action = view.addAction("&Preview")
-        self.preview_action.setCheckable(True)
-        self.preview_action.setChecked(True)
-        self.preview_action.setShortcut(QKeySequence("Ctrl+P"))
-        self.preview_action.toggled.connect(self.pane.preview.setVisible)
-        view.addSeparator()
-        grid = self.pane.photos
-        larger = view.addAction("&Larger Thumbnails", lambda: grid.zoom(1))
-        larger.setShortcuts([QKeySequence("Ctrl++"), QKeySequence("Ctrl+=")])  # = is + unshifted
-        smaller = view.addAction("&Smaller Thumbnails", lambda: grid.zoom(-1))
-        smaller.setShortcut(QKeySequence("Ctrl+-"))
-        reset = view.addAction("&Default Size", lambda: grid.set_thumb_size(THUMB))
-        reset.setShortcut(QKeySequence("Ctrl+0"))
-
-        indexing = bar.addMenu("&Indexing")
-        self.pause_action = indexing.addAction("&Pause Indexing")
-        self.pause_action.triggered.connect(self._toggle_pause)
-        rescan = indexing.addAction("&Look for Changes Now")
-        rescan.triggered.connect(self._rescan)
-
-        help_menu = bar.addMenu("&Help")
-        tips = help_menu.addAction("&Search Tips", QKeySequence(TIPS_KEY))
-        tips.triggered.connect(self.search_field.show_tips)
-        keys = help_menu.addAction("&Keyboard Shortcuts", QKeySequence(SHORTCUTS_KEY))
-        keys.triggered.connect(self.show_shortcuts)
-        self.search_field.watched_folders = lambda: self.watched  # suggested after in:
-        reader = self.session.open_reader  # the names suggested after person: and place:
-        self.search_field.known_names = lambda key: known_names(reader, key)
-        help_menu.addSeparator()
-        check = help_menu.addAction("&Check Library…")
-        check.setToolTip("Look for damage in the library and repair it")
-        check.triggered.connect(self.check_library)
-        how_well = help_menu.addAction("&How Well Does Search Work on My Photos?")
-        how_well.setToolTip("Measure search on your captioned photos, and set a relevance cutoff")
-        how_well.triggered.connect(self.evaluate_search)
-        about = help_menu.addAction("&About mediafind")
-        about.setMenuRole(QAction.MenuRole.AboutRole)
-        about.triggered.connect(self._about)
-
     def _connect(self) -> None:
         bridge = self.bridge
         bridge.status_changed.connect(self._on_status)
@@ -290,6 +204,9 @@ class MainWindow(QMainWindow):
         note.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse)
         note.linkActivated.connect(lambda link: self.show_all() if link == SHOW_ALL else None)
         self.pane.more_wanted.connect(self._fetch_more)
+        self.search_field.watched_folders = lambda: self.watched  # suggested after in:
+        reader = self.session.open_reader  # the names suggested after person: and place:
+        self.search_field.known_names = lambda key: known_names(reader, key)
         self.toolbar.sort_chosen.connect(self.set_sort)
         self.toolbar.size_chosen.connect(self.pane.photos.set_thumb_size)
         self.pane.photos.thumb_size_changed.connect(self.toolbar.show_size)
@@ -680,13 +597,13 @@ class MainWindow(QMainWindow):
         if self.session.index is not None:
             self.session.index.resume()
 
-    def _toggle_pause(self) -> None:
+    def toggle_pause(self) -> None:
         if self.session.status().state == "paused":
             self._resume()
         else:
             self._pause()
 
-    def _rescan(self) -> None:
+    def rescan(self) -> None:
         # The status bar says "Looking for new and changed files…" while it looks.
         if self.session.index is not None:
             self.session.index.rescan()
@@ -747,7 +664,7 @@ class MainWindow(QMainWindow):
         dialog.show()
         return dialog
 
-    def _about(self) -> None:
+    def show_about(self) -> None:
         session = self.session
         QMessageBox.about(
             self,
@@ -761,68 +678,22 @@ class MainWindow(QMainWindow):
         )
 
     def _restore(self) -> None:
-        settings = self.bridge.window_state
-        geometry = settings.value("window/geometry")
-        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1100, 720)
-        self._fit_screen()
-        for key, splitter in (
-            ("window/splitter", self.pane),
-            ("window/sections", self.pane.sections),
-        ):
-            state = settings.value(key)
-            if isinstance(state, QByteArray) and not state.isEmpty():
-                splitter.restoreState(state)
-        sort = settings.value("window/sort", RELEVANCE)
-        self._sort = sort if sort in SORTS else RELEVANCE  # set_kind searches with it
-        # The window opens on All, unless the user pinned another filter.
-        pinned = settings.value("window/pinned", "")
-        self._pinned = pinned if pinned in KINDS and pinned != ALL else None
+        choices = restore_window(self, self.pane, self.bridge.window_state)
+        self._sort = choices.sort  # set_kind searches with it
+        self._pinned = choices.pinned
         self.set_kind(self._pinned or ALL)
-        preview = settings.value("window/preview", True)
-        self.preview_action.setChecked(preview not in (False, "false"))
-        try:
-            thumb = int(str(settings.value("window/thumb", THUMB)))
-        except (TypeError, ValueError):
-            thumb = THUMB
-        self.pane.photos.set_thumb_size(thumb)
+        self.preview_action.setChecked(choices.preview)
+        self.pane.photos.set_thumb_size(choices.thumb)
         self.toolbar.show_size(self.pane.photos.thumb_size)
 
-    def _pin(self, pinned: bool) -> None:
+    def pin_filter(self, pinned: bool) -> None:
         """View → Open on This Filter: the window opens on Photos (or Notes) from now on."""
         self._pinned = self._kind if pinned and self._kind != ALL else None
 
-    def _fit_screen(self) -> None:
-        """Geometry saved on another screen, or at another scale (a 1600-pixel-wide window
-        saved at 100 % is too big for the same screen at 200 %), is brought inside the screen
-        the window opens on."""
-        if self.isMaximized() or self.isFullScreen():
-            return  # the window manager fits those
-        room = self.screen().availableGeometry()
-        frame = self.frameGeometry()
-        slack = FIT_SLACK  # a frame's shadow or border may stand out of the room a little
-        if room.adjusted(-slack, -slack, slack, slack).contains(frame):
-            return
-        extra = frame.size() - self.size()  # the title bar and borders
-        width = min(self.width(), round(room.width() * 0.92) - extra.width())
-        height = min(self.height(), round(room.height() * 0.92) - extra.height())
-        self.resize(max(width, self.minimumWidth()), max(height, self.minimumHeight()))
-        frame = self.frameGeometry()
-        frame.moveCenter(room.center())
-        self.move(frame.topLeft())
-
     def save_state(self) -> None:
-        settings = self.bridge.window_state
-        settings.setValue("window/geometry", self.saveGeometry())
-        settings.setValue("window/splitter", self.pane.saveState())
-        settings.setValue("window/sections", self.pane.sections.saveState())
-        settings.setValue("window/pinned", self._pinned or "")
-        settings.setValue("window/preview", self.preview_action.isChecked())
-        settings.setValue("window/thumb", self.pane.photos.thumb_size)
-        settings.setValue("window/sort", self._sort)
-        settings.sync()
+        preview = self.preview_action.isChecked()
+        choices = Choices(self._sort, self._pinned, preview, self.pane.photos.thumb_size)
+        save_window(self, self.pane, choices, self.bridge.window_state)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
