@@ -25,7 +25,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from _table import figure
 from PySide6.QtWidgets import QApplication, QListView
 
-from mediafind.gui.results import HitsModel, PhotoDelegate, PhotoGrid
+from mediafind.gui.grid import PhotoDelegate, PhotoGrid
+from mediafind.gui.results import HitsModel
 from mediafind.gui.thumbnails import ThumbnailCache
 from mediafind.search import Hit
 
