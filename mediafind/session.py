@@ -8,6 +8,10 @@ stop), what a watched folder's state is, and how a search falls back to word mat
 model is missing or still loading.
 
 Callbacks are called on whatever thread caused them; nothing here blocks on a GUI.
+
+A search's Results (mediafind.answers) and OpenClipSource (mediafind.sources) are named here
+too: the faces and scripts take them from the session, and tests put a fake in place of
+mediafind.session.OpenClipSource.
 """
 
 from __future__ import annotations
@@ -18,16 +22,16 @@ import logging
 import os
 import threading
 import time
-import weakref
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TypeVar
 
-from mediafind import config, doctor, ocr
+from mediafind import config, doctor
+from mediafind.answers import WORDS_WHILE_LOADING, WORDS_WHILE_REEMBEDDING, by_words, towers_for
+from mediafind.answers import Results as Results
 from mediafind.embed import (
-    IMAGE,
     TEXT,
     Encoder,
     ModelSpec,
@@ -36,7 +40,6 @@ from mediafind.embed import (
     check_local_dir,
     default_spec,
     parse_spec,
-    spec_identity,
 )
 from mediafind.errors import (
     ConfigError,
@@ -51,16 +54,14 @@ from mediafind.errors import (
 from mediafind.indexer import Indexer, Outcome, ProgressCallback
 from mediafind.keeper import IDLE, INDEXING, STOPPED, Keeper, Status, notify, sync
 from mediafind.memo import RememberingEncoder, TextMemo
-from mediafind.pictext import TextReader
 from mediafind.picturetext import ReaderFactory, Reading
 from mediafind.query import Query
-from mediafind.report import FolderState, Found, Overview, Progress
+from mediafind.report import FolderState, Overview, Progress
 from mediafind.rows import NOTE, PHOTO
-from mediafind.search import Hit, Searcher
+from mediafind.search import Searcher
+from mediafind.sources import ModelSource, default_reader
+from mediafind.sources import OpenClipSource as OpenClipSource
 from mediafind.store import ModelInfo, Store
-
-if TYPE_CHECKING:
-    from mediafind.modelhost import HostedEncoder
 
 log = logging.getLogger(__name__)
 
@@ -86,54 +87,6 @@ QUERY_VECTORS = "query-vectors"
 # asks for all of them.
 DETAILS_LISTED = 1000
 
-WORDS_WHILE_LOADING = "Loading the model…"
-WORDS_WHILE_REEMBEDDING = (
-    "The library is being re-read with the new model; until then, results are word matches."
-)
-
-
-class ModelSource(Protocol):
-    """Where models come from: OpenCLIP for real, a fake in tests."""
-
-    def identity(self, spec: ModelSpec) -> str:
-        """What identifies the vectors this model makes (may hash a local model's weights)."""
-        ...
-
-    def load(self, spec: ModelSpec, device: str) -> Encoder:
-        """The model, ready to encode; raises ModelUnavailable with how to fix it."""
-        ...
-
-    def close(self) -> None:
-        """Let go of every model this source gave out, loaded or loading (at exit)."""
-        ...
-
-
-class OpenClipSource:
-    """hosted: the model runs in a process of its own (modelhost.py), for the faces that run
-    for hours: its memory goes back to the system when it is let go, and quitting is quick."""
-
-    def __init__(self, hosted: bool = False) -> None:
-        self.hosted = hosted
-        self._hosted: weakref.WeakSet[HostedEncoder] = weakref.WeakSet()
-
-    def identity(self, spec: ModelSpec) -> str:
-        return spec_identity(spec)
-
-    def load(self, spec: ModelSpec, device: str) -> Encoder:
-        if self.hosted:
-            from mediafind.modelhost import HostedEncoder
-
-            return HostedEncoder(spec, device, on_start=self._hosted.add)
-        from mediafind.embed import OpenClipEncoder
-
-        return OpenClipEncoder(spec, device)
-
-    def close(self) -> None:
-        # An in-process model goes with the process; a hosted one is ended here, even while
-        # it loads, so that quitting never waits for a model.
-        for encoder in list(self._hosted):
-            encoder.close()
-
 
 @dataclass(frozen=True, slots=True)
 class Options:
@@ -145,58 +98,8 @@ class Options:
     watch: bool = True  # follow changes in the folders as they happen
 
 
-@dataclass(frozen=True, slots=True)
-class Results:
-    """The answer to a query: its hits, best first, and how they were found."""
-
-    query: Query
-    limit: int
-    hits: tuple[Hit, ...] = ()
-    words_only: bool = False  # found by their words alone: the model could not be used
-    note: str = ""  # why, in words
-    final: bool = True  # False: word matches given while the model loads
-    seconds: float = 0.0
-    # Files of each kind found, the page's and those past it (see search.Answer); a kind not
-    # in it: as many as the hits hold.
-    totals: Mapping[str, int] = field(default_factory=dict)
-    # Photos the library's calibrated relevance cutoff hid (search again with cutoff=False).
-    hidden: int = 0
-    photos: tuple[Hit, ...] = field(init=False)
-    notes: tuple[Hit, ...] = field(init=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "photos", tuple(h for h in self.hits if h.kind == PHOTO))
-        object.__setattr__(self, "notes", tuple(h for h in self.hits if h.kind == NOTE))
-
-    @property
-    def may_have_more(self) -> bool:
-        return len(self.hits) >= self.limit
-
-    def total(self, kind: str) -> int:
-        """How many files of a kind the query found, on this page and past it."""
-        shown = len(self.photos if kind == PHOTO else self.notes)
-        return max(shown, self.totals.get(kind, shown))
-
-    def found(self) -> Found:
-        """The answer as the command line prints it (and a running instance sends it)."""
-        hits = tuple(h.to_json() for h in self.hits)
-        return Found(hits, self.words_only, self.note, self.hidden)
-
-
 StatusListener = Callable[[Status], None]
 Listener = Callable[[], None]
-
-
-def default_reader() -> TextReader | None:
-    """The reader of text in pictures that ships with mediafind (mediafind.ocr: RapidOCR through
-    ONNX Runtime, loaded on first use); None where its package is not installed (the pictures
-    are then indexed without their text, and the log says why)."""
-    try:
-        ocr.models_folder()
-    except ModelUnavailable as e:
-        log.info("text in pictures is not read: %s", e)
-        return None
-    return ocr.OcrEngine()
 
 
 class Session:
@@ -835,10 +738,10 @@ class Session:
             shared = self.encoder
             if shared is None:
                 problem = self.model_problem or "the model is not available"
-                return _by_words(store, query, limit, problem, started)
+                return by_words(store, query, limit, problem, started)
             if not shared.loaded and not query.images and interim is not None:
                 # Loading takes seconds: word matches first, meanwhile.
-                interim(_by_words(store, query, limit, WORDS_WHILE_LOADING, started, final=False))
+                interim(by_words(store, query, limit, WORDS_WHILE_LOADING, started, final=False))
             try:
                 encoder = self._search_encoder(store, query)
                 if not current():
@@ -849,9 +752,9 @@ class Session:
                 # With the keeper running, it is re-reading the library with this model;
                 # otherwise the message says how to search with the library's own model.
                 why = WORDS_WHILE_REEMBEDDING if self.index is not None else str(e)
-                return _by_words(store, query, limit, why, started)
+                return by_words(store, query, limit, why, started)
             except ModelUnavailable as e:
-                return _by_words(store, query, limit, str(e), started)
+                return by_words(store, query, limit, str(e), started)
             seconds = time.perf_counter() - started
             hits = tuple(answer.hits)
             return Results(
@@ -865,7 +768,7 @@ class Session:
         info = store.model()
         identity = self.model_identity()
         if self.spec is None or info is None or info.identity != identity:
-            return self.load_encoder(_towers_for(query))
+            return self.load_encoder(towers_for(query))
         memo = TextMemo(config.cache_dir() / QUERY_VECTORS, identity, info.dimension)
         return RememberingEncoder(self.spec.text, identity, info.dimension, memo, self.load_encoder)
 
@@ -878,23 +781,3 @@ class Session:
         if store is None:
             store = self._search_store = self.open_reader()
         return store
-
-
-def _towers_for(query: Query) -> tuple[str, ...]:
-    """The towers a query's vectors come from: words need the text tower, pictures the image
-    tower (a search by words alone never reads the image tower's weights)."""
-    words = bool(query.text or query.negatives)
-    return (TEXT,) * words + (IMAGE,) * bool(query.images)
-
-
-def _by_words(
-    store: Store, query: Query, limit: int, why: str, started: float, final: bool = True
-) -> Results:
-    """Word matches, for when the model cannot answer; why says so."""
-    if query.images:
-        why = f"Searching by picture needs the model. {why}"
-        if not query.words and not query.phrases:
-            return Results(query, limit, words_only=True, note=why)
-    answer = Searcher(store, None).answer(query, limit)
-    seconds = time.perf_counter() - started
-    return Results(query, limit, tuple(answer.hits), True, why, final, seconds, answer.totals)

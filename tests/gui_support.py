@@ -25,7 +25,8 @@ from mediafind.gui.bridge import SessionBridge
 from mediafind.gui.window import MainWindow
 from mediafind.indexer import Indexer
 from mediafind.keeper import sync
-from mediafind.session import ModelSource, OpenClipSource, Options, Session
+from mediafind.session import OpenClipSource, Options, Session
+from mediafind.sources import ModelSource
 from mediafind.store import Store
 
 PAIRS = [(c, s) for c in shapes.COLOURS for s in shapes.SHAPES]

@@ -27,7 +27,7 @@ from mediafind.indexer import Indexer
 from mediafind.keeper import sync
 from mediafind.picturetext import Reading
 from mediafind.rows import FileFilter
-from mediafind.session import default_reader
+from mediafind.sources import default_reader
 from mediafind.store import Store
 
 # Every invariant `check` knows, in the order it checks them.

@@ -25,13 +25,15 @@ from conftest import (
     small_folder,
 )
 
-from mediafind.cli import TerminalProgress, _WatchReporter, build_parser, main, match_bar, summary
+from mediafind.cli import build_parser, main
+from mediafind.commands import _WatchReporter
 from mediafind.embed import PRESETS, ModelSpec
 from mediafind.errors import ModelUnavailable
 from mediafind.instance import Server
 from mediafind.keeper import IDLE, Status
 from mediafind.report import Indexed, Progress
 from mediafind.session import MODEL_MISSING, Options, Session
+from mediafind.terminal import TerminalProgress, match_bar, summary
 
 FakeSource = SharedFakeSource
 
