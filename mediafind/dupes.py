@@ -56,6 +56,16 @@ NEAR_BITS = 14
 SURE_BITS = 6
 # MIN_COSINE: the vectors agree when their cosine similarity is at least this.
 MIN_COSINE = 0.9
+# Vectors this far apart are two pictures, however close the hashes: the hash of a plain
+# picture (a shape on a plain ground, a wall) says little, and two of them can hash 6 bits apart
+# (seen in the screenshots' sample: 6 bits, cosine -0.17). A copy's vectors stay far above it
+# for any model (edited copies above 0.9).
+UNLIKE_COSINE = 0.8
+# Two photos whose shapes (width to height) differ by more than this share are not copies of
+# one picture, however alike their hashes and vectors: plain scenes (a sky, a wall, a shape on
+# a plain ground) hash alike at any framing. A crop of 10 % off one side changes the shape by
+# 11 %, of 20 % by 25 %.
+MAX_SHAPE_CHANGE = 1.25
 # Bands per hash for the candidate look-up. 4 bands of 16 bits: each look-up finds the photos
 # sharing a band exactly or but for one bit (17 keys of 65,536), so a photo meets about 200
 # others in a library of 100k, not all of them, compared in one numpy step: grouping a library
@@ -157,6 +167,16 @@ def keeper_first(photos: Iterable[PhotoRow]) -> tuple[tuple[PhotoRow, ...], str]
     return ordered, "as large and as old as any; the first by name"
 
 
+def same_shape(a: PhotoRow, b: PhotoRow) -> bool:
+    """Whether two photos could be copies of one picture by their shape (width to height): a
+    copy keeps it, whatever its size, and a light crop changes it a little. Photos of unknown
+    size may be."""
+    if not (a.width and a.height and b.width and b.height):
+        return True
+    ratio = (a.width / a.height) / (b.width / b.height)
+    return max(ratio, 1 / ratio) <= MAX_SHAPE_CHANGE
+
+
 def group_of(photos: Iterable[PhotoRow]) -> Group:
     """Photos of one picture as a group, the one to keep first."""
     ordered, why = keeper_first(photos)
@@ -204,7 +224,7 @@ class Finder:
                 if hashes is not None and other not in near:
                     near[other] = closest(photo.hashes, hashes)
             for other, bits in near.items():
-                if other not in found and self._alike(photo.id, other, bits, stem):
+                if other not in found and self._alike(photo, other, bits, stem):
                     found[other] = bits
         for other, bits in found.items():
             self._links[photo.id][other] = bits
@@ -310,18 +330,20 @@ class Finder:
         out.sort(key=lambda g: (-g.spare_bytes, str(g.keeper.path)))
         return out
 
-    def _alike(self, a: int, b: int, bits: int, stem: tuple[Path, str]) -> bool:
-        """Whether two photos of different content bits apart show the same picture: sure
-        within SURE_BITS; beyond it up to NEAR_BITS, when their vectors agree or they are one
-        shot saved in two formats (IMG_1.HEIC, IMG_1.JPG in one folder: the names confirm it)."""
-        if bits <= SURE_BITS:
-            return True
-        if bits > NEAR_BITS:
+    def _alike(self, photo: PhotoRow, b: int, bits: int, stem: tuple[Path, str]) -> bool:
+        """Whether two photos of different content bits apart (up to NEAR_BITS) show the same
+        picture: never when their shapes differ; always when they are one shot saved in two
+        formats (IMG_1.HEIC, IMG_1.JPG in one folder: the names confirm it); else never when
+        their vectors say two pictures (below UNLIKE_COSINE), sure within SURE_BITS, and beyond
+        it when their vectors agree (MIN_COSINE)."""
+        if bits > NEAR_BITS or not same_shape(photo, self._photos[b]):
             return False
         if b in self._stems[stem]:
             return True
-        cosine = self._cosine(a, b)
-        return cosine is not None and cosine >= MIN_COSINE
+        cosine = self._cosine(photo.id, b)
+        if cosine is not None and cosine < UNLIKE_COSINE:
+            return False
+        return bits <= SURE_BITS or (cosine is not None and cosine >= MIN_COSINE)
 
     def _cosine(self, a: int, b: int) -> float | None:
         wanted = [i for i in (a, b) if i not in self._vector_cache]

@@ -161,8 +161,21 @@ def test_hashes_in_between_are_grouped_only_when_the_vectors_agree() -> None:
     for i, h in ((1, base), (2, apart), (3, base ^ (2**64 - 1)), (4, apart)):
         finder.add(row(i, (h, h)))
     # 1 and 2: in between, vectors agree; 3: far from all; 4: 2's hashes, another picture's
-    # vector (1 and 4 in between, vectors disagree); 2 and 4: the same hashes, sure.
-    assert finder.pairs() == {frozenset((1, 2)), frozenset((2, 4))}
+    # vector (1 and 4 in between, vectors disagree; 2 and 4: the same hashes, but the vectors
+    # say two pictures: a plain picture's hash says little).
+    assert finder.pairs() == {frozenset((1, 2))}
+
+
+def test_photos_of_other_shapes_are_never_copies_however_alike_their_hashes() -> None:
+    same = np.array([1.0, 0.0, 0.0], np.float32).tobytes()
+    finder = Finder(lambda ids: dict.fromkeys(ids, same))
+    h = (0x0123_4567_89AB_CDEF, 0x0123_4567_89AB_CDEF)
+    finder.add(row(1, h, size=(4000, 3000)))
+    finder.add(row(2, h, size=(2000, 1500)))  # resized: the same shape
+    finder.add(row(3, h, size=(3600, 3000)))  # cropped 10 % off one side
+    finder.add(row(4, h, size=(3000, 4000)))  # another picture: upright
+    finder.add(row(5, h, size=(4000, 1800)))  # a panorama
+    assert finder.pairs() == {frozenset(p) for p in ((1, 2), (1, 3), (2, 3))}
 
 
 def test_the_keeper_is_the_largest_then_the_oldest_then_one_with_its_camera_date() -> None:
