@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mediafind import captions, dupes_rows, extract, media, people, scan
+from mediafind import captions, dupes_rows, extract, media, people, scan, text_rows
 from mediafind.dupes_hash import hashes
 from mediafind.embed import IMAGE, TEXT, Encoder, cores
 from mediafind.errors import EMPTY_FILE, UnreadableFile, describe
@@ -273,7 +273,7 @@ class Indexer:
         if self._reading is not None and self._text_reader() is None:
             return 0
         folders = None if self._reading is None else self._reading.folders
-        return self.store.queue_text_reading(folders)
+        return text_rows.queue_text_reading(self.store, folders)
 
     def _stopping(self) -> bool:
         return self._cancel.is_set() or (self._should_stop is not None and self._should_stop())
@@ -303,7 +303,9 @@ class Indexer:
         reader = self._text_reader()
         pictures = None
         if reader is not None and self._reading is not None:
-            pictures = _Pictures(reader, self._reading, self.store.contents_read(reader.identity))
+            pictures = _Pictures(
+                reader, self._reading, text_rows.contents_read(self.store, reader.identity)
+            )
         started = time.monotonic()
         done = 0
         queue: deque[tuple[FileRow, Future[_Prepared]]] = deque()
@@ -472,7 +474,7 @@ class Indexer:
                         )
                     )
                 if p.lines is not None and p.read_by is not None:
-                    self.store.save_lines(p.digest, p.read_by, lines_json(p.lines))
+                    text_rows.save_lines(self.store, p.digest, p.read_by, lines_json(p.lines))
                 if p.hashes is not None:
                     dupes_rows.save_hashes(self.store, [(p.digest, p.hashes)])
                 keep: tuple[str, ...] = ()
@@ -514,7 +516,7 @@ class Indexer:
         boxes: from the lines read now, or those the library keeps for its content."""
         lines = p.lines
         if lines is None and p.read_by is not None:
-            stored = self.store.lines_read(p.digest, p.read_by)
+            stored = text_rows.lines_read(self.store, p.digest, p.read_by)
             lines = lines_from_json(stored) if stored is not None else None
         if not lines:
             return

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from mediafind import config, doctor, ocr
+from mediafind import config, doctor, ocr, status_rows
 from mediafind.embed import (
     IMAGE,
     TEXT,
@@ -774,14 +774,16 @@ class Session:
             return Overview(
                 library=self.library_file,
                 exists=True,
-                size_bytes=store.file_size_on_disk(),
+                size_bytes=status_rows.file_size_on_disk(store),
                 model=info.spec if info else None,
                 writer_pid=writer,
                 counts=store.counts(),
                 folders=self.folder_states(store, writer),
-                errors=[(e.path, e.reason) for e in store.errors(limit=listed)],
-                notes=[(n.path, n.reason) for n in store.notes(limit=listed)],
-                empty=[(e.path, e.reason) for e in store.errors(limit=listed, empty=True)],
+                errors=[(e.path, e.reason) for e in status_rows.errors(store, limit=listed)],
+                notes=[(n.path, n.reason) for n in status_rows.notes(store, limit=listed)],
+                empty=[
+                    (e.path, e.reason) for e in status_rows.errors(store, limit=listed, empty=True)
+                ],
                 named=store.people.counts(),
             )
 
@@ -792,7 +794,7 @@ class Session:
         index = self.index
         live = index.root_states() if index is not None else {}
         recorded = store.root_states() if writer_pid is not None else {}
-        counts = store.root_counts()
+        counts = status_rows.root_counts(store)
         out = []
         for root in store.roots():
             path = root.path
