@@ -4,13 +4,14 @@ What is pending is decided by scan.reconcile; this only embeds it."""
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -93,45 +94,21 @@ MAX_READ_CHUNKS = 32
 
 
 @dataclass
-class Outcome:
+class Outcome(Indexed):
     """What indexing did: counts of a run (or, in the keeper, of all runs so far) and the files
-    that could not be read, with their reasons."""
+    that could not be read, with their reasons (report.Indexed's fields), and whether it was
+    stopped."""
 
-    indexed: int = 0
-    reused: int = 0  # copies and unchanged content whose vectors were kept
-    moved: int = 0
-    removed: int = 0
-    unchanged: int = 0
-    errors: list[tuple[Path, str]] = field(default_factory=list)
-    walk_errors: list[tuple[Path, str]] = field(default_factory=list)
-    offline: list[Path] = field(default_factory=list)
-    model_reset: bool = False
     cancelled: bool = False
-    seconds: float = 0.0
-    # Without the model: files whose words were made searchable, and why the rest waits.
-    words_only: int = 0
-    waiting_for_model: str = ""
 
     @property
     def attempted(self) -> int:
         return self.indexed + self.reused + len(self.errors)
 
     def report(self) -> Indexed:
-        """What the command line prints of it (and a running instance sends)."""
-        return Indexed(
-            indexed=self.indexed,
-            reused=self.reused,
-            moved=self.moved,
-            removed=self.removed,
-            unchanged=self.unchanged,
-            errors=list(self.errors),
-            walk_errors=list(self.walk_errors),
-            offline=list(self.offline),
-            model_reset=self.model_reset,
-            seconds=self.seconds,
-            words_only=self.words_only,
-            waiting_for_model=self.waiting_for_model,
-        )
+        """What the command line prints of it (and a running instance sends): its counts, with
+        lists of their own."""
+        return Indexed(**{f.name: copy.copy(getattr(self, f.name)) for f in fields(Indexed)})
 
     def add_scan(self, found: scan.Reconciled) -> None:
         """Count in what a reconcile scan found."""
