@@ -1,8 +1,8 @@
-"""What the library says of its own state, as `mediafind status`, `mediafind errors` and the
-window show it: files per watched folder and those that could not be read, the files in error
-and the notes on files read only in part, a retry of failed files, the library's size on disk,
-and how one file was read. (The counts by kind, which nearly every caller asks for, stay
-Store.counts.) The SQL lives here, beside the store's (mediafind.store)."""
+"""What the library says of its own state, as `mediafind status` and the window show it: files
+per watched folder and those that could not be read, the files in error and the notes on files
+read only in part, a retry of failed files, the library's size on disk, and how one file was
+read. (The counts by kind, which nearly every caller asks for, stay Store.counts.) The SQL lives
+here, beside the store's (mediafind.store)."""
 
 from __future__ import annotations
 
