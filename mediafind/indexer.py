@@ -4,17 +4,18 @@ What is pending is decided by scan.reconcile; this only embeds it."""
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mediafind import captions, dupes_rows, extract, media, people, scan
+from mediafind import captions, dupes_rows, extract, media, people, scan, text_rows
 from mediafind.dupes_hash import hashes
 from mediafind.embed import IMAGE, TEXT, Encoder, cores
 from mediafind.errors import EMPTY_FILE, UnreadableFile, describe
@@ -93,45 +94,21 @@ MAX_READ_CHUNKS = 32
 
 
 @dataclass
-class Outcome:
+class Outcome(Indexed):
     """What indexing did: counts of a run (or, in the keeper, of all runs so far) and the files
-    that could not be read, with their reasons."""
+    that could not be read, with their reasons (report.Indexed's fields), and whether it was
+    stopped."""
 
-    indexed: int = 0
-    reused: int = 0  # copies and unchanged content whose vectors were kept
-    moved: int = 0
-    removed: int = 0
-    unchanged: int = 0
-    errors: list[tuple[Path, str]] = field(default_factory=list)
-    walk_errors: list[tuple[Path, str]] = field(default_factory=list)
-    offline: list[Path] = field(default_factory=list)
-    model_reset: bool = False
     cancelled: bool = False
-    seconds: float = 0.0
-    # Without the model: files whose words were made searchable, and why the rest waits.
-    words_only: int = 0
-    waiting_for_model: str = ""
 
     @property
     def attempted(self) -> int:
         return self.indexed + self.reused + len(self.errors)
 
     def report(self) -> Indexed:
-        """What the command line prints of it (and a running instance sends)."""
-        return Indexed(
-            indexed=self.indexed,
-            reused=self.reused,
-            moved=self.moved,
-            removed=self.removed,
-            unchanged=self.unchanged,
-            errors=list(self.errors),
-            walk_errors=list(self.walk_errors),
-            offline=list(self.offline),
-            model_reset=self.model_reset,
-            seconds=self.seconds,
-            words_only=self.words_only,
-            waiting_for_model=self.waiting_for_model,
-        )
+        """What the command line prints of it (and a running instance sends): its counts, with
+        lists of their own."""
+        return Indexed(**{f.name: copy.copy(getattr(self, f.name)) for f in fields(Indexed)})
 
     def add_scan(self, found: scan.Reconciled) -> None:
         """Count in what a reconcile scan found."""
@@ -273,7 +250,7 @@ class Indexer:
         if self._reading is not None and self._text_reader() is None:
             return 0
         folders = None if self._reading is None else self._reading.folders
-        return self.store.queue_text_reading(folders)
+        return text_rows.queue_text_reading(self.store, folders)
 
     def _stopping(self) -> bool:
         return self._cancel.is_set() or (self._should_stop is not None and self._should_stop())
@@ -303,7 +280,9 @@ class Indexer:
         reader = self._text_reader()
         pictures = None
         if reader is not None and self._reading is not None:
-            pictures = _Pictures(reader, self._reading, self.store.contents_read(reader.identity))
+            pictures = _Pictures(
+                reader, self._reading, text_rows.contents_read(self.store, reader.identity)
+            )
         started = time.monotonic()
         done = 0
         queue: deque[tuple[FileRow, Future[_Prepared]]] = deque()
@@ -472,7 +451,7 @@ class Indexer:
                         )
                     )
                 if p.lines is not None and p.read_by is not None:
-                    self.store.save_lines(p.digest, p.read_by, lines_json(p.lines))
+                    text_rows.save_lines(self.store, p.digest, p.read_by, lines_json(p.lines))
                 if p.hashes is not None:
                     dupes_rows.save_hashes(self.store, [(p.digest, p.hashes)])
                 keep: tuple[str, ...] = ()
@@ -514,7 +493,7 @@ class Indexer:
         boxes: from the lines read now, or those the library keeps for its content."""
         lines = p.lines
         if lines is None and p.read_by is not None:
-            stored = self.store.lines_read(p.digest, p.read_by)
+            stored = text_rows.lines_read(self.store, p.digest, p.read_by)
             lines = lines_from_json(stored) if stored is not None else None
         if not lines:
             return

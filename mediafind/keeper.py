@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from mediafind import doctor, scan
+from mediafind import doctor, scan, status_rows
 from mediafind.config import DEFAULT_MODEL_IDLE_SECONDS
 from mediafind.errors import MediafindError, ModelUnavailable, describe
 from mediafind.indexer import EncoderFactory, Indexer, Outcome
@@ -424,7 +424,7 @@ class Keeper:
     def _retry(self, paths: Collection[Path]) -> int:
         assert self._store is not None
         with self._store.atomic():
-            return self._store.retry(paths)
+            return status_rows.retry(self._store, paths)
 
     def _rescan_all(self) -> None:
         assert self._store is not None

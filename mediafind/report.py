@@ -181,12 +181,13 @@ class Added:
         return cls(Path(data["where"]), bool(data["indexing"]))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Indexed:
-    """What one index run did, as the command line reports it."""
+    """What one index run did, as the command line reports it. The indexer counts into its
+    own kind of it (indexer.Outcome), so the counts are written here once."""
 
     indexed: int = 0
-    reused: int = 0
+    reused: int = 0  # copies and unchanged content whose vectors were kept
     moved: int = 0
     removed: int = 0
     unchanged: int = 0

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mediafind import media, people_search, words
+from mediafind import media, people_search, search_rows, words
 from mediafind.embed import Encoder, Vectors
 from mediafind.errors import MediafindError, ModelMismatch, UnreadableFile, describe
 from mediafind.evaluate_rows import relevance_cutoff
@@ -365,7 +365,7 @@ class Searcher:
         hits = self._with_facts([self._hit(e, terms) for e in _interleave(lists)[:limit]], query)
         # Another order sorts the best matches (the page), not the whole library.
         if query.order == DATE:
-            dates = self.store.file_dates([h.file_id for h in hits])
+            dates = search_rows.file_dates(self.store, [h.file_id for h in hits])
             hits = [replace(h, date=dates.get(h.file_id, 0.0)) for h in hits]
             hits.sort(key=lambda h: h.date or 0.0, reverse=True)
         elif query.order == BY_NAME:
@@ -376,14 +376,14 @@ class Searcher:
         kind = None if query.kind == ALL else query.kind
         where = file_filter(query)
         by_name = query.order == BY_NAME
-        rows = self.store.browse(kind, limit, where, by_name=by_name)
+        rows = search_rows.browse(self.store, kind, limit, where, by_name=by_name)
         hits = [
             Hit(r.file_id, r.path, r.kind, 0.0, 0.0, "", date=None if by_name else r.date)
             for r in rows
         ]
         kinds = (PHOTO, NOTE) if kind is None else (kind,)
         hits = self._with_facts(hits, query)
-        return Answer(hits, {k: self.store.count(k, where) for k in kinds})
+        return Answer(hits, {k: search_rows.count(self.store, k, where) for k in kinds})
 
     # -- the query vector -----------------------------------------------------------------
 
@@ -425,7 +425,7 @@ class Searcher:
             picture = media.open_image(data, self.encoder.image_size)
         except UnreadableFile as e:
             raise UnreadableFile(f"{path}: {e}") from e
-        itself = self.store.files_with_hash(media.content_hash(data))
+        itself = search_rows.files_with_hash(self.store, media.content_hash(data))
         known = self.store.file_by_path(path.absolute())
         if known is not None and known.id not in itself:
             itself.append(known.id)
@@ -467,7 +467,7 @@ class Searcher:
         hits = self.store.knn(vector.tobytes(), "text", k, where=where, with_vectors=True)
         if not by_picture:
             hits = [h for h in hits if h.source != CAPTION_SOURCE]
-        passages = self.store.passage_counts(sorted({h.file_id for h in hits}))
+        passages = search_rows.passage_counts(self.store, sorted({h.file_id for h in hits}))
         for hit, strength, similarity in self._by_meaning(vector, floor, hits, "text"):
             if terms.phrases and terms.coverage(hit.text or "") == 0:
                 continue  # quotes mean the phrase must be there
@@ -555,7 +555,9 @@ class Searcher:
     ) -> None:
         """Notes and captioned photos by their words: how many of the query's words a passage
         or caption holds."""
-        chunks = self.store.keyword_chunks(terms.fts(), pool * CHUNKS_PER_DOCUMENT, where)
+        chunks = search_rows.keyword_chunks(
+            self.store, terms.fts(), pool * CHUNKS_PER_DOCUMENT, where
+        )
         covered = [(h, terms.coverage(h.text or "")) for h in chunks]
         covered = [(h, c) for h, c in covered if c > 0]
         complete = {h.file_id for h, c in covered if c >= 1.0}
@@ -573,7 +575,7 @@ class Searcher:
         self, terms: Terms, pool: int, where: FileFilter, found: dict[int, _Evidence]
     ) -> None:
         """Files whose name or folder holds the query's words."""
-        named = self.store.files_named(terms.fts(), pool, where)
+        named = search_rows.files_named(self.store, terms.fts(), pool, where)
         covered = [(n, terms.coverage(n.name)) for n in named]
         complete = sum(1 for _, c in covered if c >= 1.0)
         for n, coverage in covered:
@@ -626,7 +628,7 @@ class Searcher:
         match = " OR ".join(_quote(n) for n in negatives)
         if not match:
             return set()
-        return {h.file_id for h in self.store.keyword_chunks(match, 100_000, where)}
+        return {h.file_id for h in search_rows.keyword_chunks(self.store, match, 100_000, where)}
 
     def _hit(self, evidence: _Evidence, terms: Terms) -> Hit:
         ranked = sorted(evidence.strength, key=lambda w: evidence.strength[w], reverse=True)

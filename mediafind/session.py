@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 
-from mediafind import config, doctor
+from mediafind import config, doctor, status_rows
 from mediafind.answers import WORDS_WHILE_LOADING, WORDS_WHILE_REEMBEDDING, by_words, towers_for
 from mediafind.answers import Results as Results
 from mediafind.embed import (
@@ -677,14 +677,16 @@ class Session:
             return Overview(
                 library=self.library_file,
                 exists=True,
-                size_bytes=store.file_size_on_disk(),
+                size_bytes=status_rows.file_size_on_disk(store),
                 model=info.spec if info else None,
                 writer_pid=writer,
                 counts=store.counts(),
                 folders=self.folder_states(store, writer),
-                errors=[(e.path, e.reason) for e in store.errors(limit=listed)],
-                notes=[(n.path, n.reason) for n in store.notes(limit=listed)],
-                empty=[(e.path, e.reason) for e in store.errors(limit=listed, empty=True)],
+                errors=[(e.path, e.reason) for e in status_rows.errors(store, limit=listed)],
+                notes=[(n.path, n.reason) for n in status_rows.notes(store, limit=listed)],
+                empty=[
+                    (e.path, e.reason) for e in status_rows.errors(store, limit=listed, empty=True)
+                ],
                 named=store.people.counts(),
             )
 
@@ -695,7 +697,7 @@ class Session:
         index = self.index
         live = index.root_states() if index is not None else {}
         recorded = store.root_states() if writer_pid is not None else {}
-        counts = store.root_counts()
+        counts = status_rows.root_counts(store)
         out = []
         for root in store.roots():
             path = root.path

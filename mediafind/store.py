@@ -1,4 +1,6 @@
 """The library file: every query and write, through the Store class, returning typed rows.
+Queries of one feature live beside it in store-side modules that take a Store (text_rows,
+search_rows, status_rows, people_rows, dupes_rows, evaluate_rows).
 
 The tables and their migrations are in mediafind.schema, the row types in mediafind.rows, the
 one-writer lock in mediafind.writelock, the nearest-neighbour search (over a copy of the vectors
@@ -28,7 +30,6 @@ from mediafind import privacy
 from mediafind.errors import (
     NOTHING_BEGUN,
     NOTHING_SAID,
-    SCANNED_PDF,
     LibraryBusy,
     LibraryError,
     LibraryTooNew,
@@ -39,8 +40,6 @@ from mediafind.rows import (
     CAPTION_SOURCE,
     EMPTY,
     ERROR,
-    FILE_DATE,
-    HIT_COLUMNS,
     IMAGE_SOURCE,
     INDEXED,
     NOTE,
@@ -53,13 +52,11 @@ from mediafind.rows import (
     ErrorRow,
     FileFacts,
     FileFilter,
-    FileRecord,
     FileRow,
     ModelInfo,
     NamedFile,
     NewChunk,
     Root,
-    chunk_hit,
     decode_path,
     encode_path,
     prefix_range,
@@ -111,24 +108,16 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-# A file's name, the last part of its stored path, in SQL on files aliased f: what is left once
-# rtrim has taken off every character that is not a separator from the end is its folder.
-_SEP = os.sep.replace("'", "''")
-_PATH_TEXT = "CAST(f.path AS TEXT)"
-_FILE_NAME = (
-    f"substr({_PATH_TEXT}, length(rtrim({_PATH_TEXT}, replace({_PATH_TEXT}, '{_SEP}', ''))) + 1)"
-)
-
-# FileRow's fields, in its order.
 # Files in error whose reason says they hold nothing to index (errors.nothing_to_read, in SQL).
-_EMPTY = (
+EMPTY_SQL = (
     "("
     + " OR ".join(
         ["error = ?"] * len(NOTHING_SAID) + ["substr(error, 1, ?) = ?"] * len(NOTHING_BEGUN)
     )
     + ")"
 )
-_EMPTY_ARGS = (*NOTHING_SAID, *(x for b in NOTHING_BEGUN for x in (len(b), b)))
+EMPTY_SQL_ARGS = (*NOTHING_SAID, *(x for b in NOTHING_BEGUN for x in (len(b), b)))
+# FileRow's fields, in its order.
 _FILE_COLUMNS = "id, path, root_id, kind, size, mtime_ns, caption_sig, hash, status, error"
 
 
@@ -140,37 +129,33 @@ def _file_row(row: Sequence[Any]) -> FileRow:
     return FileRow(row[0], row[1].decode(*_FS_CODEC), *row[2:])
 
 
-def _named(row: Sequence[Any]) -> NamedFile:
-    # The name is the path's bytes as text, which a name that is not UTF-8 cannot be read as.
-    return NamedFile(row[0], decode_path(row[1]), row[2], os.fsdecode(row[3]))
-
-
 P = ParamSpec("P")
 R = TypeVar("R")
 S = TypeVar("S", bound="Store")
 
 
-def _guarded(method: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P], R]:
-    """A store method whose storage errors (a damaged page met by this query, a full disk, a
-    read-only file) are raised as the library errors they mean, naming the file (see
-    schema.translated); other errors, bugs, keep their traceback."""
+def guarded(method: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P], R]:
+    """A store method, or a function of a store-side module that takes the store first, whose
+    storage errors (a damaged page met by this query, a full disk, a read-only file) are
+    raised as the library errors they mean, naming the file (see schema.translated); other
+    errors, bugs, keep their traceback."""
 
     @functools.wraps(method)
-    def guarded(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
+    def call(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return method(self, *args, **kwargs)
         except apsw.Error as e:
             self._raise_translated(e)
 
-    return guarded
+    return call
 
 
 def _guard_methods(cls: type[S]) -> type[S]:
-    """Every public method of the store guarded (_guarded): the store owns all SQL, so this is
-    where a storage error meets the file it is about. atomic() guards its own commit."""
+    """Every public method of the store guarded (see guarded): the store owns all SQL, so this
+    is where a storage error meets the file it is about. atomic() guards its own commit."""
     for name, value in list(vars(cls).items()):
         if not name.startswith("_") and inspect.isfunction(value) and name != "atomic":
-            setattr(cls, name, _guarded(value))
+            setattr(cls, name, guarded(value))
     return cls
 
 
@@ -736,65 +721,6 @@ class Store:
                      chunk.page, chunk.heading, chunk.boxes),
                 )  # fmt: skip
 
-    # -- text read in pictures --------------------------------------------------------------
-
-    def contents_read(self, reader: str) -> set[str]:
-        """The contents (hashes) whose text this reader has read: not to be read again."""
-        rows = self.conn.execute("SELECT hash FROM picture_text WHERE reader = ?", (reader,))
-        return {digest for (digest,) in rows}
-
-    def lines_read(self, content_hash: str, reader: str) -> str | None:
-        """What the reader read in this content (JSON lines, see picturetext), or None."""
-        row = self.conn.execute(
-            "SELECT lines FROM picture_text WHERE hash = ? AND reader = ?", (content_hash, reader)
-        ).fetchone()
-        return None if row is None else str(row[0])
-
-    def lines_of(self, file_id: int) -> str | None:
-        """What was read in the picture of this file as it is now (JSON lines), or None."""
-        row = self.conn.execute(
-            "SELECT p.lines FROM files f JOIN picture_text p ON p.hash = f.hash "
-            "AND p.reader = f.text_read WHERE f.id = ?",
-            (file_id,),
-        ).fetchone()
-        return None if row is None else str(row[0])
-
-    def save_lines(self, content_hash: str, reader: str, lines: str) -> None:
-        """Keep what the reader read in this content, for copies and later runs."""
-        self.conn.execute(
-            "INSERT OR REPLACE INTO picture_text(hash, reader, lines) VALUES (?, ?, ?)",
-            (content_hash, reader, lines),
-        )
-
-    def queue_text_reading(self, folders: Sequence[Path] | None) -> int:
-        """Make pending the files whose text in pictures is read where it should not be or
-        not read where it should (folders: where it is read, empty: everywhere; None: nowhere),
-        and the scanned PDFs that could not be read without it; how many. They come back by
-        the indexer's reuse path: their pictures are not embedded again. Contents no file
-        holds any more lose what was read in them."""
-        args: tuple[bytes, ...] = ()
-        if folders is None:
-            covered = "0"
-        elif not folders:
-            covered = "1"
-        else:
-            ranges = [bound for folder in folders for bound in prefix_range(folder)]
-            covered = "(" + " OR ".join(["(path >= ? AND path < ?)"] * len(folders)) + ")"
-            args = tuple(ranges)
-        with self.atomic():
-            self.conn.execute(
-                "UPDATE files SET status = 'pending' WHERE ("
-                f"status = 'indexed' AND kind = '{PHOTO}' AND (text_read IS NULL) = {covered}"
-                f") OR (status = 'error' AND kind = '{NOTE}' AND error LIKE ? AND {covered})",
-                (*args, f"{SCANNED_PDF}%", *args),
-            )
-            changed = self.conn.changes()
-            self.conn.execute(
-                "DELETE FROM picture_text WHERE hash NOT IN "
-                "(SELECT hash FROM files WHERE hash IS NOT NULL)"
-            )
-        return changed
-
     def save_error(self, file_id: int, reason: str, size: int, mtime_ns: int) -> None:
         """Record why a file cannot be indexed; stale vectors of it go, the row stays."""
         with self.atomic():
@@ -832,102 +758,6 @@ class Store:
         )
         return self._nearest.knn(vector, modality, k, where, info.dimension, with_vectors)
 
-    def keyword_chunks(
-        self, match: str, limit: int, where: FileFilter | None = None
-    ) -> list[ChunkHit]:
-        """Text chunks matching an FTS5 query, best (BM25) first; distance holds the BM25 rank
-        (lower is better). A query FTS5 cannot parse matches nothing."""
-        condition, condition_args = (where or FileFilter()).sql()
-        try:
-            rows = self.conn.execute(
-                f"SELECT {HIT_COLUMNS}, t.rank FROM chunks_fts t "
-                "JOIN chunks c ON c.id = t.rowid JOIN files f ON f.id = c.file_id "
-                f"WHERE chunks_fts MATCH ? AND {condition} ORDER BY t.rank LIMIT ?",
-                (match, *condition_args, limit),
-            ).fetchall()
-        except apsw.SQLError as e:
-            log.info("keyword query %r not understood: %s", match, e)
-            return []
-        return [chunk_hit(row) for row in rows]
-
-    def file_dates(self, file_ids: Sequence[int]) -> dict[int, float]:
-        """When each file was taken (EXIF date) or else last modified, as a timestamp."""
-        if not file_ids:
-            return {}
-        marks = ",".join("?" * len(file_ids))
-        rows = self.conn.execute(
-            f"SELECT id, {FILE_DATE} FROM files f WHERE id IN ({marks})", tuple(file_ids)
-        )
-        return {i: float(d) for i, d in rows}
-
-    def files_named(
-        self, match: str, limit: int, where: FileFilter | None = None
-    ) -> list[NamedFile]:
-        """Files (indexed or waiting to be) whose name or folder, below the watched folder,
-        matches an FTS5 query, best first. A query FTS5 cannot parse matches nothing."""
-        condition, condition_args = (where or FileFilter()).sql()
-        try:
-            rows = self.conn.execute(
-                "SELECT f.id, f.path, f.kind, CAST(n.name AS BLOB) FROM names_fts "
-                "JOIN file_names n ON n.id = names_fts.rowid JOIN files f ON f.id = n.id "
-                f"WHERE names_fts MATCH ? AND f.status != 'error' AND {condition} "
-                "ORDER BY names_fts.rank LIMIT ?",
-                (match, *condition_args, limit),
-            ).fetchall()
-        except apsw.SQLError as e:
-            log.info("name query %r not understood: %s", match, e)
-            return []
-        return [_named(row) for row in rows]
-
-    def browse(
-        self,
-        kind: str | None,
-        limit: int,
-        where: FileFilter | None = None,
-        by_name: bool = False,
-    ) -> list[DatedFile]:
-        """Files of a kind (both kinds: None) that pass where, newest first: when a photo was
-        taken, else when the file last changed; by_name: by file name, A to Z, instead."""
-        condition, condition_args = (where or FileFilter()).sql()
-        kinds = (kind,) if kind else (PHOTO, NOTE)
-        order = f"{_FILE_NAME} COLLATE NOCASE, f.id" if by_name else f"{FILE_DATE} DESC, f.id DESC"
-        rows = self.conn.execute(
-            f"SELECT f.id, f.path, f.kind, {FILE_DATE} FROM files f "
-            f"WHERE f.kind IN ({','.join('?' * len(kinds))}) AND f.status != 'error' "
-            f"AND {condition} ORDER BY {order} LIMIT ?",
-            (*kinds, *condition_args, limit),
-        )
-        return [DatedFile(i, decode_path(path), k, float(date)) for i, path, k, date in rows]
-
-    def count(self, kind: str, where: FileFilter | None = None) -> int:
-        """How many files of a kind pass where: all that browse would list, were there no
-        limit."""
-        condition, condition_args = (where or FileFilter()).sql()
-        return int(
-            self._scalar(
-                "SELECT count(*) FROM files f WHERE f.kind = ? AND f.status != 'error' "
-                f"AND {condition}",
-                (kind, *condition_args),
-            )
-        )
-
-    def passage_counts(self, file_ids: Sequence[int]) -> dict[int, int]:
-        """How many text passages each file has."""
-        if not file_ids:
-            return {}
-        marks = ",".join("?" * len(file_ids))
-        rows = self.conn.execute(
-            f"SELECT file_id, count(*) FROM chunks WHERE file_id IN ({marks}) "
-            "AND text IS NOT NULL GROUP BY file_id",
-            tuple(file_ids),
-        )
-        return {i: n for i, n in rows}
-
-    def files_with_hash(self, content_hash: str) -> list[int]:
-        return [
-            r[0] for r in self.conn.execute("SELECT id FROM files WHERE hash = ?", (content_hash,))
-        ]
-
     def vector_count(self) -> int:
         if not self._has_vectors():
             return 0
@@ -945,61 +775,11 @@ class Store:
             counts[kind if status == INDEXED else status] += n
         if counts[ERROR]:
             empty = self._scalar(
-                f"SELECT count(*) FROM files WHERE status = 'error' AND {_EMPTY}", _EMPTY_ARGS
+                f"SELECT count(*) FROM files WHERE status = 'error' AND {EMPTY_SQL}", EMPTY_SQL_ARGS
             )
             counts[ERROR] -= empty
             counts[EMPTY] = empty
         return counts
-
-    def root_counts(self) -> dict[int, tuple[int, int]]:
-        """Per root: (files, files that could not be read)."""
-        rows = self.conn.execute(
-            f"SELECT root_id, count(*), sum(status = 'error' AND NOT {_EMPTY}) FROM files "
-            "GROUP BY root_id",
-            _EMPTY_ARGS,
-        )
-        return {r: (n, e or 0) for r, n, e in rows if r is not None}
-
-    def notes(self, limit: int | None = None) -> list[ErrorRow]:
-        """Indexed files with something to say (e.g. only in part), most recent first."""
-        rows = self.conn.execute(
-            # +status: walk the short files_noted index, not every indexed file's entry in
-            # files_status (at a million files, 0.14 s against nothing).
-            "SELECT path, note FROM files WHERE +status = 'indexed' AND note IS NOT NULL "
-            "ORDER BY indexed_at DESC LIMIT ?",
-            (-1 if limit is None else limit,),
-        )
-        return [ErrorRow(decode_path(p), n) for p, n in rows]
-
-    def errors(self, limit: int | None = None, empty: bool = False) -> list[ErrorRow]:
-        """Files that could not be read (empty: files that hold nothing to index instead),
-        most recent first."""
-        rows = self.conn.execute(
-            f"SELECT path, error FROM files WHERE status = 'error' AND {'' if empty else 'NOT'} "
-            f"{_EMPTY} ORDER BY indexed_at DESC LIMIT ?",
-            (*_EMPTY_ARGS, -1 if limit is None else limit),
-        )
-        return [ErrorRow(decode_path(p), e or "unknown error") for p, e in rows]
-
-    def retry(self, paths: Iterable[Path]) -> int:
-        """Files that could not be read become pending again, first in line; how many did."""
-        total = 0
-        for path in paths:
-            self.conn.execute(
-                "UPDATE files SET status = 'pending', error = NULL, priority = 1 "
-                "WHERE path = ? AND status = 'error'",
-                (encode_path(path),),
-            )
-            total += self.conn.changes()
-        return total
-
-    def file_size_on_disk(self) -> int:
-        total = 0
-        for suffix in ("", "-wal", "-shm"):
-            part = self.path.with_name(self.path.name + suffix)
-            if part.exists():
-                total += part.stat().st_size
-        return total
 
     def facts(self, path: Path) -> FileFacts | None:
         """What the library knows of the file at path; None when it holds no such file."""
@@ -1009,22 +789,6 @@ class Store:
             (encode_path(path),),
         ).fetchone()
         return None if row is None else FileFacts(*row)
-
-    def record(self, path: Path) -> FileRecord | None:
-        """How the library read the file at path: its status, why it failed, when, and its
-        captions; None when it holds no such file."""
-        row = self.conn.execute(
-            "SELECT id, status, error, indexed_at FROM files WHERE path = ?", (encode_path(path),)
-        ).fetchone()
-        if row is None:
-            return None
-        file_id, status, error, indexed_at = row
-        captions = self.conn.execute(
-            "SELECT text FROM chunks WHERE file_id = ? AND source = ? AND text IS NOT NULL "
-            "ORDER BY seq",
-            (file_id, CAPTION_SOURCE),
-        )
-        return FileRecord(status, error, indexed_at, tuple(text for (text,) in captions))
 
 
 def _create(path: Path) -> None:

@@ -20,7 +20,7 @@ from gui_support import open_fake_window
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from mediafind import doctor
+from mediafind import doctor, search_rows
 from mediafind.cli import main
 from mediafind.errors import LibraryBusy, LibraryDamaged
 from mediafind.gui.window import MainWindow
@@ -118,7 +118,7 @@ def test_a_damaged_keyword_index_is_found_and_rebuilt(library: Path) -> None:
     assert repaired.done == ("rebuilt the keyword index from the text",)
     assert doctor.check(library).healthy
     with Store.open(library) as store:
-        hits = store.keyword_chunks("sink", 5)
+        hits = search_rows.keyword_chunks(store, "sink", 5)
     assert [h.path.name for h in hits] == ["kitchen.txt"]
 
 
@@ -128,7 +128,7 @@ def test_a_damaged_name_index_is_found_and_rebuilt(library: Path) -> None:
     doctor.repair(library)
     assert doctor.check(library).healthy
     with Store.open(library) as store:
-        assert [f.path.name for f in store.files_named("garden", 5)] == ["garden.md"]
+        assert [f.path.name for f in search_rows.files_named(store, "garden", 5)] == ["garden.md"]
 
 
 @pytest.mark.parametrize(
@@ -173,7 +173,7 @@ def test_orphan_chunks_and_vectors_are_removed(library: Path) -> None:
     assert repaired.done == ("removed 2 chunks and vectors that belonged to nothing",)
     assert doctor.check(library, full=True).healthy
     with Store.open(library) as store:
-        assert store.keyword_chunks("lost", 5) == []
+        assert search_rows.keyword_chunks(store, "lost", 5) == []
 
 
 def test_an_indexed_file_missing_its_vector_is_embedded_again(library: Path) -> None:

@@ -10,6 +10,7 @@ from gui_support import SLOW, open_fake_window
 from PIL import Image
 from pytestqt.qtbot import QtBot
 
+from mediafind import text_rows
 from mediafind.gui.preview import matched_lines, text_boxes
 from mediafind.gui.window import MainWindow
 from mediafind.pictext import TextLine
@@ -88,7 +89,7 @@ def test_only_the_lines_that_hold_the_words_are_marked(tmp_path: Path) -> None:
         row = store.file_by_path(photo)
         assert row is not None
         with store.atomic():
-            store.save_lines("h1", "reader-1", lines_json(lines))
+            text_rows.save_lines(store, "h1", "reader-1", lines_json(lines))
             store.save_indexed(row.id, content_hash="h1", size=1, mtime_ns=1, chunks=[],
                                text_read="reader-1")  # fmt: skip
     passage = "Home network: Lighthouse-5G Wifi password: seashell42 Router: 192.168.1.1"

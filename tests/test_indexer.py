@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import FakeEncoder, save_shape
 
+from mediafind import search_rows, status_rows
 from mediafind.indexer import Indexer
 from mediafind.keeper import sync
 from mediafind.report import Progress
@@ -120,9 +121,12 @@ def test_unreadable_files_are_recorded_with_reasons_and_the_rest_indexed(
     assert "truncated" in reasons["truncated.jpg"]
     assert reasons["corrupt.jpg"].startswith(("damaged image", "not a readable image"))
     assert outcome.indexed == 3
-    listed = [*store.errors(), *store.errors(empty=True)]
+    listed = [*status_rows.errors(store), *status_rows.errors(store, empty=True)]
     assert {Path(os.fsdecode(e.path)).name for e in listed} == set(reasons)
-    assert {e.path.name for e in store.errors(empty=True)} == {"zero.png", "empty note.txt"}
+    assert {e.path.name for e in status_rows.errors(store, empty=True)} == {
+        "zero.png",
+        "empty note.txt",
+    }
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file")
@@ -224,7 +228,9 @@ def test_without_the_model_files_wait_and_their_words_are_saved(store: Store, fo
     assert counts["pending"] == 3 and counts["photo"] == counts["note"] == 0
     # The note's words are in the library already; the photos have no caption to save.
     assert outcome.words_only == 1
-    assert [h.path.name for h in store.keyword_chunks('"eggs"', 10)] == ["groceries.md"]
+    assert [h.path.name for h in search_rows.keyword_chunks(store, '"eggs"', 10)] == [
+        "groceries.md"
+    ]
     again = sync(Indexer(store, no_model, "x"))  # type: ignore[arg-type]
     assert again.words_only == 0  # saved once
 

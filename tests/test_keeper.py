@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import FakeEncoder, save_shape
 
-from mediafind import indexer, shapes
+from mediafind import indexer, shapes, status_rows
 from mediafind.errors import LibraryBusy
 from mediafind.keeper import IDLE, Keeper, Status
 from mediafind.rows import decode_path
@@ -363,7 +363,7 @@ def test_awkward_files_are_recorded_or_skipped_never_a_crash(
     assert service.wait_idle(20)
     assert indexed_paths(library) == {root / name}
     with Store.open(library) as store:
-        assert [e.path.name for e in store.errors()] == ["broken.png"]
+        assert [e.path.name for e in status_rows.errors(store)] == ["broken.png"]
 
 
 def test_a_file_changing_while_it_is_read_ends_indexed_at_its_last_version(

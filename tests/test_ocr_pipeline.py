@@ -13,7 +13,7 @@ from conftest import FakeEncoder
 from gui_support import SLOW, open_fake_window
 from PIL import Image, ImageDraw, ImageFont
 
-from mediafind import config
+from mediafind import config, search_rows, status_rows
 from mediafind import store as store_module
 from mediafind.errors import ConfigError
 from mediafind.indexer import Indexer
@@ -188,7 +188,7 @@ def test_a_reader_that_fails_leaves_the_photo_indexed_with_a_note(
     store.add_root(photos)
     outcome = sync(indexer(store, fake, reader))
     assert (outcome.indexed, outcome.errors) == (4, [])
-    notes = {n.path.name: n.reason for n in store.notes()}
+    notes = {n.path.name: n.reason for n in status_rows.notes(store)}
     assert notes["screenshot.png"] == (
         "the text in this picture could not be read (RuntimeError: the engine ran out of memory)"
     )
@@ -290,7 +290,7 @@ def test_a_library_of_schema_6_keeps_its_files_and_words_when_upgraded(
         assert upgraded.conn.pragma("user_version") == store_module.SCHEMA_VERSION
         chunks = upgraded.conn.execute("SELECT * FROM chunks ORDER BY id").fetchall()
         assert [c[:-1] for c in chunks] == v6_chunks and {c[-1] for c in chunks} == {None}
-        assert [h.file_id for h in upgraded.keyword_chunks("heron", 5)] == [file_id]
+        assert [h.file_id for h in search_rows.keyword_chunks(upgraded, "heron", 5)] == [file_id]
         assert upgraded.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         # Its photos are read once it is indexed, and found by their words; the note's words
         # stay in step with it.

@@ -10,6 +10,7 @@ import apsw
 import numpy as np
 import pytest
 
+from mediafind import status_rows
 from mediafind import store as store_module
 from mediafind.errors import LibraryTooNew, nothing_to_read
 from mediafind.rows import decode_path, encode_path
@@ -339,8 +340,8 @@ def test_error_drops_the_files_chunks_but_keeps_its_row(photos: Root, store: Sto
     assert keyword_hits(store, "eggs") == []
     assert store.vector_count() == 0
     # A file with nothing to index is listed apart from the files that could not be read.
-    assert store.errors() == []
-    assert [e.reason for e in store.errors(empty=True)] == ["no text in the file"]
+    assert status_rows.errors(store) == []
+    assert [e.reason for e in status_rows.errors(store, empty=True)] == ["no text in the file"]
     assert store.counts()["error"] == 0 and store.counts()["empty"] == 1
     assert_in_step(store)
 
@@ -362,16 +363,16 @@ def test_files_in_error_are_counted_apart_from_files_with_nothing_to_index(
         store.save_error(ids[name], reason, 0, 5)
     counts = store.counts()
     assert (counts["error"], counts["empty"]) == (2, 4)
-    assert {e.path.name for e in store.errors()} == {"broken.jpg", "locked.pdf"}
-    empty = {e.path.name for e in store.errors(empty=True)}
+    assert {e.path.name for e in status_rows.errors(store)} == {"broken.jpg", "locked.pdf"}
+    empty = {e.path.name for e in status_rows.errors(store, empty=True)}
     assert empty == {"blank.jpg", "scan.pdf", "drawing.pdf", "nothing.md"}
-    assert store.root_counts()[photos.id] == (6, 2)
-    assert all(nothing_to_read(e.reason) for e in store.errors(empty=True))
-    assert not any(nothing_to_read(e.reason) for e in store.errors())
+    assert status_rows.root_counts(store)[photos.id] == (6, 2)
+    assert all(nothing_to_read(e.reason) for e in status_rows.errors(store, empty=True))
+    assert not any(nothing_to_read(e.reason) for e in status_rows.errors(store))
 
     # Try Again: files in error become pending, first in line; others are left alone.
     with store.atomic():
-        tried = store.retry([photos.path / "broken.jpg", photos.path / "blank.jpg",
+        tried = status_rows.retry(store, [photos.path / "broken.jpg", photos.path / "blank.jpg",
                              photos.path / "nowhere.jpg"])  # fmt: skip
     assert tried == 2
     assert store.counts()["pending"] == 2

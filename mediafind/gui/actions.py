@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mediafind import units
+from mediafind import status_rows, units
 from mediafind.errors import MediafindError
 from mediafind.gui import desktop
 from mediafind.gui.jobs import in_background
@@ -177,7 +177,7 @@ def _library(path: Path, reader: Reader | None) -> list[tuple[str, str]]:
     if reader is None:
         return []
     try:
-        record = ask_library(reader, lambda store: store.record(path))
+        record = ask_library(reader, lambda store: status_rows.record(store, path))
     except MediafindError as e:
         return [("Library", f"The library cannot be read now: {e}")]
     if record is None:

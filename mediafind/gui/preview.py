@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mediafind import extract, units
+from mediafind import extract, text_rows, units
 from mediafind.errors import MediafindError
 from mediafind.gui.jobs import in_background
 from mediafind.gui.noteslist import heading_of, page_of, type_label
@@ -377,7 +377,7 @@ def matched_lines(hit: Hit, reader: Reader | None) -> list[Box]:
     if not words:
         return []
     try:
-        raw = ask_library(reader, lambda store: store.lines_of(hit.file_id))
+        raw = ask_library(reader, lambda store: text_rows.lines_of(store, hit.file_id))
     except MediafindError as e:
         log.info("the library cannot tell the lines read in %s: %s", hit.path, e)
         return []
