@@ -155,8 +155,9 @@ class _Prepared:
 
 
 class _Pictures:
-    """The reader as the decode pool shares it: one picture at a time (the engine uses every
-    core for one), with the contents it has read already (not to be read again)."""
+    """The reader as the decode pool shares it: one picture read at a time (the engine uses
+    every core for one; the cheap pass, one each), with the contents it has read already (not
+    to be read again)."""
 
     def __init__(self, reader: TextReader, reading: Reading, done: set[str]) -> None:
         self.identity = reader.identity
@@ -169,8 +170,9 @@ class _Pictures:
         return self._reader.cheap_side(picture)
 
     def has_text(self, picture: Image.Image) -> bool:
-        with self._lock:
-            return self._reader.has_text(picture)
+        # Not under the lock: the cheap pass takes one thread a call, and the decode threads
+        # may run it side by side.
+        return self._reader.has_text(picture)
 
     def read(self, picture: Image.Image) -> list[TextLine]:
         with self._lock:
