@@ -7,9 +7,10 @@
   12-megapixel JPEG decoded at half scale) and on a noisy photo, and how many it wrongly takes
   as holding text;
 - per page with text: read() on a 1920×1080 screenshot and on an A4 page at 150 dpi;
-- the indexing slowdown of a library where most photos have no text: the cheap pass's cost
-  per photo over the image embedding's (ViT-B-32, random weights: the same cost as the real
-  ones), timed alternately in the same run, medians over the rounds (goal ≤ 15 %);
+- the cheap pass's cost per photo over the image embedding's (ViT-B-32, random weights: the
+  same cost as the real ones), timed alternately in the same run, medians over the rounds: the
+  indexer runs the two side by side, so the slowdown it makes (goal ≤ 15 %) is measured whole
+  by bench/ocr_slowdown.py;
 - the import cost of mediafind.ocr (ONNX Runtime and OpenCV load on first use, not then).
 """
 
@@ -154,12 +155,11 @@ def main() -> None:
         "≤ 5 %",
         wrong <= 0.05 * (len(photos) + len(noisy)),
     )
-    ratio = has_text_ms / embed_ms
+    # One after the other, on one thread: the indexer runs the pass beside the model, so the
+    # slowdown it makes (the budget's figure) is bench/ocr_slowdown.py's, measured whole.
     figure(
-        "indexing slowdown, photos without text (cheap pass / ViT-B-32 embedding)",
-        f"{100 * ratio:.1f} %",
-        "≤ 15 %",
-        ratio <= 0.15,
+        "cheap pass / ViT-B-32 embedding, one after the other",
+        f"{100 * has_text_ms / embed_ms:.1f} %",
     )
 
     for name, page in (
