@@ -13,15 +13,24 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
+import send2trash.plat_other
 from conftest import TINY_SPEC, FakeEncoder, save_shape
 from PySide6.QtCore import QMimeData, Qt, QTimer
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QAbstractButton, QApplication, QMessageBox, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QFormLayout,
+    QLabel,
+    QMessageBox,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 
 from mediafind import shapes
 from mediafind.embed import ModelSpec, OpenClipEncoder, parse_spec, spec_identity
 from mediafind.gui.bridge import SessionBridge
+from mediafind.gui.preview import PreviewPane
 from mediafind.gui.window import MainWindow
 from mediafind.indexer import Indexer
 from mediafind.keeper import sync
@@ -188,3 +197,38 @@ def answer_next_dialog(button: str) -> list[str]:
 
     on_next_dialog(click)
     return said
+
+
+def preview_facts(pane: PreviewPane) -> dict[str, str]:
+    """The facts the preview shows, by their labels."""
+    rows = {}
+    for row in range(pane.facts.rowCount()):
+        name = pane.facts.itemAt(row, QFormLayout.ItemRole.LabelRole).widget()
+        value = pane.facts.itemAt(row, QFormLayout.ItemRole.FieldRole).widget()
+        assert isinstance(name, QLabel) and isinstance(value, QLabel)
+        rows[name.text()] = value.text()
+    return rows
+
+
+def shown_suggestions(window: MainWindow) -> list[str]:
+    """What the search field's suggestion popup offers (none when it is not shown)."""
+    completer = window.search_field.suggestions
+    popup = completer.popup()
+    if popup is None or not popup.isVisible():
+        return []
+    model = completer.completionModel()
+    return [
+        str(model.index(r, 0).data(Qt.ItemDataRole.UserRole + 1)) for r in range(model.rowCount())
+    ]
+
+
+def trash_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point the freedesktop trash at tmp_path/data/Trash (send2trash reads the folder once,
+    when first imported: its copy is pointed there too)."""
+    data = tmp_path / "data"
+    monkeypatch.setenv("XDG_DATA_HOME", str(data))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setattr(send2trash.plat_other, "XDG_DATA_HOME", bytes(data))
+    monkeypatch.setattr(send2trash.plat_other, "HOMETRASH_B", bytes(data / "Trash"))
+    monkeypatch.setattr(send2trash.plat_other, "HOMETRASH", str(data / "Trash"))
+    return data / "Trash"

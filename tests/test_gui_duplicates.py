@@ -8,8 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import send2trash.plat_other
-from gui_support import SLOW, open_fake_window
+from gui_support import SLOW, open_fake_window, trash_here
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QStyle, QStyleOptionButton
 from pytestqt.qtbot import QtBot
@@ -21,18 +20,6 @@ from mediafind.gui.window import MainWindow
 
 __all__ = ["open_fake_window"]  # fixture
 FakeWindow = Callable[..., MainWindow]
-
-
-def trash_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The freedesktop trash in tmp_path/data/Trash (send2trash reads where it is once, when
-    first imported: its copy is pointed there too)."""
-    data = tmp_path / "data"
-    monkeypatch.setenv("XDG_DATA_HOME", str(data))
-    monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.setattr(send2trash.plat_other, "XDG_DATA_HOME", bytes(data))
-    monkeypatch.setattr(send2trash.plat_other, "HOMETRASH_B", bytes(data / "Trash"))
-    monkeypatch.setattr(send2trash.plat_other, "HOMETRASH", str(data / "Trash"))
-    return data / "Trash"
 
 
 def click(qtbot: QtBot, box: QCheckBox) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import FakeEncoder, small_folder
-from gui_support import SLOW, final_results, open_fake_window
+from gui_support import SLOW, final_results, open_fake_window, shown_suggestions
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication
@@ -139,17 +139,6 @@ def test_examples_are_reached_by_keys_or_clicked_and_go_into_the_field(
 
 
 # -- suggestions ---------------------------------------------------------------------------
-
-
-def shown_suggestions(window: MainWindow) -> list[str]:
-    completer = window.search_field.suggestions
-    popup = completer.popup()
-    if popup is None or not popup.isVisible():
-        return []
-    model = completer.completionModel()
-    return [
-        str(model.index(r, 0).data(Qt.ItemDataRole.UserRole + 1)) for r in range(model.rowCount())
-    ]
 
 
 def test_suggestions_follow_the_filter_being_typed_and_keep_the_rest_of_the_words(

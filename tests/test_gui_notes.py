@@ -15,10 +15,9 @@ from pathlib import Path
 import docx
 import pytest
 from conftest import FakeEncoder, save_shape
-from gui_support import SLOW, final_results, open_fake_window
+from gui_support import SLOW, final_results, open_fake_window, preview_facts
 from PySide6.QtCore import QModelIndex, Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QFont, QFontMetrics, QTextCharFormat, QTextDocument
-from PySide6.QtWidgets import QFormLayout, QLabel
 from pytestqt.qtbot import QtBot
 from reportlab.pdfgen.canvas import Canvas
 
@@ -131,23 +130,12 @@ def shown(qtbot: QtBot, window: MainWindow, path: Path) -> Hit:
         lambda: (
             preview.hit is not None
             and preview.hit.path == path
-            and preview_facts(window).get("Size", "–") != "–"
+            and preview_facts(window.pane.preview).get("Size", "–") != "–"
         ),
         timeout=SLOW,
     )
     assert preview.hit is not None
     return preview.hit
-
-
-def preview_facts(window: MainWindow) -> dict[str, str]:
-    facts = window.pane.preview.facts
-    rows = {}
-    for row in range(facts.rowCount()):
-        name = facts.itemAt(row, QFormLayout.ItemRole.LabelRole).widget()
-        value = facts.itemAt(row, QFormLayout.ItemRole.FieldRole).widget()
-        assert isinstance(name, QLabel) and isinstance(value, QLabel)
-        rows[name.text()] = value.text()
-    return rows
 
 
 def tinted(document: QTextDocument) -> list[int]:
@@ -211,12 +199,12 @@ def test_each_note_shows_its_type_the_place_of_its_passage_and_its_size_and_date
 
     # The preview says the same of the PDF, with the file's own size and date.
     choose(qtbot, window, notes["pdf"])
-    facts = preview_facts(window)
+    facts = preview_facts(window.pane.preview)
     assert facts["Type"] == "PDF" and facts["Page"] == "2"
     assert facts["Modified"] == "03 October 2024, 14:05"
     assert facts["Size"] == units.size(notes["pdf"].stat().st_size)
     choose(qtbot, window, notes["word"])
-    assert preview_facts(window)["Section"] == "Kitchen"
+    assert preview_facts(window.pane.preview)["Section"] == "Kitchen"
 
 
 def test_the_list_reads_each_file_once_per_result_list(tmp_path: Path) -> None:

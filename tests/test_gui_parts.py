@@ -27,11 +27,12 @@ from gui_support import (
     drop,
     final_results,
     open_fake_window,
+    preview_facts,
 )
 from PIL import Image
 from PySide6.QtCore import QMimeData, Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QFont, QGuiApplication, QImage, QTextCursor
-from PySide6.QtWidgets import QFileDialog, QFormLayout, QLabel, QMainWindow, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from mediafind import cli, config, units
@@ -307,16 +308,6 @@ def test_the_note_preview_highlights_the_passage_that_matched(qtbot: QtBot, tmp_
     assert cursor.charFormat().fontWeight() == QFont.Weight.Bold
     cursor.setPosition(text.index("Bought") + 1)
     assert cursor.charFormat().background().style() == Qt.BrushStyle.NoBrush
-
-
-def preview_facts(pane: PreviewPane) -> dict[str, str]:
-    rows = {}
-    for row in range(pane.facts.rowCount()):
-        name = pane.facts.itemAt(row, QFormLayout.ItemRole.LabelRole).widget()
-        value = pane.facts.itemAt(row, QFormLayout.ItemRole.FieldRole).widget()
-        assert isinstance(name, QLabel) and isinstance(value, QLabel)
-        rows[name.text()] = value.text()
-    return rows
 
 
 def test_the_photo_preview_tells_what_the_library_read_and_reads_files_it_has_not(

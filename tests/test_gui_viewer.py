@@ -10,9 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import send2trash.plat_other
 from conftest import save_shape
-from gui_support import SLOW, on_next_dialog, open_fake_window
+from gui_support import SLOW, on_next_dialog, open_fake_window, trash_here
 from PIL import Image
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QGuiApplication, QKeySequence
@@ -194,22 +193,10 @@ def test_the_menu_shows_each_action_with_its_shortcut_and_the_shortcuts_work_wit
     assert pane.photos_title.text() == "Photos · 4" and counted[-1] == 1
 
 
-def _trash_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Point the freedesktop trash at tmp_path/data/Trash (send2trash reads the folder once,
-    when first imported: its copy is pointed there too)."""
-    data = tmp_path / "data"
-    monkeypatch.setenv("XDG_DATA_HOME", str(data))
-    monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.setattr(send2trash.plat_other, "XDG_DATA_HOME", bytes(data))
-    monkeypatch.setattr(send2trash.plat_other, "HOMETRASH_B", bytes(data / "Trash"))
-    monkeypatch.setattr(send2trash.plat_other, "HOMETRASH", str(data / "Trash"))
-    return data / "Trash"
-
-
 def test_delete_asks_then_moves_the_photo_to_the_trash_and_the_library_forgets_it(
     qtbot: QtBot, open_fake_window: FakeWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    trash = _trash_here(tmp_path, monkeypatch)
+    trash = trash_here(tmp_path, monkeypatch)
     folder = tmp_path / "Pictures"
     photos = some_photos(folder, 3)
     window = open_fake_window(tmp_path / "library")
@@ -265,7 +252,7 @@ def test_delete_asks_then_moves_the_photo_to_the_trash_and_the_library_forgets_i
 def test_several_chosen_are_counted_in_the_question(
     qtbot: QtBot, open_fake_window: FakeWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    trash = _trash_here(tmp_path, monkeypatch)
+    trash = trash_here(tmp_path, monkeypatch)
     photos = some_photos(tmp_path / "photos", 4)
     window = open_fake_window(tmp_path / "library")
     show_results(window, photo_hits(photos))

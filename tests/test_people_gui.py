@@ -5,37 +5,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gui_support import SLOW, WindowMaker, final_results, index_folder, open_window
+from gui_support import (
+    SLOW,
+    WindowMaker,
+    final_results,
+    index_folder,
+    open_window,
+    preview_facts,
+    shown_suggestions,
+)
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFormLayout, QLabel
 from pytestqt.qtbot import QtBot
 from test_people import make_album
 
 __all__ = ["open_window"]  # the fixture, used by name
 
-from mediafind.gui.preview import PreviewPane
 from mediafind.gui.window import MainWindow
-
-
-def preview_facts(pane: PreviewPane) -> dict[str, str]:
-    rows = {}
-    for row in range(pane.facts.rowCount()):
-        name = pane.facts.itemAt(row, QFormLayout.ItemRole.LabelRole).widget()
-        value = pane.facts.itemAt(row, QFormLayout.ItemRole.FieldRole).widget()
-        assert isinstance(name, QLabel) and isinstance(value, QLabel)
-        rows[name.text()] = value.text()
-    return rows
-
-
-def shown_suggestions(window: MainWindow) -> list[str]:
-    completer = window.search_field.suggestions
-    popup = completer.popup()
-    if popup is None or not popup.isVisible():
-        return []
-    model = completer.completionModel()
-    return [
-        str(model.index(r, 0).data(Qt.ItemDataRole.UserRole + 1)) for r in range(model.rowCount())
-    ]
 
 
 def album_window(open_window: WindowMaker, tmp_path: Path) -> MainWindow:
