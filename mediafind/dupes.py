@@ -8,9 +8,9 @@ is looked up under each of its bands and every band one bit away, so adding a ph
 dictionary look-ups and one numpy comparison with what they find, not a comparison with every
 photo (a pair up to 2 × BANDS - 1 bits
 apart always shares a band that close; most pairs further apart do too). Groups come from
-union-find over the pairs found (see Finder.groups). RAW files are not indexed (media's
-PHOTO_EXTENSIONS), so a RAW+JPEG pair shows as its JPEG alone; one shot saved in two formats
-that are indexed (IMG_1.HEIC beside IMG_1.JPG) is grouped by its name."""
+union-find over the pairs found (see Finder.groups). One shot saved in two formats in one
+folder (IMG_1.NEF beside IMG_1.JPG, the RAW+JPEG pair; IMG_1.HEIC beside IMG_1.JPG) is grouped
+by its name."""
 
 from __future__ import annotations
 
@@ -382,7 +382,8 @@ def hash_missing(
         if should_stop is not None and should_stop():
             break
         try:
-            found[digest] = hashes(media.open_image(path.read_bytes(), HASH_SIDE).image)
+            picture = media.open_image(path.read_bytes(), HASH_SIDE, raw=media.is_raw(path))
+            found[digest] = hashes(picture.image)
         except (OSError, UnreadableFile) as e:
             log.info("cannot hash %s: %s", path, e)
     if not store.read_only:
