@@ -1,7 +1,7 @@
 """Camera RAW files: decoded through LibRaw (the camera's preview when it is large enough, else
 the sensor data developed), indexed as photos by the real indexer with the tiny model, found by
 words and by `type:raw`, recorded with a reason when damaged, and grouped with the JPEG the
-camera saved beside them."""
+camera saved beside them, the RAW file kept."""
 
 from __future__ import annotations
 
@@ -18,8 +18,10 @@ from conftest import TINY_SPEC
 from PIL import Image, ImageDraw
 from rawfiles import dng
 
-from mediafind import media, shapes, status_rows
+from mediafind import dupes, media, shapes, status_rows
 from mediafind.cli import main
+from mediafind.dupes import keeper_first
+from mediafind.dupes_rows import PhotoRow
 from mediafind.embed import OpenClipEncoder, parse_spec
 from mediafind.errors import UnreadableFile
 from mediafind.query import parse
@@ -169,6 +171,37 @@ def test_a_damaged_raw_file_is_recorded_with_its_reason_and_the_run_goes_on(
     assert errors.keys() == {"DSC_0043.NEF"}
     assert errors["DSC_0043.NEF"].startswith("not a readable camera RAW file (LibRaw: ")
     assert store.file_by_path(root / "shoot" / "blue.jpg") is not None
+
+
+def test_the_raw_and_jpeg_pair_is_one_group_keeping_the_raw_file(
+    library: tuple[Path, Store],
+) -> None:
+    _, store = library
+    groups = dupes.find(store)
+    assert [[p.path.name for p in g.photos] for g in groups] == [["IMG_0001.DNG", "IMG_0001.JPG"]]
+    (group,) = groups
+    assert group.why == "the camera's RAW file, the original the others were made from"
+    raw, jpeg = group.photos
+    assert (raw.width, raw.height) == (jpeg.width, jpeg.height) == PAIR_SIZE
+    assert raw.taken_at == TAKEN
+
+
+def photo(name: str, size: tuple[int, int]) -> PhotoRow:
+    return PhotoRow(hash(name), Path("/p") / name, 1000, *size, None, 1e9, name, (0, 0))
+
+
+def test_a_raw_file_is_kept_before_any_jpeg_however_large() -> None:
+    raw, large = photo("IMG_1.NEF", (6000, 4000)), photo("IMG_1.JPG", (6048, 4024))
+    assert keeper_first([large, raw]) == (
+        (raw, large),
+        "the camera's RAW file, the original the others were made from",
+    )
+    small_raw = photo("IMG_1 copy.NEF", (3000, 2000))
+    ordered, why = keeper_first([large, small_raw, raw])
+    assert ordered == (raw, small_raw, large)
+    assert why == "a camera RAW file, the largest picture (6000×4000)"
+    jpegs = keeper_first([photo("a.jpg", (800, 600)), photo("b.jpg", (4000, 3000))])[1]
+    assert jpegs == "the largest picture (4000×3000)"
 
 
 def test_the_windows_thumbnail_of_a_raw_file_is_its_picture_upright(tmp_path: Path) -> None:
