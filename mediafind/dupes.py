@@ -8,9 +8,9 @@ is looked up under each of its bands and every band one bit away, so adding a ph
 dictionary look-ups and one numpy comparison with what they find, not a comparison with every
 photo (a pair up to 2 × BANDS - 1 bits
 apart always shares a band that close; most pairs further apart do too). Groups come from
-union-find over the pairs found (see Finder.groups). RAW files are not indexed (media's
-PHOTO_EXTENSIONS), so a RAW+JPEG pair shows as its JPEG alone; one shot saved in two formats
-that are indexed (IMG_1.HEIC beside IMG_1.JPG) is grouped by its name."""
+union-find over the pairs found (see Finder.groups). One shot saved in two formats in one
+folder (IMG_1.NEF beside IMG_1.JPG, the RAW+JPEG pair; IMG_1.HEIC beside IMG_1.JPG) is grouped
+by its name."""
 
 from __future__ import annotations
 
@@ -148,26 +148,44 @@ def pixels(photo: PhotoRow) -> int:
 
 
 def keeper_first(photos: Iterable[PhotoRow]) -> tuple[tuple[PhotoRow, ...], str]:
-    """The photos with the one to keep first (the largest picture, then the oldest, then one
-    with its camera's date), and why it is that one, in words."""
+    """The photos with the one to keep first (a camera RAW file, then the largest picture, then
+    the oldest, then one with its camera's date), and why it is that one, in words.
+
+    A RAW file comes first whatever its size: it is the camera's original, which can be
+    developed again (exposure, white balance), and the JPEG beside it was made from it, not
+    the other way round. Its size would not decide it: LibRaw may count a margin of sensor
+    pixels more than the camera's JPEG keeps, or fewer, and ties fall to the name (.CR2 before
+    .JPG, .NEF after). Photographers who shoot RAW+JPEG keep the RAW file."""
 
     def age(p: PhotoRow) -> int:
         return math.floor(date_of(p) / SAME_TIME)
 
-    ordered = tuple(
-        sorted(photos, key=lambda p: (-pixels(p), age(p), p.taken_at is None, str(p.path)))
-    )
-    keeper, rest = ordered[0], ordered[1:]
+    def order(p: PhotoRow) -> tuple[bool, int, int, bool, str]:
+        return not media.is_raw(p.path), -pixels(p), age(p), p.taken_at is None, str(p.path)
+
+    ordered = tuple(sorted(photos, key=order))
+    keeper, others = ordered[0], ordered[1:]
+    if not media.is_raw(keeper.path):
+        return ordered, _why_kept(keeper, others, age)
+    rivals = [p for p in others if media.is_raw(p.path)]
+    if not rivals:
+        return ordered, "the camera's RAW file, the original the others were made from"
+    why = _why_kept(keeper, rivals, age)
+    return ordered, why if len(rivals) == len(others) else f"a camera RAW file, {why}"
+
+
+def _why_kept(keeper: PhotoRow, rest: Sequence[PhotoRow], age: Callable[[PhotoRow], int]) -> str:
+    """Why keeper is kept rather than rest (sorted after it by keeper_first), in words."""
     if all(pixels(keeper) > pixels(p) for p in rest):
-        return ordered, f"the largest picture ({keeper.width}×{keeper.height})"
+        return f"the largest picture ({keeper.width}×{keeper.height})"
     same = [p for p in rest if pixels(p) == pixels(keeper)]
     if all(age(keeper) < age(p) for p in same):
         day = datetime.fromtimestamp(date_of(keeper)).strftime("%Y-%m-%d %H:%M")
-        return ordered, f"as large as any, and the oldest ({day})"
+        return f"as large as any, and the oldest ({day})"
     alike = [p for p in same if age(p) == age(keeper)]
     if keeper.taken_at is not None and all(p.taken_at is None for p in alike):
-        return ordered, "as large and as old as any, and the only one with its camera's date"
-    return ordered, "as large and as old as any; the first by name"
+        return "as large and as old as any, and the only one with its camera's date"
+    return "as large and as old as any; the first by name"
 
 
 def same_shape(a: PhotoRow, b: PhotoRow) -> bool:
@@ -382,7 +400,8 @@ def hash_missing(
         if should_stop is not None and should_stop():
             break
         try:
-            found[digest] = hashes(media.open_image(path.read_bytes(), HASH_SIDE).image)
+            picture = media.open_image(path.read_bytes(), HASH_SIDE, raw=media.is_raw(path))
+            found[digest] = hashes(picture.image)
         except (OSError, UnreadableFile) as e:
             log.info("cannot hash %s: %s", path, e)
     if not store.read_only:

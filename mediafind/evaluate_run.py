@@ -199,7 +199,8 @@ def measure(
             try:
                 data = item.path.read_bytes()
                 media.check_picture_size(len(data))
-                pictures.append(media.open_image(data, encoder.image_size).image)
+                raw = media.is_raw(item.path)
+                pictures.append(media.open_image(data, encoder.image_size, raw=raw).image)
                 kept.append(item)
             except (OSError, UnreadableFile) as e:
                 unreadable.append((item.path, describe(e, with_file=False)))

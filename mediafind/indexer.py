@@ -578,11 +578,12 @@ def _prepare(
         else:
             prepared.reuse_from = known.get((row.kind, prepared.digest))
         reads = pictures is not None and pictures.reading.covers(path)
+        raw = media.is_raw(path)
         if reads and row.kind == "photo":
             assert pictures is not None
             prepared.read_by = pictures.identity
             if prepared.digest not in pictures.done:
-                picture = media.open_image(data, encoder.image_size)
+                picture = media.open_image(data, encoder.image_size, raw=raw)
                 _read_text(prepared, data, picture, pictures)
                 if prepared.reuse_from is None:
                     prepared.picture = picture
@@ -590,7 +591,7 @@ def _prepare(
             return prepared
         if row.kind == "photo":
             if prepared.picture is None:
-                prepared.picture = media.open_image(data, encoder.image_size)
+                prepared.picture = media.open_image(data, encoder.image_size, raw=raw)
             prepared.hashes = hashes(prepared.picture.image)
         else:
             document = extract.extract(path, data, pictures if reads else None)
@@ -614,19 +615,23 @@ def _read_text(
     decoded for the model when it is large enough (a photo: no second decode); a screen or a
     scan, or a photo where the pass found text, is decoded again larger. A reader that fails
     costs the photo its text, said in its note, never the photo itself."""
+    raw = media.is_raw(prepared.row.path)
     try:
-        looked_at = _at_least(data, picture, pictures.cheap_side(picture.image), long_side=True)
+        cheap = pictures.cheap_side(picture.image)
+        looked_at = _at_least(data, picture, cheap, long_side=True, raw=raw)
         if not pictures.has_text(looked_at.image):
             prepared.lines = []
             return
-        read = _at_least(data, looked_at, READ_SIDE, long_side=False)
+        read = _at_least(data, looked_at, READ_SIDE, long_side=False, raw=raw)
         prepared.lines = kept_lines(pictures.read(read.image))
     except Exception as e:
         log.warning("cannot read the text in %s", prepared.row.path, exc_info=True)
         prepared.note = f"the text in this picture could not be read ({describe(e)})"
 
 
-def _at_least(data: bytes, picture: media.Picture, side: int, long_side: bool) -> media.Picture:
+def _at_least(
+    data: bytes, picture: media.Picture, side: int, long_side: bool, raw: bool
+) -> media.Picture:
     """The picture at least `side` pixels on its long (or short) side, or whole: the one given
     when it is that large already, else decoded again from data."""
     width, height = picture.image.size
@@ -636,7 +641,7 @@ def _at_least(data: bytes, picture: media.Picture, side: int, long_side: bool) -
     own_long, own_short = max(picture.width, picture.height), min(picture.width, picture.height)
     # open_image sizes by the short side: the short side that gives this long side.
     short = -(-side * own_short // own_long) if long_side else side
-    return media.open_image(data, short)
+    return media.open_image(data, short, raw=raw)
 
 
 def _span_boxes(document: extract.Document, spans: list[Span]) -> dict[int, str | None]:

@@ -14,11 +14,13 @@ from pathlib import Path
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from mediafind.errors import EMPTY_FILE, NothingToRead, UnreadableFile
+from mediafind.raw import RAW_EXTENSIONS, open_raw
 
 log = logging.getLogger(__name__)
 
-PHOTO_EXTENSIONS = frozenset(
-    {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".heic", ".heif"}
+PHOTO_EXTENSIONS = (
+    frozenset({".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".heic", ".heif"})
+    | RAW_EXTENSIONS
 )
 # Documents mediafind reads (mediafind.extract turns each kind into text; its
 # DOCUMENT_EXTENSIONS is the same set).
@@ -96,6 +98,12 @@ def kind_of_name(name: str) -> str | None:
     return None
 
 
+def is_raw(path: Path) -> bool:
+    """Whether the file at path is a camera RAW file, which open_image must be told (its TIFF
+    cousins, DNG, NEF and CR2, open in Pillow as their tiny first thumbnail)."""
+    return path.suffix.lower() in RAW_EXTENSIONS
+
+
 def content_hash(data: bytes) -> str:
     """What a file's content is known by: two files with the same hash are copies, and a
     vanished file's hash found again is a move (its vectors are kept)."""
@@ -152,12 +160,21 @@ class Picture:
     taken_at: float | None
 
 
-def open_image(data: bytes, min_side: int) -> Picture:
-    """Decode a photo from its bytes, no smaller than min_side on its short side.
+def open_image(data: bytes, min_side: int, *, raw: bool = False) -> Picture:
+    """Decode a photo from its bytes, no smaller than min_side on its short side; raw: a camera
+    RAW file (is_raw).
 
     Pillow's decompression-bomb guard stays on: a picture of absurd pixel count is refused."""
     if not data:
         raise NothingToRead(EMPTY_FILE)
+    if raw:
+        developed = open_raw(data, min_side, MAX_PIXELS)
+        return Picture(
+            _reduced(developed.image, min_side),
+            developed.width,
+            developed.height,
+            developed.taken_at,
+        )
     register_heif()
     quiet_libtiff()
     try:
@@ -182,11 +199,15 @@ def open_image(data: bytes, min_side: int) -> Picture:
         raise UnreadableFile("not a readable image (corrupt or unsupported format)") from e
     except (OSError, SyntaxError, ValueError, EOFError) as e:
         raise UnreadableFile(f"damaged image: {_reason(e)}") from e
+    return Picture(_reduced(picture, min_side), width, height, taken_at)
+
+
+def _reduced(picture: Image.Image, min_side: int) -> Image.Image:
     factor = min(picture.size) // max(min_side, 1)
     if factor >= 2:
         # The model resizes to min_side anyway; shrinking here keeps queued pictures small.
-        picture = picture.reduce(factor)
-    return Picture(picture, width, height, taken_at)
+        return picture.reduce(factor)
+    return picture
 
 
 def _reason(e: BaseException) -> str:

@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 from mediafind.kinds import NOTE as NOTE
 from mediafind.kinds import PHOTO as PHOTO
 from mediafind.people_rows import filter_sql
+from mediafind.raw import RAW_EXTENSIONS
 
 # Chunk sources: the picture itself, text of a note, caption text of a photo, text read in a
 # picture (a photo's, or a scanned PDF page's).
@@ -184,7 +185,8 @@ FILE_DATE = "coalesce(f.taken_at, f.mtime_ns / 1e9)"
 # type:jpg means .jpg and .jpeg alike, and so on.
 _TYPE_ALIASES = {"jpg": ("jpg", "jpeg"), "jpeg": ("jpg", "jpeg"), "tif": ("tif", "tiff"),
                  "tiff": ("tif", "tiff"), "md": ("md", "markdown"), "htm": ("htm", "html"),
-                 "html": ("htm", "html"), "heic": ("heic", "heif")}  # fmt: skip
+                 "html": ("htm", "html"), "heic": ("heic", "heif"),
+                 "raw": tuple(sorted(e.lstrip(".") for e in RAW_EXTENSIONS))}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

@@ -422,7 +422,7 @@ class Searcher:
             raise UnreadableFile(f"{path}: {e}") from e
         try:
             # The same budget as indexing: a picture too large to decode safely is refused.
-            picture = media.open_image(data, self.encoder.image_size)
+            picture = media.open_image(data, self.encoder.image_size, raw=media.is_raw(path))
         except UnreadableFile as e:
             raise UnreadableFile(f"{path}: {e}") from e
         itself = search_rows.files_with_hash(self.store, media.content_hash(data))

@@ -23,6 +23,7 @@ from pytestqt.qtbot import QtBot
 from mediafind import __version__, media, selftest
 from mediafind.cli import build_parser, main
 from mediafind.gui.app import DESKTOP_ID, SingleInstance, instance_name
+from mediafind.raw import RAW_EXTENSIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGING = ROOT / "packaging"
@@ -160,8 +161,9 @@ def test_the_desktop_entry_opens_pictures_through_the_window() -> None:
     entry = _desktop_entry()
     assert entry["Exec"] == "mediafind gui %f"
     assert build_parser().parse_args(["gui", "photo.jpg"]).picture == "photo.jpg"
+    # Camera RAW files (image/x-adobe-dng, image/x-nikon-nef, …) are not offered to it.
     assert set(entry["MimeType"].strip(";").split(";")) == {
-        PHOTO_TYPES[ext] for ext in media.PHOTO_EXTENSIONS
+        PHOTO_TYPES[ext] for ext in media.PHOTO_EXTENSIONS - RAW_EXTENSIONS
     }
     assert entry["Icon"] == "mediafind"  # the hicolor name the packages install, icons.py's too
 

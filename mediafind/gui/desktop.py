@@ -16,7 +16,9 @@ from pathlib import Path
 from PySide6.QtCore import QMimeData, QMimeDatabase, QProcess, QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QImage, QImageReader
 
+from mediafind import media
 from mediafind.errors import UnreadableFile, describe
+from mediafind.gui.thumbnails import to_qimage
 
 log = logging.getLogger(__name__)
 
@@ -345,8 +347,23 @@ def hand_over_clipboard() -> None:
         clipboard.setText(text)
 
 
+# A camera RAW file is shown this large on its short side (a 4K screen's height): its embedded
+# preview when that is as large, else its sensor data developed, which takes seconds.
+RAW_VIEW_SIDE = 2160
+
+
 def read_image(path: Path) -> QImage:
-    """The whole picture, upright. Raises UnreadableFile. Any thread."""
+    """The whole picture, upright (a camera RAW file: RAW_VIEW_SIDE on its short side at
+    most). Raises UnreadableFile. Any thread."""
+    if media.is_raw(path):  # Qt would show a DNG, NEF or CR2 as its tiny first thumbnail
+        try:
+            media.check_picture_size(path.stat().st_size)
+            picture = media.open_image(path.read_bytes(), RAW_VIEW_SIDE, raw=True)
+        except OSError as e:
+            raise UnreadableFile(f"cannot read the picture {path.name}: {describe(e)}") from e
+        except UnreadableFile as e:
+            raise UnreadableFile(f"cannot read the picture {path.name}: {e}") from e
+        return to_qimage(picture.image)
     reader = QImageReader(str(path))
     reader.setAutoTransform(True)
     image = reader.read()

@@ -28,9 +28,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mediafind import dupes, units
+from mediafind import dupes, media, units
 from mediafind.dupes import Group
 from mediafind.dupes_rows import PhotoRow
+from mediafind.errors import UnreadableFile
 from mediafind.gui import desktop
 from mediafind.gui.actions import TRASH, trash_failure
 from mediafind.gui.jobs import Job, in_background
@@ -63,14 +64,24 @@ def _find(session: Session, should_stop: Callable[[], bool]) -> Found:
             if should_stop():
                 break
             try:
-                with Image.open(photo.path) as img:
-                    img.draft("RGB", (THUMB, THUMB))
-                    small = ImageOps.exif_transpose(img).convert("RGB")
-                small.thumbnail((THUMB, THUMB))
-                thumbnails[photo.path] = (small.tobytes(), small.width, small.height)
-            except (OSError, ValueError, Image.DecompressionBombError):
+                small = _thumbnail(photo.path)
+            except (OSError, ValueError, Image.DecompressionBombError, UnreadableFile):
                 continue
+            thumbnails[photo.path] = (small.tobytes(), small.width, small.height)
     return Found(groups, thumbnails)
+
+
+def _thumbnail(path: Path) -> Image.Image:
+    """The photo at path, upright, THUMB pixels on its long side at most."""
+    if media.is_raw(path):  # Pillow opens a DNG, NEF or CR2 as its tiny first thumbnail
+        media.check_picture_size(path.stat().st_size)
+        small = media.open_image(path.read_bytes(), THUMB, raw=True).image
+    else:
+        with Image.open(path) as img:
+            img.draft("RGB", (THUMB, THUMB))
+            small = ImageOps.exif_transpose(img).convert("RGB")
+    small.thumbnail((THUMB, THUMB))
+    return small
 
 
 def summary(moved: int, freed: int) -> str:

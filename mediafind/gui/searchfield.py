@@ -110,7 +110,11 @@ def suggestions(
     if key == "type":
         photos = sorted(e.lstrip(".") for e in PHOTO_EXTENSIONS)
         notes = sorted(e.lstrip(".") for e in NOTE_EXTENSIONS)
-        return [(f"type:{e}", "photos") for e in photos] + [(f"type:{e}", "notes") for e in notes]
+        return (
+            [(f"type:{e}", "photos") for e in photos]
+            + [("type:raw", "camera RAW photos, all kinds")]
+            + [(f"type:{e}", "notes") for e in notes]
+        )
     if key == "in":
         named = sorted((home_relative(f) for f in folders), key=str.lower)
         return [(f'in:"{n}"' if " " in n else f"in:{n}", "a watched folder") for n in named]

@@ -45,21 +45,16 @@ def decode(path: Path, pixels: int) -> QImage:
 
     Qt's reader first: it decodes JPEG at a reduced scale and lets go of Python's lock while it
     works (measured: a third of Pillow's time per thumbnail). Formats it cannot read (HEIC,
-    some TIFFs) go through the decoder the indexer uses."""
-    reader = QImageReader(str(path))
-    reader.setAutoTransform(True)
-    size = reader.size()
-    if size.isValid() and (size.width() > pixels or size.height() > pixels):
-        # JPEG decodes at 1/2, 1/4 or 1/8 scale far faster than at full size. The scaled size
-        # is in the file's own orientation, before EXIF turns it.
-        reader.setScaledSize(size.scaled(pixels, pixels, Qt.AspectRatioMode.KeepAspectRatio))
-    image = reader.read()
+    some TIFFs) go through the decoder the indexer uses, and so do camera RAW files, which Qt
+    would show as their tiny first thumbnail, or not at all."""
+    raw = media.is_raw(path)
+    image = QImage() if raw else _read_with_qt(path, pixels)
     if image.isNull():
         try:
             data = path.read_bytes()
         except OSError as e:
             raise UnreadableFile(describe(e)) from e
-        picture = media.open_image(data, pixels).image
+        picture = media.open_image(data, pixels, raw=raw).image
         picture.thumbnail((pixels, pixels), Image.Resampling.BICUBIC)
         image = to_qimage(picture)
     if image.width() > pixels or image.height() > pixels:
@@ -70,6 +65,19 @@ def decode(path: Path, pixels: int) -> QImage:
             Qt.TransformationMode.SmoothTransformation,
         )
     return image
+
+
+def _read_with_qt(path: Path, pixels: int) -> QImage:
+    """The picture at path through Qt's reader, at least pixels on its long side where JPEG
+    can decode it smaller; a null image when Qt cannot read it."""
+    reader = QImageReader(str(path))
+    reader.setAutoTransform(True)
+    size = reader.size()
+    if size.isValid() and (size.width() > pixels or size.height() > pixels):
+        # JPEG decodes at 1/2, 1/4 or 1/8 scale far faster than at full size. The scaled size
+        # is in the file's own orientation, before EXIF turns it.
+        reader.setScaledSize(size.scaled(pixels, pixels, Qt.AspectRatioMode.KeepAspectRatio))
+    return reader.read()
 
 
 def _flatten(image: QImage) -> QImage:
