@@ -107,6 +107,23 @@ echo "$found" | grep -q '"path": ".*IMG_0001.jpg"' || {
     exit 1; }
 echo "a place named offline: Lisbon${offline:+ (network cut)}"
 
+step "a camera RAW photo"
+# A DNG written by the tests' own writer (tests/rawfiles.py, tifffile in the project's venv),
+# developed by the LibRaw inside the bundle: indexed as a photo, found by type:raw.
+mkdir -p "$scratch/raw"
+"$ROOT/.venv/bin/python" -c '
+import sys
+sys.path.insert(0, sys.argv[2])
+from PIL import Image
+from rawfiles import dng
+dng(__import__("pathlib").Path(sys.argv[1]), Image.new("RGB", (320, 240), (200, 40, 40)))
+' "$scratch/raw/IMG_0042.DNG" "$ROOT/tests"
+$offline "$APP" --model "local-dir:$TINY" index "$scratch/raw" >/dev/null
+found=$($offline "$APP" --model "local-dir:$TINY" search type:raw --json)
+echo "$found" | grep -q '"path": ".*IMG_0042.DNG"' || {
+    echo "package-check: the RAW photo was not indexed: $found" >&2; exit 1; }
+echo "a camera RAW photo: indexed"
+
 step "archive: install, run, uninstall"
 tarball="$DIST/mediafind-$VERSION-linux-$(uname -m).tar.gz"
 tar -C "$scratch" -xzf "$tarball"
