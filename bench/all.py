@@ -38,6 +38,7 @@ BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
     ("ocr_slowdown.py", [], ["--photos", "30", "--screens", "1"]),
     ("ocr_cost.py", [], ["--photos", "12", "--rounds", "2"]),
     ("duplicates.py", [], ["--looks", "6", "--photos", "20000"]),
+    ("raw_decode.py", [], ["--side", "3000", "--rounds", "3"]),
 ]
 
 

@@ -168,12 +168,13 @@ def open_image(data: bytes, min_side: int, *, raw: bool = False) -> Picture:
     if not data:
         raise NothingToRead(EMPTY_FILE)
     if raw:
-        developed = open_raw(data, min_side, MAX_PIXELS)
+        taken_at = _raw_taken_at(data)
+        developed = open_raw(data, min_side, MAX_PIXELS, dated=taken_at is not None)
         return Picture(
             _reduced(developed.image, min_side),
             developed.width,
             developed.height,
-            developed.taken_at,
+            taken_at or developed.taken_at,
         )
     register_heif()
     quiet_libtiff()
@@ -231,6 +232,19 @@ def _to_rgb(img: Image.Image) -> Image.Image:
         background.paste(rgba, mask=rgba.getchannel("A"))
         return background
     return img.convert("RGB")
+
+
+def _raw_taken_at(data: bytes) -> float | None:
+    """When a camera RAW file was taken, from its EXIF as Pillow reads it in the TIFF-based
+    kinds (DNG, NEF, CR2, ARW, PEF, SRW: their first pages are TIFF), without decoding it;
+    None for the others (CR3, RAF, RW2, ORF), whose date LibRaw gives."""
+    quiet_libtiff()
+    try:
+        with Image.open(BytesIO(data)) as img:
+            return _taken_at(img)
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError,
+            ValueError, EOFError):  # fmt: skip
+        return None
 
 
 def _taken_at(img: Image.Image) -> float | None:
