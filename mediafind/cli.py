@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import inspect
 import logging
 import os
 import signal
@@ -90,10 +91,10 @@ def _global_options(
 def _add_command(
     subparsers: argparse._SubParsersAction[_Parser], name: str, func: Command, model: bool = True
 ) -> argparse.ArgumentParser:
-    doc = (func.__doc__ or "").strip()
+    doc = inspect.cleandoc(func.__doc__ or "")  # the docstring's indentation taken off
     parser = subparsers.add_parser(
         name,
-        help=doc.splitlines()[0],
+        help=" ".join(doc.split("\n\n")[0].split()).replace("%", "%%"),  # the first paragraph
         description=doc,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -190,7 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
                             help="the cutoff's precision (0.9)")  # fmt: skip
     evaluation.add_argument("--split", default="test", help="of a Karpathy JSON (test)")
     evaluation.add_argument("--images", metavar="DIR", help="where a Karpathy JSON's photos are")
-    doc = (_gui.__doc__ or "").strip()
+    doc = inspect.cleandoc(_gui.__doc__ or "")
     gui = subcommands.add_parser(
         "gui",
         help="open the window (the default without a command)",

@@ -369,10 +369,12 @@ def status(library: Library, args: argparse.Namespace) -> int:
 
 
 def duplicates(session: Session, args: argparse.Namespace) -> int:
-    """List groups of duplicate photos: exact copies and near-copies (resized, recompressed,
-    lightly cropped or edited, burst shots, one shot in two formats), each with the photo to
-    keep and why (the largest picture, then the oldest, then one with its camera's date).
-    Nothing is moved or deleted; the window's Find Duplicates moves the others to the Trash.
+    """List groups of duplicate photos, each with the photo to keep and why; nothing is moved.
+
+    Exact copies and near-copies: resized, recompressed, lightly cropped or edited, burst
+    shots, one shot in two formats (a RAW file and its JPEG). The photo to keep: a camera RAW
+    file, else the largest picture, then the oldest, then one with its camera's date. The
+    window's Edit > Find Duplicates moves the others to the Trash.
 
     example: mediafind duplicates ~/Pictures/2024 --json"""
     from mediafind import dupes

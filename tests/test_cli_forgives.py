@@ -573,3 +573,16 @@ def test_a_real_process_suggests_the_command_and_finds_no_library(tmp_path: Path
     assert not (tmp_path / "libary").exists()
     model = run("--model", "balancd", "search", "red", "--library", str(tmp_path))
     assert model.returncode == 2 and "did you mean 'balanced'?" in model.stderr
+
+
+def test_the_list_of_commands_says_each_one_in_whole_sentences() -> None:
+    parser = build_parser()
+    commands = next(a for a in parser._actions if a.choices and a.dest == "command")
+    assert isinstance(commands.choices, dict)
+    listed = {a.dest: (a.help or "").replace("%%", "%") for a in commands._get_subactions()}
+    for name, sub in commands.choices.items():
+        if name in ("folders", "gui"):  # their own short help, not their description's
+            continue
+        first = " ".join((sub.description or "").split("\n\n")[0].split())
+        assert listed[name] == first, name  # the first paragraph whole, never cut mid-sentence
+        assert first.endswith((".", ")")), name
