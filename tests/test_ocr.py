@@ -178,9 +178,9 @@ def test_indexing_reads_screens_and_signs_and_decodes_photos_without_text_once(
     decodes: dict[int, list[int]] = {}  # by file size: the sizes each file was decoded at
     real_open = media.open_image
 
-    def counted(data: bytes, min_side: int) -> media.Picture:
+    def counted(data: bytes, min_side: int, *, raw: bool = False) -> media.Picture:
         decodes.setdefault(len(data), []).append(min_side)
-        return real_open(data, min_side)
+        return real_open(data, min_side, raw=raw)
 
     monkeypatch.setattr(media, "open_image", counted)
     fake = ModelSizedEncoder()
