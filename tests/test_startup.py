@@ -14,7 +14,7 @@ def test_help_does_not_import_torch() -> None:
         "    main(['--help'])\n"
         "except SystemExit:\n"
         "    pass\n"
-        "heavy = ('torch', 'open_clip', 'torchvision', 'PySide6')\n"
+        "heavy = ('torch', 'open_clip', 'torchvision', 'PySide6', 'rawpy', 'onnxruntime')\n"
         "print('HEAVY', [m for m in heavy if m in sys.modules])\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
