@@ -62,12 +62,19 @@ def make_sample(home: Path, seed: int = 2024) -> Path:
     albums = ["Camera/2024-06 Holiday", "Camera/2024-09 School", "Drawings", "Phone"]
     pairs = [(c, s) for c in shapes.COLOURS for s in shapes.SHAPES]
     number = 1000
+    captioned = 0
     for k in range(20):
         for colour, shape in pairs:
             album = pictures / albums[(k + number) % len(albums)]
             album.mkdir(parents=True, exist_ok=True)
             number += rng.randint(1, 4)
             shapes.render(colour, shape, rng).save(album / f"IMG_{number:04}.jpg", quality=88)
+            if album.name == "Drawings" and captioned < CAPTIONED:
+                # Captions, as a photo app writes them beside the photos: what the search
+                # report measures.
+                caption = album / f"IMG_{number:04}.jpg.txt"
+                caption.write_text(shapes.caption(colour, shape, rng), encoding="utf-8")
+                captioned += 1
             # When each album was shot (the photos carry no camera date: the file's time is it).
             month = ALBUM_MONTHS[album.name]
             taken = datetime(*month, 1 + (number % 27), 9 + number % 10, tzinfo=UTC).timestamp()
@@ -84,14 +91,12 @@ def make_sample(home: Path, seed: int = 2024) -> Path:
         body = shapes.note(colour, shape, rng)
         (notes / f"{title}.md").write_text(f"# {title}\n\n{body}\n", encoding="utf-8")
     (notes / "Art club plan.md").write_text(ART_CLUB, encoding="utf-8")
-    # Captions, as a photo app writes them beside the photos: what the search report measures.
-    for photo in sorted((pictures / "Drawings").glob("*.jpg"))[:24]:
-        colour, shape = pairs[int(photo.stem[4:]) % len(pairs)]
-        photo.with_name(photo.name + ".txt").write_text(shapes.caption(colour, shape, rng))
+
     write_pdf(home / "Documents" / "Reports" / "Playground survey.pdf", SURVEY_PAGES)
     return home
 
 
+CAPTIONED = 30  # photos in Drawings with a caption beside them
 ALBUM_MONTHS = {"2024-06 Holiday": (2024, 6), "2024-09 School": (2024, 9),
                 "Drawings": (2025, 3), "Phone": (2025, 11)}  # fmt: skip
 # A trip: where each photo was taken (degrees, south and west negative) and who is in it, as
