@@ -3,21 +3,24 @@ lightly cropped or edited, the next shot of a burst, the same shot in two format
 perceptual hash and confirmed by the picture vectors the library already holds, grouped, each
 group with the photo to keep and why.
 
-Candidates come from multi-index hashing: each 64-bit hash is cut into BANDS bands, and a photo
-is looked up under each of its bands and every band one bit away, so adding a photo costs 136
-dictionary look-ups and one numpy comparison with what they find, not a comparison with every
-photo (a pair up to 2 × BANDS - 1 bits
-apart always shares a band that close; most pairs further apart do too). Groups come from
-union-find over the pairs found (see Finder.groups). One shot saved in two formats in one
-folder (IMG_1.NEF beside IMG_1.JPG, the RAW+JPEG pair; IMG_1.HEIC beside IMG_1.JPG) is grouped
-by its name."""
+Candidates come from multi-index hashing, kept in the library as pictures are indexed (link):
+each 64-bit hash is cut into BANDS bands, and a new content is looked up under each of its
+bands and every band one bit away, so adding a picture costs 136 index look-ups in one query
+and one numpy comparison with what they find, not a comparison with every photo (a pair up to
+2 × BANDS - 1 bits apart always shares a band that close; most pairs further apart do too).
+The contents found within NEAR_BITS are kept as links; asking for duplicates reads them, judges
+each link between two photos (shapes, vectors, names: Finder) and groups by union-find
+(Finder.groups): seconds at 100k photos, not a pass over all of them. One shot saved in two
+formats in one folder (IMG_1.NEF beside IMG_1.JPG, the RAW+JPEG pair; IMG_1.HEIC beside
+IMG_1.JPG) is grouped by its name."""
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -204,25 +207,132 @@ def group_of(photos: Iterable[PhotoRow]) -> Group:
     return Group(ordered, EXACT if len({p.content for p in ordered}) == 1 else NEAR, why)
 
 
+def band_keys(found: tuple[int, int]) -> set[int]:
+    """A content's keys in the band index: each band of each hash, as band * 2**16 + its bits."""
+    return {
+        band << _BAND_BITS | ((value >> (band * _BAND_BITS)) & _BAND_MASK)
+        for value in found
+        for band in range(BANDS)
+    }
+
+
+def probe_keys(found: tuple[int, int]) -> list[int]:
+    """The keys a content's near contents are looked up under: its own, each with one bit of
+    its band flipped."""
+    return sorted({key ^ flip for key in band_keys(found) for flip in _PROBES})
+
+
+def within(found: tuple[int, int], candidates: Sequence[tuple[str, int, int]]) -> dict[str, int]:
+    """The candidates (content, whole, middle) at most NEAR_BITS from found at their closest
+    pairing of hashes, with how many bits apart; compared in one numpy step."""
+    if not candidates:
+        return {}
+    theirs = np.array([(w & _MASK, m & _MASK) for _, w, m in candidates], np.uint64)
+    bits = np.full(len(candidates), BITS, np.int64)
+    for mine in found:
+        for column in range(2):
+            apart = np.bitwise_count(theirs[:, column] ^ np.uint64(mine & _MASK))
+            np.minimum(bits, apart, out=bits)
+    return {candidates[i][0]: int(bits[i]) for i in np.flatnonzero(bits <= NEAR_BITS).tolist()}
+
+
+class Bands:
+    """Contents' hashes held in memory and looked up by band as the library's band index is
+    (see link): for contents linked where the library cannot be written."""
+
+    def __init__(self) -> None:
+        self._keys: dict[int, list[str]] = defaultdict(list)
+        self._hashes: dict[str, tuple[int, int]] = {}
+
+    def add(self, digest: str, found: tuple[int, int]) -> None:
+        for key in band_keys(found):
+            self._keys[key].append(digest)
+        self._hashes[digest] = found
+
+    def near(self, found: tuple[int, int]) -> dict[str, int]:
+        """The contents held within NEAR_BITS of found, with how many bits apart."""
+        seen = {digest for key in probe_keys(found) for digest in self._keys.get(key, ())}
+        return within(found, [(digest, *self._hashes[digest]) for digest in seen])
+
+
+def link(store: Store, digest: str, found: tuple[int, int]) -> dict[str, int]:
+    """Keep a newly hashed content (its hashes kept) in the library's band index, linked to the
+    contents near it, and return those with how many bits apart. About 136 index look-ups in
+    one query: what indexing a picture adds, so that finding duplicates later reads links
+    instead of comparing every photo. Inside the caller's transaction."""
+    near = within(found, dupes_rows.banded(store, probe_keys(found)))
+    near.pop(digest, None)
+    dupes_rows.save_links(store, digest, band_keys(found), near.items())
+    return near
+
+
+# Contents linked per transaction when catching up (link_missing).
+LINK_BATCH = 500
+
+
+def link_missing(
+    store: Store,
+    unsaved: Mapping[str, tuple[int, int]] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> list[tuple[str, str, int]]:
+    """Link the contents hashed but not linked yet (hashed before links were kept, or by a
+    process that could not write), keeping the links when the library can be written now, and
+    those whose hashes could not be kept (unsaved) in memory only. Returns every link made:
+    (content, content, bits apart)."""
+    todo = dupes_rows.unlinked(store)
+    known = {digest for digest, _ in todo}
+    extra = [(digest, h) for digest, h in (unsaved or {}).items() if digest not in known]
+    memory = Bands()
+    made: list[tuple[str, str, int]] = []
+
+    def in_memory(batch: Sequence[tuple[str, tuple[int, int]]]) -> None:
+        for digest, found in batch:
+            near = within(found, dupes_rows.banded(store, probe_keys(found)))
+            near.update(memory.near(found))
+            near.pop(digest, None)
+            memory.add(digest, found)
+            made.extend((digest, other, bits) for other, bits in near.items())
+
+    writing = not store.read_only
+    for start in range(0, len(todo), LINK_BATCH):
+        if should_stop is not None and should_stop():
+            return made
+        batch = todo[start : start + LINK_BATCH]
+        if writing:
+            try:
+                with store.atomic():
+                    links = [(digest, link(store, digest, found)) for digest, found in batch]
+            except LibraryError as e:  # busy: another process writes; linked again next time
+                log.info("links not kept: %s", e)
+                writing = False
+            else:
+                made.extend((d, other, bits) for d, near in links for other, bits in near.items())
+                continue
+        in_memory(batch)
+    in_memory(extra)
+    return made
+
+
+def around(links: Iterable[tuple[str, str, int]]) -> dict[str, dict[str, int]]:
+    """Links (content, content, bits) as each content's near contents."""
+    near: dict[str, dict[str, int]] = defaultdict(dict)
+    for a, b, bits in links:
+        near[a][b] = bits
+        near[b][a] = bits
+    return near
+
+
 class Finder:
     """Groups of duplicates among photos added one at a time (and removed): each addition is
-    compared only with the photos that share a hash band with it (see BANDS), or its content,
-    or its name in another format, and confirmed by their vectors where the hashes alone are
-    not sure."""
+    linked to the photos of its content, to those of the contents near it (their hashes at most
+    NEAR_BITS apart: the links kept as pictures are indexed), judged by their shapes and vectors,
+    and to those of its name in another format in its folder."""
 
     def __init__(self, vectors: Callable[[Sequence[int]], dict[int, bytes]]) -> None:
         """vectors: the picture vectors of the photos with these ids (those that have one)."""
         self._vectors = vectors
         self._vector_cache: dict[int, np.ndarray | None] = {}
         self._photos: dict[int, PhotoRow] = {}
-        # The hashes in a table (one row, a slot, per photo: whole and middle, unsigned), so
-        # that a photo is compared with all its candidates in one numpy step; the band index
-        # holds slots.
-        self._table = np.zeros((1024, 2), np.uint64)
-        self._ids = np.full(1024, -1, np.int64)
-        self._slots: dict[int, int] = {}
-        self._free: list[int] = []
-        self._bands: list[dict[int, set[int]]] = [defaultdict(set) for _ in range(BANDS)]
         self._contents: dict[str, set[int]] = defaultdict(set)
         self._stems: dict[tuple[Path, str], set[int]] = defaultdict(set)
         # Each photo's links: the other photo, and how many bits apart (EXACT_LINK: the same
@@ -232,32 +342,33 @@ class Finder:
     def __len__(self) -> int:
         return len(self._photos)
 
-    def add(self, photo: PhotoRow) -> None:
-        """Take in a photo, linking it to those it is a copy of."""
+    def add(self, photo: PhotoRow, near: Mapping[str, int]) -> None:
+        """Take in a photo, linking it to those it is a copy of. near: the contents near its
+        own, with how many bits apart (see link)."""
         if photo.id in self._photos:
             self.remove(photo.id)
-        found = dict.fromkeys(self._contents[photo.content], EXACT_LINK)
+        found = dict.fromkeys(self._contents.get(photo.content, ()), EXACT_LINK)
+        candidates = {
+            other: bits
+            for content, bits in near.items()
+            if content != photo.content
+            for other in self._contents.get(content, ())
+        }
         stem = (photo.path.parent, photo.path.stem.lower())
         if photo.hashes is not None:
-            near = self._near(photo.hashes)
-            for other in self._stems[stem]:
+            for other in self._stems.get(stem, ()):
                 hashes = self._photos[other].hashes
-                if hashes is not None and other not in near:
-                    near[other] = closest(photo.hashes, hashes)
-            for other, bits in near.items():
-                if other not in found and self._alike(photo, other, bits, stem):
-                    found[other] = bits
+                if hashes is not None and other not in candidates:
+                    candidates[other] = closest(photo.hashes, hashes)
+        for other, bits in candidates.items():
+            if other not in found and self._alike(photo, other, bits, stem):
+                found[other] = bits
         for other, bits in found.items():
             self._links[photo.id][other] = bits
             self._links[other][photo.id] = bits
         self._photos[photo.id] = photo
         self._contents[photo.content].add(photo.id)
         self._stems[stem].add(photo.id)
-        if photo.hashes is not None:
-            slot = self._slot_for(photo.id)
-            self._table[slot] = [h & _MASK for h in photo.hashes]
-            for band, key in self._band_keys(photo.hashes):
-                self._bands[band][key].add(slot)
 
     def remove(self, file_id: int) -> None:
         """Forget a photo (deleted, or changed: add it again)."""
@@ -266,49 +377,9 @@ class Finder:
             return
         self._contents[photo.content].discard(file_id)
         self._stems[(photo.path.parent, photo.path.stem.lower())].discard(file_id)
-        slot = self._slots.pop(file_id, None)
-        if slot is not None:
-            for band, key in self._band_keys(photo.hashes):
-                self._bands[band][key].discard(slot)
-            self._ids[slot] = -1
-            self._free.append(slot)
         for other in self._links.pop(file_id, {}):
             self._links[other].pop(file_id, None)
         self._vector_cache.pop(file_id, None)
-
-    def _slot_for(self, file_id: int) -> int:
-        if self._free:
-            slot = self._free.pop()
-        else:
-            slot = len(self._slots)
-            if slot == len(self._ids):
-                self._table = np.concatenate([self._table, np.zeros_like(self._table)])
-                self._ids = np.concatenate([self._ids, np.full_like(self._ids, -1)])
-        self._slots[file_id] = slot
-        self._ids[slot] = file_id
-        return slot
-
-    def _near(self, hashes: tuple[int, int]) -> dict[int, int]:
-        """The photos sharing a band with one of these hashes (exactly or but for one bit)
-        and within NEAR_BITS at their closest pairing, with how many bits apart."""
-        slots: set[int] = set()
-        for band, key in self._band_keys(hashes):
-            index = self._bands[band]
-            for flip in _PROBES:
-                hit = index.get(key ^ flip)
-                if hit:
-                    slots |= hit
-        if not slots:
-            return {}
-        at = np.fromiter(slots, np.int64, len(slots))
-        theirs = self._table[at]
-        bits = np.full(len(at), BITS, np.int64)
-        for mine in hashes:
-            for column in range(2):
-                apart = np.bitwise_count(theirs[:, column] ^ np.uint64(mine & _MASK))
-                np.minimum(bits, apart, out=bits)
-        close = bits <= NEAR_BITS
-        return dict(zip(self._ids[at[close]].tolist(), bits[close].tolist(), strict=True))
 
     def pairs(self) -> set[frozenset[int]]:
         """Every two photos judged to show the same picture (by file id), before grouping."""
@@ -379,15 +450,6 @@ class Finder:
         norm = float(np.linalg.norm(va) * np.linalg.norm(vb))
         return float(va @ vb) / norm if norm else None
 
-    def _band_keys(self, found: tuple[int, int] | None) -> set[tuple[int, int]]:
-        if found is None:
-            return set()
-        return {
-            (band, (value >> (band * _BAND_BITS)) & _BAND_MASK)
-            for value in found
-            for band in range(BANDS)
-        }
-
 
 def hash_missing(
     store: Store, should_stop: Callable[[], bool] | None = None
@@ -413,6 +475,28 @@ def hash_missing(
     return found
 
 
+def load(
+    store: Store,
+    folders: Sequence[Path] = (),
+    should_stop: Callable[[], bool] | None = None,
+    vectors: Callable[[Sequence[int]], dict[int, bytes]] | None = None,
+) -> Finder:
+    """The library's indexed photos (inside folders, when given) in a Finder, with the links
+    kept as they were indexed; photos indexed before hashes or links were kept are hashed and
+    linked first (once, when the library can be written). vectors: what the picture vectors
+    are read with (the library's, by default)."""
+    fresh = hash_missing(store, should_stop)
+    near = around(itertools.chain(dupes_rows.pairs(store), link_missing(store, fresh, should_stop)))
+    finder = Finder(vectors or (lambda ids: dupes_rows.picture_vectors(store, ids)))
+    for photo in dupes_rows.photos(store, folders):
+        if should_stop is not None and should_stop():
+            break
+        if photo.hashes is None and photo.content in fresh:
+            photo = replace(photo, hashes=fresh[photo.content])
+        finder.add(photo, near.get(photo.content, {}))
+    return finder
+
+
 def find(
     store: Store,
     folders: Sequence[Path] = (),
@@ -420,12 +504,4 @@ def find(
 ) -> list[Group]:
     """The groups of duplicates among the library's indexed photos (inside folders, when
     given), the most space to free first."""
-    fresh = hash_missing(store, should_stop)
-    finder = Finder(lambda ids: dupes_rows.picture_vectors(store, ids))
-    for photo in dupes_rows.photos(store, folders):
-        if should_stop is not None and should_stop():
-            break
-        if photo.hashes is None and photo.content in fresh:
-            photo = replace(photo, hashes=fresh[photo.content])
-        finder.add(photo)
-    return finder.groups()
+    return load(store, folders, should_stop).groups()

@@ -64,13 +64,60 @@ def save_hashes(store: Store, found: Iterable[tuple[str, tuple[int, int]]]) -> N
     with store.atomic():
         for digest, (whole, middle) in found:
             store.conn.execute(
-                "INSERT OR REPLACE INTO picture_hashes(hash, whole, middle) VALUES (?, ?, ?)",
+                "INSERT INTO picture_hashes(hash, whole, middle) VALUES (?, ?, ?) "
+                "ON CONFLICT(hash) DO UPDATE SET whole = excluded.whole, "
+                "middle = excluded.middle",
                 (digest, whole, middle),
             )
 
 
+def unlinked(store: Store) -> list[tuple[str, tuple[int, int]]]:
+    """The contents whose hashes are kept but not yet in the band index (hashed before links
+    were kept, or by a process that could not write), with their hashes."""
+    rows = store.conn.execute(
+        "SELECT p.hash, p.whole, p.middle FROM picture_hashes p WHERE NOT EXISTS "
+        "(SELECT 1 FROM picture_bands b WHERE b.hash = p.hash)"
+    )
+    return [(digest, (whole, middle)) for digest, whole, middle in rows]
+
+
+def banded(store: Store, keys: Sequence[int]) -> list[tuple[str, int, int]]:
+    """The linked contents with any of these band keys, with their hashes."""
+    if not keys:
+        return []
+    marks = ",".join("?" * len(keys))
+    rows = store.conn.execute(
+        "SELECT p.hash, p.whole, p.middle FROM picture_hashes p WHERE p.hash IN "
+        f"(SELECT b.hash FROM picture_bands b WHERE b.band_key IN ({marks}))",
+        tuple(keys),
+    )
+    return [(digest, whole, middle) for digest, whole, middle in rows]
+
+
+def save_links(
+    store: Store, digest: str, keys: Iterable[int], near: Iterable[tuple[str, int]]
+) -> None:
+    """Keep a content's band keys and the contents near it (with how many bits apart), in
+    place of what was kept for it. Inside the caller's transaction."""
+    conn = store.conn
+    conn.execute("DELETE FROM picture_bands WHERE hash = ?", (digest,))
+    conn.execute("DELETE FROM picture_pairs WHERE a = ? OR b = ?", (digest, digest))
+    conn.executemany(
+        "INSERT INTO picture_bands(band_key, hash) VALUES (?, ?)", [(k, digest) for k in keys]
+    )
+    conn.executemany(
+        "INSERT OR REPLACE INTO picture_pairs(a, b, bits) VALUES (?, ?, ?)",
+        [(min(digest, other), max(digest, other), bits) for other, bits in near if other != digest],
+    )
+
+
+def pairs(store: Store) -> list[tuple[str, str, int]]:
+    """Every two contents kept as near each other: (a, b, bits apart)."""
+    return list(store.conn.execute("SELECT a, b, bits FROM picture_pairs"))
+
+
 def forget_gone(store: Store) -> None:
-    """Forget the hashes of contents no file holds any more."""
+    """Forget the hashes (and so the links) of contents no file holds any more."""
     with store.atomic():
         store.conn.execute(
             "DELETE FROM picture_hashes WHERE hash NOT IN "

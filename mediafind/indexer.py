@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mediafind import captions, dupes_rows, extract, media, people, scan, text_rows
+from mediafind import captions, dupes, dupes_rows, extract, media, people, scan, text_rows
 from mediafind.dupes_hash import hashes
 from mediafind.embed import IMAGE, TEXT, Encoder, cores
 from mediafind.errors import EMPTY_FILE, UnreadableFile, describe
@@ -456,6 +456,7 @@ class Indexer:
                     text_rows.save_lines(self.store, p.digest, p.read_by, lines_json(p.lines))
                 if p.hashes is not None:
                     dupes_rows.save_hashes(self.store, [(p.digest, p.hashes)])
+                    dupes.link(self.store, p.digest, p.hashes)
                 keep: tuple[str, ...] = ()
                 if p.reuse_from is not None:
                     # The content is known: keep (or copy) its image or text vectors (a note's

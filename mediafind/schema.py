@@ -247,6 +247,27 @@ MIGRATIONS: list[str] = [
         middle INTEGER NOT NULL
     ) WITHOUT ROWID;
     """,
+    # 9 -> 10: near-duplicates found as pictures arrive (mediafind.dupes.link), not by a pass
+    # over the whole library each time. picture_bands: the bands of each content's hashes
+    # (band * 65536 + its 16 bits), its look-up index; a content with none is not linked yet.
+    # picture_pairs: contents whose hashes are at most dupes.NEAR_BITS apart (a < b), with how
+    # many bits; whether they are copies is judged when duplicates are asked for (shapes,
+    # names and vectors), from these alone.
+    """
+    CREATE TABLE picture_bands(
+        band_key INTEGER NOT NULL,
+        hash TEXT NOT NULL REFERENCES picture_hashes(hash) ON DELETE CASCADE,
+        PRIMARY KEY (band_key, hash)
+    ) WITHOUT ROWID;
+    CREATE INDEX picture_bands_hash ON picture_bands(hash);
+    CREATE TABLE picture_pairs(
+        a TEXT NOT NULL REFERENCES picture_hashes(hash) ON DELETE CASCADE,
+        b TEXT NOT NULL REFERENCES picture_hashes(hash) ON DELETE CASCADE,
+        bits INTEGER NOT NULL,
+        PRIMARY KEY (a, b)
+    ) WITHOUT ROWID;
+    CREATE INDEX picture_pairs_b ON picture_pairs(b);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -18,10 +18,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import FakeEncoder, fake_model_cli, run_cli
+from PIL import Image
 from scenes import VARIANTS, duplicate_photos, jpeg, scene
 
 from mediafind import dupes, dupes_rows
-from mediafind.dupes import EXACT, NEAR, Finder, keeper_first
+from mediafind.dupes import EXACT, NEAR, Bands, Finder, keeper_first
 from mediafind.dupes_rows import PhotoRow
 from mediafind.indexer import Indexer
 from mediafind.keeper import sync
@@ -130,11 +131,16 @@ def test_the_finder_adds_and_removes_photos_one_at_a_time(
     store.add_root(photos)
     index(store, fake)
     rows = {p.path.name: p for p in dupes_rows.photos(store) if "hills" in p.path.name}
+    near = dupes.around(dupes_rows.pairs(store))  # kept as they were indexed
     finder = Finder(lambda ids: dupes_rows.picture_vectors(store, ids))
-    finder.add(rows["hills.jpg"])
-    finder.add(rows["hills again.jpg"])
+
+    def add(name: str) -> None:
+        finder.add(rows[name], near[rows[name].content])
+
+    add("hills.jpg")
+    add("hills again.jpg")
     assert finder.groups() == []
-    finder.add(rows["hills small.jpg"])
+    add("hills small.jpg")
     assert [names(g) for g in finder.groups()] == [["hills.jpg", "hills small.jpg"]]
     finder.remove(rows["hills.jpg"].id)
     assert finder.groups() == []
@@ -151,6 +157,17 @@ def row(
     return PhotoRow(i, Path(f"/p/{i}.jpg"), 1000, *size, taken_at, mtime, f"c{i}", hashes)
 
 
+def add_all(finder: Finder, rows: list[PhotoRow]) -> Finder:
+    """Add rows one at a time, each with the contents near it among those before it, found as
+    the library's band index finds them."""
+    bands = Bands()
+    for photo in rows:
+        assert photo.hashes is not None
+        finder.add(photo, bands.near(photo.hashes))
+        bands.add(photo.content, photo.hashes)
+    return finder
+
+
 def test_hashes_in_between_are_grouped_only_when_the_vectors_agree() -> None:
     base = 0x0123_4567_89AB_CDEF
     apart = base ^ (2**11 - 1)  # 11 bits apart, in one band: neither sure nor far
@@ -158,8 +175,8 @@ def test_hashes_in_between_are_grouped_only_when_the_vectors_agree() -> None:
     same = np.array([1.0, 0.0, 0.0], np.float32)
     vectors = {1: same, 2: same, 3: same, 4: np.array([0.0, 1.0, 0.0], np.float32)}
     finder = Finder(lambda ids: {i: vectors[i].tobytes() for i in ids})
-    for i, h in ((1, base), (2, apart), (3, base ^ (2**64 - 1)), (4, apart)):
-        finder.add(row(i, (h, h)))
+    pairs = ((1, base), (2, apart), (3, base ^ (2**64 - 1)), (4, apart))
+    add_all(finder, [row(i, (h, h)) for i, h in pairs])
     # 1 and 2: in between, vectors agree; 3: far from all; 4: 2's hashes, another picture's
     # vector (1 and 4 in between, vectors disagree; 2 and 4: the same hashes, but the vectors
     # say two pictures: a plain picture's hash says little).
@@ -170,11 +187,14 @@ def test_photos_of_other_shapes_are_never_copies_however_alike_their_hashes() ->
     same = np.array([1.0, 0.0, 0.0], np.float32).tobytes()
     finder = Finder(lambda ids: dict.fromkeys(ids, same))
     h = (0x0123_4567_89AB_CDEF, 0x0123_4567_89AB_CDEF)
-    finder.add(row(1, h, size=(4000, 3000)))
-    finder.add(row(2, h, size=(2000, 1500)))  # resized: the same shape
-    finder.add(row(3, h, size=(3600, 3000)))  # cropped 10 % off one side
-    finder.add(row(4, h, size=(3000, 4000)))  # another picture: upright
-    finder.add(row(5, h, size=(4000, 1800)))  # a panorama
+    rows = [
+        row(1, h, size=(4000, 3000)),
+        row(2, h, size=(2000, 1500)),  # resized: the same shape
+        row(3, h, size=(3600, 3000)),  # cropped 10 % off one side
+        row(4, h, size=(3000, 4000)),  # another picture: upright
+        row(5, h, size=(4000, 1800)),  # a panorama
+    ]
+    add_all(finder, rows)
     assert finder.pairs() == {frozenset(p) for p in ((1, 2), (1, 3), (2, 3))}
 
 
@@ -235,9 +255,8 @@ def test_a_link_only_the_vectors_confirm_adds_a_photo_to_a_group_but_never_joins
         5: base ^ (0x3FF << 32),  # 10 bits from 1 (and 11 from 2), 20 from 3
     }
     agreeing = np.ones(3, np.float32).tobytes()
-    finder = Finder(lambda ids: dict.fromkeys(ids, agreeing))
-    for i, h in hashes.items():
-        finder.add(row(i, (h, h)))
+    rows = [row(i, (h, h)) for i, h in hashes.items()]
+    finder = add_all(Finder(lambda ids: dict.fromkeys(ids, agreeing)), rows)
     assert frozenset((1, 3)) in finder.pairs()  # judged alike, in between
     assert sorted(sorted(p.id for p in g.photos) for g in finder.groups()) == [[1, 2, 5], [3, 4]]
 
@@ -248,7 +267,76 @@ def test_one_shot_in_two_formats_is_grouped_by_its_name_where_the_vectors_disagr
     vectors = {1: [1.0, 0.0], 2: [0.0, 1.0], 3: [0.0, 1.0]}
     finder = Finder(lambda ids: {i: np.array(vectors[i], np.float32).tobytes() for i in ids})
     folder = Path("/photos/2024")
-    finder.add(replace(row(1, (base, base)), path=folder / "IMG_0001.HEIC"))
-    finder.add(replace(row(2, (apart, apart)), path=folder / "IMG_0001.JPG"))
-    finder.add(replace(row(3, (apart, apart)), path=folder / "IMG_0002.JPG"))
+    rows = [
+        replace(row(1, (base, base)), path=folder / "IMG_0001.HEIC"),
+        replace(row(2, (apart, apart)), path=folder / "IMG_0001.JPG"),
+        replace(row(3, (apart, apart)), path=folder / "IMG_0002.JPG"),
+    ]
+    add_all(finder, rows)
     assert finder.pairs() == {frozenset((1, 2)), frozenset((2, 3))}
+
+
+def grouped(groups: list[dupes.Group]) -> list[list[str]]:
+    return sorted(sorted(str(p.path) for p in g.photos) for g in groups)
+
+
+def test_links_are_kept_as_photos_are_indexed_and_finding_duplicates_only_reads_them(
+    store: Store, fake: FakeEncoder, photos: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.add_root(photos)
+    index(store, fake)
+    hills = Image.open(photos / "hills.jpg")
+    write(photos / "mail" / "hills tiny.jpg", jpeg(hills.resize((320, 240)), 70))
+    index(store, fake)  # a copy arriving later: linked as it is indexed
+    contents = {p.path.name: p.content for p in dupes_rows.photos(store)}
+    kept = {frozenset((a, b)) for a, b, _ in dupes_rows.pairs(store)}
+    assert frozenset((contents["hills tiny.jpg"], contents["hills.jpg"])) in kept
+    assert frozenset((contents["hills again.jpg"], contents["hills.jpg"])) not in kept
+    assert dupes_rows.unlinked(store) == []
+
+    looked_up: list[object] = []
+    monkeypatch.setattr(dupes_rows, "banded", lambda *args: looked_up.append(args) or [])
+    groups = dupes.find(store)
+    assert looked_up == []  # no photo compared with others: the links were there
+    assert sorted(sorted(names(g)) for g in groups) == [
+        ["beach.jpg", "beach.jpg"],
+        ["hills small.jpg", "hills tiny.jpg", "hills.jpg"],
+    ]
+
+
+def test_a_library_from_before_links_were_kept_is_linked_once_and_a_read_only_one_in_memory(
+    store: Store, fake: FakeEncoder, photos: Path
+) -> None:
+    store.add_root(photos)
+    index(store, fake)
+    expected = grouped(dupes.find(store))
+    assert len(expected) == 2
+
+    def count(table: str) -> int:
+        return int(store.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+    with store.atomic():  # as a library indexed before links were kept has them
+        store.conn.execute("DELETE FROM picture_bands")
+        store.conn.execute("DELETE FROM picture_pairs")
+    store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    with Store._open(store.path, writer=False, read_only=True) as frozen:  # a read-only disk
+        assert grouped(dupes.find(frozen)) == expected
+    assert count("picture_bands") == 0  # nothing written
+
+    assert grouped(dupes.find(store)) == expected
+    assert count("picture_bands") > 0 and count("picture_pairs") >= 1
+    assert dupes_rows.unlinked(store) == []
+
+
+def test_a_gone_content_takes_its_links_with_it(
+    store: Store, fake: FakeEncoder, photos: Path
+) -> None:
+    store.add_root(photos)
+    index(store, fake)
+    assert len(dupes_rows.pairs(store)) >= 1
+    (photos / "sent" / "hills small.jpg").unlink()
+    index(store, fake)
+    dupes.find(store)  # forgets the hashes of contents no file holds
+    linked = {c for a, b, _ in dupes_rows.pairs(store) for c in (a, b)}
+    held = {p.content for p in dupes_rows.photos(store)}
+    assert linked <= held
