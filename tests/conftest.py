@@ -127,6 +127,21 @@ def fake() -> FakeEncoder:
     return FakeEncoder()
 
 
+@pytest.fixture(autouse=True)
+def _gc_on_gui_thread(request: pytest.FixtureRequest) -> Iterator[None]:
+    """In tests with a QApplication, Python's cycles are collected on the GUI thread only, as
+    in the window (mediafind.gui.garbage): a collection that a thumbnail worker or the indexing
+    service sets off would destroy a finished test's Qt objects on that thread."""
+    if "qapp" not in request.fixturenames:
+        yield
+        return
+    from mediafind.gui.garbage import collect_on_gui_thread
+
+    collector = collect_on_gui_thread(request.getfixturevalue("qapp"))
+    yield
+    collector.stop()  # after the test's windows are closed; the next test may not have Qt
+
+
 def save_shape(path: Path, colour: str, shape: str, seed: int = 0) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     shapes.render(colour, shape, random.Random(seed)).save(path)

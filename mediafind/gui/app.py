@@ -24,6 +24,7 @@ from mediafind import __version__, config, privacy
 from mediafind.errors import ConfigError, describe
 from mediafind.gui.bridge import SessionBridge
 from mediafind.gui.download import offer_download
+from mediafind.gui.garbage import collect_on_gui_thread
 from mediafind.gui.icons import app_icon
 from mediafind.gui.window import MainWindow
 from mediafind.instance import Server
@@ -94,6 +95,7 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     app = existing if isinstance(existing, QApplication) else QApplication(argv or [APP_NAME])
     app.setWindowIcon(app_icon())
     follow_theme(app)
+    collect_on_gui_thread(app)
     return app
 
 

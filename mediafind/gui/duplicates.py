@@ -215,8 +215,8 @@ class DuplicatesDialog(QDialog):
     def _show(self, found: Found) -> None:
         self._job = None
         self._looked = True
-        pictures = {
-            path: QPixmap.fromImage(QImage(data, w, h, 3 * w, QImage.Format.Format_RGB888))
+        pictures = {  # copied: a QImage over bytes does not own them
+            path: QPixmap.fromImage(QImage(data, w, h, 3 * w, QImage.Format.Format_RGB888).copy())
             for path, (data, w, h) in found.thumbnails.items()
         }
         self._lay_out(found.groups, pictures)
