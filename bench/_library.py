@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mediafind import scan
+from mediafind import roots_rows, scan
 from mediafind.store import IMAGE_SOURCE, NOTE, PHOTO, TEXT_SOURCE, ModelInfo, NewChunk, Store
 
 DIMENSION = 512  # ViT-B-32's
@@ -35,7 +35,7 @@ def make_folder(root: Path, files: int, per_folder: int = 100) -> None:
 def mark_indexed(library: Path, root: Path, model: ModelInfo | None = None) -> None:
     """Record every file under root as indexed (embedding is not what these benchmarks time)."""
     with Store.open(library, writer=True) as store:
-        folder = store.add_root(root)
+        folder = roots_rows.add_root(store, root)
         scan.reconcile(store, [folder])
         if model is not None:
             store.set_model(model)
@@ -169,7 +169,7 @@ def make_library(
     types = rng.choice([t for t, _ in _TYPES], photos, p=[p for _, p in _TYPES])
     text_chunks = 0
     with Store.open(path, writer=True) as store:
-        root = store.add_root(root_path)
+        root = roots_rows.add_root(store, root_path)
         store.set_model(MODEL)
         made: set[Path] = set()
         for first in range(0, photos, BATCH):

@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from scenes import VARIANTS, jpeg, scene
 
-from mediafind import dupes, dupes_rows, embed, media, scan
+from mediafind import dupes, dupes_rows, embed, media, roots_rows, scan
 from mediafind.dupes_hash import hashes
 from mediafind.indexer import Indexer, Outcome
 from mediafind.store import Store
@@ -70,7 +70,7 @@ def write_folder(root: Path, looks: int, seeds: int) -> dict[Path, tuple[int, in
 def index(library: Path, root: Path, spec: str) -> None:
     encoder = embed.OpenClipEncoder(embed.parse_spec(spec), "cpu")
     with Store.open(library, writer=True) as store:
-        folder = store.add_root(root)
+        folder = roots_rows.add_root(store, root)
         scan.reconcile(store, [folder])
         Indexer(store, lambda: encoder, encoder.identity).embed_pending(Outcome())
 

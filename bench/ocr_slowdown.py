@@ -26,6 +26,7 @@ from _models import random_model
 from _table import figure
 from ocr_cost import camera_photo, screenshot
 
+from mediafind import roots_rows
 from mediafind.embed import OpenClipEncoder, parse_spec
 from mediafind.indexer import Indexer
 from mediafind.keeper import sync
@@ -50,7 +51,7 @@ def index_once(folder: Path, encoder: OpenClipEncoder, reading: Reading | None) 
     with tempfile.TemporaryDirectory(prefix="mediafind-bench-ocr-") as tmp:
         started = time.perf_counter()
         with Store.open(Path(tmp) / "library.sqlite3", writer=True) as store:
-            store.add_root(folder)
+            roots_rows.add_root(store, folder)
             outcome = sync(Indexer(store, lambda: encoder, encoder.identity, reading=reading))
         assert not outcome.errors and not outcome.cancelled, outcome.errors
         return time.perf_counter() - started

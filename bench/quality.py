@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mediafind import shapes
+from mediafind import roots_rows, shapes
 from mediafind.cli import main as cli_main
 from mediafind.embed import OpenClipEncoder, parse_spec
 from mediafind.errors import MediafindError
@@ -73,7 +73,7 @@ def clean_folder(model: str, per_pair: int, tmp: Path) -> None:
         (root / "notes").mkdir(exist_ok=True)
         (root / "notes" / f"{colour} {shape}.md").write_text(shapes.note(colour, shape, rng))
     with Store.open(tmp / "lib.sqlite3", writer=True) as store:
-        store.add_root(root)
+        roots_rows.add_root(store, root)
         started = time.perf_counter()
         outcome = sync(Indexer(store, lambda: encoder, encoder.identity))
         took = time.perf_counter() - started

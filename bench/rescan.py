@@ -16,7 +16,7 @@ from pathlib import Path
 from _library import make_folder, mark_indexed
 from _table import figure
 
-from mediafind import scan
+from mediafind import roots_rows, scan
 from mediafind.indexer import Indexer
 from mediafind.keeper import sync
 from mediafind.store import Store
@@ -37,7 +37,7 @@ def main() -> None:
         print(f"first scan and record: {time.perf_counter() - started:.1f} s")
     bare, rescans, indexes = [], [], []
     with Store.open(library, writer=True) as store:
-        (folder,) = store.roots()
+        (folder,) = roots_rows.roots(store)
 
         def no_model() -> None:
             raise AssertionError("an unchanged rescan must not load the model")

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from _table import figure
 
+from mediafind import roots_rows
 from mediafind.store import ModelInfo, NewChunk, Store
 
 DIMENSION = 512  # ViT-B-32's
@@ -28,7 +29,7 @@ def make_library(path: Path, photos: int) -> None:
     started = time.perf_counter()
     rng = np.random.default_rng(1)
     with Store.open(path, writer=True) as store:
-        root = store.add_root(path.parent / "photos")
+        root = roots_rows.add_root(store, path.parent / "photos")
         store.set_model(ModelInfo("bench", "bench-1", DIMENSION))
         for first in range(0, photos, BATCH):
             with store.atomic():
@@ -53,7 +54,7 @@ def save_one(path: Path, rng: np.random.Generator) -> float:
     """Seconds to re-save the vector of one photo in the middle of the library (as re-indexing
     a changed photo does: delete its chunks and vectors, insert new ones, one transaction)."""
     with Store.open(path, writer=True) as store:
-        (root,) = store.roots()
+        (root,) = roots_rows.roots(store)
         count = store.counts()["photo"]
         row = store.file_by_path(root.path / f"{count // 2000:03}" / f"IMG_{count // 2:07}.jpg")
         assert row is not None

@@ -41,7 +41,7 @@ from _models import random_model
 from _table import figure
 from make_library import library_path
 
-from mediafind import embed, nearest
+from mediafind import embed, nearest, roots_rows
 from mediafind.indexer import Indexer
 from mediafind.keeper import sync
 from mediafind.query import parse
@@ -112,7 +112,7 @@ def top(matrix: np.ndarray, query: np.ndarray, k: int, blas: bool = False) -> np
 def restricted(store: Store, queries: np.ndarray, compare: bool) -> str:
     """Store.knn restricted by folder, type and date (k=200, medians of 5); compare: also
     sqlite-vec's restricted search, which scans every vector (minutes at a million)."""
-    (root,) = store.roots()
+    (root,) = roots_rows.roots(store)
     filters = {
         "a year's folder": FileFilter(folder=root.path / "2008"),
         "type:png": FileFilter(extensions=("png",)),
@@ -231,7 +231,7 @@ def measure(
             f"{made:.1f} s ({copy_size / 2**20:,.0f} MiB); the searches left {rss_app:+,.0f} MB "
             "resident (RSS after them, less before)"
         )
-        (root,) = store.roots()
+        (root,) = roots_rows.roots(store)
     if root.path.is_dir():
         rows.append(f"{'':>16} | {on_disk(path)}")
     return rows

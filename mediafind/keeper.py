@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from mediafind import doctor, scan, status_rows
+from mediafind import doctor, roots_rows, scan, status_rows
 from mediafind.config import DEFAULT_MODEL_IDLE_SECONDS
 from mediafind.errors import MediafindError, ModelUnavailable, describe
 from mediafind.indexer import EncoderFactory, Indexer, Outcome
@@ -87,7 +87,7 @@ def sync(
     recorded and made searchable by their words, and the embedding waits for it
     (outcome.waiting_for_model says why). should_stop: asked between batches."""
     started = time.monotonic()
-    if roots is None and not indexer.store.roots():
+    if roots is None and not roots_rows.roots(indexer.store):
         raise MediafindError("no watched folders: mediafind index PATH, or folders add PATH")
     outcome = Outcome()
     indexer.queue_text_reading()
@@ -323,7 +323,7 @@ class Keeper:
         try:
             if self._watcher is not None:
                 self._watcher.start()
-                for root in store.roots():
+                for root in roots_rows.roots(store):
                     self._watch(root)
             self._rescan_all()
             self._loop()
@@ -414,7 +414,7 @@ class Keeper:
                 hints.setdefault(root, set()).update(hinted)
         for folder in rescan:
             hints.pop(folder, None)  # walked in full
-        roots = [r for r in self._store.roots() if r.path in rescan | hints.keys()]
+        roots = [r for r in roots_rows.roots(self._store) if r.path in rescan | hints.keys()]
         self._set(Status(SCANNING, message="looking at changed files"))
         # Files someone just added or changed go before the backlog.
         found = scan.reconcile(self._store, roots, self._excludes, hints=hints, priority=1)
@@ -517,13 +517,13 @@ class Keeper:
         folder = root.path
         state = self._watcher.watch(folder, root.polling)
         note = self._watcher.states().get(folder, (state, ""))[1]
-        self._store.set_root_state(root.id, state, note)
+        roots_rows.set_root_state(self._store, root.id, state, note)
 
     def _add_folder(self, path: Path, polling: bool | None = None) -> Path:
         assert self._store is not None
-        root = self._store.add_root(path)
+        root = roots_rows.add_root(self._store, path)
         if root.path == path:
-            self._store.set_root_polling(root.id, polling)
+            roots_rows.set_root_polling(self._store, root.id, polling)
             root = replace(root, polling=polling)
         self._watch(root)
         return root.path
@@ -532,7 +532,7 @@ class Keeper:
         assert self._store is not None
         if self._watcher is not None:
             self._watcher.unwatch(path)
-        return self._store.remove_root(path)
+        return roots_rows.remove_root(self._store, path)
 
     def _index_now(self, folders: Sequence[Path]) -> Outcome:
         assert self._indexer is not None
@@ -549,11 +549,11 @@ class Keeper:
         if self._watcher is None or self._store is None:
             return
         states = self._watcher.states()
-        stored = self._store.root_states()
-        for root in self._store.roots():
+        stored = roots_rows.root_states(self._store)
+        for root in roots_rows.roots(self._store):
             seen = states.get(root.path)
             if seen is not None and stored.get(root.id) != seen:
-                self._store.set_root_state(root.id, *seen)
+                roots_rows.set_root_state(self._store, root.id, *seen)
 
     def root_states(self) -> dict[Path, tuple[str, str]]:
         """Live, polling or offline per watched folder, with the reason."""

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from mediafind import captions, media
+from mediafind import captions, media, roots_rows
 from mediafind.errors import describe
 from mediafind.store import FileRow, Root, Store
 
@@ -364,7 +364,7 @@ def reconcile(
     roots: the watched folders to look at (all by default). hints: for some of them, only
     these paths (files or folders, present or gone), as a watcher names them."""
     plans = []
-    for root in store.roots() if roots is None else roots:
+    for root in roots_rows.roots(store) if roots is None else roots:
         hinted = hints.get(root.path) if hints is not None else None
         if hinted is None:
             plans.append(plan(store, root, excludes))
@@ -392,7 +392,7 @@ def reconcile(
                 _mark(store, p.root, entry, priority)
             store.delete_files(row.id for row in p.vanished)
         for root in offline:
-            store.set_root_state(root.id, OFFLINE, "folder not found")
+            roots_rows.set_root_state(store, root.id, OFFLINE, "folder not found")
     return result
 
 

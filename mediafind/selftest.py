@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mediafind import config, shapes
+from mediafind import config, roots_rows, shapes
 from mediafind.embed import LOCAL_DIR, OpenClipEncoder, parse_spec
 from mediafind.errors import ModelUnavailable
 from mediafind.indexer import Indexer
@@ -128,7 +128,7 @@ def run(
         record(Step("make files", t(), detail=f"{len(truth)} photos and notes"))
 
         with Store.open(base / "library" / config.LIBRARY_FILE, writer=True) as store:
-            store.add_root(folder)
+            roots_rows.add_root(store, folder)
             with _timed() as t:
                 outcome = sync(Indexer(store, lambda: encoder, encoder.identity))
             problems = "; ".join(f"{p.name}: {why}" for p, why in outcome.errors)

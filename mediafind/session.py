@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 
-from mediafind import config, doctor, status_rows
+from mediafind import config, doctor, roots_rows, status_rows
 from mediafind.answers import WORDS_WHILE_LOADING, WORDS_WHILE_REEMBEDDING, by_words, towers_for
 from mediafind.answers import Results as Results
 from mediafind.embed import (
@@ -501,7 +501,7 @@ class Session:
         with Store.open(self.library_file, writer=True) as store:
             doctor.preflight(store)  # damage found now, before it is written over
             for folder in folders:
-                store.add_root(folder)
+                roots_rows.add_root(store, folder)
             indexer = Indexer(
                 store,
                 self.load_encoder,
@@ -571,10 +571,10 @@ class Session:
         if not wait and self._hand_over(lambda service: service.add_folder(folder, polling)):
             return None
         with Store.open(self.library_file, writer=True) as store:
-            root = store.add_root(folder)
+            root = roots_rows.add_root(store, folder)
             where = root.path
             if where == folder:
-                store.set_root_polling(root.id, polling)
+                roots_rows.set_root_polling(store, root.id, polling)
             return where
 
     def remove_folder(self, folder: Path, *, wait: bool = False) -> bool:
@@ -585,7 +585,7 @@ class Session:
         if not wait and self._hand_over(lambda service: service.remove_folder(folder)):
             return True
         with Store.open(self.library_file, writer=True) as store:
-            return store.remove_root(folder)
+            return roots_rows.remove_root(store, folder)
 
     def retry_files(self, paths: Collection[Path]) -> int:
         """Read files that could not be read once more (after the user fixed them, or for a
@@ -607,7 +607,7 @@ class Session:
         roots = []
         if store is not None:
             with store:
-                roots = [r.path for r in store.roots()]
+                roots = [r.path for r in roots_rows.roots(store)]
         patterns = []
         for path in paths:
             root = max((r for r in roots if path.is_relative_to(r)), key=lambda r: len(r.parts),
@@ -696,10 +696,10 @@ class Session:
         is missing)."""
         index = self.index
         live = index.root_states() if index is not None else {}
-        recorded = store.root_states() if writer_pid is not None else {}
+        recorded = roots_rows.root_states(store) if writer_pid is not None else {}
         counts = status_rows.root_counts(store)
         out = []
-        for root in store.roots():
+        for root in roots_rows.roots(store):
             path = root.path
             files, errors = counts.get(root.id, (0, 0))
             state, note = live.get(path) or recorded.get(root.id) or (None, None)

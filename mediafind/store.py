@@ -1,6 +1,6 @@
 """The library file: every query and write, through the Store class, returning typed rows.
 Queries of one feature live beside it in store-side modules that take a Store (text_rows,
-search_rows, status_rows, people_rows, dupes_rows, evaluate_rows).
+search_rows, status_rows, people_rows, dupes_rows, evaluate_rows, roots_rows).
 
 The tables and their migrations are in mediafind.schema, the row types in mediafind.rows, the
 one-writer lock in mediafind.writelock, the nearest-neighbour search (over a copy of the vectors
@@ -57,7 +57,6 @@ from mediafind.rows import (
     NamedFile,
     NewChunk,
     Root,
-    decode_path,
     encode_path,
     prefix_range,
 )
@@ -428,55 +427,6 @@ class Store:
             self._set_meta("model", json.dumps(_model_json(info)))
         return reset
 
-    # -- roots ----------------------------------------------------------------------------
-
-    def roots(self) -> list[Root]:
-        rows = self.conn.execute("SELECT id, path, polling, excludes FROM roots ORDER BY path")
-        return [
-            Root(i, decode_path(p), None if poll is None else bool(poll), tuple(json.loads(ex)))
-            for i, p, poll, ex in rows
-        ]
-
-    def add_root(self, path: Path) -> Root:
-        """Watch a folder. A folder inside a watched one is already watched (that root is
-        returned); a folder holding watched ones takes them over, with their files."""
-        raw = encode_path(path)
-        with self.atomic():
-            for root in self.roots():
-                if root.path == path or raw.startswith(prefix_range(root.path)[0]):
-                    return root
-            self.conn.execute("INSERT INTO roots(path, added_at) VALUES (?, ?)", (raw, time.time()))
-            new_id = self.conn.last_insert_rowid()
-            low, high = prefix_range(path)
-            inner = "SELECT id FROM roots WHERE path >= ? AND path < ?"
-            self.conn.execute(
-                f"UPDATE files SET root_id = ? WHERE root_id IN ({inner})", (new_id, low, high)
-            )
-            self.conn.execute(f"DELETE FROM roots WHERE id IN ({inner})", (low, high))
-        return next(r for r in self.roots() if r.id == new_id)
-
-    def set_root_polling(self, root_id: int, polling: bool | None) -> None:
-        """Force polling on (True) or off (False) for a watched folder, or let the kind of
-        drive decide (None)."""
-        with self.atomic():
-            self.conn.execute(
-                "UPDATE roots SET polling = ? WHERE id = ?",
-                (None if polling is None else int(polling), root_id),
-            )
-
-    def remove_root(self, path: Path) -> bool:
-        """Forget a watched folder and everything indexed from it."""
-        with self.atomic():
-            row = self.conn.execute(
-                "SELECT id FROM roots WHERE path = ?", (encode_path(path),)
-            ).fetchone()
-            if row is None:
-                return False
-            ids = [r[0] for r in self.conn.execute("SELECT id FROM files WHERE root_id = ?", row)]
-            self.delete_files(ids)
-            self.conn.execute("DELETE FROM roots WHERE id = ?", row)
-        return True
-
     # -- files ----------------------------------------------------------------------------
 
     def files_under(self, root_id: int) -> dict[str, FileRow]:
@@ -520,15 +470,6 @@ class Store:
             (encode_path(path), low, high),
         )
         return list(map(_file_row, rows))
-
-    def set_root_state(self, root_id: int, state: str, note: str) -> None:
-        with self.atomic():
-            self.conn.execute(
-                "UPDATE roots SET state = ?, note = ? WHERE id = ?", (state, note, root_id)
-            )
-
-    def root_states(self) -> dict[int, tuple[str | None, str | None]]:
-        return {i: (s, n) for i, s, n in self.conn.execute("SELECT id, state, note FROM roots")}
 
     def mark_pending(
         self,

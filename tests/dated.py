@@ -9,6 +9,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from mediafind import roots_rows
 from mediafind.embed import Encoder
 from mediafind.indexer import Indexer
 from mediafind.keeper import sync
@@ -36,6 +37,6 @@ def save_dated_photo(
 def index(root: Path, library: Path, encoder: Encoder) -> Path:
     """Index root into the library file, as `mediafind index` would."""
     with Store.open(library, writer=True) as store:
-        store.add_root(root)
+        roots_rows.add_root(store, root)
         sync(Indexer(store, lambda: encoder, encoder.identity))
     return library

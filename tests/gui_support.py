@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 
-from mediafind import shapes
+from mediafind import roots_rows, shapes
 from mediafind.embed import ModelSpec, OpenClipEncoder, parse_spec, spec_identity
 from mediafind.gui.bridge import SessionBridge
 from mediafind.gui.preview import PreviewPane
@@ -62,7 +62,7 @@ def index_folder(root: Path, library: Path) -> Path:
     """Index root into library (a folder) with the tiny model, as `mediafind index` would."""
     spec = parse_spec(TINY_SPEC)
     with Store.open(library / "library.sqlite3", writer=True) as store:
-        store.add_root(root)
+        roots_rows.add_root(store, root)
         sync(Indexer(store, lambda: OpenClipEncoder(spec, "cpu"), spec_identity(spec)))
     return library
 

@@ -22,6 +22,7 @@ import apsw
 import numpy as np
 from conftest import FakeEncoder
 
+from mediafind import roots_rows
 from mediafind.embed import Encoder
 from mediafind.indexer import Indexer
 from mediafind.keeper import sync
@@ -344,7 +345,7 @@ def clean_index(
     in pictures as the command line does by default (a photo read for text is decoded larger
     first, so its picture vector is made from other pixels than without)."""
     with Store.open(library, writer=True) as store:
-        store.add_root(folder)
+        roots_rows.add_root(store, folder)
         reading = Reading(default_reader)
         outcome = sync(Indexer(store, encoder, identity, reading=reading))
         assert not outcome.cancelled and not outcome.waiting_for_model

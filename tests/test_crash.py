@@ -21,7 +21,7 @@ import pytest
 import rounds
 from conftest import TINY_SPEC, FakeEncoder, save_shape, small_folder
 
-from mediafind import scan
+from mediafind import roots_rows, scan
 from mediafind.indexer import Indexer, Outcome
 from mediafind.keeper import sync
 from mediafind.store import Store
@@ -55,7 +55,7 @@ def test_kill_9_mid_indexing_loses_nothing_committed_and_resumes(tmp_path: Path)
     for i in range(150):
         save_shape(root / f"{i:03}.png", ("red", "blue")[i % 2], "circle", i)
     with Store.open(library, writer=True) as store:
-        store.add_root(root)
+        roots_rows.add_root(store, root)
     child = subprocess.Popen(
         [sys.executable, "-c", INDEXING_CHILD.format(tests=str(TESTS), library=str(library))]
     )
@@ -224,7 +224,7 @@ def test_a_caption_written_while_its_photo_waits_goes_when_it_is_deleted(tmp_pat
     save_shape(root / "a.png", "red", "circle", 1)
     sidecar = root / "a.png.txt"
     with Store.open(library_file, writer=True) as store:
-        store.add_root(root)
+        roots_rows.add_root(store, root)
         scan.reconcile(store)  # the photo recorded, no caption beside it yet
         sidecar.write_text("a caption written meanwhile\n")
         Indexer(store, FakeEncoder, "fake-1").embed_pending(Outcome())  # reads the caption

@@ -20,7 +20,7 @@ from gui_support import open_fake_window
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from mediafind import doctor, search_rows
+from mediafind import doctor, roots_rows, search_rows
 from mediafind.cli import main
 from mediafind.errors import LibraryBusy, LibraryDamaged
 from mediafind.gui.window import MainWindow
@@ -39,7 +39,7 @@ def index(library: Path, folder: Path | None = None) -> None:
     encoder = FakeEncoder()
     with Store.open(library, writer=True) as store:
         if folder is not None:
-            store.add_root(folder)
+            roots_rows.add_root(store, folder)
         sync(Indexer(store, lambda: encoder, encoder.identity))  # type: ignore[arg-type,return-value]
 
 

@@ -21,7 +21,7 @@ from conftest import FakeEncoder, fake_model_cli, run_cli
 from PIL import Image
 from scenes import VARIANTS, duplicate_photos, jpeg, scene
 
-from mediafind import dupes, dupes_rows
+from mediafind import dupes, dupes_rows, roots_rows
 from mediafind.dupes import EXACT, NEAR, Bands, Finder, keeper_first
 from mediafind.dupes_rows import PhotoRow
 from mediafind.indexer import Indexer
@@ -53,7 +53,7 @@ def photos(tmp_path: Path) -> Path:
 def test_exact_and_resized_recompressed_copies_are_grouped_and_other_photos_are_not(
     store: Store, fake: FakeEncoder, photos: Path
 ) -> None:
-    store.add_root(photos)
+    roots_rows.add_root(store, photos)
     index(store, fake)
     groups = dupes.find(store)
     assert sorted((g.kind, names(g)) for g in groups) == [
@@ -78,7 +78,7 @@ def test_every_light_edit_of_a_photo_is_grouped_with_it(
     write(root / "elsewhere.jpg", jpeg(scene(7, 0, SIZE)))
     hour_ago = (root / "elsewhere.jpg").stat().st_mtime - 3600
     os.utime(root / "original.jpg", (hour_ago, hour_ago))
-    store.add_root(root)
+    roots_rows.add_root(store, root)
     index(store, fake)
     [group] = dupes.find(store)
     assert names(group)[0] == "original.jpg"  # as large as the others, and the oldest
@@ -88,7 +88,7 @@ def test_every_light_edit_of_a_photo_is_grouped_with_it(
 def test_a_new_copy_joins_the_group_and_a_removed_one_leaves_it_without_rehashing(
     store: Store, fake: FakeEncoder, photos: Path
 ) -> None:
-    store.add_root(photos)
+    roots_rows.add_root(store, photos)
     index(store, fake)
     hashed = fake.images_encoded
     shutil.copyfile(photos / "hills.jpg", photos / "hills copy.jpg")
@@ -116,7 +116,7 @@ def test_a_new_copy_joins_the_group_and_a_removed_one_leaves_it_without_rehashin
 def test_photos_indexed_before_hashes_were_kept_are_hashed_once(
     store: Store, fake: FakeEncoder, photos: Path
 ) -> None:
-    store.add_root(photos)
+    roots_rows.add_root(store, photos)
     index(store, fake)
     with store.atomic():
         store.conn.execute("DELETE FROM picture_hashes")
@@ -128,7 +128,7 @@ def test_photos_indexed_before_hashes_were_kept_are_hashed_once(
 def test_the_finder_adds_and_removes_photos_one_at_a_time(
     store: Store, fake: FakeEncoder, photos: Path
 ) -> None:
-    store.add_root(photos)
+    roots_rows.add_root(store, photos)
     index(store, fake)
     rows = {p.path.name: p for p in dupes_rows.photos(store) if "hills" in p.path.name}
     near = dupes.around(dupes_rows.pairs(store))  # kept as they were indexed
@@ -283,7 +283,7 @@ def grouped(groups: list[dupes.Group]) -> list[list[str]]:
 def test_links_are_kept_as_photos_are_indexed_and_finding_duplicates_only_reads_them(
     store: Store, fake: FakeEncoder, photos: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store.add_root(photos)
+    roots_rows.add_root(store, photos)
     index(store, fake)
     hills = Image.open(photos / "hills.jpg")
     write(photos / "mail" / "hills tiny.jpg", jpeg(hills.resize((320, 240)), 70))
@@ -307,7 +307,7 @@ def test_links_are_kept_as_photos_are_indexed_and_finding_duplicates_only_reads_
 def test_a_library_from_before_links_were_kept_is_linked_once_and_a_read_only_one_in_memory(
     store: Store, fake: FakeEncoder, photos: Path
 ) -> None:
-    store.add_root(photos)
+    roots_rows.add_root(store, photos)
     index(store, fake)
     expected = grouped(dupes.find(store))
     assert len(expected) == 2
@@ -331,7 +331,7 @@ def test_a_library_from_before_links_were_kept_is_linked_once_and_a_read_only_on
 def test_a_gone_content_takes_its_links_with_it(
     store: Store, fake: FakeEncoder, photos: Path
 ) -> None:
-    store.add_root(photos)
+    roots_rows.add_root(store, photos)
     index(store, fake)
     assert len(dupes_rows.pairs(store)) >= 1
     (photos / "sent" / "hills small.jpg").unlink()

@@ -16,6 +16,7 @@ from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from mediafind import roots_rows
 from mediafind.gui.help import SearchTips, ShortcutsDialog
 from mediafind.gui.searchfield import suggestions, without_key
 from mediafind.gui.window import MainWindow
@@ -46,7 +47,7 @@ def library_window(open_fake_window: FakeWindow, qtbot: QtBot, home: Path) -> Ma
     library = home.parent / "library"
     with Store.open(library / "library.sqlite3", writer=True) as store:
         for folder in (home / "Pictures", home / "My Notes"):
-            store.add_root(folder)
+            roots_rows.add_root(store, folder)
         sync(Indexer(store, FakeEncoder, FakeEncoder.identity))
     window = open_fake_window(library)
     qtbot.waitUntil(lambda: len(window.watched) == 2, timeout=SLOW)

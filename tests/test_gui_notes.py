@@ -21,7 +21,7 @@ from PySide6.QtGui import QDesktopServices, QFont, QFontMetrics, QTextCharFormat
 from pytestqt.qtbot import QtBot
 from reportlab.pdfgen.canvas import Canvas
 
-from mediafind import extract, media, units
+from mediafind import extract, media, roots_rows, units
 from mediafind.gui import desktop
 from mediafind.gui.noteslist import DOCUMENT_TYPES, NoteDelegate, place_label
 from mediafind.gui.preview import find_passage
@@ -229,7 +229,7 @@ def test_every_kind_of_document_has_a_type_name() -> None:
 def test_page_and_heading_reach_the_hits_found_by_meaning(tmp_path: Path) -> None:
     notes = write_notes(tmp_path / "Notes")
     with Store.open(tmp_path / "library" / "library.sqlite3", writer=True) as store:
-        store.add_root(notes["pdf"].parent)
+        roots_rows.add_root(store, notes["pdf"].parent)
         sync(Indexer(store, FakeEncoder, FakeEncoder.identity))
         # A picture finds notes by the meaning of their passages alone (no words to match).
         picture = save_shape(tmp_path / "picture.png", "blue", "circle", seed=3)

@@ -35,7 +35,7 @@ from PySide6.QtGui import QDesktopServices, QFont, QGuiApplication, QImage, QTex
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
 from pytestqt.qtbot import QtBot
 
-from mediafind import cli, config, units
+from mediafind import cli, config, roots_rows, units
 from mediafind.gui import desktop
 from mediafind.gui.app import ErrorReporter, SingleInstance, instance_name, setup_logging
 from mediafind.gui.bridge import SessionBridge
@@ -319,7 +319,7 @@ def test_the_photo_preview_tells_what_the_library_read_and_reads_files_it_has_no
     st = photo.stat()
     with Store.open(library, writer=True) as store:
         store.set_model(ModelInfo("fake", "fake-1", 4))
-        root = store.add_root(photo.parent)
+        root = roots_rows.add_root(store, photo.parent)
         store.mark_pending(root.id, photo, "photo", st.st_size, st.st_mtime_ns, None)
         row = store.file_by_path(photo)
         assert row is not None
@@ -637,7 +637,7 @@ def test_a_new_model_reads_the_library_again_and_says_so(
         save_shape(folder / f"{i}.png", "blue", "square", seed=i)
     library = tmp_path / "library"
     with Store.open(library / "library.sqlite3", writer=True) as store:
-        store.add_root(folder)
+        roots_rows.add_root(store, folder)
         sync(Indexer(store, FakeEncoder, FakeEncoder.identity))
 
     class NewModel(PacedFake):

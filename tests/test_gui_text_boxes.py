@@ -10,7 +10,7 @@ from gui_support import SLOW, open_fake_window
 from PIL import Image
 from pytestqt.qtbot import QtBot
 
-from mediafind import text_rows
+from mediafind import roots_rows, text_rows
 from mediafind.gui.preview import matched_lines, text_boxes
 from mediafind.gui.window import MainWindow
 from mediafind.pictext import TextLine
@@ -84,7 +84,7 @@ def test_only_the_lines_that_hold_the_words_are_marked(tmp_path: Path) -> None:
     ]
     library = tmp_path / "lib" / "library.sqlite3"
     with Store.open(library, writer=True) as store:
-        root = store.add_root(photo.parent)
+        root = roots_rows.add_root(store, photo.parent)
         store.mark_pending(root.id, photo, "photo", 1, 1, None)
         row = store.file_by_path(photo)
         assert row is not None

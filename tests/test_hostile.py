@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from conftest import TINY_SPEC, FakeEncoder, save_shape
 
-from mediafind import captions
+from mediafind import captions, roots_rows
 from mediafind.embed import OpenClipEncoder, parse_spec
 from mediafind.errors import UnreadableFile
 from mediafind.indexer import MAX_CAPTION_CHUNKS, Indexer, Outcome
@@ -42,7 +42,7 @@ def library(tmp_path: Path) -> Iterator[tuple[Path, Store]]:
     root = tmp_path / "files"
     root.mkdir()
     with Store.open(tmp_path / "lib" / "library.sqlite3", writer=True) as store:
-        store.add_root(root)
+        roots_rows.add_root(store, root)
         yield root, store
 
 

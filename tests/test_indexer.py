@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import FakeEncoder, save_shape
 
-from mediafind import search_rows, status_rows
+from mediafind import roots_rows, search_rows, status_rows
 from mediafind.indexer import Indexer
 from mediafind.keeper import sync
 from mediafind.report import Progress
@@ -34,7 +34,7 @@ def folder(tmp_path: Path) -> Path:
 def test_first_run_embeds_every_photo_and_note(
     store: Store, fake: FakeEncoder, folder: Path
 ) -> None:
-    store.add_root(folder)
+    roots_rows.add_root(store, folder)
     outcome = sync(make_indexer(store, fake))
     assert (outcome.indexed, outcome.errors) == (3, [])
     assert store.counts() == {"photo": 2, "note": 1, "error": 0, "pending": 0, "empty": 0}
@@ -44,7 +44,7 @@ def test_first_run_embeds_every_photo_and_note(
 def test_second_run_with_nothing_changed_embeds_nothing(
     store: Store, fake: FakeEncoder, folder: Path
 ) -> None:
-    store.add_root(folder)
+    roots_rows.add_root(store, folder)
     sync(make_indexer(store, fake))
     again = FakeEncoder()
     outcome = sync(make_indexer(store, again))
@@ -55,7 +55,7 @@ def test_second_run_with_nothing_changed_embeds_nothing(
 def test_renamed_photo_keeps_its_vector_without_reembedding(
     store: Store, fake: FakeEncoder, folder: Path
 ) -> None:
-    store.add_root(folder)
+    roots_rows.add_root(store, folder)
     sync(make_indexer(store, fake))
     old = store.file_by_path(folder / "red circle.jpg")
     assert old is not None
@@ -73,7 +73,7 @@ def test_renamed_photo_keeps_its_vector_without_reembedding(
 def test_copied_photo_reuses_the_vectors_of_the_original(
     store: Store, fake: FakeEncoder, folder: Path
 ) -> None:
-    store.add_root(folder)
+    roots_rows.add_root(store, folder)
     sync(make_indexer(store, fake))
     shutil.copy2(folder / "red circle.jpg", folder / "copy.jpg")
     again = FakeEncoder()
@@ -84,7 +84,7 @@ def test_copied_photo_reuses_the_vectors_of_the_original(
 
 
 def test_deleted_photo_leaves_the_index(store: Store, fake: FakeEncoder, folder: Path) -> None:
-    store.add_root(folder)
+    roots_rows.add_root(store, folder)
     sync(make_indexer(store, fake))
     (folder / "trip" / "blue triangle.png").unlink()
     outcome = sync(make_indexer(store, FakeEncoder()))
@@ -96,7 +96,7 @@ def test_deleted_photo_leaves_the_index(store: Store, fake: FakeEncoder, folder:
 
 
 def test_changed_photo_is_embedded_again(store: Store, fake: FakeEncoder, folder: Path) -> None:
-    store.add_root(folder)
+    roots_rows.add_root(store, folder)
     sync(make_indexer(store, fake))
     save_shape(folder / "red circle.jpg", "yellow", "square", 9)
     again = FakeEncoder()
@@ -113,7 +113,7 @@ def test_unreadable_files_are_recorded_with_reasons_and_the_rest_indexed(
     good = (folder / "red circle.jpg").read_bytes()
     (folder / "truncated.jpg").write_bytes(good[: len(good) // 2])
     (folder / "empty note.txt").write_text("   \n")
-    store.add_root(folder)
+    roots_rows.add_root(store, folder)
     outcome = sync(make_indexer(store, fake))
     reasons = {p.name: r for p, r in outcome.errors}
     assert set(reasons) == {"corrupt.jpg", "zero.png", "truncated.jpg", "empty note.txt"}
@@ -134,7 +134,7 @@ def test_permission_denied_is_recorded(store: Store, fake: FakeEncoder, folder: 
     secret = folder / "secret.txt"
     secret.write_text("a private red circle")
     secret.chmod(0)
-    store.add_root(folder)
+    roots_rows.add_root(store, folder)
     outcome = sync(make_indexer(store, fake))
     assert [(p.name, r) for p, r in outcome.errors] == [("secret.txt", "Permission denied")]
 
@@ -143,7 +143,7 @@ def test_caption_sidecar_is_embedded_with_its_photo_not_as_a_note(
     store: Store, fake: FakeEncoder, folder: Path
 ) -> None:
     (folder / "red circle.jpg.txt").write_text("Grandma's red circle plate")
-    store.add_root(folder)
+    roots_rows.add_root(store, folder)
     sync(make_indexer(store, fake))
     assert store.counts()["note"] == 1
     assert "Grandma's red circle plate" in fake.texts_encoded
@@ -163,7 +163,7 @@ def test_file_names_that_are_not_utf8_round_trip(
     root.mkdir()
     name = os.fsdecode(b"caf\xe9 \xff.jpg")  # Latin-1 bytes, not valid UTF-8
     save_shape(root / name, "green", "square")
-    store.add_root(root)
+    roots_rows.add_root(store, root)
     outcome = sync(make_indexer(store, fake))
     assert outcome.indexed == 1
     (row,) = store.conn.execute("SELECT path FROM files").fetchall()
@@ -181,7 +181,7 @@ def test_progress_reports_counts_and_cancel_stops_between_batches(
     root = tmp_path / "many"
     for i in range(10):
         save_shape(root / f"{i}.png", "red", "circle", i)
-    store.add_root(root)
+    roots_rows.add_root(store, root)
     seen: list[Progress] = []
     cancel = threading.Event()
 
@@ -202,7 +202,7 @@ def test_progress_reports_counts_and_cancel_stops_between_batches(
 def test_a_different_model_reembeds_everything(
     store: Store, fake: FakeEncoder, folder: Path
 ) -> None:
-    store.add_root(folder)
+    roots_rows.add_root(store, folder)
     sync(make_indexer(store, fake))
     other = FakeEncoder()
     other.identity = "fake-2"
@@ -216,7 +216,7 @@ def test_a_different_model_reembeds_everything(
 def test_without_the_model_files_wait_and_their_words_are_saved(store: Store, folder: Path) -> None:
     from mediafind.errors import ModelUnavailable
 
-    store.add_root(folder)
+    roots_rows.add_root(store, folder)
 
     def no_model() -> FakeEncoder:
         raise ModelUnavailable("no weights")
@@ -244,7 +244,7 @@ def test_keyword_search_finds_notes_by_their_words_and_photos_by_name_without_a_
     def typed(text: str, kind: str = "all") -> list[Hit]:
         return keyword_search(store, parse(text, lenient=True).narrowed(kind=kind), 20)
 
-    store.add_root(folder)
+    roots_rows.add_root(store, folder)
     sync(make_indexer(store, fake))
     hits = typed("green squ", kind="note")
     assert [h.path.name for h in hits] == ["groceries.md"]
@@ -264,7 +264,7 @@ def test_notes_alone_never_read_the_image_towers_weights(store: Store, tmp_path:
     notes.mkdir()
     (notes / "pond.md").write_text("The red circle by the pond.\n")
     encoder = OpenClipEncoder(parse_spec(TINY_SPEC), device="cpu")
-    store.add_root(notes)
+    roots_rows.add_root(store, notes)
     outcome = sync(Indexer(store, lambda: encoder, encoder.identity))
     assert (outcome.indexed, outcome.errors) == (1, [])
     assert encoder.loaded == {TEXT}

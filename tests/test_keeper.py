@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import FakeEncoder, save_shape
 
-from mediafind import indexer, shapes, status_rows
+from mediafind import indexer, roots_rows, shapes, status_rows
 from mediafind.errors import LibraryBusy
 from mediafind.keeper import IDLE, Keeper, Status
 from mediafind.rows import decode_path
@@ -54,7 +54,7 @@ def root(tmp_path: Path, library: Path) -> Path:
     folder = tmp_path / "photos"
     folder.mkdir()
     with Store.open(library, writer=True) as store:
-        store.add_root(folder)
+        roots_rows.add_root(store, folder)
     return folder
 
 

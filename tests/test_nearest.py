@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mediafind import nearest
+from mediafind import nearest, roots_rows
 from mediafind.rows import FileFilter
 from mediafind.store import IMAGE_SOURCE, NOTE, PHOTO, TEXT_SOURCE, ModelInfo, NewChunk, Store
 from mediafind.vectorfile import VectorFile
@@ -28,7 +28,7 @@ class Library:
         self.store = store
         self.rng = np.random.default_rng(seed)
         store.set_model(MODEL)
-        self.root = store.add_root(store.path.parent / "photos")
+        self.root = roots_rows.add_root(store, store.path.parent / "photos")
         self.count = 0
         with store.atomic():
             for i in range(photos):

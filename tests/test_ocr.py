@@ -18,7 +18,7 @@ import pytest
 from conftest import FakeEncoder
 from PIL import Image, ImageDraw, ImageFont
 
-from mediafind import media, shapes
+from mediafind import media, roots_rows, shapes
 from mediafind.indexer import Indexer
 from mediafind.keeper import sync
 from mediafind.ocr import OcrEngine
@@ -184,7 +184,7 @@ def test_indexing_reads_screens_and_signs_and_decodes_photos_without_text_once(
 
     monkeypatch.setattr(media, "open_image", counted)
     fake = ModelSizedEncoder()
-    store.add_root(folder)
+    roots_rows.add_root(store, folder)
 
     outcome = sync(Indexer(store, lambda: fake, fake.identity, reading=Reading(lambda: engine)))  # type: ignore[arg-type,return-value]
 

@@ -13,7 +13,7 @@ from conftest import FakeEncoder
 from gui_support import SLOW, open_fake_window
 from PIL import Image, ImageDraw, ImageFont
 
-from mediafind import config, search_rows, status_rows
+from mediafind import config, roots_rows, search_rows, status_rows
 from mediafind import store as store_module
 from mediafind.errors import ConfigError
 from mediafind.indexer import Indexer
@@ -118,7 +118,7 @@ def read_in_pictures(hits: list[dict[str, object]]) -> list[dict[str, object]]:
 def test_a_word_drawn_in_a_photo_is_found_with_where_it_stands(
     store: Store, fake: FakeEncoder, reader: DrawnTextReader, photos: Path
 ) -> None:
-    store.add_root(photos)
+    roots_rows.add_root(store, photos)
     outcome = sync(indexer(store, fake, reader))
     assert (outcome.indexed, outcome.errors) == (4, [])
 
@@ -144,7 +144,7 @@ def test_a_word_drawn_in_a_photo_is_found_with_where_it_stands(
 def test_photos_without_text_stop_at_the_cheap_pass(
     store: Store, fake: FakeEncoder, reader: DrawnTextReader, photos: Path
 ) -> None:
-    store.add_root(photos)
+    roots_rows.add_root(store, photos)
     sync(indexer(store, fake, reader))
     assert reader.reads == 2  # the screenshot and the receipt, not the sky or the grass
     sources = store.conn.execute(
@@ -156,7 +156,7 @@ def test_photos_without_text_stop_at_the_cheap_pass(
 def test_indexing_again_copies_and_renames_never_read_the_same_content_twice(
     store: Store, fake: FakeEncoder, reader: DrawnTextReader, photos: Path
 ) -> None:
-    store.add_root(photos)
+    roots_rows.add_root(store, photos)
     sync(indexer(store, fake, reader))
     sync(indexer(store, fake, reader))
     assert reader.reads == 2
@@ -172,7 +172,7 @@ def test_indexing_again_copies_and_renames_never_read_the_same_content_twice(
 def test_a_changed_photo_is_read_again_and_its_old_words_go(
     store: Store, fake: FakeEncoder, reader: DrawnTextReader, photos: Path
 ) -> None:
-    store.add_root(photos)
+    roots_rows.add_root(store, photos)
     sync(indexer(store, fake, reader))
     reader.draw(photos / "screenshot.png", (250, 250, 240), ["Boarding pass", "gate B12"])
     sync(indexer(store, fake, reader))
@@ -185,7 +185,7 @@ def test_a_reader_that_fails_leaves_the_photo_indexed_with_a_note(
     store: Store, fake: FakeEncoder, reader: DrawnTextReader, photos: Path
 ) -> None:
     reader.failure = RuntimeError("the engine ran out of memory")
-    store.add_root(photos)
+    roots_rows.add_root(store, photos)
     outcome = sync(indexer(store, fake, reader))
     assert (outcome.indexed, outcome.errors) == (4, [])
     notes = {n.path.name: n.reason for n in status_rows.notes(store)}
@@ -204,7 +204,7 @@ def test_a_scanned_pdf_is_found_with_its_page(
     root.mkdir()
     pages = [Image.open(first).convert("RGB"), Image.open(second).convert("RGB")]
     pages[0].save(root / "letter.pdf", save_all=True, append_images=pages[1:], resolution=100)
-    store.add_root(root)
+    roots_rows.add_root(store, root)
     outcome = sync(indexer(store, fake, reader))
     assert (outcome.indexed, outcome.errors) == (1, [])
     hit = search(store, fake, "pension")[0]
@@ -220,7 +220,7 @@ def test_a_scanned_pdf_without_a_reader_holds_nothing_to_index(
     page = reader.draw(tmp_path / "p1.png", (255, 255, 255), ["Dear Sir or Madam"])
     root.mkdir()
     Image.open(page).convert("RGB").save(root / "letter.pdf", resolution=100)
-    store.add_root(root)
+    roots_rows.add_root(store, root)
     sync(indexer(store, fake, None))
     assert store.counts()["empty"] == 1
     # Reading turned on: the scan is read, without the user asking.
@@ -231,7 +231,7 @@ def test_a_scanned_pdf_without_a_reader_holds_nothing_to_index(
 def test_reading_off_reads_nothing_and_turning_it_on_reads_without_embedding_again(
     store: Store, fake: FakeEncoder, reader: DrawnTextReader, photos: Path
 ) -> None:
-    store.add_root(photos)
+    roots_rows.add_root(store, photos)
     sync(indexer(store, fake, None))
     assert reader.reads == 0 and not read_in_pictures(search(store, fake, "kestrel"))
     images = fake.images_encoded
@@ -269,7 +269,7 @@ def test_a_library_of_schema_6_keeps_its_files_and_words_when_upgraded(
         old.setattr(store_module, "MIGRATIONS", store_module.MIGRATIONS[:6])
         old.setattr(store_module, "SCHEMA_VERSION", 6)
         with Store.open(path, writer=True) as v6:  # as the code before schema 7 wrote it
-            root = v6.add_root(photos)
+            root = roots_rows.add_root(v6, photos)
             v6.conn.execute(
                 "INSERT INTO files(path, root_id, kind, size, mtime_ns, status) "
                 "VALUES (?, ?, 'note', 1, 1, 'indexed')",
@@ -333,7 +333,7 @@ def test_a_reader_that_cannot_say_what_it_is_leaves_pictures_indexed_without_tex
 ) -> None:
     reader = NamelessReader()
     reader.draw(photos / "note.png", (250, 240, 240), ["Dentist Tuesday"])
-    store.add_root(photos)
+    roots_rows.add_root(store, photos)
 
     outcome = sync(indexer(store, fake, reader))
 

@@ -15,7 +15,7 @@ import pytest
 from conftest import TINY_SPEC, fake_model_cli, run_cli
 from PIL import Image
 
-from mediafind import people, places, shapes
+from mediafind import people, places, roots_rows, shapes
 from mediafind.embed import OpenClipEncoder, parse_spec
 from mediafind.errors import ModelUnavailable
 from mediafind.indexer import Indexer
@@ -234,7 +234,7 @@ def searcher(
 ) -> Iterator[Searcher]:
     library = tmp_path_factory.mktemp("lib") / "library.sqlite3"
     store = Store.open(library, writer=True)
-    store.add_root(album)
+    roots_rows.add_root(store, album)
     sync(Indexer(store, lambda: encoder, encoder.identity))
     yield Searcher(store, encoder)
     store.close()
@@ -312,7 +312,7 @@ def test_an_unchanged_photo_is_not_read_again_and_a_changed_one_is(
     photo = shape_photo(root / "p.jpg", "red", "circle", 1)
     face_regions(photo, "Anna")
     with Store.open(tmp_path / "library.sqlite3", writer=True) as store:
-        store.add_root(root)
+        roots_rows.add_root(store, root)
         indexer = Indexer(store, lambda: encoder, encoder.identity)
         sync(indexer)
         assert store.people.waiting() == []
@@ -385,7 +385,7 @@ def test_people_and_places_are_searchable_while_the_model_is_missing(
         raise ModelUnavailable("no model here")
 
     with Store.open(tmp_path / "library.sqlite3", writer=True) as store:
-        store.add_root(album)
+        roots_rows.add_root(store, album)
         outcome = sync(Indexer(store, missing, "absent"))
         assert outcome.waiting_for_model
         assert sorted(h.path.name for h in keyword_search(store, parse("person:Anna"))) == [
@@ -401,7 +401,7 @@ def test_a_deleted_photo_takes_its_people_and_place_with_it(
     photo = with_gps(shape_photo(root / "p.jpg", "red", "circle", 1), *MALMO)
     keywords(photo, xmp={"Xmp.digiKam.TagsList": ["People/Anna"]})
     with Store.open(tmp_path / "library.sqlite3", writer=True) as store:
-        store.add_root(root)
+        roots_rows.add_root(store, root)
         indexer = Indexer(store, lambda: encoder, encoder.identity)
         sync(indexer)
         searcher = Searcher(store, encoder)

@@ -12,7 +12,7 @@ import apsw
 import pytest
 from conftest import save_shape
 
-from mediafind import scan
+from mediafind import roots_rows, scan
 from mediafind.media import hash_file
 from mediafind.rows import encode_path
 from mediafind.scan import OFFLINE, Entry, Excluder, plan, reconcile, walk
@@ -194,7 +194,7 @@ def folder(tmp_path: Path) -> Path:
 @pytest.fixture
 def root(store: Store, folder: Path) -> Root:
     store.set_model(ModelInfo("fake", "fake-1", 4))
-    return store.add_root(folder)
+    return roots_rows.add_root(store, folder)
 
 
 def index_all(store: Store, root: Root) -> None:
@@ -308,7 +308,7 @@ def test_offline_root_keeps_its_rows(store: Store, root: Root, folder: Path) -> 
     assert (p.online, p.vanished, p.has_work) == (False, [], False)
     assert (found.offline, found.wrote) == ([folder], False)
     assert len(store.files_under(root.id)) == 3
-    assert store.root_states()[root.id] == (OFFLINE, "folder not found")
+    assert roots_rows.root_states(store)[root.id] == (OFFLINE, "folder not found")
 
 
 def test_reconcile_records_additions_changes_moves_and_removals(

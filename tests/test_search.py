@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import TINY_SPEC, save_shape
 
-from mediafind import shapes
+from mediafind import roots_rows, shapes
 from mediafind.embed import OpenClipEncoder, parse_spec
 from mediafind.indexer import Indexer
 from mediafind.keeper import sync
@@ -48,7 +48,7 @@ def vault(tmp_path_factory: pytest.TempPathFactory, encoder: OpenClipEncoder) ->
     )
     (root / "notes" / "snow.txt").write_text("A red circle drawn in the snow by the kids.")
     store = Store.open(root / "lib" / "library.sqlite3", writer=True)
-    store.add_root(root)
+    roots_rows.add_root(store, root)
     sync(Indexer(store, lambda: encoder, encoder.identity))
     yield Searcher(store, encoder)
     store.close()

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from conftest import FakeEncoder, save_shape, small_folder
 
-from mediafind import config, memo
+from mediafind import config, memo, roots_rows
 from mediafind.embed import ModelSpec
 from mediafind.errors import ConfigError, MediafindError, ModelUnavailable
 from mediafind.query import parse
@@ -154,7 +154,7 @@ def test_with_its_keeper_running_folders_and_index_go_through_the_keeper(tmp_pat
         assert (outcome.indexed, len(outcome.errors)) == (3, 0)
         assert session.overview().counts["photo"] == 2
         with Store.open(session.library_file) as store:
-            assert [r.polling for r in store.roots()] == [True]
+            assert [r.polling for r in roots_rows.roots(store)] == [True]
         assert session.remove_folder(tmp_path / "elsewhere", wait=True) is False
         assert session.remove_folder(pictures, wait=True) is True
         assert session.overview().folders == []

@@ -27,6 +27,7 @@ from conftest import SharedFakeSource, fake_model_cli, run_cli, save_shape, smal
 from gui_support import WindowMaker, open_fake_window
 from pytestqt.qtbot import QtBot
 
+from mediafind import roots_rows
 from mediafind.cli import main
 from mediafind.errors import DiskFull, LibraryDamaged, NotALibrary
 from mediafind.nearest import SUFFIX
@@ -280,7 +281,7 @@ def test_a_full_disk_raises_the_first_error_not_a_failed_rollback(tmp_path: Path
     follows fails, and must not hide why (here the file may grow no more: SQLITE_FULL)."""
     with Store.open(tmp_path / LIBRARY_FILE, writer=True) as store:
         store.set_model(ModelInfo("fake", "fake-1", 16))
-        root = store.add_root(tmp_path)
+        root = roots_rows.add_root(store, tmp_path)
         store.mark_pending(root.id, tmp_path / "a.md", "note", 1, 1, None)
         store.conn.pragma("max_page_count", int(store.conn.pragma("page_count")))
         file_id = store.files_under(root.id)[str(tmp_path / "a.md")].id
@@ -477,7 +478,7 @@ def test_a_new_library_is_never_an_empty_file_and_an_empty_file_is_refused(
 ) -> None:
     file = tmp_path / LIBRARY_FILE
     with Store.open(file, writer=True) as store:
-        assert store.roots() == []
+        assert roots_rows.roots(store) == []
     assert file.stat().st_size > 0
     assert sorted(p.name for p in tmp_path.iterdir()) == [LIBRARY_FILE, LIBRARY_FILE + ".lock"]
     file.write_bytes(b"")
@@ -492,7 +493,7 @@ def test_a_damaged_page_met_by_a_query_is_raised_as_a_damaged_library(
     _, library = built
     damage_page(library)
     with Store.open(library / LIBRARY_FILE) as store, pytest.raises(LibraryDamaged) as raised:
-        store.files_under(store.roots()[0].id)
+        store.files_under(roots_rows.roots(store)[0].id)
     assert isinstance(raised.value.__cause__, apsw.CorruptError)
 
 

@@ -10,7 +10,7 @@ import apsw
 import numpy as np
 import pytest
 
-from mediafind import status_rows
+from mediafind import roots_rows, status_rows
 from mediafind import store as store_module
 from mediafind.errors import LibraryTooNew, nothing_to_read
 from mediafind.rows import decode_path, encode_path
@@ -87,7 +87,7 @@ def assert_in_step(store: Store) -> None:
 @pytest.fixture
 def photos(store: Store, tmp_path: Path) -> Root:
     store.set_model(MODEL)
-    return store.add_root(tmp_path / "photos")
+    return roots_rows.add_root(store, tmp_path / "photos")
 
 
 # -- schema ------------------------------------------------------------------------------------
@@ -121,7 +121,7 @@ def test_older_library_is_backed_up_then_upgraded_with_its_data(
     path = tmp_path / "library.sqlite3"
     old_version = store_module.SCHEMA_VERSION
     with Store.open(path) as old:
-        root = old.add_root(tmp_path / "photos")
+        root = roots_rows.add_root(old, tmp_path / "photos")
         add_file(old, root, "kite.jpg")
     monkeypatch.setattr(
         store_module,
@@ -133,7 +133,7 @@ def test_older_library_is_backed_up_then_upgraded_with_its_data(
     with Store.open(path) as new:
         assert new.conn.pragma("user_version") == old_version + 1
         assert "x" in columns(new.conn, "files")
-        assert new.roots() == [root]
+        assert roots_rows.roots(new) == [root]
         assert list(new.files_under(root.id)) == [str(tmp_path / "photos" / "kite.jpg")]
 
     backup = apsw.Connection(str(tmp_path / f"library.sqlite3.v{old_version}.bak"))
@@ -151,7 +151,7 @@ def test_failed_upgrade_leaves_the_library_at_its_old_version(
     path = tmp_path / "library.sqlite3"
     old_version = store_module.SCHEMA_VERSION
     with Store.open(path) as old:
-        old.add_root(tmp_path / "photos")
+        roots_rows.add_root(old, tmp_path / "photos")
     broken = [
         *store_module.MIGRATIONS,
         "ALTER TABLE files ADD COLUMN x INTEGER; ALTER TABLE no_such_table ADD COLUMN y",
@@ -227,24 +227,24 @@ def test_another_model_drops_vectors_and_marks_indexed_files_pending(
 
 
 def test_folder_inside_a_watched_one_returns_that_root(photos: Root, store: Store) -> None:
-    inner = store.add_root(photos.path / "2023" / "summer")
+    inner = roots_rows.add_root(store, photos.path / "2023" / "summer")
     assert inner == photos
-    assert store.roots() == [photos]
+    assert roots_rows.roots(store) == [photos]
 
 
 def test_folder_holding_watched_ones_takes_them_over_with_their_files(
     store: Store, tmp_path: Path
 ) -> None:
     store.set_model(MODEL)
-    summer = store.add_root(tmp_path / "photos" / "summer")
-    winter = store.add_root(tmp_path / "photos" / "winter")
+    summer = roots_rows.add_root(store, tmp_path / "photos" / "summer")
+    winter = roots_rows.add_root(store, tmp_path / "photos" / "winter")
     kite = add_file(store, summer, "kite.jpg")
     snow = add_file(store, winter, "snow.jpg")
     index(store, kite, image(vec(1, 0, 0, 0)))
 
-    parent = store.add_root(tmp_path / "photos")
+    parent = roots_rows.add_root(store, tmp_path / "photos")
 
-    assert store.roots() == [parent]
+    assert roots_rows.roots(store) == [parent]
     assert {row.id for row in store.files_under(parent.id).values()} == {kite, snow}
     assert store.vector_count() == 1
 
@@ -252,25 +252,25 @@ def test_folder_holding_watched_ones_takes_them_over_with_their_files(
 def test_sibling_folder_with_the_same_leading_letters_is_a_separate_root(
     store: Store, tmp_path: Path
 ) -> None:
-    short = store.add_root(tmp_path / "a" / "b")
-    longer = store.add_root(tmp_path / "a" / "bc")
+    short = roots_rows.add_root(store, tmp_path / "a" / "b")
+    longer = roots_rows.add_root(store, tmp_path / "a" / "bc")
     assert longer != short
-    assert store.roots() == [short, longer]
+    assert roots_rows.roots(store) == [short, longer]
 
 
 def test_removing_a_root_forgets_its_files_chunks_vectors_and_keywords(
     photos: Root, store: Store, tmp_path: Path
 ) -> None:
-    notes = store.add_root(tmp_path / "notes")
+    notes = roots_rows.add_root(store, tmp_path / "notes")
     photo = add_file(store, photos, "beach.jpg")
     index(store, photo, image(vec(1, 0, 0, 0)), text("sunset", vec(0, 1, 0, 0), CAPTION_SOURCE))
     index(store, add_file(store, photos, "beach.md", NOTE), text("sunset beach", vec(0, 0, 1, 0)))
     kept = add_file(store, notes, "hike.md", NOTE)
     index(store, kept, text("mountain sunset", vec(0, 0, 0, 1)))
 
-    assert store.remove_root(photos.path) is True
+    assert roots_rows.remove_root(store, photos.path) is True
 
-    assert store.roots() == [notes]
+    assert roots_rows.roots(store) == [notes]
     assert store.files_under(photos.id) == {}
     assert keyword_hits(store, "beach") == []
     assert len(keyword_hits(store, "sunset")) == 1
@@ -279,7 +279,7 @@ def test_removing_a_root_forgets_its_files_chunks_vectors_and_keywords(
 
 
 def test_removing_an_unknown_root_reports_false(store: Store, tmp_path: Path) -> None:
-    assert store.remove_root(tmp_path / "nowhere") is False
+    assert roots_rows.remove_root(store, tmp_path / "nowhere") is False
 
 
 # -- chunks, vectors and keywords in step -------------------------------------------------------
@@ -469,20 +469,20 @@ def test_reader_is_not_blocked_by_an_open_write_transaction(store: Store, tmp_pa
     with Store.open(store.path) as reader:
         reader.conn.set_busy_timeout(100)
         with store.atomic():
-            store.add_root(tmp_path / "photos")
-            assert reader.roots() == []
-        assert len(reader.roots()) == 1
+            roots_rows.add_root(store, tmp_path / "photos")
+            assert roots_rows.roots(reader) == []
+        assert len(roots_rows.roots(reader)) == 1
 
 
 def test_writer_commits_while_a_reader_holds_its_snapshot(store: Store, tmp_path: Path) -> None:
     store.conn.set_busy_timeout(100)
     with Store.open(store.path) as reader:
         reader.conn.execute("BEGIN")
-        assert reader.roots() == []
-        store.add_root(tmp_path / "photos")
-        assert reader.roots() == []  # still its own snapshot
+        assert roots_rows.roots(reader) == []
+        roots_rows.add_root(store, tmp_path / "photos")
+        assert roots_rows.roots(reader) == []  # still its own snapshot
         reader.conn.execute("COMMIT")
-        assert len(reader.roots()) == 1
+        assert len(roots_rows.roots(reader)) == 1
 
 
 def test_connections_opening_a_new_library_at_once_create_it_once(tmp_path: Path) -> None:
