@@ -390,6 +390,8 @@ def _run(args: argparse.Namespace) -> int:
     except MediafindError as e:
         print(f"mediafind: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        raise  # the output's reader left (`| head`): main ends quietly, not an error
     except OSError as e:
         # The disk said no (permissions, a full disk): one line, not a traceback.
         print(f"mediafind: {describe(e)}", file=sys.stderr)

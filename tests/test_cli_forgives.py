@@ -586,3 +586,28 @@ def test_the_list_of_commands_says_each_one_in_whole_sentences() -> None:
         first = " ".join((sub.description or "").split("\n\n")[0].split())
         assert listed[name] == first, name  # the first paragraph whole, never cut mid-sentence
         assert first.endswith((".", ")")), name
+
+
+@pytest.mark.parametrize(
+    "command", [["status"], ["duplicates"], ["duplicates", "--json"], ["folders", "list"]]
+)
+def test_output_into_a_pipe_its_reader_left_is_not_an_error(
+    tmp_path: Path, pictures: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    """`mediafind status | head -1`: the reader leaves before the output is written; the
+    command ends quietly with 0, as other tools do, not with "mediafind: Broken pipe"."""
+    lib = tmp_path / "library"
+    assert cli(capsys, "--library", str(lib), "index", str(pictures))[0] == 0
+    read, write = os.pipe()
+    os.close(read)  # nobody will read: every write is a broken pipe
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "mediafind", "--library", str(lib), *command],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        os.close(write)
+    assert (done.returncode, done.stderr.decode()) == (0, "")
