@@ -56,7 +56,7 @@ from mediafind.keeper import IDLE, INDEXING, STOPPED, Keeper, Status, notify, sy
 from mediafind.memo import RememberingEncoder, TextMemo
 from mediafind.picturetext import ReaderFactory, Reading
 from mediafind.query import Query
-from mediafind.report import FolderState, Overview, Progress
+from mediafind.report import Overview, Progress
 from mediafind.rows import NOTE, PHOTO
 from mediafind.search import Searcher
 from mediafind.sources import ModelSource, default_reader
@@ -666,49 +666,15 @@ class Session:
         return Store.open(self.library_file)
 
     def overview(self, listed: int | None = DETAILS_LISTED) -> Overview:
-        """The library as it is now (reads it: not for a GUI thread). listed: how many
-        unreadable files and notes to list (None: all)."""
+        """The library as it is now (reads it: not for a GUI thread), its folders as this
+        session's watcher sees them where it watches. listed: how many unreadable files and
+        notes to list (None: all)."""
         store = self.open_reader()
         if store is None:
             return Overview(self.library_file)
+        live = self.index.root_states() if self.index is not None else {}
         with store:
-            info = store.model()
-            writer = store.writer_pid()
-            return Overview(
-                library=self.library_file,
-                exists=True,
-                size_bytes=status_rows.file_size_on_disk(store),
-                model=info.spec if info else None,
-                writer_pid=writer,
-                counts=store.counts(),
-                folders=self.folder_states(store, writer),
-                errors=[(e.path, e.reason) for e in status_rows.errors(store, limit=listed)],
-                notes=[(n.path, n.reason) for n in status_rows.notes(store, limit=listed)],
-                empty=[
-                    (e.path, e.reason) for e in status_rows.errors(store, limit=listed, empty=True)
-                ],
-                named=store.people.counts(),
-            )
-
-    def folder_states(self, store: Store, writer_pid: int | None) -> list[FolderState]:
-        """Each watched folder's state: as this session's watcher sees it, else as the process
-        writing the library (writer_pid) recorded it, else unwatched (offline when the folder
-        is missing)."""
-        index = self.index
-        live = index.root_states() if index is not None else {}
-        recorded = roots_rows.root_states(store) if writer_pid is not None else {}
-        counts = status_rows.root_counts(store)
-        out = []
-        for root in roots_rows.roots(store):
-            path = root.path
-            files, errors = counts.get(root.id, (0, 0))
-            state, note = live.get(path) or recorded.get(root.id) or (None, None)
-            if state is None:
-                state, note = (
-                    ("unwatched", "") if path.is_dir() else ("offline", "folder not found")
-                )
-            out.append(FolderState(path, state, note or "", files, errors))
-        return out
+            return status_rows.overview(store, self.library_file, live, listed)
 
     # -- searching ------------------------------------------------------------------------
 

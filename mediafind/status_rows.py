@@ -1,14 +1,16 @@
 """What the library says of its own state, as `mediafind status` and the window show it: files
 per watched folder and those that could not be read, the files in error and the notes on files
 read only in part, a retry of failed files, the library's size on disk, and how one file was
-read. (The counts by kind, which nearly every caller asks for, stay Store.counts.) The SQL lives
-here, beside the store's (mediafind.store)."""
+read, and all of it as one Overview. (The counts by kind, which nearly every caller asks for, stay
+Store.counts.) The SQL lives here, beside the store's (mediafind.store)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from mediafind import roots_rows
+from mediafind.report import FolderState, Overview
 from mediafind.rows import CAPTION_SOURCE, ErrorRow, FileRecord, decode_path, encode_path
 from mediafind.store import EMPTY_SQL, EMPTY_SQL_ARGS, Store, guarded
 
@@ -89,3 +91,48 @@ def record(store: Store, path: Path) -> FileRecord | None:
         (file_id, CAPTION_SOURCE),
     )
     return FileRecord(status, error, indexed_at, tuple(text for (text,) in captions))
+
+
+def overview(
+    store: Store,
+    library: Path,
+    live: Mapping[Path, tuple[str, str]],
+    listed: int | None,
+) -> Overview:
+    """What the library holds now, as `mediafind status` and the window show it. live: the
+    watched folders' states as a watcher in this process sees them; listed: how many unreadable
+    files and notes to list (None: all)."""
+    info = store.model()
+    writer = store.writer_pid()
+    return Overview(
+        library=library,
+        exists=True,
+        size_bytes=file_size_on_disk(store),
+        model=info.spec if info else None,
+        writer_pid=writer,
+        counts=store.counts(),
+        folders=folder_states(store, live, writer),
+        errors=[(e.path, e.reason) for e in errors(store, limit=listed)],
+        notes=[(n.path, n.reason) for n in notes(store, limit=listed)],
+        empty=[(e.path, e.reason) for e in errors(store, limit=listed, empty=True)],
+        named=store.people.counts(),
+    )
+
+
+def folder_states(
+    store: Store, live: Mapping[Path, tuple[str, str]], writer_pid: int | None
+) -> list[FolderState]:
+    """Each watched folder's state: as a watcher in this process sees it (live), else as the
+    process writing the library (writer_pid) recorded it, else unwatched (offline when the
+    folder is missing)."""
+    recorded = roots_rows.root_states(store) if writer_pid is not None else {}
+    counts = root_counts(store)
+    out = []
+    for root in roots_rows.roots(store):
+        path = root.path
+        files, unreadable = counts.get(root.id, (0, 0))
+        state, note = live.get(path) or recorded.get(root.id) or (None, None)
+        if state is None:
+            state, note = ("unwatched", "") if path.is_dir() else ("offline", "folder not found")
+        out.append(FolderState(path, state, note or "", files, unreadable))
+    return out
