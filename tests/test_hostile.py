@@ -258,7 +258,11 @@ def test_ctrl_c_stops_index_within_two_seconds_while_a_file_is_being_hashed(
         while not (library / "library.sqlite3").exists() or _pending(library) < 2:
             assert child.poll() is None and time.monotonic() < deadline
             time.sleep(0.1)
-        time.sleep(1.5)  # the model loads, the decode threads start hashing
+        # The model loads first (a fixed pause here once met it still importing torch on a
+        # busy machine, which no signal interrupts), then the decode threads open the files.
+        while not _open_files(child.pid) & {str(root / "huge.txt"), str(root / "huger.txt")}:
+            assert child.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
         started = time.monotonic()
         child.send_signal(signal.SIGINT)
         _, err = child.communicate(timeout=30)
@@ -271,6 +275,17 @@ def test_ctrl_c_stops_index_within_two_seconds_while_a_file_is_being_hashed(
     with Store.open(library / "library.sqlite3", writer=True) as store:
         assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert store.counts()["pending"] == 2
+
+
+def _open_files(pid: int) -> set[str]:
+    """The files a process has open (Linux)."""
+    found = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            found.add(str(fd.readlink()))
+        except OSError:  # closed meanwhile
+            continue
+    return found
 
 
 def _pending(library: Path) -> int:
