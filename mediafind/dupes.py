@@ -370,6 +370,15 @@ class Finder:
         self._contents[photo.content].add(photo.id)
         self._stems[stem].add(photo.id)
 
+    def read_vectors(self, file_ids: Iterable[int]) -> None:
+        """Read these photos' vectors now, in one go (those it will be asked to compare),
+        rather than a pair at a time as they are needed."""
+        wanted = [i for i in file_ids if i not in self._vector_cache]
+        read = self._vectors(wanted) if wanted else {}
+        for i in wanted:
+            raw = read.get(i)
+            self._vector_cache[i] = None if raw is None else np.frombuffer(raw, np.float32)
+
     def remove(self, file_id: int) -> None:
         """Forget a photo (deleted, or changed: add it again)."""
         photo = self._photos.pop(file_id, None)
@@ -438,12 +447,7 @@ class Finder:
         return bits <= SURE_BITS or (cosine is not None and cosine >= MIN_COSINE)
 
     def _cosine(self, a: int, b: int) -> float | None:
-        wanted = [i for i in (a, b) if i not in self._vector_cache]
-        if wanted:
-            read = self._vectors(wanted)
-            for i in wanted:
-                raw = read.get(i)
-                self._vector_cache[i] = None if raw is None else np.frombuffer(raw, np.float32)
+        self.read_vectors((a, b))
         va, vb = self._vector_cache[a], self._vector_cache[b]
         if va is None or vb is None or va.shape != vb.shape:
             return None
@@ -488,7 +492,9 @@ def load(
     fresh = hash_missing(store, should_stop)
     near = around(itertools.chain(dupes_rows.pairs(store), link_missing(store, fresh, should_stop)))
     finder = Finder(vectors or (lambda ids: dupes_rows.picture_vectors(store, ids)))
-    for photo in dupes_rows.photos(store, folders):
+    photos = dupes_rows.photos(store, folders)
+    finder.read_vectors(p.id for p in photos if p.content in near)  # those to be compared
+    for photo in photos:
         if should_stop is not None and should_stop():
             break
         if photo.hashes is None and photo.content in fresh:

@@ -4,6 +4,7 @@ the store's (mediafind.store), which would otherwise grow by a concept."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -126,18 +127,17 @@ def forget_gone(store: Store) -> None:
 
 
 def picture_vectors(store: Store, file_ids: Iterable[int]) -> dict[int, bytes]:
-    """The picture vector of each photo that has one, by file id (one keyed read each: the
-    vectors table answers a set of keys by reading every vector)."""
-    found: dict[int, bytes] = {}
-    tables = store.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'vectors'").fetchone()
-    if tables is None:  # no model has written a vector yet
-        return found
-    for file_id in file_ids:
-        row = store.conn.execute(
-            "SELECT v.embedding FROM chunks c JOIN vectors v ON v.chunk_id = c.id "
-            "WHERE c.file_id = ? AND c.source = ? LIMIT 1",
-            (file_id, IMAGE_SOURCE),
-        ).fetchone()
-        if row is not None:
-            found[file_id] = bytes(row[0])
-    return found
+    """The picture vector of each photo that has one, by file id, read in blocks (see
+    Store.vectors_of)."""
+    wanted = list(file_ids)
+    if not wanted:
+        return {}
+    chunks = dict(
+        store.conn.execute(
+            "SELECT c.id, c.file_id FROM chunks c WHERE c.source = ? "
+            "AND c.file_id IN (SELECT value FROM json_each(?))",
+            (IMAGE_SOURCE, json.dumps(wanted)),
+        )
+    )
+    vectors = store.vectors_of(list(chunks))
+    return {chunks[chunk]: vector.tobytes() for chunk, vector in vectors.items()}

@@ -231,6 +231,28 @@ class Nearest:
                 alive = int(np.isfinite(similarity).sum())
                 look, filtered = k, True
 
+    def vectors(self, chunk_ids: Sequence[int], dimension: int) -> dict[int, Matrix]:
+        """The stored vectors of these chunks (those that have one), read from sqlite-vec's
+        storage a block of vectors at a time: a keyed read of each reads its whole block each
+        time (0.4 ms a vector at 100k photos)."""
+        if not chunk_ids:
+            return {}
+        try:
+            blocks = self._read_some(dimension, np.asarray(chunk_ids, np.int64))
+        except _LayoutUnknown as e:
+            self._layout_unknown(e)
+            found = {}
+            for chunk_id in chunk_ids:
+                row = self.conn.execute(
+                    "SELECT embedding FROM vectors WHERE chunk_id = ?", (chunk_id,)
+                ).fetchone()
+                if row is not None:
+                    found[chunk_id] = np.frombuffer(row[0], np.float32)
+            return found
+        return {
+            int(i): vector for _, ids, block in blocks for i, vector in zip(ids, block, strict=True)
+        }
+
     def _chunk_count(self, file_ids: Sequence[int]) -> int:
         if not file_ids:
             return 0

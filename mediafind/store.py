@@ -74,6 +74,7 @@ from mediafind.schema import (
     read_only,
     translated,
 )
+from mediafind.vectorfile import Matrix
 from mediafind.writelock import WriterLock
 
 # What callers have always imported from here; they live in the modules above.
@@ -698,6 +699,13 @@ class Store:
             exclude=(*(where.exclude if where else ()), *exclude_files),
         )
         return self._nearest.knn(vector, modality, k, where, info.dimension, with_vectors)
+
+    def vectors_of(self, chunk_ids: Sequence[int]) -> dict[int, Matrix]:
+        """The stored vectors of these chunks (those that have one), read in blocks."""
+        info = self.model()
+        if info is None or not self._has_vectors():
+            return {}
+        return self._nearest.vectors(chunk_ids, info.dimension)
 
     def vector_count(self) -> int:
         if not self._has_vectors():

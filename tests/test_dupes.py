@@ -340,3 +340,25 @@ def test_a_gone_content_takes_its_links_with_it(
     linked = {c for a, b, _ in dupes_rows.pairs(store) for c in (a, b)}
     held = {p.content for p in dupes_rows.photos(store)}
     assert linked <= held
+
+
+def test_the_vectors_read_in_blocks_are_the_photos_own(
+    store: Store, fake: FakeEncoder, photos: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    roots_rows.add_root(store, photos)
+    index(store, fake)
+    rows = dupes_rows.photos(store)
+    one_by_one = {
+        p.id: bytes(
+            store.conn.execute(
+                "SELECT v.embedding FROM chunks c JOIN vectors v ON v.chunk_id = c.id "
+                "WHERE c.file_id = ? AND c.source = 'image'",
+                (p.id,),
+            ).fetchone()[0]
+        )
+        for p in rows
+    }
+    assert len(one_by_one) == 5
+    assert dupes_rows.picture_vectors(store, [p.id for p in rows] + [10_000]) == one_by_one
+    assert dupes_rows.picture_vectors(store, []) == {}
+    assert "not as expected" not in caplog.text  # read from sqlite-vec's blocks, not one by one
