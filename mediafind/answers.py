@@ -37,6 +37,8 @@ class Results:
     totals: Mapping[str, int] = field(default_factory=dict)
     # Photos the library's calibrated relevance cutoff hid (search again with cutoff=False).
     hidden: int = 0
+    # Nothing found: the person: and place: names no photo has, as sentences (see Answer).
+    unknown: tuple[str, ...] = ()
     photos: tuple[Hit, ...] = field(init=False)
     notes: tuple[Hit, ...] = field(init=False)
 
@@ -56,7 +58,7 @@ class Results:
     def found(self) -> Found:
         """The answer as the command line prints it (and a running instance sends it)."""
         hits = tuple(h.to_json() for h in self.hits)
-        return Found(hits, self.words_only, self.note, self.hidden)
+        return Found(hits, self.words_only, self.note, self.hidden, self.unknown)
 
 
 def towers_for(query: Query) -> tuple[str, ...]:
@@ -76,4 +78,14 @@ def by_words(
             return Results(query, limit, words_only=True, note=why)
     answer = Searcher(store, None).answer(query, limit)
     seconds = time.perf_counter() - started
-    return Results(query, limit, tuple(answer.hits), True, why, final, seconds, answer.totals)
+    return Results(
+        query,
+        limit,
+        tuple(answer.hits),
+        True,
+        why,
+        final,
+        seconds,
+        answer.totals,
+        unknown=answer.unknown,
+    )

@@ -289,10 +289,14 @@ def search(library: Library, args: argparse.Namespace) -> int:
         if found.hidden:
             # Beside the array, as the words-only note: a script's `jq '.[]'` stays as it was.
             print(f"mediafind: {hidden_line(found.hidden)}", file=sys.stderr)
+        for sentence in found.unknown:
+            print(f"mediafind: {sentence}", file=sys.stderr)
         return 0
     text = " ".join(args.text).strip()
     if not hits:
         print("no good match" + (f" for {text!r}" if text else ""))
+        for sentence in found.unknown:
+            print(f"  {sentence}.")
     bold = sys.stdout.isatty()
     for hit in hits:
         why = f"  [{', '.join(hit['why'])}]" if hit["why"] else ""

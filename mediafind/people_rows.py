@@ -226,6 +226,14 @@ class PeopleRows:
                 out.setdefault(word, name)
         return out
 
+    def has(self, person: str | None = None, place: str | None = None) -> bool:
+        """Whether any photo names this person, or was taken at this place (folded names,
+        matched as the person: and place: filters match them: see filter_sql)."""
+        clauses, args = filter_sql([person] if person else [], [place] if place else [])
+        where = " AND ".join(clauses) or "0"
+        sql = f"SELECT EXISTS (SELECT 1 FROM files f WHERE {where})"
+        return any(found for (found,) in self.conn.execute(sql, args))
+
     def place_keys(self) -> set[str]:
         """The folded names of the known places (city, region, country)."""
         out: set[str] = set()

@@ -102,3 +102,23 @@ def kind_of(facts: Facts, content: Sequence[str]) -> str:
         if any(set(words.tokens(n)) & set(content) for n in names):
             return kind
     return TAG
+
+
+def unknown_names(query: Query, rows: PeopleRows) -> tuple[str, ...]:
+    """The query's person: and place: names that no photo of the library has, each as a
+    sentence saying where such names come from: why a search for them found nothing."""
+    said: list[str] = []
+    for name in query.people:
+        if not rows.has(person=key(name)):
+            said.append(
+                f"No photo names a person “{name}”: people are read from the face tags and "
+                "People keywords that photo apps (digiKam, Lightroom, darktable, Picasa) write "
+                "into photos and their .xmp sidecars"
+            )
+    for name in query.places:
+        if not rows.has(place=key(name)):
+            said.append(
+                f"No photo was taken in a place named “{name}”: places come from the GPS "
+                "position a camera or phone saves in a photo"
+            )
+    return tuple(said)

@@ -146,6 +146,7 @@ class Found:
     words_only: bool = False
     note: str = ""
     hidden: int = 0
+    unknown: tuple[str, ...] = ()  # nothing found: the person: and place: names no photo has
 
     def to_dict(self) -> Json:
         return {
@@ -153,6 +154,7 @@ class Found:
             "words_only": self.words_only,
             "note": self.note,
             "hidden": self.hidden,
+            "unknown": list(self.unknown),
         }
 
     @classmethod
@@ -160,9 +162,12 @@ class Found:
         hits = data["hits"]
         if not isinstance(hits, list) or not all(isinstance(h, dict) for h in hits):
             raise TypeError("hits must be a list of objects")
-        # An instance of an older mediafind does not say "hidden": it had no cutoff.
+        # An instance of an older mediafind does not say "hidden" (it had no cutoff) nor
+        # "unknown".
         hidden = int(data.get("hidden", 0))
-        return cls(tuple(hits), bool(data["words_only"]), str(data["note"]), hidden)
+        unknown = data.get("unknown", [])
+        said = tuple(str(s) for s in unknown) if isinstance(unknown, list) else ()
+        return cls(tuple(hits), bool(data["words_only"]), str(data["note"]), hidden, said)
 
 
 @dataclass(frozen=True, slots=True)

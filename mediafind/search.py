@@ -210,6 +210,9 @@ class Answer:
     totals: dict[str, int]
     # Photos the generic floor would have shown that the library's calibrated cutoff hid.
     hidden: int = 0
+    # Nothing found: the person: and place: names no photo of the library has, said as
+    # sentences (people_search.unknown_names).
+    unknown: tuple[str, ...] = ()
 
 
 class Terms:
@@ -329,10 +332,15 @@ class Searcher:
         return self.answer(query, limit).hits
 
     def answer(self, query: Query, limit: int = 20) -> Answer:
-        """The hits of search, with the number of files of each kind found."""
+        """The hits of search, with the number of files of each kind found; when there are
+        none, the person: and place: names the library does not know."""
         query = people_search.narrowed(query, self.store.people)
-        if query.empty:
-            return self._browse(query, limit)
+        answer = self._browse(query, limit) if query.empty else self._answer(query, limit)
+        if not answer.hits and (query.people or query.places):
+            answer = replace(answer, unknown=people_search.unknown_names(query, self.store.people))
+        return answer
+
+    def _answer(self, query: Query, limit: int) -> Answer:
         self._hidden = 0
         pool = max(limit, POOL)
         terms = Terms(query)

@@ -702,7 +702,8 @@ class Session:
                 answer = Searcher(store, None).answer(query, limit)
                 seconds = time.perf_counter() - started
                 hits = tuple(answer.hits)
-                return Results(query, limit, hits, seconds=seconds, totals=answer.totals)
+                totals, unknown = answer.totals, answer.unknown
+                return Results(query, limit, hits, seconds=seconds, totals=totals, unknown=unknown)
             shared = self.encoder
             if shared is None:
                 problem = self.model_problem or "the model is not available"
@@ -726,7 +727,13 @@ class Session:
             seconds = time.perf_counter() - started
             hits = tuple(answer.hits)
             return Results(
-                query, limit, hits, seconds=seconds, totals=answer.totals, hidden=answer.hidden
+                query,
+                limit,
+                hits,
+                seconds=seconds,
+                totals=answer.totals,
+                hidden=answer.hidden,
+                unknown=answer.unknown,
             )
 
     def _search_encoder(self, store: Store, query: Query) -> Encoder:

@@ -259,6 +259,22 @@ def test_place_filter_finds_the_photos_taken_there(searcher: Searcher) -> None:
     assert found(searcher, "place:York") == ["al.jpg"]  # a whole word of the name
 
 
+def test_a_name_no_photo_has_is_said_so_with_where_names_come_from(searcher: Searcher) -> None:
+    def unknown(text: str) -> tuple[str, ...]:
+        answer = searcher.answer(parse(text, images_allowed=False), limit=20)
+        assert answer.hits == []
+        return answer.unknown
+
+    (said,) = unknown("person:Nobody")
+    assert said.startswith("No photo names a person “Nobody”: people are read from the face tags")
+    (said,) = unknown('place:"Buenos Aires" red circle')
+    assert said.startswith("No photo was taken in a place named “Buenos Aires”: places come")
+    assert len(unknown("person:Nobody place:Nowhere")) == 2
+    # Both known, only never together: nothing is said of them.
+    assert unknown("person:Zoe place:Lisbon") == ()
+    assert searcher.answer(parse("person:Anna", images_allowed=False), limit=20).unknown == ()
+
+
 def test_a_name_narrows_and_the_picture_ranks(searcher: Searcher) -> None:
     # Lena's red circle and the untagged red circle look the same: the name leaves them out.
     assert {"a1.jpg", "l1.jpg", "plain.jpg"} <= set(found(searcher, "red circle"))
@@ -363,6 +379,24 @@ def test_json_results_and_status_count_people_and_places(
     assert (status["photos_with_people"], status["photos_with_place"]) == (5, 5)
     code, out, err = run_cli(capsys, "status")
     assert "5 photos name people, 5 have a place" in out
+
+
+@pytest.mark.usefixtures("cli")
+def test_the_command_line_says_which_names_no_photo_has(
+    album: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_cli(capsys, "index", str(album))[0] == 0
+    code, out, err = run_cli(capsys, "search", "person:Nobody", "place:Lisbon")
+    assert code == 0, err
+    assert out.splitlines() == [
+        "no good match for 'person:Nobody place:Lisbon'",
+        "  No photo names a person “Nobody”: people are read from the face tags and People "
+        "keywords that photo apps (digiKam, Lightroom, darktable, Picasa) write into photos and "
+        "their .xmp sidecars.",
+    ]
+    code, out, err = run_cli(capsys, "search", "--json", "place:Atlantis")
+    assert (code, json.loads(out)) == (0, [])
+    assert err.startswith("mediafind: No photo was taken in a place named “Atlantis”")
 
 
 # -- the query language ----------------------------------------------------------------------

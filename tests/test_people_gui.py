@@ -86,3 +86,18 @@ def test_the_field_suggests_known_people_and_places(
     qtbot.keyClicks(field.line, "place:")
     assert "place:Lisbon" in shown_suggestions(window)
     assert shown_suggestions(window)[0] == "place:Lisbon"  # in the most photos
+
+
+def test_a_person_no_photo_names_is_said_so_on_the_empty_page(
+    qtbot: QtBot, open_window: WindowMaker, tmp_path: Path
+) -> None:
+    window = album_window(open_window, tmp_path)
+    field = window.search_field
+    qtbot.keyClicks(field.line, "person:Nobody")
+    qtbot.keyClick(field.line, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: final_results(window), timeout=SLOW)
+    assert window.pages.currentWidget() is window.nothing
+    assert window.nothing.title.text() == "No photos or notes pass these filters"
+    text = window.nothing.text.text()
+    assert text.startswith("No photo names a person “Nobody”: people are read from the face tags")
+    assert "write into photos and their .xmp sidecars." in text

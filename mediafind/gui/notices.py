@@ -241,9 +241,14 @@ class NothingPage(MessagePage):
         what = {"photo": "photos", "note": "notes"}.get(query.kind, "photos or notes")
         if query.images:
             title = f"No {what} like this picture"
-        else:
+        elif query.text.strip():
             title = f"No {what} match “{query.text.strip()}”"
-        advice = results.note if results.words_only else "Try other words"
+        else:
+            title = f"No {what} pass these filters"
+        if results.unknown:  # person: or place: names no photo has, and where names come from
+            advice = ". ".join(results.unknown)
+        else:
+            advice = results.note if results.words_only else "Try other words"
         if query.kind != "all":
             advice += ", or show all kinds (Ctrl+1)"
         if indexing:

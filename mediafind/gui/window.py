@@ -364,7 +364,7 @@ class MainWindow(QMainWindow):
             return  # the first results are on their way: keep what is shown
         if results.hits:
             self.pages.setCurrentWidget(self.pane)
-        elif results.final and query.empty:
+        elif results.final and query.empty and not self.search_field.text().strip():
             # Nothing to list yet: what to do, and what is being read.
             self.hint.show_library(overview.counts if overview else {})
             self.pages.setCurrentWidget(self.hint)
