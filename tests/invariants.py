@@ -22,7 +22,8 @@ import apsw
 import numpy as np
 from conftest import FakeEncoder
 
-from mediafind import roots_rows
+from mediafind import dupes, dupes_rows, roots_rows
+from mediafind.dupes_hash import closest
 from mediafind.embed import Encoder
 from mediafind.indexer import Indexer
 from mediafind.keeper import sync
@@ -43,6 +44,7 @@ CRASH_SAFE = (
     "keyword index agrees with the chunks",
     "name index agrees with the files",
     "vector copy answers as sqlite-vec",
+    "duplicate links agree with the hashes",
 )
 AFTER_INDEX = ("nothing pending",)
 AGAINST_CLEAN = ("equals a clean index",)
@@ -176,6 +178,7 @@ def check(
         report("name index agrees with the files", _agrees(conn, "names_fts", names, rng))
 
         report("vector copy answers as sqlite-vec", _nearest_agrees(store, vectors, rng))
+        report("duplicate links agree with the hashes", _links_agree(store))
 
         if complete:
             pending = [
@@ -185,6 +188,32 @@ def check(
     if clean is not None:
         _report(violations, "equals a clean index", differences(library, clean))
     return violations
+
+
+def _links_agree(store: Store) -> list[str]:
+    """Every content whose hashes are kept is linked (the indexer links it in the transaction
+    that keeps its hashes); every kept link is a pair within NEAR_BITS, with its bits right;
+    and every pair close enough that the band look-up must find it (2 * BANDS - 1 bits) is
+    kept. Compared with every pair, one by one."""
+    found: list[str] = []
+    kept = {str(d): (int(w), int(m)) for d, w, m in store.conn.execute(
+        "SELECT hash, whole, middle FROM picture_hashes")}  # fmt: skip
+    linked = {str(d) for (d,) in store.conn.execute("SELECT DISTINCT hash FROM picture_bands")}
+    found += [f"content {d[:12]} hashed but not linked" for d in sorted(set(kept) - linked)]
+    pairs = {(str(a), str(b)): int(bits) for a, b, bits in dupes_rows.pairs(store)}
+    contents = sorted(kept)
+    for i, a in enumerate(contents):
+        for b in contents[i + 1 :]:
+            bits = closest(kept[a], kept[b])
+            stored = pairs.pop((a, b), None)
+            if stored is not None and stored != bits:
+                found.append(f"link {a[:12]}-{b[:12]} says {stored} bits, not {bits}")
+            elif stored is not None and bits > dupes.NEAR_BITS:
+                found.append(f"link {a[:12]}-{b[:12]} is {bits} bits apart")
+            elif stored is None and bits < 2 * dupes.BANDS:
+                found.append(f"{a[:12]} and {b[:12]} are {bits} bits apart, not linked")
+    found += [f"link {a[:12]}-{b[:12]} of a content without hashes" for a, b in pairs]
+    return found
 
 
 def _report(violations: list[str], invariant: str, found: list[str]) -> None:

@@ -149,6 +149,14 @@ DAMAGE = {
         "WHERE text IS NOT NULL",
         "keyword index agrees with the chunks",
     ),
+    "a content's duplicate links gone": (
+        "DELETE FROM picture_bands",
+        "duplicate links agree with the hashes",
+    ),
+    "a duplicate link the hashes do not make": (
+        "INSERT INTO picture_pairs(a, b, bits) SELECT min(hash), max(hash), 65 FROM picture_hashes",
+        "duplicate links agree with the hashes",
+    ),
     "a vector changed behind the log": (
         "UPDATE vectors SET embedding = (SELECT embedding FROM vectors WHERE chunk_id = "
         "(SELECT max(id) FROM chunks)) WHERE chunk_id = (SELECT min(id) FROM chunks)",
