@@ -249,7 +249,16 @@ def test_ctrl_c_stops_index_within_two_seconds_while_a_file_is_being_hashed(
         with open(root / name, "wb") as f:
             f.truncate(8 * 1024**3)
     env = {**os.environ, "MEDIAFIND_LIBRARY": str(library)}
-    base = [sys.executable, "-m", "mediafind", "--model", TINY_SPEC]
+    # As from a terminal, where Ctrl-C reaches the command: the tests may run with SIGINT
+    # ignored (started in the background by a script: `cmd &` ignores it, and so does every
+    # process started under it), and Python then never raises KeyboardInterrupt; the command
+    # would index both files to the end (21 s) before exiting.
+    as_in_a_terminal = (
+        "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        "sys.argv = ['mediafind', *sys.argv[1:]]; "
+        "runpy.run_module('mediafind', run_name='__main__')"
+    )
+    base = [sys.executable, "-c", as_in_a_terminal, "--model", TINY_SPEC]
     child = subprocess.Popen(
         [*base, "index", str(root)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
@@ -258,8 +267,7 @@ def test_ctrl_c_stops_index_within_two_seconds_while_a_file_is_being_hashed(
         while not (library / "library.sqlite3").exists() or _pending(library) < 2:
             assert child.poll() is None and time.monotonic() < deadline
             time.sleep(0.1)
-        # The model loads first (a fixed pause here once met it still importing torch on a
-        # busy machine, which no signal interrupts), then the decode threads open the files.
+        # The model loads first, then the decode threads open the files: hashing has begun.
         while not _open_files(child.pid) & {str(root / "huge.txt"), str(root / "huger.txt")}:
             assert child.poll() is None and time.monotonic() < deadline
             time.sleep(0.05)

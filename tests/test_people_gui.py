@@ -23,6 +23,14 @@ __all__ = ["open_window"]  # the fixture, used by name
 from mediafind.gui.window import MainWindow
 
 
+def search_for(qtbot: QtBot, window: MainWindow, text: str) -> None:
+    """Type text in the field, Enter, and wait for the model's answer."""
+    window.search_field.line.clear()
+    qtbot.keyClicks(window.search_field.line, text)
+    qtbot.keyClick(window.search_field.line, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: final_results(window), timeout=SLOW)
+
+
 def album_window(open_window: WindowMaker, tmp_path: Path) -> MainWindow:
     library = index_folder(make_album(tmp_path / "Pictures"), tmp_path / "library")
     window = open_window(library)
@@ -35,9 +43,7 @@ def test_the_preview_lists_the_people_and_the_place_of_a_photo(
 ) -> None:
     window = album_window(open_window, tmp_path)
     field = window.search_field
-    qtbot.keyClicks(field.line, "person:zoe")  # without the accent
-    qtbot.keyClick(field.line, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: final_results(window), timeout=SLOW)
+    search_for(qtbot, window, "person:zoe")  # without the accent
     assert window.results is not None
     assert [h.path.name for h in window.results.hits] == ["z1.jpg"]
     qtbot.keyClick(field.line, Qt.Key.Key_Down)  # into the results: the preview shows the photo
@@ -49,10 +55,7 @@ def test_the_preview_lists_the_people_and_the_place_of_a_photo(
     assert facts["Coordinates"] == "33.8688° S, 151.2093° E"
 
     # A photo without GPS or people says nothing of them.
-    field.line.clear()
-    qtbot.keyClicks(field.line, "plain")
-    qtbot.keyClick(field.line, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: final_results(window), timeout=SLOW)
+    search_for(qtbot, window, "plain")
     qtbot.keyClick(field.line, Qt.Key.Key_Down)
     assert preview.hit is not None and preview.hit.path.name == "plain.jpg"
     qtbot.waitUntil(lambda: "Size" in preview_facts(preview), timeout=SLOW)
@@ -92,10 +95,7 @@ def test_a_person_no_photo_names_is_said_so_on_the_empty_page(
     qtbot: QtBot, open_window: WindowMaker, tmp_path: Path
 ) -> None:
     window = album_window(open_window, tmp_path)
-    field = window.search_field
-    qtbot.keyClicks(field.line, "person:Nobody")
-    qtbot.keyClick(field.line, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: final_results(window), timeout=SLOW)
+    search_for(qtbot, window, "person:Nobody")
     assert window.pages.currentWidget() is window.nothing
     assert window.nothing.title.text() == "No photos or notes pass these filters"
     text = window.nothing.text.text()
