@@ -377,8 +377,9 @@ def duplicates(session: Session, args: argparse.Namespace) -> int:
 
     Exact copies and near-copies: resized, recompressed, lightly cropped or edited, burst
     shots, one shot in two formats (a RAW file and its JPEG). The photo to keep: a camera RAW
-    file, else the largest picture, then the oldest, then one with its camera's date. The
-    window's Edit > Find Duplicates moves the others to the Trash.
+    file, else the largest picture, then the oldest, then one with its camera's date, then one
+    not named or kept as a copy ("IMG_1 (1).jpg", a backup folder). The window's Edit > Find
+    Duplicates moves the others to the Trash.
 
     example: mediafind duplicates ~/Pictures/2024 --json"""
     from mediafind import dupes

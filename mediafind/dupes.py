@@ -19,6 +19,7 @@ from __future__ import annotations
 import itertools
 import logging
 import math
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -150,9 +151,25 @@ def pixels(photo: PhotoRow) -> int:
     return (photo.width or 0) * (photo.height or 0)
 
 
+# What names a file as a copy of another: "IMG_1 (1).jpg" (a browser's or a file manager's
+# second download or paste; not "Party (2019).jpg"), "IMG_1 copy.jpg", "IMG_1 - Copy (2).jpg",
+# "Copy of IMG_1.jpg"; and folders that hold copies (a backup, "Copies", "Duplicates").
+_COPY_NAME = re.compile(r"(^copy of )|([ _-]copy( \d{1,2})?$)|( \(\d{1,2}\)$)", re.IGNORECASE)
+_COPY_FOLDERS = frozenset({"backup", "backups", "copies", "copy", "duplicates"})
+
+
+def named_as_a_copy(path: Path) -> bool:
+    """Whether a file's name, or a folder it is in, says it is a copy of another."""
+    stem = re.sub(r" \(\d{1,2}\)$", "", path.stem)  # "IMG_1 - Copy (2)": the copy's number
+    if _COPY_NAME.search(path.stem) or _COPY_NAME.search(stem):
+        return True
+    return any(part.casefold() in _COPY_FOLDERS for part in path.parent.parts)
+
+
 def keeper_first(photos: Iterable[PhotoRow]) -> tuple[tuple[PhotoRow, ...], str]:
     """The photos with the one to keep first (a camera RAW file, then the largest picture, then
-    the oldest, then one with its camera's date), and why it is that one, in words.
+    the oldest, then one with its camera's date, then one not named or kept as a copy), and
+    why it is that one, in words.
 
     A RAW file comes first whatever its size: it is the camera's original, which can be
     developed again (exposure, white balance), and the JPEG beside it was made from it, not
@@ -163,8 +180,15 @@ def keeper_first(photos: Iterable[PhotoRow]) -> tuple[tuple[PhotoRow, ...], str]
     def age(p: PhotoRow) -> int:
         return math.floor(date_of(p) / SAME_TIME)
 
-    def order(p: PhotoRow) -> tuple[bool, int, int, bool, str]:
-        return not media.is_raw(p.path), -pixels(p), age(p), p.taken_at is None, str(p.path)
+    def order(p: PhotoRow) -> tuple[bool, int, int, bool, bool, str]:
+        return (
+            not media.is_raw(p.path),
+            -pixels(p),
+            age(p),
+            p.taken_at is None,
+            named_as_a_copy(p.path),
+            str(p.path),
+        )
 
     ordered = tuple(sorted(photos, key=order))
     keeper, others = ordered[0], ordered[1:]
@@ -188,6 +212,9 @@ def _why_kept(keeper: PhotoRow, rest: Sequence[PhotoRow], age: Callable[[PhotoRo
     alike = [p for p in same if age(p) == age(keeper)]
     if keeper.taken_at is not None and all(p.taken_at is None for p in alike):
         return "as large and as old as any, and the only one with its camera's date"
+    dated = [p for p in alike if (p.taken_at is None) == (keeper.taken_at is None)]
+    if not named_as_a_copy(keeper.path) and all(named_as_a_copy(p.path) for p in dated):
+        return "as large and as old as any; the others are named or kept as copies"
     return "as large and as old as any; the first by name"
 
 

@@ -215,6 +215,23 @@ def test_the_keeper_is_the_largest_then_the_oldest_then_one_with_its_camera_date
     )
 
 
+@pytest.mark.parametrize(
+    "copy",
+    ["/p/backup/IMG_1146.jpg", "/p/IMG_1146 (1).jpg", "/p/IMG_1146 - Copy (2).jpg",
+     "/p/Copy of IMG_1146.jpg", "/p/IMG_1146 copy.jpg", "/p/Copies/2024/IMG_1146.jpg"],
+)  # fmt: skip
+def test_among_equals_the_keeper_is_not_the_one_named_or_kept_as_a_copy(copy: str) -> None:
+    h = (0, 0)
+    original = replace(row(1, h), path=Path("/p/photos/IMG_1146.jpg"))
+    duplicate = replace(row(2, h), path=Path(copy))  # first by name, in most of these
+    ordered, why = keeper_first([duplicate, original])
+    assert ordered == (original, duplicate)
+    assert why == "as large and as old as any; the others are named or kept as copies"
+    # A year in brackets is no copy's number: the name decides.
+    party = replace(row(3, h), path=Path("/p/Party (2019).jpg"))
+    assert keeper_first([original, party])[0][0] is party
+
+
 def test_the_command_lists_groups_as_text_and_json(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, photos: Path
 ) -> None:
