@@ -282,13 +282,20 @@ class Bands:
         return within(found, [(digest, *self._hashes[digest]) for digest in seen])
 
 
-def link(store: Store, digest: str, found: tuple[int, int]) -> dict[str, int]:
-    """Keep a newly hashed content (its hashes kept) in the library's band index, linked to the
-    contents near it, and return those with how many bits apart. About 136 index look-ups in
-    one query: what indexing a picture adds, so that finding duplicates later reads links
-    instead of comparing every photo. Inside the caller's transaction."""
+def near_in_library(store: Store, digest: str, found: tuple[int, int]) -> dict[str, int]:
+    """The contents linked in the library within NEAR_BITS of a content's hashes (found), but
+    itself, with how many bits apart: about 136 index look-ups in one query."""
     near = within(found, dupes_rows.banded(store, probe_keys(found)))
     near.pop(digest, None)
+    return near
+
+
+def link(store: Store, digest: str, found: tuple[int, int]) -> dict[str, int]:
+    """Keep a newly hashed content (its hashes kept) in the library's band index, linked to the
+    contents near it, and return those with how many bits apart: what indexing a picture adds,
+    so that finding duplicates later reads links instead of comparing every photo. Inside the
+    caller's transaction."""
+    near = near_in_library(store, digest, found)
     dupes_rows.save_links(store, digest, band_keys(found), near.items())
     return near
 
@@ -314,9 +321,7 @@ def link_missing(
 
     def in_memory(batch: Sequence[tuple[str, tuple[int, int]]]) -> None:
         for digest, found in batch:
-            near = within(found, dupes_rows.banded(store, probe_keys(found)))
-            near.update(memory.near(found))
-            near.pop(digest, None)
+            near = near_in_library(store, digest, found) | memory.near(found)
             memory.add(digest, found)
             made.extend((digest, other, bits) for other, bits in near.items())
 

@@ -241,14 +241,8 @@ class Nearest:
             blocks = self._read_some(dimension, np.asarray(chunk_ids, np.int64))
         except _LayoutUnknown as e:
             self._layout_unknown(e)
-            found = {}
-            for chunk_id in chunk_ids:
-                row = self.conn.execute(
-                    "SELECT embedding FROM vectors WHERE chunk_id = ?", (chunk_id,)
-                ).fetchone()
-                if row is not None:
-                    found[chunk_id] = np.frombuffer(row[0], np.float32)
-            return found
+            keyed = {chunk_id: self._stored(chunk_id) for chunk_id in chunk_ids}
+            return {i: np.frombuffer(v, np.float32) for i, v in keyed.items() if v is not None}
         return {
             int(i): vector for _, ids, block in blocks for i, vector in zip(ids, block, strict=True)
         }
@@ -572,11 +566,15 @@ class Nearest:
         return np.fromiter((r[0] for r in self.conn.execute(sql, args)), dtype=np.int64)
 
     def _check(self, chunk_id: int, vector: Matrix) -> None:
+        if self._stored(chunk_id) != vector.tobytes():
+            raise _LayoutUnknown(f"vector of chunk {chunk_id} differs")
+
+    def _stored(self, chunk_id: int) -> bytes | None:
+        """A chunk's vector as sqlite-vec gives it by key (its whole block read for it)."""
         row = self.conn.execute(
             "SELECT embedding FROM vectors WHERE chunk_id = ?", (chunk_id,)
         ).fetchone()
-        if row is None or row[0] != vector.tobytes():
-            raise _LayoutUnknown(f"vector of chunk {chunk_id} differs")
+        return None if row is None else bytes(row[0])
 
     # -- sqlite-vec's own KNN ---------------------------------------------------------------
 

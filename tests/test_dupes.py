@@ -14,6 +14,7 @@ import random
 import shutil
 from dataclasses import replace
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 import pytest
@@ -21,7 +22,7 @@ from conftest import FakeEncoder, fake_model_cli, run_cli
 from PIL import Image
 from scenes import VARIANTS, duplicate_photos, jpeg, scene
 
-from mediafind import dupes, dupes_rows, roots_rows
+from mediafind import dupes, dupes_rows, nearest, roots_rows
 from mediafind.dupes import EXACT, NEAR, Bands, Finder, keeper_first
 from mediafind.dupes_rows import PhotoRow
 from mediafind.indexer import Indexer
@@ -360,7 +361,11 @@ def test_a_gone_content_takes_its_links_with_it(
 
 
 def test_the_vectors_read_in_blocks_are_the_photos_own(
-    store: Store, fake: FakeEncoder, photos: Path, caplog: pytest.LogCaptureFixture
+    store: Store,
+    fake: FakeEncoder,
+    photos: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     roots_rows.add_root(store, photos)
     index(store, fake)
@@ -379,3 +384,10 @@ def test_the_vectors_read_in_blocks_are_the_photos_own(
     assert dupes_rows.picture_vectors(store, [p.id for p in rows] + [10_000]) == one_by_one
     assert dupes_rows.picture_vectors(store, []) == {}
     assert "not as expected" not in caplog.text  # read from sqlite-vec's blocks, not one by one
+
+    def unknown_layout(*args: object) -> NoReturn:
+        raise nearest._LayoutUnknown("a sqlite-vec of another layout")
+
+    monkeypatch.setattr(nearest.Nearest, "_read_some", unknown_layout)
+    assert dupes_rows.picture_vectors(store, [p.id for p in rows]) == one_by_one  # by key
+    assert "not as expected" in caplog.text
